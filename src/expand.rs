@@ -1,0 +1,1 @@
+//! Occurrences of the events of a calendar over a window.

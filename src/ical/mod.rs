@@ -1,0 +1,198 @@
+//! The iCalendar model (RFC 5545): a lossless tree of components and properties.
+//!
+//! Architecture Invariant: reading and writing loses nothing. Every property
+//! and parameter the engine does not interpret (`X-MICROSOFT-*`, `X-GOOGLE-*`,
+//! IANA extensions) is kept in order, so what we store and send back is what
+//! we received, but for the properties we change on purpose.
+
+mod parse;
+pub mod value;
+mod write;
+
+pub use parse::{ParseOptions, parse_calendar, parse_components};
+pub use write::{fold_line_into, write_component};
+
+use std::borrow::Cow;
+
+/// A component (`VCALENDAR`, `VEVENT`, `VTIMEZONE`, `VALARM`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Component<'a> {
+    /// Upper-case name, as in `BEGIN:<name>`.
+    pub name: Cow<'a, str>,
+    /// Properties in the order read.
+    pub properties: Vec<Property<'a>>,
+    /// Sub-components in the order read.
+    pub components: Vec<Component<'a>>,
+    /// 1-based line of `BEGIN`, 0 for components built in memory.
+    pub line: u32,
+}
+
+/// One property (content line).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Property<'a> {
+    /// Upper-case name.
+    pub name: Cow<'a, str>,
+    /// Parameters in the order read.
+    pub params: Vec<Param<'a>>,
+    /// The raw value, unfolded but still escaped as RFC 5545 3.3.11 says for TEXT.
+    pub value: Cow<'a, str>,
+    /// 1-based line where the content line starts, 0 when built in memory.
+    pub line: u32,
+}
+
+/// One parameter; `values` are unquoted, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Param<'a> {
+    /// Upper-case name.
+    pub name: Cow<'a, str>,
+    /// Values without their DQUOTEs.
+    pub values: Vec<Cow<'a, str>>,
+}
+
+/// A component that owns all of its text.
+pub type OwnedComponent = Component<'static>;
+
+impl<'a> Component<'a> {
+    /// An empty component named `name` (upper-cased).
+    pub fn new(name: &str) -> Component<'static> {
+        Component {
+            name: Cow::Owned(name.to_ascii_uppercase()),
+            properties: Vec::new(),
+            components: Vec::new(),
+            line: 0,
+        }
+    }
+
+    /// The same component, owning all of its text.
+    pub fn into_owned(self) -> OwnedComponent {
+        Component {
+            name: Cow::Owned(self.name.into_owned()),
+            properties: self.properties.into_iter().map(Property::into_owned).collect(),
+            components: self.components.into_iter().map(Component::into_owned).collect(),
+            line: self.line,
+        }
+    }
+
+    /// Whether the component is named `name` (case-insensitive).
+    pub fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
+    }
+
+    /// The first property named `name`.
+    pub fn prop(&self, name: &str) -> Option<&Property<'a>> {
+        self.properties.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The first property named `name`, mutable.
+    pub fn prop_mut(&mut self, name: &str) -> Option<&mut Property<'a>> {
+        self.properties.iter_mut().find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The value of the first property named `name`.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.prop(name).map(|p| p.value.as_ref())
+    }
+
+    /// Every property named `name`.
+    pub fn props<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Property<'a>> + 's {
+        self.properties.iter().filter(move |p| p.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Every property named `name`, mutable.
+    pub fn props_mut<'s>(&'s mut self, name: &'s str) -> impl Iterator<Item = &'s mut Property<'a>> + 's {
+        self.properties.iter_mut().filter(move |p| p.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Removes every property named `name`.
+    pub fn remove_props(&mut self, name: &str) {
+        self.properties.retain(|p| !p.name.eq_ignore_ascii_case(name));
+    }
+
+    /// Sets the value of the first property named `name` (its parameters are
+    /// kept), or appends a new one.
+    pub fn set_value(&mut self, name: &str, value: impl Into<String>) {
+        let value = value.into();
+        match self.prop_mut(name) {
+            Some(p) => p.value = Cow::Owned(value),
+            None => self.properties.push(Property::new(name, value)),
+        }
+    }
+
+    /// Sub-components named `name`.
+    pub fn children<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Component<'a>> + 's {
+        self.components.iter().filter(move |c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The text of this component and its children as iCalendar (CRLF, folded).
+    pub fn to_ics(&self) -> String {
+        let mut out = String::new();
+        write_component(self, &mut out);
+        out
+    }
+}
+
+impl<'a> Property<'a> {
+    /// A new property without parameters.
+    pub fn new(name: &str, value: impl Into<String>) -> Property<'static> {
+        Property {
+            name: Cow::Owned(name.to_ascii_uppercase()),
+            params: Vec::new(),
+            value: Cow::Owned(value.into()),
+            line: 0,
+        }
+    }
+
+    /// The same property, owning all of its text.
+    pub fn into_owned(self) -> Property<'static> {
+        Property {
+            name: Cow::Owned(self.name.into_owned()),
+            params: self.params.into_iter().map(Param::into_owned).collect(),
+            value: Cow::Owned(self.value.into_owned()),
+            line: self.line,
+        }
+    }
+
+    /// The first value of the parameter `name`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+            .and_then(|p| p.values.first())
+            .map(|v| v.as_ref())
+    }
+
+    /// Whether the parameter `name` is present.
+    pub fn has_param(&self, name: &str) -> bool {
+        self.params.iter().any(|p| p.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Sets the parameter `name` to the single value `value`, keeping its
+    /// place when present, appending it otherwise.
+    pub fn set_param(&mut self, name: &str, value: impl Into<String>) {
+        let value = Cow::Owned(value.into());
+        match self.params.iter_mut().find(|p| p.name.eq_ignore_ascii_case(name)) {
+            Some(p) => p.values = vec![value],
+            None => self.params.push(Param { name: Cow::Owned(name.to_ascii_uppercase()), values: vec![value] }),
+        }
+    }
+
+    /// Removes the parameter `name`.
+    pub fn remove_param(&mut self, name: &str) {
+        self.params.retain(|p| !p.name.eq_ignore_ascii_case(name));
+    }
+
+    /// The value read as TEXT (RFC 5545 3.3.11): escapes resolved.
+    pub fn text(&self) -> String {
+        value::unescape_text(&self.value)
+    }
+}
+
+impl<'a> Param<'a> {
+    /// The same parameter, owning all of its text.
+    pub fn into_owned(self) -> Param<'static> {
+        Param {
+            name: Cow::Owned(self.name.into_owned()),
+            values: self.values.into_iter().map(|v| Cow::Owned(v.into_owned())).collect(),
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! iTIP processing (RFC 5546).

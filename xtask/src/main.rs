@@ -1,0 +1,2 @@
+//! The project's task runner: `cargo xtask test`, `cargo xtask run`.
+fn main() {}

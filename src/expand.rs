@@ -1,1 +1,777 @@
-//! Occurrences of the events of a calendar over a window.
+//! Occurrences of the events of a calendar over a window (SPEC 3.4 `expand`).
+//!
+//! A series is a `VEVENT` without `RECURRENCE-ID` (the master) with the
+//! overrides of its `UID`. Its instances are `DTSTART`, the instances of each
+//! `RRULE` and the `RDATE`s, less the `EXDATE`s (RFC 5545 3.8.5); each is
+//! generated as a wall time in the zone of `DTSTART` and converted to UTC on
+//! its own, so a 09:00 meeting stays at 09:00 across DST changes.
+//!
+//! Decisions (RFC 5545 unless said otherwise; see docs/corpus-decisions.md):
+//! - Length: `DTEND` gives an exact duration, the same for every instance;
+//!   `DURATION` is nominal for its days and weeks (kept in wall-clock days)
+//!   and exact for its time part (3.3.6, 3.8.5.3); an all-day event without
+//!   either lasts one day, any other event zero (3.6.1). A negative length
+//!   counts as zero.
+//! - `EXDATE`s compare as instants; a date `EXDATE` removes every instance on
+//!   that date (in the series' wall time).
+//! - An override (`RECURRENCE-ID`) replaces the instance it names; it is
+//!   shown on its own terms, also when it names no instance of the set
+//!   (RFC 5546 lets an attendee be invited to one instance only, so an
+//!   override without a master must show, and one with a master is treated
+//!   alike), unless an `EXDATE` of the master removed the instance it names
+//!   (3.8.5.1: the set is what RRULE and RDATE give less EXDATE; there is no
+//!   instance left to modify). `RANGE=THISANDFUTURE` moves every later instance by the same
+//!   offset and gives it the override's length, summary and status.
+//!   Cancelled overrides stay in the list with their `STATUS`.
+//! - On an all-day series a date-time `RECURRENCE-ID` or `EXDATE` names the
+//!   instance of its own calendar date (3.8.4.4: for a `DATE` series the
+//!   value "MUST be the calendar date for the recurrence instance").
+//! - A series whose `RRULE` or `DTSTART` cannot be read is left out and its
+//!   error is listed in [`Expansion::errors`]; the other series still expand.
+//!
+//! Times are written as UTC RFC 3339 instants (`2026-12-03T09:00:00Z`),
+//! all-day values as dates (`2026-12-03`) and floating values (no zone, or a
+//! `TZID` nothing can resolve) as wall times (`2026-12-03T09:00:00`).
+
+use crate::error::{EngineError, Result};
+use crate::ical::Component;
+use crate::ical::value::{DateOrPeriod, DateTimeValue, PeriodEnd, parse_date_list, parse_date_time, parse_duration};
+use crate::recur::{Limits, RRule};
+use crate::tz::{Zone, ZoneSet};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+
+/// Options of [`expand`]. Instants are UTC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpandOptions {
+    /// Start of the window; default: the earliest `DTSTART` of any `VEVENT`
+    /// (a date counts as 00:00 UTC, a floating time as if it were UTC).
+    pub from: Option<NaiveDateTime>,
+    /// End of the window, exclusive; default: `from` + 730 days.
+    pub until: Option<NaiveDateTime>,
+    /// Most occurrences per series (SPEC 7: 1,000).
+    pub max_instances: usize,
+    /// Longest window (SPEC 7: two years); a longer one is cut.
+    pub horizon: TimeDelta,
+}
+
+impl Default for ExpandOptions {
+    fn default() -> Self {
+        ExpandOptions { from: None, until: None, max_instances: 1000, horizon: TimeDelta::days(730) }
+    }
+}
+
+/// One occurrence of an event, as the CLI prints it (SPEC 3.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Occurrence {
+    /// The event's `UID`; empty when it has none.
+    pub uid: String,
+    /// `null` for a non-recurring event (its `UID` has no `RRULE`, `RDATE` or
+    /// `RECURRENCE-ID` anywhere in the calendar); otherwise the instance's
+    /// original start, or an override's `RECURRENCE-ID`, in the format of `start`.
+    pub recurrence_id: Option<String>,
+    /// `2026-12-03T09:00:00Z`, `2026-12-03` (all day) or `2026-12-03T09:00:00` (floating).
+    pub start: String,
+    /// The end, in the same format.
+    pub end: String,
+    /// Whether `start` is a date.
+    pub all_day: bool,
+    /// `SUMMARY`, as text.
+    pub summary: Option<String>,
+    /// `STATUS` (`CONFIRMED`, `TENTATIVE`, `CANCELLED`, ...).
+    pub status: Option<String>,
+    /// Whether the times are floating wall times (omitted when false).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub floating: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The result of [`expand`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Expansion {
+    /// Occurrences sorted by start, then `UID`.
+    pub occurrences: Vec<Occurrence>,
+    /// Whether a series was cut by `max_instances`, the horizon or the
+    /// engine's bound on the work of one rule (`recurrence_limit`).
+    pub limited: bool,
+    /// Series left out because a value could not be read, one error each.
+    pub errors: Vec<EngineError>,
+}
+
+/// A start or end: an all-day date, a floating wall time or a UTC instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Moment {
+    Date(NaiveDate),
+    Floating(NaiveDateTime),
+    Utc(NaiveDateTime),
+}
+
+impl Moment {
+    /// The instant used for windows and ordering (dates and floating times as UTC).
+    fn instant(self) -> NaiveDateTime {
+        match self {
+            Moment::Date(d) => d.and_time(NaiveTime::MIN),
+            Moment::Floating(t) | Moment::Utc(t) => t,
+        }
+    }
+
+    fn text(self) -> String {
+        match self {
+            Moment::Date(d) => d.format("%Y-%m-%d").to_string(),
+            Moment::Floating(t) => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            Moment::Utc(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        }
+    }
+}
+
+/// How long each instance lasts.
+#[derive(Debug, Clone, Copy)]
+enum Length {
+    /// All-day: a number of days.
+    Days(i64),
+    /// The same exact duration for every instance.
+    Exact(TimeDelta),
+    /// Nominal days (wall clock) plus an exact time part.
+    Nominal(i64, TimeDelta),
+}
+
+impl Length {
+    /// An upper bound of the length, for widening the walk.
+    fn most(self) -> TimeDelta {
+        match self {
+            Length::Days(d) => TimeDelta::days(d.max(0) + 1),
+            Length::Exact(t) => t,
+            Length::Nominal(d, t) => TimeDelta::days(d + 1) + t,
+        }
+    }
+}
+
+/// The time frame of one event: its `DTSTART` and length, in its zone.
+#[derive(Debug, Clone)]
+struct Frame {
+    start: DateTimeValue,
+    zone: Zone,
+    floating: bool,
+    length: Length,
+}
+
+impl Frame {
+    fn read(event: &Component<'_>, zones: &ZoneSet) -> Result<Option<Frame>> {
+        let Some(prop) = event.prop("DTSTART") else { return Ok(None) };
+        let start = parse_date_time(prop)?;
+        let zone = zones.zone_of(&start);
+        let floating = matches!(start, DateTimeValue::Floating(_))
+            || matches!((&start, &zone), (DateTimeValue::Zoned(..), Zone::Floating));
+        let length = match (event.prop("DTEND"), event.prop("DURATION")) {
+            (Some(end), _) => match parse_date_time(end) {
+                Ok(end) => end_length(&start, &end, zones),
+                Err(_) => default_length(&start),
+            },
+            (None, Some(d)) => duration_length(&start, &d.value).unwrap_or_else(|| default_length(&start)),
+            (None, None) => default_length(&start),
+        };
+        Ok(Some(Frame { start, zone, floating, length }))
+    }
+
+    fn is_date(&self) -> bool {
+        self.start.is_date()
+    }
+
+    /// The start and end of an instance starting at the wall time `local`.
+    fn at(&self, local: NaiveDateTime) -> (Moment, Moment) {
+        if self.is_date() {
+            let start = local.date();
+            let days = match self.length {
+                Length::Days(d) => d,
+                Length::Exact(t) | Length::Nominal(_, t) => t.num_days(),
+            };
+            let end = start.checked_add_signed(TimeDelta::days(days)).unwrap_or(start);
+            return (Moment::Date(start), Moment::Date(end));
+        }
+        if self.floating {
+            let end = match self.length {
+                Length::Exact(t) => local + t,
+                Length::Days(d) => local + TimeDelta::days(d),
+                Length::Nominal(d, t) => local + TimeDelta::days(d) + t,
+            };
+            return (Moment::Floating(local), Moment::Floating(end.max(local)));
+        }
+        let start = self.zone.to_utc(local);
+        let end = match self.length {
+            Length::Exact(t) => start + t,
+            Length::Days(d) => self.zone.to_utc(local + TimeDelta::days(d)),
+            Length::Nominal(d, t) => self.zone.to_utc(local + TimeDelta::days(d)) + t,
+        };
+        (Moment::Utc(start), Moment::Utc(end.max(start)))
+    }
+
+    /// The moment of a value in this series' terms (for `RDATE`s and
+    /// `RECURRENCE-ID`s): its wall time in the series' zone and the moment.
+    fn local_of(&self, v: &DateTimeValue, zones: &ZoneSet) -> NaiveDateTime {
+        if self.is_date() {
+            return v.local().date().and_time(NaiveTime::MIN);
+        }
+        match v {
+            DateTimeValue::Date(d) => d.and_time(self.start.local().time()),
+            other if self.floating => other.local(),
+            other => self.zone.from_utc(zones.to_utc(other)),
+        }
+    }
+}
+
+fn default_length(start: &DateTimeValue) -> Length {
+    if start.is_date() { Length::Days(1) } else { Length::Exact(TimeDelta::zero()) }
+}
+
+fn end_length(start: &DateTimeValue, end: &DateTimeValue, zones: &ZoneSet) -> Length {
+    if start.is_date() {
+        return Length::Days((end.local().date() - start.local().date()).num_days().max(0));
+    }
+    let span = zones.to_utc(end) - zones.to_utc(start);
+    Length::Exact(span.max(TimeDelta::zero()))
+}
+
+/// `DURATION` split into nominal days and an exact time part (RFC 5545 3.3.6).
+fn duration_length(start: &DateTimeValue, text: &str) -> Option<Length> {
+    let t = text.trim();
+    let total = parse_duration(t)?;
+    if total < TimeDelta::zero() {
+        return Some(if start.is_date() { Length::Days(0) } else { Length::Exact(TimeDelta::zero()) });
+    }
+    let body = t.trim_start_matches(['+', '-']);
+    let (date_part, time_part) = match body.find(['T', 't']) {
+        Some(i) => (body.get(..i).unwrap_or("P"), body.get(i..).unwrap_or("")),
+        None => (body, ""),
+    };
+    let days = if date_part.len() > 1 { parse_duration(date_part)?.num_days() } else { 0 };
+    let time = if time_part.is_empty() { TimeDelta::zero() } else { parse_duration(&format!("P{time_part}"))? };
+    Some(if start.is_date() { Length::Days(days + time.num_days()) } else { Length::Nominal(days, time) })
+}
+
+/// One instance of a series before overrides: its original start.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    local: NaiveDateTime,
+    start: Moment,
+    end: Moment,
+}
+
+/// A `RANGE=THISANDFUTURE` override in effect from an original start on.
+struct FutureChange<'c, 'a> {
+    from: NaiveDateTime,
+    offset: TimeDelta,
+    frame: Frame,
+    event: &'c Component<'a>,
+}
+
+struct Window {
+    from: NaiveDateTime,
+    until: NaiveDateTime,
+}
+
+impl Window {
+    fn overlaps(&self, start: Moment, end: Moment) -> bool {
+        let (s, e) = (start.instant(), end.instant());
+        if e > s { s < self.until && e > self.from } else { self.from <= s && s < self.until }
+    }
+}
+
+fn text_of(event: &Component<'_>, name: &str) -> Option<String> {
+    event.prop(name).map(|p| p.text())
+}
+
+/// Every occurrence of the `VEVENT`s of `calendar` that overlaps the window
+/// `[from, until)`; a zero-length occurrence when `from <= start < until`.
+///
+/// ```
+/// use invitelink::expand::{expand, ExpandOptions};
+/// use invitelink::ical::{parse_calendar, ParseOptions};
+/// let ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART;TZID=Europe/Oslo:20260320T090000\r\n\
+///            DURATION:PT1H\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+/// let cal = parse_calendar(ics, &ParseOptions::default()).unwrap();
+/// let found = expand(&cal, &ExpandOptions::default()).unwrap();
+/// let starts: Vec<&str> = found.occurrences.iter().map(|o| o.start.as_str()).collect();
+/// assert_eq!(starts, ["2026-03-20T08:00:00Z", "2026-03-27T08:00:00Z", "2026-04-03T07:00:00Z"]);
+/// ```
+pub fn expand(calendar: &Component<'_>, opts: &ExpandOptions) -> Result<Expansion> {
+    let zones = ZoneSet::from_calendar(calendar);
+    let events: Vec<&Component<'_>> = calendar.children("VEVENT").collect();
+    let mut out = Expansion::default();
+
+    let Some(from) = opts.from.or_else(|| earliest_start(&events, &zones)) else { return Ok(out) };
+    let asked = opts.until.unwrap_or(from + TimeDelta::days(730));
+    let capped = from.checked_add_signed(opts.horizon).unwrap_or(asked);
+    let window = Window { from, until: asked.min(capped) };
+    let cut_by_horizon = asked > window.until;
+
+    let mut recurring: HashSet<&str> = HashSet::new();
+    for e in &events {
+        if let Some(uid) = e.value("UID") {
+            if e.prop("RRULE").is_some() || e.prop("RDATE").is_some() || e.prop("RECURRENCE-ID").is_some() {
+                recurring.insert(uid.trim());
+            }
+        }
+    }
+    let mut overrides: HashMap<&str, Vec<&Component<'_>>> = HashMap::new();
+    let mut masters: HashSet<&str> = HashSet::new();
+    for e in &events {
+        let uid = e.value("UID").map(str::trim).unwrap_or("");
+        if e.prop("RECURRENCE-ID").is_some() {
+            overrides.entry(uid).or_default().push(e);
+        } else if !uid.is_empty() {
+            masters.insert(uid);
+        }
+    }
+
+    let mut served: HashSet<&str> = HashSet::new();
+    for event in &events {
+        let uid = event.value("UID").map(str::trim).unwrap_or("");
+        let result = if event.prop("RECURRENCE-ID").is_some() {
+            // Overrides go with the first master of their UID; those
+            // without one stand alone.
+            if masters.contains(uid) {
+                continue;
+            }
+            expand_override(event, uid, &zones, &window, &mut out.occurrences)
+        } else {
+            let is_recurring = if uid.is_empty() {
+                event.prop("RRULE").is_some() || event.prop("RDATE").is_some()
+            } else {
+                recurring.contains(uid)
+            };
+            let own: &[&Component<'_>] = if !uid.is_empty() && served.insert(uid) {
+                overrides.get(uid).map(Vec::as_slice).unwrap_or(&[])
+            } else {
+                &[]
+            };
+            expand_series(event, uid, is_recurring, own, &zones, &window, opts, cut_by_horizon, &mut out)
+        };
+        if let Err(e) = result {
+            out.errors.push(e.with_line(event.line));
+        }
+    }
+    out.occurrences.sort_by(|a, b| (instant_of(&a.start), &a.uid).cmp(&(instant_of(&b.start), &b.uid)));
+    Ok(out)
+}
+
+/// The instant of a formatted start, for sorting (dates and floating times as UTC).
+fn instant_of(s: &str) -> NaiveDateTime {
+    let t = s.trim_end_matches('Z');
+    NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S")
+        .or_else(|_| NaiveDate::parse_from_str(t, "%Y-%m-%d").map(|d| d.and_time(NaiveTime::MIN)))
+        .unwrap_or(NaiveDateTime::MIN)
+}
+
+fn earliest_start(events: &[&Component<'_>], zones: &ZoneSet) -> Option<NaiveDateTime> {
+    events
+        .iter()
+        .filter_map(|e| e.prop("DTSTART"))
+        .filter_map(|p| parse_date_time(p).ok())
+        .map(|v| zones.to_utc(&v))
+        .min()
+}
+
+/// The moment of a `RECURRENCE-ID` as written (a zoned value as UTC).
+fn rid_moment(v: &DateTimeValue, zones: &ZoneSet) -> Moment {
+    match v {
+        DateTimeValue::Date(d) => Moment::Date(*d),
+        DateTimeValue::Floating(t) => Moment::Floating(*t),
+        DateTimeValue::Utc(t) => Moment::Utc(*t),
+        DateTimeValue::Zoned(t, _) => match zones.zone_of(v) {
+            Zone::Floating => Moment::Floating(*t),
+            zone => Moment::Utc(zone.to_utc(*t)),
+        },
+    }
+}
+
+/// An override, shown on its own terms.
+fn expand_override(
+    event: &Component<'_>,
+    uid: &str,
+    zones: &ZoneSet,
+    window: &Window,
+    out: &mut Vec<Occurrence>,
+) -> Result<()> {
+    let Some(frame) = Frame::read(event, zones)? else { return Ok(()) };
+    let (start, end) = frame.at(frame.start.local());
+    if !window.overlaps(start, end) {
+        return Ok(());
+    }
+    let rid = event.prop("RECURRENCE-ID").and_then(|p| parse_date_time(p).ok()).map(|v| rid_moment(&v, zones));
+    out.push(occurrence(uid, rid.map(Moment::text), start, end, frame.floating, event));
+    Ok(())
+}
+
+fn occurrence(
+    uid: &str,
+    recurrence_id: Option<String>,
+    start: Moment,
+    end: Moment,
+    floating: bool,
+    event: &Component<'_>,
+) -> Occurrence {
+    Occurrence {
+        uid: uid.to_owned(),
+        recurrence_id,
+        start: start.text(),
+        end: end.text(),
+        all_day: matches!(start, Moment::Date(_)),
+        summary: text_of(event, "SUMMARY"),
+        status: text_of(event, "STATUS"),
+        floating: floating && !matches!(start, Moment::Date(_)),
+    }
+}
+
+/// The keys by which an original start is named by an `EXDATE` or a
+/// `RECURRENCE-ID`: an instant, or a date for date values and all-day series.
+#[derive(Default)]
+struct Names {
+    instants: HashSet<NaiveDateTime>,
+    dates: HashSet<NaiveDate>,
+}
+
+impl Names {
+    fn add(&mut self, v: &DateTimeValue, frame: &Frame, zones: &ZoneSet) {
+        if frame.is_date() || v.is_date() {
+            self.dates.insert(v.local().date());
+        } else {
+            self.instants.insert(frame.at(frame.local_of(v, zones)).0.instant());
+        }
+    }
+
+    fn names_at(&self, local: NaiveDateTime, frame: &Frame) -> bool {
+        self.dates.contains(&local.date()) || (!frame.is_date() && self.instants.contains(&frame.at(local).0.instant()))
+    }
+
+    fn names(&self, slot: &Slot, frame: &Frame) -> bool {
+        self.dates.contains(&slot.local.date()) || (!frame.is_date() && self.instants.contains(&slot.start.instant()))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn expand_series(
+    event: &Component<'_>,
+    uid: &str,
+    is_recurring: bool,
+    overrides: &[&Component<'_>],
+    zones: &ZoneSet,
+    window: &Window,
+    opts: &ExpandOptions,
+    cut_by_horizon: bool,
+    out: &mut Expansion,
+) -> Result<()> {
+    let Some(frame) = Frame::read(event, zones)? else { return Ok(()) };
+    let rules: Vec<RRule> =
+        event.props("RRULE").map(|p| RRule::parse(&p.value).map_err(|e| e.with_line(p.line))).collect::<Result<_>>()?;
+    let start_local = frame.start.local();
+
+    // THISANDFUTURE overrides, by original start.
+    let mut changes: Vec<FutureChange<'_, '_>> = Vec::new();
+    let mut replaced = Names::default();
+    for o in overrides {
+        let Some(rid_prop) = o.prop("RECURRENCE-ID") else { continue };
+        let Ok(rid) = parse_date_time(rid_prop) else { continue };
+        replaced.add(&rid, &frame, zones);
+        let future = rid_prop.param("RANGE").is_some_and(|r| r.eq_ignore_ascii_case("THISANDFUTURE"));
+        if let (true, Ok(Some(of))) = (future, Frame::read(o, zones)) {
+            let rid_local = frame.local_of(&rid, zones);
+            let original = frame.at(rid_local).0.instant();
+            let moved = of.at(of.start.local()).0.instant();
+            changes.push(FutureChange { from: rid_local, offset: moved - original, frame: of, event: o });
+        }
+    }
+    changes.sort_by_key(|c| c.from);
+    let widest_shift = changes.iter().map(|c| c.offset.abs()).max().unwrap_or(TimeDelta::zero());
+
+    // The walk's bounds, widened for the length of an instance, for the
+    // zone's offset and for THISANDFUTURE shifts.
+    let slack = TimeDelta::days(1) + widest_shift;
+    let walk = Window { from: window.from - frame.length.most() - slack, until: window.until + slack };
+    // Instances kept: those that overlap the window, or that a shift may move into it.
+    let keep = if changes.is_empty() {
+        Window { from: window.from, until: window.until }
+    } else {
+        Window { from: window.from - widest_shift, until: window.until + widest_shift }
+    };
+    let cap = opts.max_instances.saturating_add(1).saturating_add(overrides.len());
+    let mut slots: Vec<Slot> = Vec::new();
+    let mut limited = false;
+    let mut beyond = false;
+    let to_utc = |t: NaiveDateTime| if frame.floating || frame.is_date() { t } else { frame.zone.to_utc(t) };
+    let local_of_instant =
+        |t: NaiveDateTime| if frame.floating || frame.is_date() { t } else { frame.zone.from_utc(t) };
+
+    if rules.is_empty() {
+        let (s, e) = frame.at(start_local);
+        slots.push(Slot { local: start_local, start: s, end: e });
+    }
+    for rule in &rules {
+        let limits = Limits { max_instances: usize::MAX, max_periods: Limits::default().max_periods };
+        let mut it = rule.instances(start_local, to_utc).with_limits(limits).stop_after(local_of_instant(walk.until));
+        it.skip_to(local_of_instant(walk.from));
+        let mut taken = 0usize;
+        for local in it.by_ref() {
+            let (s, e) = frame.at(local);
+            if s.instant() >= keep.until {
+                beyond = true;
+                break;
+            }
+            if !keep.overlaps(s, e) {
+                continue;
+            }
+            slots.push(Slot { local, start: s, end: e });
+            taken += 1;
+            if taken > cap {
+                limited = true;
+                break;
+            }
+        }
+        if it.limit_hit() {
+            limited = true;
+        }
+        if matches!(it.stopped(), Some(crate::recur::Stop::After)) {
+            beyond = true;
+        }
+    }
+    let mut errors = Vec::new();
+    for p in event.props("RDATE") {
+        match parse_date_list(p) {
+            Ok(list) => {
+                for item in list {
+                    let (value, end) = match item {
+                        DateOrPeriod::At(v) => (v, None),
+                        DateOrPeriod::Period(v, end) => (v, Some(end)),
+                    };
+                    let local = frame.local_of(&value, zones);
+                    let (s, mut e) = frame.at(local);
+                    match end {
+                        Some(PeriodEnd::End(v)) => {
+                            let end_local = frame.local_of(&v, zones);
+                            e = frame.at(end_local).0.max(s);
+                        }
+                        Some(PeriodEnd::Duration(d)) => {
+                            e = match s {
+                                Moment::Date(day) => Moment::Date(day + TimeDelta::days(d.num_days().max(0))),
+                                Moment::Floating(t) => Moment::Floating(t + d.max(TimeDelta::zero())),
+                                Moment::Utc(t) => Moment::Utc(t + d.max(TimeDelta::zero())),
+                            }
+                        }
+                        None => {}
+                    }
+                    if keep.overlaps(s, e) {
+                        slots.push(Slot { local, start: s, end: e });
+                    }
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    slots.sort_by_key(|s| s.start.instant());
+    slots.dedup_by_key(|s| s.start.instant());
+
+    let mut excluded = Names::default();
+    for p in event.props("EXDATE") {
+        match parse_date_list(p) {
+            Ok(list) => {
+                for item in list {
+                    let (DateOrPeriod::At(v) | DateOrPeriod::Period(v, _)) = item;
+                    excluded.add(&v, &frame, zones);
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    out.errors.extend(errors.into_iter().map(|e| e.with_line(event.line)));
+
+    // Overrides, unless an EXDATE removed the instance they modify.
+    for o in overrides {
+        let rid = o.prop("RECURRENCE-ID").and_then(|p| parse_date_time(p).ok());
+        if rid.is_some_and(|v| excluded.names_at(frame.local_of(&v, zones), &frame)) {
+            continue;
+        }
+        if let Err(e) = expand_override(o, uid, zones, window, &mut out.occurrences) {
+            out.errors.push(e.with_line(o.line));
+        }
+    }
+
+    let mut count = 0usize;
+    for slot in slots {
+        if excluded.names(&slot, &frame) || replaced.names(&slot, &frame) {
+            continue;
+        }
+        let rid = is_recurring.then(|| slot.start.text());
+        let change = changes.iter().rev().find(|c| c.from < slot.local);
+        let (start, end, source, floating) = match change {
+            Some(c) => {
+                let (s, e) = shifted(&slot, c);
+                (s, e, c.event, c.frame.floating)
+            }
+            None => (slot.start, slot.end, event, frame.floating),
+        };
+        if !window.overlaps(start, end) {
+            continue;
+        }
+        if count >= opts.max_instances {
+            limited = true;
+            break;
+        }
+        count += 1;
+        let mut o = occurrence(uid, rid, start, end, floating, event);
+        if !std::ptr::eq(source, event) {
+            o.summary = text_of(source, "SUMMARY").or(o.summary);
+            o.status = text_of(source, "STATUS").or(o.status);
+        }
+        out.occurrences.push(o);
+    }
+    if limited || (cut_by_horizon && beyond) {
+        out.limited = true;
+    }
+    Ok(())
+}
+
+/// An instance moved by a `THISANDFUTURE` override: the same offset, the
+/// override's length.
+fn shifted(slot: &Slot, change: &FutureChange<'_, '_>) -> (Moment, Moment) {
+    let start = slot.start.instant() + change.offset;
+    let of = &change.frame;
+    if of.is_date() {
+        return of.at(start.date().and_time(NaiveTime::MIN));
+    }
+    let local = if of.floating { start } else { of.zone.from_utc(start) };
+    of.at(local)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+    use crate::ical::{ParseOptions, parse_calendar};
+
+    fn run(body: &str, opts: &ExpandOptions) -> Expansion {
+        let text = format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{body}END:VCALENDAR\r\n");
+        let cal = parse_calendar(&text, &ParseOptions::default()).unwrap();
+        expand(&cal, opts).unwrap()
+    }
+
+    fn starts(e: &Expansion) -> Vec<String> {
+        e.occurrences.iter().map(|o| format!("{}/{}", o.start, o.end)).collect()
+    }
+
+    #[test]
+    fn weekly_in_oslo_keeps_wall_time_across_dst() {
+        let e = run(
+            "BEGIN:VEVENT\r\nUID:w\r\nDTSTART;TZID=Europe/Oslo:20261020T090000\r\n\
+             DTEND;TZID=Europe/Oslo:20261020T100000\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\nEND:VEVENT\r\n",
+            &ExpandOptions::default(),
+        );
+        assert_eq!(
+            starts(&e),
+            [
+                "2026-10-20T07:00:00Z/2026-10-20T08:00:00Z",
+                "2026-10-27T08:00:00Z/2026-10-27T09:00:00Z",
+                "2026-11-03T08:00:00Z/2026-11-03T09:00:00Z"
+            ]
+        );
+        assert_eq!(e.occurrences[0].recurrence_id.as_deref(), Some("2026-10-20T07:00:00Z"));
+        assert!(!e.limited);
+    }
+
+    #[test]
+    fn non_recurring_has_no_recurrence_id_and_all_day_lasts_a_day() {
+        let e = run(
+            "BEGIN:VEVENT\r\nUID:d\r\nDTSTART;VALUE=DATE:20261203\r\nSUMMARY:Fest\r\nEND:VEVENT\r\n",
+            &ExpandOptions::default(),
+        );
+        let o = &e.occurrences[0];
+        assert_eq!((o.start.as_str(), o.end.as_str(), o.all_day), ("2026-12-03", "2026-12-04", true));
+        assert_eq!(o.recurrence_id, None);
+        let json = serde_json::to_string(o).unwrap();
+        assert!(!json.contains("floating"), "{json}");
+    }
+
+    #[test]
+    fn exdate_override_and_this_and_future() {
+        let e = run(
+            "BEGIN:VEVENT\r\nUID:s\r\nDTSTART:20260105T090000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=6\r\n\
+             EXDATE:20260106T090000Z\r\nSUMMARY:Daily\r\nEND:VEVENT\r\n\
+             BEGIN:VEVENT\r\nUID:s\r\nRECURRENCE-ID:20260107T090000Z\r\nDTSTART:20260107T120000Z\r\n\
+             DURATION:PT30M\r\nSTATUS:CANCELLED\r\nEND:VEVENT\r\n\
+             BEGIN:VEVENT\r\nUID:s\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20260108T090000Z\r\n\
+             DTSTART:20260108T100000Z\r\nDURATION:PT2H\r\nSUMMARY:Later\r\nEND:VEVENT\r\n",
+            &ExpandOptions::default(),
+        );
+        assert_eq!(
+            starts(&e),
+            [
+                "2026-01-05T09:00:00Z/2026-01-05T10:00:00Z",
+                "2026-01-07T12:00:00Z/2026-01-07T12:30:00Z",
+                "2026-01-08T10:00:00Z/2026-01-08T12:00:00Z",
+                "2026-01-09T10:00:00Z/2026-01-09T12:00:00Z",
+                "2026-01-10T10:00:00Z/2026-01-10T12:00:00Z"
+            ]
+        );
+        assert_eq!(e.occurrences[1].status.as_deref(), Some("CANCELLED"));
+        assert_eq!(e.occurrences[3].summary.as_deref(), Some("Later"));
+        assert_eq!(e.occurrences[3].recurrence_id.as_deref(), Some("2026-01-09T09:00:00Z"));
+    }
+
+    #[test]
+    fn instances_are_capped_and_reported() {
+        let e = run(
+            "BEGIN:VEVENT\r\nUID:h\r\nDTSTART:20260101T000000Z\r\nRRULE:FREQ=HOURLY\r\nEND:VEVENT\r\n",
+            &ExpandOptions::default(),
+        );
+        assert_eq!(e.occurrences.len(), 1000);
+        assert!(e.limited);
+        let e = run(
+            "BEGIN:VEVENT\r\nUID:s\r\nDTSTART:20260101T000000Z\r\nRRULE:FREQ=SECONDLY\r\nEND:VEVENT\r\n",
+            &ExpandOptions::default(),
+        );
+        assert_eq!(e.occurrences.len(), 1000);
+        assert!(e.limited);
+    }
+
+    #[test]
+    fn a_far_window_does_not_walk_from_dtstart() {
+        let opts = ExpandOptions {
+            from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(0, 0, 0),
+            until: NaiveDate::from_ymd_opt(2026, 1, 2).unwrap().and_hms_opt(0, 0, 0),
+            ..ExpandOptions::default()
+        };
+        let e =
+            run("BEGIN:VEVENT\r\nUID:m\r\nDTSTART:19900101T000000Z\r\nRRULE:FREQ=MINUTELY\r\nEND:VEVENT\r\n", &opts);
+        assert_eq!(e.occurrences.len(), 1000);
+        assert_eq!(e.occurrences[0].start, "2026-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn a_bad_rule_leaves_its_series_out() {
+        let e = run(
+            "BEGIN:VEVENT\r\nUID:x\r\nDTSTART:20260101T000000Z\r\nRRULE:FREQ=SOMETIMES\r\nEND:VEVENT\r\n\
+             BEGIN:VEVENT\r\nUID:y\r\nDTSTART:20260101T000000Z\r\nEND:VEVENT\r\n",
+            &ExpandOptions::default(),
+        );
+        assert_eq!(e.occurrences.len(), 1);
+        assert_eq!(e.errors.len(), 1);
+        assert_eq!(e.errors[0].code, crate::ErrorCode::InvalidValue);
+    }
+
+    #[test]
+    fn nominal_duration_keeps_wall_clock_days() {
+        // P1D over the spring-forward night lasts 23 hours; DTEND keeps 24.
+        let e = run(
+            "BEGIN:VEVENT\r\nUID:n\r\nDTSTART;TZID=Europe/Oslo:20260328T120000\r\nDURATION:P1D\r\nEND:VEVENT\r\n\
+             BEGIN:VEVENT\r\nUID:x\r\nDTSTART;TZID=Europe/Oslo:20260328T120000\r\n\
+             DTEND;TZID=Europe/Oslo:20260329T130000\r\nEND:VEVENT\r\n",
+            &ExpandOptions::default(),
+        );
+        assert_eq!(
+            starts(&e),
+            ["2026-03-28T11:00:00Z/2026-03-29T10:00:00Z", "2026-03-28T11:00:00Z/2026-03-29T11:00:00Z"]
+        );
+    }
+}

@@ -19,6 +19,10 @@ pub mod message;
 pub mod outcome;
 pub mod policy;
 pub mod recur;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod tz;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use error::{EngineError, ErrorCode, Result};

@@ -1,1 +1,190 @@
 //! The CRM policy: what the diary does with a message (SPEC 3.3).
+//!
+//! [`decide`] reads the message and the stored appointment, matches the
+//! people in them to the CRM ([`directory`]), and either runs the arrival
+//! rules ([`rules`]) or carries out the user's answer ([`actions`]). The
+//! result is a [`Decision`]: data that the backend and the task pane apply.
+//! iTIP itself (what a message does to a stored object) is [`crate::itip`]'s
+//! work; this module decides whether and how the diary takes it.
+//!
+//! Architecture Invariant: the policy never reads a clock and never looks
+//! anything up: the context carries the time, the preferences and the CRM
+//! lookups, so the same input always gives the same decision.
+
+pub mod actions;
+pub mod context;
+pub mod decision;
+pub mod diary;
+pub mod directory;
+pub mod object;
+pub mod reasons;
+pub mod rules;
+mod scheduling;
+
+pub use context::{
+    Action, ActionType, Associate, Contact, Context, Incoming, Preferences, RecordId, UserSettings, parse_context,
+};
+pub use decision::{
+    Appointment, AppointmentStatus, AppointmentUpdate, Attendee, Buttons, Decision, Display, Effect, Kind, Notice,
+    OccurrenceTime, Party,
+};
+
+use crate::error::{EngineError, ErrorCode, Result};
+use crate::ical::value::email_of;
+use crate::ical::{Component, ParseOptions, parse_calendar};
+use crate::message::Envelope;
+use chrono::NaiveDateTime;
+use directory::Directory;
+use object::SchedulingObject;
+
+/// Decides what the diary does with `calendar` (read from `envelope`) for
+/// the user and the CRM state that `ctx` describes.
+///
+/// Errors: the message or the stored appointment cannot be read as one
+/// scheduling object (`no_event`, `missing_uid`, `invalid_value`, ...); the
+/// stored appointment has another `UID` (`invalid_context`); the user's action
+/// is not allowed (`action_disabled`, with the reason).
+pub fn decide(envelope: &Envelope, calendar: &Component<'_>, ctx: &Context) -> Result<Decision> {
+    let stored_calendar = match ctx.existing.as_deref() {
+        Some(text) if !text.trim().is_empty() => {
+            Some(parse_calendar(text, &ParseOptions::default()).map_err(|e| EngineError {
+                code: e.code,
+                message: format!("the stored appointment (`existing`) cannot be read: {}", e.message),
+                line: e.line,
+            })?)
+        }
+        _ => None,
+    };
+    let case = Case::new(envelope, calendar, stored_calendar.as_ref(), ctx)?;
+    let mut decision = case.blank_decision();
+    match ctx.action {
+        None => rules::on_arrival(&case, &mut decision)?,
+        Some(action) => actions::answer(&case, action, &mut decision)?,
+    }
+    Ok(decision)
+}
+
+/// Everything one decision looks at, read once.
+#[derive(Debug)]
+pub struct Case<'c, 'a> {
+    /// The message's calendar.
+    pub calendar: &'c Component<'a>,
+    /// The message, read.
+    pub message: SchedulingObject<'c, 'a>,
+    /// The stored appointment's calendar.
+    pub stored_calendar: Option<&'c Component<'a>>,
+    /// The stored appointment, read.
+    pub stored: Option<SchedulingObject<'c, 'a>>,
+    /// The context.
+    pub ctx: &'c Context,
+    /// The user's address, normalized.
+    pub mailbox: String,
+    /// The addresses the e-mail came from (`From`, then `Sender`), normalized;
+    /// empty when the message came without an e-mail and the context names none.
+    pub senders: Vec<String>,
+    /// The CRM lookups.
+    pub directory: Directory<'c>,
+    /// What the message is.
+    pub kind: Kind,
+    /// The instant replies are stamped with.
+    pub now: NaiveDateTime,
+}
+
+impl<'c, 'a> Case<'c, 'a> {
+    fn new(
+        envelope: &'c Envelope,
+        calendar: &'c Component<'a>,
+        stored_calendar: Option<&'c Component<'a>>,
+        ctx: &'c Context,
+    ) -> Result<Case<'c, 'a>> {
+        let message = SchedulingObject::read(calendar, envelope.content_method.as_deref())?;
+        let stored = match stored_calendar {
+            Some(c) => Some(SchedulingObject::read(c, None).map_err(|e| EngineError {
+                code: e.code,
+                message: format!("the stored appointment (`existing`): {}", e.message),
+                line: e.line,
+            })?),
+            None => None,
+        };
+        if let Some(s) = stored.as_ref().filter(|s| s.uid != message.uid) {
+            return Err(EngineError::new(
+                ErrorCode::InvalidContext,
+                format!("the stored appointment has UID `{}`, the message `{}`", s.uid, message.uid),
+            ));
+        }
+        let kind = match message.method.as_deref() {
+            Some("REQUEST") if stored.is_some() => Kind::Update,
+            Some("REQUEST") => Kind::Invitation,
+            Some("REPLY") => Kind::Reply,
+            Some("CANCEL") => Kind::Cancel,
+            Some("ADD") => Kind::Add,
+            Some("REFRESH") => Kind::Refresh,
+            Some("COUNTER") => Kind::Counter,
+            Some("DECLINECOUNTER") => Kind::Declinecounter,
+            Some("PUBLISH") | None => Kind::Publish,
+            Some(other) => {
+                return Err(EngineError::new(
+                    ErrorCode::InvalidValue,
+                    format!("`{other}` is not an iTIP method (RFC 5546 1.4)"),
+                ));
+            }
+        };
+        let mut senders = Vec::new();
+        for addr in
+            [ctx.from.as_deref().or(envelope.from.as_deref()), ctx.sender.as_deref().or(envelope.sender.as_deref())]
+                .into_iter()
+                .flatten()
+        {
+            let addr = email_of(addr);
+            if !addr.is_empty() && !senders.contains(&addr) {
+                senders.push(addr);
+            }
+        }
+        let now = ctx.now.or_else(|| message.main().and_then(|m| m.dtstamp)).unwrap_or_default();
+        Ok(Case {
+            calendar,
+            message,
+            stored_calendar,
+            stored,
+            ctx,
+            mailbox: email_of(&ctx.mailbox),
+            senders,
+            directory: Directory::new(&ctx.contacts, &ctx.associates),
+            kind,
+            now,
+        })
+    }
+
+    fn blank_decision(&self) -> Decision {
+        let mut warnings = Vec::new();
+        if self.message.method.is_none() {
+            warnings.push(reasons::no_method());
+        }
+        Decision {
+            kind: self.kind,
+            recurring: self.recurring(),
+            effects: Vec::new(),
+            ignored: None,
+            buttons: Buttons::default(),
+            display: Display::Invitation,
+            reasons: Vec::new(),
+            uid: self.message.uid.clone(),
+            method: self.message.method.clone().unwrap_or_else(|| "PUBLISH".to_owned()),
+            sequence: self.message.sequence(),
+            organizer: self.organizer().map(|o| self.directory.party_of(o)),
+            action: None,
+            notes: Vec::new(),
+            warnings,
+        }
+    }
+
+    /// Whether the event recurs, by the message or else by the stored copy.
+    pub fn recurring(&self) -> bool {
+        self.message.recurring() || self.stored.as_ref().is_some_and(|s| s.recurring())
+    }
+
+    /// The organizer: the stored appointment's, else the message's.
+    pub fn organizer(&self) -> Option<&object::Address> {
+        self.stored.as_ref().and_then(|s| s.organizer()).or_else(|| self.message.organizer())
+    }
+}

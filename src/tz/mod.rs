@@ -1,11 +1,14 @@
 //! Time zones: resolving a `TZID` and converting wall times to UTC.
 //!
-//! Order of resolution for a `TZID` (SPEC 3.1): an IANA name (also behind a
-//! prefix such as `/freeassociation.sourceforge.net/Tzfile/`), then a Windows
-//! name as Outlook and Exchange send it, mapped through CLDR's windowsZones
-//! table ([`windows`], generated from the data), then the calendar's own
+//! Order of resolution for a `TZID` (SPEC 3.1), once surrounding quotes and
+//! blanks are removed: an IANA name; a Windows name as Outlook and Exchange
+//! send it, mapped through CLDR's windowsZones table ([`windows`], generated
+//! from the data), also with Exchange's duplicate suffix (`Eastern Standard
+//! Time 1`) and the few misspellings of [`WINDOWS_ALIASES`]; an IANA name
+//! behind a path prefix (`/freeassociation.sourceforge.net/Tzfile/Europe/London`,
+//! `/mozilla.org/20050126_1/Europe/Berlin`); then the calendar's own
 //! `VTIMEZONE` ([`custom`]). A `TZID` none of these knows is read as floating
-//! time, and the caller is told so.
+//! time ([`ZoneSet::resolve`] returns `None`, so the caller can say so).
 //!
 //! Wall times that do not exist (a spring-forward gap) are moved forward by
 //! the length of the gap; ambiguous wall times (the fall-back hour) take the
@@ -15,8 +18,8 @@ pub mod custom;
 pub mod windows;
 
 use crate::ical::Component;
-use crate::ical::value::DateTimeValue;
-use chrono::{NaiveDateTime, Offset, TimeZone};
+use crate::ical::value::{DateTimeValue, unescape_text};
+use chrono::{NaiveDateTime, Offset, TimeDelta, TimeZone};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -47,7 +50,7 @@ impl Zone {
     pub fn from_utc(&self, utc: NaiveDateTime) -> NaiveDateTime {
         match self {
             Zone::Utc | Zone::Floating => utc,
-            Zone::Iana(tz) => utc + tz.offset_from_utc_datetime(&utc).fix().local_minus_utc_delta(),
+            Zone::Iana(tz) => shifted(utc, tz.offset_from_utc_datetime(&utc).fix().local_minus_utc()),
             Zone::Custom(z) => z.from_utc(utc),
         }
     }
@@ -62,14 +65,9 @@ impl Zone {
     }
 }
 
-trait LocalMinusUtc {
-    fn local_minus_utc_delta(&self) -> chrono::TimeDelta;
-}
-
-impl LocalMinusUtc for chrono::FixedOffset {
-    fn local_minus_utc_delta(&self) -> chrono::TimeDelta {
-        chrono::TimeDelta::seconds(i64::from(self.local_minus_utc()))
-    }
+/// `t` moved by `seconds`; unchanged at the edges of the representable range.
+fn shifted(t: NaiveDateTime, seconds: i32) -> NaiveDateTime {
+    t.checked_add_signed(TimeDelta::seconds(i64::from(seconds))).unwrap_or(t)
 }
 
 fn iana_to_utc(tz: &chrono_tz::Tz, local: NaiveDateTime) -> NaiveDateTime {
@@ -80,12 +78,12 @@ fn iana_to_utc(tz: &chrono_tz::Tz, local: NaiveDateTime) -> NaiveDateTime {
         LocalResult::None => {
             // In a gap: use the offset in force before the gap, which moves
             // the wall time forward by the gap's length (RFC 5545 3.3.5).
-            let before = local - chrono::TimeDelta::hours(3);
+            let before = local.checked_sub_signed(TimeDelta::hours(3)).unwrap_or(local);
             let off = match tz.from_local_datetime(&before) {
                 LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.offset().fix().local_minus_utc(),
                 LocalResult::None => 0,
             };
-            local - chrono::TimeDelta::seconds(i64::from(off))
+            shifted(local, -off)
         }
     }
 }
@@ -99,12 +97,16 @@ pub struct ZoneSet {
 impl ZoneSet {
     /// The zones defined by the `VTIMEZONE`s of `calendar`. When a `TZID` is
     /// defined twice (Exchange sends duplicates), the first definition wins.
+    /// A `VTIMEZONE` whose `TZID` is an IANA or Windows name is not read: that
+    /// name wins over the definition (SPEC 3.1).
     pub fn from_calendar(calendar: &Component<'_>) -> ZoneSet {
         let mut custom = HashMap::new();
         for vtz in calendar.children("VTIMEZONE") {
             let Some(id) = vtz.value("TZID") else { continue };
-            let id = id.trim().to_owned();
-            if custom.contains_key(&id) {
+            // The TZID property is TEXT (`Kuala Lumpur\, Singapore`); the parameters
+            // that refer to it carry the plain text.
+            let id = normalize_tzid(&unescape_text(id)).to_owned();
+            if custom.contains_key(&id) || resolve_global(&id).is_some() {
                 continue;
             }
             if let Some(z) = custom::CustomZone::from_vtimezone(vtz) {
@@ -124,7 +126,7 @@ impl ZoneSet {
 
     /// The zone a `TZID` names; `None` when nothing knows it.
     pub fn resolve(&self, tzid: &str) -> Option<Zone> {
-        let id = tzid.trim().trim_matches('"');
+        let id = normalize_tzid(tzid);
         if let Some(z) = resolve_global(id) {
             return Some(z);
         }
@@ -146,8 +148,65 @@ impl ZoneSet {
     }
 }
 
-/// IANA and Windows names (and IANA names behind a path prefix).
-pub fn resolve_global(id: &str) -> Option<Zone> {
+/// A `TZID` without surrounding blanks and quotes (`TZID="Europe/Berlin"` is
+/// sometimes written with its quotes kept in the value).
+fn normalize_tzid(tzid: &str) -> &str {
+    tzid.trim().trim_matches('"').trim()
+}
+
+/// Names that are not Windows names but are sent as if they were, with the
+/// Windows name meant. Kept short: only names seen in real invitations.
+pub const WINDOWS_ALIASES: &[(&str, &str)] = &[
+    // Teams invitations (wvrzel/simpleCalDAV#44).
+    ("W. European Standard Time", "W. Europe Standard Time"),
+];
+
+/// The IANA zone of a Windows name, an alias of one, or either followed by
+/// Exchange's duplicate suffix (`Eastern Standard Time 1`).
+fn iana_for_windows_like(id: &str) -> Option<&'static str> {
+    let lookup = |name: &str| {
+        windows::iana_for_windows(name).or_else(|| {
+            let (_, meant) = WINDOWS_ALIASES.iter().find(|(alias, _)| alias.eq_ignore_ascii_case(name))?;
+            windows::iana_for_windows(meant)
+        })
+    };
+    lookup(id).or_else(|| lookup(strip_duplicate_suffix(id)?))
+}
+
+/// `Eastern Standard Time 1` -> `Eastern Standard Time`: Exchange numbers the
+/// second copy of a zone it sends twice.
+fn strip_duplicate_suffix(id: &str) -> Option<&str> {
+    let base = id.trim_end_matches(|c: char| c.is_ascii_digit());
+    if base.len() == id.len() {
+        return None;
+    }
+    let base = base.strip_suffix(' ')?.trim_end();
+    (!base.is_empty()).then_some(base)
+}
+
+/// The IANA zone named at the end of a path (`/freeassociation.sourceforge.net/Tzfile/Europe/London`,
+/// `/mozilla.org/20050126_1/Europe/Berlin`): the longest suffix after a `/`
+/// that is an IANA name. A one-part name (`UTC`) is accepted only after a
+/// leading `/`, the mark of such prefixes.
+fn iana_behind_prefix(id: &str) -> Option<chrono_tz::Tz> {
+    let rooted = id.starts_with('/');
+    let mut rest = id;
+    while let Some(i) = rest.find('/') {
+        rest = rest.get(i + 1..)?;
+        if (rooted || rest.contains('/'))
+            && let Ok(tz) = rest.parse::<chrono_tz::Tz>()
+        {
+            return Some(tz);
+        }
+    }
+    None
+}
+
+/// Resolves a `TZID` without the calendar: UTC, an IANA name, a Windows name
+/// (see [`WINDOWS_ALIASES`] and the duplicate suffix), an IANA name behind a
+/// path prefix. `None` when none of these applies.
+pub fn resolve_global(tzid: &str) -> Option<Zone> {
+    let id = normalize_tzid(tzid);
     if id.eq_ignore_ascii_case("UTC")
         || id.eq_ignore_ascii_case("GMT")
         || id == "Z"
@@ -158,23 +217,11 @@ pub fn resolve_global(id: &str) -> Option<Zone> {
     if let Ok(tz) = id.parse::<chrono_tz::Tz>() {
         return Some(Zone::Iana(tz));
     }
-    if let Some(name) = windows::iana_for_windows(id) {
-        if let Ok(tz) = name.parse::<chrono_tz::Tz>() {
-            return Some(Zone::Iana(tz));
-        }
+    if let Some(tz) = iana_for_windows_like(id).and_then(|name| name.parse::<chrono_tz::Tz>().ok()) {
+        return Some(Zone::Iana(tz));
     }
-    // `/freeassociation.sourceforge.net/Tzfile/Europe/London`, `/mozilla.org/20050126_1/Europe/Berlin`:
-    // the longest suffix that is an IANA name.
     if id.contains('/') {
-        let mut rest = id;
-        while let Some(i) = rest.find('/') {
-            rest = rest.get(i + 1..).unwrap_or("");
-            if rest.contains('/') {
-                if let Ok(tz) = rest.parse::<chrono_tz::Tz>() {
-                    return Some(Zone::Iana(tz));
-                }
-            }
-        }
+        return iana_behind_prefix(id).map(Zone::Iana);
     }
     None
 }

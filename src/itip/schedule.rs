@@ -1,0 +1,591 @@
+//! Outgoing iTIP: the messages to send after the user saved, changed or
+//! deleted a calendar object (RFC 5546 3.2; sabre/vobject's
+//! `Broker::parseEvent` is the model).
+//!
+//! - The user is the organizer: a `REQUEST` to each attendee with the
+//!   instances they are in (the master gets an `EXDATE` for each override
+//!   they are not in), a `CANCEL` to each attendee removed from every
+//!   instance, a `CANCEL` to everyone when the object is deleted or
+//!   `STATUS:CANCELLED`, and a `CANCEL` for each override newly cancelled.
+//! - The user is an attendee: a `REPLY` to the organizer for each instance
+//!   whose `PARTSTAT` the user changed, and `DECLINED` for the instances the
+//!   user deleted (a new `EXDATE`) or when the user deleted the object.
+//!
+//! `SCHEDULE-AGENT=CLIENT` (RFC 6638 7.1) on an attendee or on the organizer
+//! means their client sends: no message. `SCHEDULE-FORCE-SEND` (RFC 6638
+//! 7.2) sends one although nothing changed; it is removed from what we send,
+//! as is `SCHEDULE-STATUS`.
+//!
+//! `SEQUENCE` (RFC 5545 3.8.7.4): when the change is significant
+//! ([`is_significant_change`]) and the new copy did not raise `SEQUENCE`
+//! above the old one, the messages carry old + 1; when the organizer
+//! deletes the object, the `CANCEL`s carry old + 1. The caller stores the
+//! `SEQUENCE` it sent (it is in every `ics`).
+
+use super::object::{
+    Organizer, SchedulingObject, events, in_form_of, instant, normalize_address, read_attendee, recurrence_key,
+};
+use super::reply::{ReplyEvent, attach_timezones, first_summary, message_calendar};
+use super::significant::is_significant_change;
+use super::vocab::{PartStat, ScheduleAgent};
+use crate::error::{EngineError, ErrorCode, Result};
+use crate::ical::value::{DateOrPeriod, DateTimeValue, email_of, parse_date_list, parse_date_time, same_address};
+use crate::ical::{Component, OwnedComponent, Property};
+use crate::tz::ZoneSet;
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+/// One message to send: to one recipient, with its iCalendar body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutgoingMessage {
+    /// `UID` of the object.
+    pub uid: String,
+    /// `REQUEST`, `CANCEL` or `REPLY`.
+    pub method: String,
+    /// Who sends it (a cal-address, `mailto:` lower-cased).
+    pub sender: String,
+    /// `CN` of the sender.
+    pub sender_name: Option<String>,
+    /// Who receives it (a cal-address, `mailto:` lower-cased).
+    pub recipient: String,
+    /// `CN` of the recipient.
+    pub recipient_name: Option<String>,
+    /// Whether the recipient must look at it again: a significant change
+    /// (RFC 5546 2.1.4), a change of the instances they are in, a
+    /// cancellation, a forced send, or an answer.
+    pub significant_change: bool,
+    /// The message body: a `VCALENDAR` with `METHOD`.
+    pub ics: String,
+}
+
+/// Options of [`schedule`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScheduleOptions {
+    /// Now, in UTC: the `DTSTAMP` of every message.
+    pub now: NaiveDateTime,
+    /// `Some(v)`: write `RSVP=TRUE` or `RSVP=FALSE` on the external attendees
+    /// (everyone but the organizer and the user) of `REQUEST`s, as the
+    /// "request for reply" preference says; `None`: leave `RSVP` as it is.
+    pub rsvp: Option<bool>,
+}
+
+/// The messages to send after the user (whose addresses are `user`) changed
+/// a calendar object from `old` to `new` (`old` `None`: created; `new`
+/// `None`: deleted).
+///
+/// Nothing is sent for an object without organizer or without attendees, for
+/// a `VTODO`, or when the user is neither the organizer nor an attendee.
+///
+/// Errors: the errors of [`SchedulingObject::read`] for either copy
+/// (different `UID`s or organizers between components, ...), and
+/// [`ErrorCode::InvalidContext`] when `old` and `new` are different objects.
+pub fn schedule(
+    old: Option<&Component<'_>>,
+    new: Option<&Component<'_>>,
+    user: &[String],
+    opts: &ScheduleOptions,
+) -> Result<Vec<OutgoingMessage>> {
+    let old = old.filter(|c| !events(c).is_empty());
+    let new = new.filter(|c| !events(c).is_empty());
+    let old = match old {
+        Some(c) => Some(Side::read(c)?),
+        None => None,
+    };
+    let new = match new {
+        Some(c) => Some(Side::read(c)?),
+        None => None,
+    };
+    if let (Some(o), Some(n)) = (&old, &new)
+        && o.object.uid != n.object.uid
+    {
+        return Err(EngineError::new(
+            ErrorCode::InvalidContext,
+            format!("the old copy has uid `{}`, the new one `{}`", o.object.uid, n.object.uid),
+        ));
+    }
+    let Some(base) = new.as_ref().or(old.as_ref()) else { return Ok(Vec::new()) };
+    let no_attendees = |s: &Option<Side<'_, '_>>| s.as_ref().is_none_or(|s| s.object.attendees.is_empty());
+    if no_attendees(&old) && no_attendees(&new) {
+        return Ok(Vec::new());
+    }
+    let organizer = new
+        .as_ref()
+        .and_then(|s| s.object.organizer.clone())
+        .or_else(|| old.as_ref().and_then(|s| s.object.organizer.clone()));
+    let Some(organizer) = organizer else { return Ok(Vec::new()) };
+    let is_user = |address: &str| user.iter().any(|u| same_address(u, address));
+    let ctx = Context { old: old.as_ref(), new: new.as_ref(), base, organizer: &organizer, user, opts };
+    if is_user(&organizer.address) {
+        return organizer_messages(&ctx);
+    }
+    let me = base.object.attendees.iter().find(|a| is_user(&a.address));
+    match me {
+        Some(me) => attendee_reply(&ctx, &me.address),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// One copy of the object, read.
+struct Side<'c, 'a> {
+    calendar: &'c Component<'a>,
+    object: SchedulingObject,
+    zones: ZoneSet,
+    /// The components by instance (`None`: the master); the first of each
+    /// instance wins.
+    instances: Vec<(Option<NaiveDateTime>, &'c Component<'a>)>,
+    /// Position in `instances` by instance.
+    at: HashMap<Option<NaiveDateTime>, usize>,
+    /// By attendee e-mail: the instances they are in as server-scheduled
+    /// attendees, their first `ATTENDEE` line, and whether a `REQUEST` is
+    /// forced for them (`SCHEDULE-FORCE-SEND=REQUEST`).
+    attendance: HashMap<String, Attendance<'c, 'a>>,
+    /// The instants of the master's `EXDATE`s.
+    exdates: HashSet<NaiveDateTime>,
+}
+
+/// One attendee in one copy.
+struct Attendance<'c, 'a> {
+    keys: Vec<Option<NaiveDateTime>>,
+    line: &'c Property<'a>,
+    forced: bool,
+}
+
+impl<'c, 'a> Side<'c, 'a> {
+    fn read(calendar: &'c Component<'a>) -> Result<Self> {
+        let object = SchedulingObject::read(calendar)?;
+        let zones = ZoneSet::from_calendar(calendar);
+        let mut instances: Vec<(Option<NaiveDateTime>, &'c Component<'a>)> = Vec::new();
+        let mut at = HashMap::new();
+        for ev in events(calendar) {
+            let key = recurrence_key(&zones, ev)?;
+            if let std::collections::hash_map::Entry::Vacant(slot) = at.entry(key) {
+                slot.insert(instances.len());
+                instances.push((key, ev));
+            }
+        }
+        let mut attendance: HashMap<String, Attendance<'c, 'a>> = HashMap::new();
+        for (key, ev) in &instances {
+            for line in ev.props("ATTENDEE") {
+                let entry = attendance.entry(email_of(&line.value)).or_insert(Attendance {
+                    keys: Vec::new(),
+                    line,
+                    forced: false,
+                });
+                if !is_client_scheduled(line) && entry.keys.last() != Some(key) {
+                    entry.keys.push(*key);
+                }
+                entry.forced |= line.param("SCHEDULE-FORCE-SEND").is_some_and(|f| f.eq_ignore_ascii_case("REQUEST"));
+            }
+        }
+        let mut exdates = HashSet::new();
+        if let Some((_, m)) = instances.iter().find(|(k, _)| k.is_none()) {
+            for p in m.props("EXDATE") {
+                for item in parse_date_list(p)? {
+                    if let DateOrPeriod::At(v) = item {
+                        exdates.insert(instant(&zones, &v));
+                    }
+                }
+            }
+        }
+        Ok(Side { calendar, object, zones, instances, at, attendance, exdates })
+    }
+
+    fn master(&self) -> Option<&'c Component<'a>> {
+        self.instances.iter().find(|(k, _)| k.is_none()).map(|(_, c)| *c)
+    }
+
+    /// The master, else the first component.
+    fn main(&self) -> Option<&'c Component<'a>> {
+        self.master().or_else(|| self.instances.first().map(|(_, c)| *c))
+    }
+
+    fn component(&self, key: Option<NaiveDateTime>) -> Option<&'c Component<'a>> {
+        self.at.get(&key).and_then(|i| self.instances.get(*i)).map(|(_, c)| *c)
+    }
+
+    /// The instances `address` is in, as a server-scheduled attendee.
+    fn keys_of(&self, address: &str) -> Vec<Option<NaiveDateTime>> {
+        self.attendance.get(&email_of(address)).map(|a| a.keys.clone()).unwrap_or_default()
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.object.status.as_deref() == Some("CANCELLED")
+    }
+
+    /// The form instances are named in: the master's `DTSTART`, else the
+    /// first `RECURRENCE-ID` (an object of overrides only).
+    fn instance_model(&self) -> Result<Option<DateTimeValue>> {
+        if let Some(p) = self.master().and_then(|m| m.prop("DTSTART")) {
+            return Ok(Some(parse_date_time(p)?));
+        }
+        match self.instances.first().and_then(|(_, c)| c.prop("RECURRENCE-ID")) {
+            Some(p) => Ok(Some(parse_date_time(p)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+struct Context<'x, 'c, 'a> {
+    old: Option<&'x Side<'c, 'a>>,
+    new: Option<&'x Side<'c, 'a>>,
+    base: &'x Side<'c, 'a>,
+    organizer: &'x Organizer,
+    user: &'x [String],
+    opts: &'x ScheduleOptions,
+}
+
+fn attendee_line<'c, 'a>(ev: &'c Component<'a>, address: &str) -> Option<&'c Property<'a>> {
+    ev.props("ATTENDEE").find(|a| same_address(&a.value, address))
+}
+
+fn is_client_scheduled(p: &Property<'_>) -> bool {
+    p.param("SCHEDULE-AGENT").map(ScheduleAgent::parse) == Some(ScheduleAgent::Client)
+}
+
+fn sequence(side: Option<&Side<'_, '_>>) -> i64 {
+    side.and_then(|s| s.object.sequence).unwrap_or(0)
+}
+
+// -------------------------------------------------------------- organizer
+
+fn organizer_messages(ctx: &Context<'_, '_, '_>) -> Result<Vec<OutgoingMessage>> {
+    let significant = match (ctx.old, ctx.new) {
+        (Some(o), Some(n)) => is_significant_change(o.calendar, n.calendar),
+        _ => true,
+    };
+    let (old_seq, new_seq) = (sequence(ctx.old), sequence(ctx.new));
+    // Never below what the attendees saw; one more after a significant
+    // change the new copy did not count, or a deletion.
+    let seq = match (ctx.old, ctx.new) {
+        (Some(_), None) => old_seq + 1,
+        (Some(_), Some(_)) if significant && new_seq <= old_seq => old_seq + 1,
+        (Some(_), Some(_)) => new_seq.max(old_seq),
+        _ => new_seq,
+    };
+    let bump = ctx.new.is_some() && seq != new_seq;
+    let cancelled = ctx.new.is_some_and(Side::is_cancelled);
+
+    // Attendees in order of first appearance, the old copy first.
+    let mut addresses: Vec<String> = Vec::new();
+    let mut known = HashSet::new();
+    for side in [ctx.old, ctx.new].into_iter().flatten() {
+        for a in &side.object.attendees {
+            if known.insert(a.email.clone()) {
+                addresses.push(a.address.clone());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut total = 0usize;
+    for address in addresses {
+        if same_address(&address, &ctx.organizer.address) || ctx.user.iter().any(|u| same_address(u, &address)) {
+            continue;
+        }
+        let old_keys = ctx.old.map(|s| s.keys_of(&address)).unwrap_or_default();
+        let new_keys = ctx.new.map(|s| s.keys_of(&address)).unwrap_or_default();
+        if old_keys.is_empty() && new_keys.is_empty() {
+            continue;
+        }
+        let email = email_of(&address);
+        let line = [ctx.new, ctx.old].into_iter().flatten().find_map(|s| s.attendance.get(&email).map(|a| a.line));
+        let name = line.map(read_attendee).and_then(|a| a.name);
+        let envelope = |method: &str, significant_change: bool, ics: String| OutgoingMessage {
+            uid: ctx.base.object.uid.clone(),
+            method: method.to_owned(),
+            sender: normalize_address(&ctx.organizer.address),
+            sender_name: ctx.organizer.name.clone(),
+            recipient: normalize_address(&address),
+            recipient_name: name.clone(),
+            significant_change,
+            ics,
+        };
+        let Some(new) = ctx.new.filter(|_| !new_keys.is_empty() && !cancelled) else {
+            let body = cancel_body(ctx, &address, name.as_deref(), seq, None);
+            push_checked(&mut out, &mut total, envelope("CANCEL", true, body.to_ics()))?;
+            continue;
+        };
+        let forced = new.attendance.get(&email).is_some_and(|a| a.forced);
+        let changed = forced || significant || old_keys != new_keys;
+        let body = request_body(ctx, new, &new_keys, bump.then_some(seq))?;
+        push_checked(&mut out, &mut total, envelope("REQUEST", changed, body.to_ics()))?;
+        // Overrides newly cancelled: a CANCEL for each (RFC 5546 3.2.5).
+        for key in new_keys.iter().flatten() {
+            let Some(ev) = new.component(Some(*key)) else { continue };
+            if !is_status_cancelled(ev) {
+                continue;
+            }
+            let before = ctx.old.and_then(|o| o.component(Some(*key)));
+            if before.is_some_and(is_status_cancelled) {
+                continue;
+            }
+            let body = cancel_body(ctx, &address, name.as_deref(), seq.max(sequence_of_event(ev)), Some(ev));
+            push_checked(&mut out, &mut total, envelope("CANCEL", true, body.to_ics()))?;
+        }
+    }
+    Ok(out)
+}
+
+/// Most bytes of message bodies one change may produce: each attendee gets
+/// a copy of the object, so a huge object with many attendees would
+/// otherwise allocate without bound (SPEC 7).
+pub const MAX_OUTPUT_BYTES: usize = 64 * 1024 * 1024;
+
+/// Adds a message, refusing when the bodies exceed [`MAX_OUTPUT_BYTES`].
+fn push_checked(out: &mut Vec<OutgoingMessage>, total: &mut usize, message: OutgoingMessage) -> Result<()> {
+    *total = total.saturating_add(message.ics.len());
+    out.push(message);
+    if *total > MAX_OUTPUT_BYTES {
+        return Err(EngineError::new(
+            ErrorCode::TooLarge,
+            format!(
+                "the {} messages to send come to more than {} bytes; send fewer attendees a smaller object",
+                out.len(),
+                MAX_OUTPUT_BYTES
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn is_status_cancelled(ev: &Component<'_>) -> bool {
+    ev.value("STATUS").is_some_and(|s| s.trim().eq_ignore_ascii_case("CANCELLED"))
+}
+
+fn sequence_of_event(ev: &Component<'_>) -> i64 {
+    super::object::sequence_of(ev).ok().flatten().unwrap_or(0)
+}
+
+/// Removes the scheduling parameters that are not ours to send (RFC 6638 7.2, 7.3).
+fn strip_scheduling_params(p: &mut Property<'_>) {
+    p.remove_param("SCHEDULE-FORCE-SEND");
+    p.remove_param("SCHEDULE-STATUS");
+}
+
+/// The `REQUEST` for one attendee: the instances they are in.
+fn request_body(
+    ctx: &Context<'_, '_, '_>,
+    new: &Side<'_, '_>,
+    keys: &[Option<NaiveDateTime>],
+    bumped: Option<i64>,
+) -> Result<OwnedComponent> {
+    let mut msg = message_calendar("REQUEST");
+    let keys: HashSet<Option<NaiveDateTime>> = keys.iter().copied().collect();
+    let excluded: Vec<NaiveDateTime> =
+        new.instances.iter().filter_map(|(k, _)| *k).filter(|k| !keys.contains(&Some(*k))).collect();
+    let already = &new.exdates;
+    for (key, comp) in &new.instances {
+        if !keys.contains(key) {
+            continue;
+        }
+        let mut ev = (*comp).clone().into_owned();
+        if key.is_none() {
+            // The master: the instances the attendee is not in are excluded.
+            let missing: Vec<NaiveDateTime> = excluded.iter().copied().filter(|k| !already.contains(k)).collect();
+            if let (false, Some(start)) = (missing.is_empty(), comp.prop("DTSTART")) {
+                let model = parse_date_time(start)?;
+                let values: Vec<String> =
+                    missing.iter().map(|k| in_form_of(&new.zones, &model, *k).to_ical_value()).collect();
+                let mut exdate = model.to_property("EXDATE");
+                exdate.value = values.join(",").into();
+                ev.properties.push(exdate);
+            }
+            // iOS shows an invitation only with a PARTSTAT.
+            for a in ev.props_mut("ATTENDEE") {
+                if a.param("PARTSTAT").is_none() {
+                    a.set_param("PARTSTAT", PartStat::NeedsAction.as_str().to_owned());
+                }
+            }
+        }
+        for p in ev.properties.iter_mut().filter(|p| p.name == "ATTENDEE" || p.name == "ORGANIZER") {
+            strip_scheduling_params(p);
+        }
+        if let Some(rsvp) = ctx.opts.rsvp {
+            for a in ev.props_mut("ATTENDEE") {
+                let ours = same_address(&a.value, &ctx.organizer.address)
+                    || ctx.user.iter().any(|u| same_address(u, &a.value));
+                if !ours {
+                    a.set_param("RSVP", if rsvp { "TRUE" } else { "FALSE" });
+                }
+            }
+        }
+        if let Some(seq) = bumped
+            && sequence_of_event(&ev) < seq
+        {
+            ev.set_value("SEQUENCE", seq.to_string());
+        }
+        ev.set_value("DTSTAMP", DateTimeValue::Utc(ctx.opts.now).to_ical_value());
+        msg.components.push(ev);
+    }
+    attach_timezones(&mut msg, new.calendar);
+    Ok(msg)
+}
+
+/// A `CANCEL` for one attendee: of the whole object (`instance` `None`), or
+/// of one overridden instance.
+fn cancel_body(
+    ctx: &Context<'_, '_, '_>,
+    address: &str,
+    name: Option<&str>,
+    seq: i64,
+    instance: Option<&Component<'_>>,
+) -> OwnedComponent {
+    let mut msg = message_calendar("CANCEL");
+    let mut ev = Component::new("VEVENT");
+    ev.properties.push(Property::new("UID", ctx.base.object.uid.clone()));
+    ev.properties.push(Property::new("DTSTAMP", DateTimeValue::Utc(ctx.opts.now).to_ical_value()));
+    ev.properties.push(Property::new("SEQUENCE", seq.to_string()));
+    let source = instance.or_else(|| ctx.base.main());
+    if let Some(src) = source {
+        if let Some(s) = src.value("SUMMARY").or_else(|| ctx.base.main().and_then(|m| m.value("SUMMARY"))) {
+            ev.properties.push(Property::new("SUMMARY", s));
+        }
+        if let Some(p) = src.prop("DTSTART") {
+            ev.properties.push(p.clone().into_owned());
+        }
+        match (src.prop("DTEND"), src.prop("DURATION")) {
+            (Some(p), _) | (None, Some(p)) => ev.properties.push(p.clone().into_owned()),
+            (None, None) => {}
+        }
+        if instance.is_some() {
+            if let Some(p) = src.prop("RECURRENCE-ID") {
+                ev.properties.push(p.clone().into_owned());
+            }
+            ev.properties.push(Property::new("STATUS", "CANCELLED"));
+        }
+    }
+    let mut org = Property::new("ORGANIZER", normalize_address(&ctx.organizer.address));
+    if let Some(n) = &ctx.organizer.name {
+        org.set_param("CN", n.clone());
+    }
+    ev.properties.push(org);
+    let mut att = Property::new("ATTENDEE", normalize_address(address));
+    if let Some(n) = name {
+        att.set_param("CN", n.to_owned());
+    }
+    ev.properties.push(att);
+    msg.components.push(ev);
+    attach_timezones(&mut msg, ctx.base.calendar);
+    msg
+}
+
+// --------------------------------------------------------------- attendee
+
+/// The answer of one instance: what it was and what it is.
+struct Answer {
+    key: Option<NaiveDateTime>,
+    before: Option<PartStat>,
+    after: PartStat,
+}
+
+fn partstat_of(ev: &Component<'_>, address: &str) -> Option<PartStat> {
+    attendee_line(ev, address).map(|l| l.param("PARTSTAT").map(PartStat::parse).unwrap_or_default())
+}
+
+/// What the attendee's answer for the instance `key` was in `old`: the
+/// override's, else the master's (the instance followed the series); with no
+/// old copy, `NEEDS-ACTION` (nothing was answered yet).
+fn answer_before(old: Option<&Side<'_, '_>>, key: Option<NaiveDateTime>, address: &str) -> Option<PartStat> {
+    let Some(old) = old else { return Some(PartStat::NeedsAction) };
+    if let Some(ev) = old.component(key) {
+        return partstat_of(ev, address);
+    }
+    old.master().and_then(|m| partstat_of(m, address))
+}
+
+fn attendee_reply(ctx: &Context<'_, '_, '_>, me: &str) -> Result<Vec<OutgoingMessage>> {
+    let base = ctx.base;
+    let org_line = base.main().and_then(|m| m.prop("ORGANIZER"));
+    if org_line.is_some_and(is_client_scheduled) || ctx.organizer.schedule_agent == ScheduleAgent::Client {
+        return Ok(Vec::new());
+    }
+    if base.is_cancelled() {
+        return Ok(Vec::new());
+    }
+    let forced = ctx
+        .new
+        .and_then(Side::main)
+        .and_then(|m| m.prop("ORGANIZER"))
+        .is_some_and(|o| o.param("SCHEDULE-FORCE-SEND").is_some_and(|f| f.eq_ignore_ascii_case("REPLY")));
+    let mut answers: Vec<Answer> = Vec::new();
+    match ctx.new {
+        None => {
+            // Deleted: declined, for the series or for each instance the
+            // attendee is in.
+            let Some(old) = ctx.old else { return Ok(Vec::new()) };
+            let keys: Vec<Option<NaiveDateTime>> =
+                if old.master().is_some_and(|m| attendee_line(m, me).is_some()) { vec![None] } else { old.keys_of(me) };
+            for key in keys {
+                let before = old.component(key).and_then(|c| partstat_of(c, me));
+                answers.push(Answer { key, before, after: PartStat::Declined });
+            }
+        }
+        Some(new) => {
+            for (key, comp) in &new.instances {
+                let Some(after) = partstat_of(comp, me) else { continue };
+                answers.push(Answer { key: *key, before: answer_before(ctx.old, *key, me), after });
+            }
+            // Instances the attendee deleted (a new EXDATE) are declined,
+            // unless the whole series is.
+            let master_after = new.master().and_then(|m| partstat_of(m, me));
+            if master_after.as_ref().is_some_and(|p| *p != PartStat::Declined) {
+                let before = ctx.old.map(|o| &o.exdates);
+                let mut added: Vec<NaiveDateTime> =
+                    new.exdates.iter().copied().filter(|at| before.is_none_or(|b| !b.contains(at))).collect();
+                added.sort();
+                for at in added {
+                    let key = Some(at);
+                    let was = answer_before(ctx.old, key, me);
+                    match answers.iter_mut().find(|a| a.key == key) {
+                        Some(a) => a.after = PartStat::Declined,
+                        None => answers.push(Answer { key, before: was, after: PartStat::Declined }),
+                    }
+                }
+            }
+        }
+    }
+    let answers: Vec<Answer> = answers.into_iter().filter(|a| forced || a.before.as_ref() != Some(&a.after)).collect();
+    if answers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let model = base.instance_model()?;
+    let summary = first_summary(base.calendar);
+    let name = base.object.attendee(me).and_then(|a| a.name.clone());
+    let seq = base.object.sequence.unwrap_or(0);
+    let mut msg = message_calendar("REPLY");
+    for a in &answers {
+        let mut org = Property::new("ORGANIZER", normalize_address(&ctx.organizer.address));
+        if let Some(n) = &ctx.organizer.name {
+            org.set_param("CN", n.clone());
+        }
+        let mut att = Property::new("ATTENDEE", normalize_address(me));
+        att.set_param("PARTSTAT", a.after.as_str().to_owned());
+        if let Some(n) = &name {
+            att.set_param("CN", n.clone());
+        }
+        let source = base.component(a.key);
+        let ev = ReplyEvent {
+            uid: &base.object.uid,
+            sequence: seq,
+            now: ctx.opts.now,
+            source,
+            instance: a.key.map(|k| (k, model.as_ref())),
+            summary: summary.as_deref(),
+            organizer: org,
+            attendee: att,
+        }
+        .build(&base.zones);
+        msg.components.push(ev);
+    }
+    attach_timezones(&mut msg, base.calendar);
+    Ok(vec![OutgoingMessage {
+        uid: base.object.uid.clone(),
+        method: "REPLY".to_owned(),
+        sender: normalize_address(me),
+        sender_name: name,
+        recipient: normalize_address(&ctx.organizer.address),
+        recipient_name: ctx.organizer.name.clone(),
+        significant_change: true,
+        ics: msg.to_ics(),
+    }])
+}

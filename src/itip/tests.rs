@@ -1,0 +1,452 @@
+//! Scenarios of iTIP processing: each test replays a small exchange between
+//! an organizer and an attendee, including the round trips (what we send,
+//! our own engine applies).
+
+use super::*;
+use crate::ical::{OwnedComponent, ParseOptions, parse_calendar};
+use crate::outcome::Ignored;
+use chrono::{NaiveDate, NaiveDateTime};
+
+fn cal(text: &str) -> OwnedComponent {
+    let text = text.replace("\r\n", "\n");
+    parse_calendar(&text, &ParseOptions::default()).unwrap().into_owned()
+}
+
+fn now() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2026, 2, 1).unwrap().and_hms_opt(12, 0, 0).unwrap()
+}
+
+fn stored(outcome: ProcessOutcome) -> OwnedComponent {
+    match outcome {
+        ProcessOutcome::Stored(c) => c,
+        other => panic!("expected a stored object, got {other:?}"),
+    }
+}
+
+fn ignored(outcome: ProcessOutcome) -> Ignored {
+    match outcome {
+        ProcessOutcome::Ignored(i) => i,
+        other => panic!("expected an ignored message, got {other:?}"),
+    }
+}
+
+fn vevents(c: &OwnedComponent) -> Vec<&OwnedComponent> {
+    c.children("VEVENT").collect()
+}
+
+fn partstat_of(ev: &OwnedComponent, who: &str) -> Option<String> {
+    ev.props("ATTENDEE")
+        .find(|a| a.value.eq_ignore_ascii_case(who))
+        .map(|a| a.param("PARTSTAT").unwrap_or("NEEDS-ACTION").to_owned())
+}
+
+const ORG: &str = "mailto:bob@acme.example";
+const AMY: &str = "mailto:amy@crm.example";
+
+/// A weekly series from Bob to Amy and Eve, at `seq`, with extra lines.
+fn series(method: Option<&str>, seq: u32, stamp: &str, extra: &str) -> OwnedComponent {
+    let method = method.map(|m| format!("METHOD:{m}\n")).unwrap_or_default();
+    cal(&format!(
+        "BEGIN:VCALENDAR\nVERSION:2.0\n{method}BEGIN:VEVENT\nUID:series-1\nSEQUENCE:{seq}\nDTSTAMP:{stamp}\n\
+         DTSTART;TZID=Europe/Berlin:20260302T090000\nDTEND;TZID=Europe/Berlin:20260302T100000\n\
+         RRULE:FREQ=WEEKLY;COUNT=10\nSUMMARY:Weekly\nORGANIZER;CN=Bob:{ORG}\n\
+         ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:{AMY}\nATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:eve@acme.example\n\
+         {extra}END:VEVENT\nEND:VCALENDAR\n"
+    ))
+}
+
+// ----------------------------------------------------------------- REQUEST
+
+#[test]
+fn a_new_request_is_stored_without_method_and_with_one_timezone_per_tzid() {
+    let msg = cal("BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VTIMEZONE\nTZID:Eastern Standard Time\nEND:VTIMEZONE\n\
+         BEGIN:VTIMEZONE\nTZID:Eastern Standard Time\nEND:VTIMEZONE\nBEGIN:VTIMEZONE\nTZID:Eastern Standard Time 1\n\
+         END:VTIMEZONE\nBEGIN:VEVENT\nUID:x\nDTSTART;TZID=Eastern Standard Time:20260101T090000\n\
+         ORGANIZER:mailto:bob@acme.example\nEND:VEVENT\nEND:VCALENDAR\n");
+    let out = stored(process(&msg, None, Some("BOB@acme.example")).unwrap());
+    assert!(out.prop("METHOD").is_none());
+    let zones: Vec<_> = out.children("VTIMEZONE").filter_map(|z| z.value("TZID")).collect();
+    assert_eq!(zones, vec!["Eastern Standard Time", "Eastern Standard Time 1"]);
+}
+
+#[test]
+fn requests_are_checked_for_staleness_and_duplicates() {
+    let v2 = series(None, 2, "20260110T100000Z", "");
+    let older = series(Some("REQUEST"), 1, "20260120T100000Z", "");
+    assert_eq!(ignored(process(&older, Some(&v2), None).unwrap()), Ignored::Stale);
+    let older_stamp = series(Some("REQUEST"), 2, "20260101T100000Z", "");
+    assert_eq!(ignored(process(&older_stamp, Some(&v2), None).unwrap()), Ignored::Stale);
+    let same = series(Some("REQUEST"), 2, "20260110T100000Z", "");
+    assert_eq!(ignored(process(&same, Some(&v2), None).unwrap()), Ignored::Duplicate);
+    let newer = series(Some("REQUEST"), 3, "20260101T100000Z", "LOCATION:Room 2\n");
+    let out = stored(process(&newer, Some(&v2), Some(ORG)).unwrap());
+    assert_eq!(vevents(&out)[0].value("LOCATION"), Some("Room 2"));
+}
+
+#[test]
+fn only_the_organizer_may_update() {
+    let v1 = series(None, 1, "20260110T100000Z", "");
+    let v2 = series(Some("REQUEST"), 2, "20260111T100000Z", "");
+    assert_eq!(ignored(process(&v2, Some(&v1), Some("mailto:mallory@evil.example")).unwrap()), Ignored::SenderMismatch);
+    let hijack = cal(&series(Some("REQUEST"), 2, "20260111T100000Z", "")
+        .to_ics()
+        .replace("ORGANIZER;CN=Bob:mailto:bob@acme.example", "ORGANIZER:mailto:mallory@evil.example"));
+    assert_eq!(
+        ignored(process(&hijack, Some(&v1), Some("mailto:mallory@evil.example")).unwrap()),
+        Ignored::SenderMismatch
+    );
+    // A delegate writing for the organizer (SENT-BY) is the organizer.
+    let delegated =
+        cal(&v2.to_ics().replace("ORGANIZER;CN=Bob:", "ORGANIZER;CN=Bob;SENT-BY=\"mailto:sue@acme.example\":"));
+    assert!(matches!(process(&delegated, Some(&v1), Some("sue@acme.example")).unwrap(), ProcessOutcome::Stored(_)));
+}
+
+#[test]
+fn an_update_of_one_occurrence_without_master_keeps_the_series() {
+    let stored_series = series(
+        None,
+        1,
+        "20260110T100000Z",
+        "END:VEVENT\nBEGIN:VEVENT\nUID:series-1\nSEQUENCE:1\nRECURRENCE-ID;TZID=Europe/Berlin:20260309T090000\n\
+         DTSTART;TZID=Europe/Berlin:20260309T110000\nORGANIZER:mailto:bob@acme.example\n",
+    );
+    let occurrence = cal("BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VEVENT\nUID:series-1\nSEQUENCE:2\n\
+         RECURRENCE-ID:20260316T080000Z\nDTSTART;TZID=Europe/Berlin:20260316T140000\n\
+         DTEND;TZID=Europe/Berlin:20260316T150000\nORGANIZER:mailto:bob@acme.example\n\
+         ATTENDEE:mailto:amy@crm.example\nEND:VEVENT\nEND:VCALENDAR\n");
+    let out = stored(process(&occurrence, Some(&stored_series), Some(ORG)).unwrap());
+    let evs = vevents(&out);
+    assert_eq!(evs.len(), 3, "master, the old override and the new one");
+    assert!(evs[0].prop("RRULE").is_some());
+    assert_eq!(evs[2].value("DTSTART"), Some("20260316T140000"));
+    // The same occurrence sent again with the stored master's id in another zone replaces it.
+    let again = cal(&occurrence.to_ics().replace("T140000", "T150000"));
+    let out2 = stored(process(&again, Some(&out), Some(ORG)).unwrap());
+    assert_eq!(vevents(&out2).len(), 3);
+    assert_eq!(vevents(&out2)[2].value("DTSTART"), Some("20260316T150000"));
+}
+
+#[test]
+fn a_minor_update_keeps_our_answer_markers_and_alarms_a_major_one_asks_again() {
+    let ours = series(
+        None,
+        1,
+        "20260110T100000Z",
+        "X-INVITELINK-APPOINTMENT:42\nBEGIN:VALARM\nACTION:DISPLAY\nTRIGGER:-PT15M\nEND:VALARM\n",
+    );
+    let ours = cal(&ours.to_ics().replace("ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:", "ATTENDEE;PARTSTAT=ACCEPTED:"));
+    let minor = series(Some("REQUEST"), 1, "20260111T100000Z", "DESCRIPTION:agenda attached\n");
+    let out = stored(process(&minor, Some(&ours), Some(ORG)).unwrap());
+    let ev = vevents(&out)[0];
+    assert_eq!(partstat_of(ev, AMY).as_deref(), Some("ACCEPTED"));
+    assert_eq!(ev.value("X-INVITELINK-APPOINTMENT"), Some("42"));
+    assert_eq!(ev.children("VALARM").count(), 1);
+    let major = series(Some("REQUEST"), 2, "20260112T100000Z", "LOCATION:Elsewhere\n");
+    let out = stored(process(&major, Some(&ours), Some(ORG)).unwrap());
+    assert_eq!(partstat_of(vevents(&out)[0], AMY).as_deref(), Some("NEEDS-ACTION"));
+}
+
+#[test]
+fn exchange_sequence_is_read_when_sequence_is_missing() {
+    let stored_copy =
+        cal(&series(None, 2, "20260110T100000Z", "").to_ics().replace("SEQUENCE:2", "X-MICROSOFT-CDO-APPT-SEQUENCE:2"));
+    let older = cal(&series(Some("REQUEST"), 1, "20260111T100000Z", "")
+        .to_ics()
+        .replace("SEQUENCE:1", "X-MICROSOFT-CDO-APPT-SEQUENCE:1"));
+    assert_eq!(ignored(process(&older, Some(&stored_copy), None).unwrap()), Ignored::Stale);
+    let newer = cal(&series(Some("REQUEST"), 3, "20260111T100000Z", "")
+        .to_ics()
+        .replace("SEQUENCE:3", "X-MICROSOFT-CDO-APPT-SEQUENCE:3"));
+    assert!(matches!(process(&newer, Some(&stored_copy), None).unwrap(), ProcessOutcome::Stored(_)));
+}
+
+#[test]
+fn proposals_refreshes_publications_and_todos_change_nothing() {
+    let stored_copy = series(None, 1, "20260110T100000Z", "");
+    for method in ["COUNTER", "DECLINECOUNTER", "REFRESH", "PUBLISH", "X-FOO"] {
+        let msg = series(Some(method), 1, "20260111T100000Z", "");
+        assert_eq!(ignored(process(&msg, Some(&stored_copy), None).unwrap()), Ignored::Unsupported, "{method}");
+    }
+    let todo = cal("BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VTODO\nUID:t\nEND:VTODO\nEND:VCALENDAR\n");
+    assert_eq!(ignored(process(&todo, None, None).unwrap()), Ignored::Unsupported);
+    let no_method = series(None, 1, "20260111T100000Z", "");
+    assert_eq!(ignored(process(&no_method, None, None).unwrap()), Ignored::Unsupported);
+}
+
+#[test]
+fn a_stored_copy_of_another_object_is_an_error() {
+    let msg = series(Some("REQUEST"), 1, "20260111T100000Z", "");
+    let other = cal("BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:other\nEND:VEVENT\nEND:VCALENDAR\n");
+    assert_eq!(process(&msg, Some(&other), None).unwrap_err().code, crate::ErrorCode::InvalidContext);
+}
+
+// ------------------------------------------------------------------- REPLY
+
+fn reply_msg(extra_line: &str, seq: u32, attendee: &str) -> OwnedComponent {
+    cal(&format!(
+        "BEGIN:VCALENDAR\nMETHOD:REPLY\nBEGIN:VEVENT\nUID:series-1\nSEQUENCE:{seq}\n{extra_line}\
+         ATTENDEE;PARTSTAT=ACCEPTED:{attendee}\nEND:VEVENT\nEND:VCALENDAR\n"
+    ))
+}
+
+#[test]
+fn an_exchange_reply_without_organizer_is_applied() {
+    let copy = series(None, 1, "20260110T100000Z", "");
+    let out =
+        stored(process(&reply_msg("", 1, "MAILTO:Amy@CRM.example"), Some(&copy), Some("amy@crm.example")).unwrap());
+    let ev = vevents(&out)[0];
+    let line = ev.props("ATTENDEE").next().unwrap();
+    assert_eq!(line.param("PARTSTAT"), Some("ACCEPTED"));
+    assert_eq!(line.param("SCHEDULE-STATUS"), Some("2.0"));
+    assert!(line.param("RSVP").is_none());
+    // The same reply again changes nothing.
+    let again = process(&reply_msg("", 1, AMY), Some(&out), Some(AMY)).unwrap();
+    assert_eq!(ignored(again), Ignored::Duplicate);
+}
+
+#[test]
+fn forged_stale_and_orphan_replies_are_ignored() {
+    let copy = series(None, 2, "20260110T100000Z", "");
+    let forged = process(&reply_msg("", 2, AMY), Some(&copy), Some("mailto:mallory@evil.example")).unwrap();
+    assert_eq!(ignored(forged), Ignored::SenderMismatch);
+    let stranger = process(&reply_msg("", 2, "mailto:zed@else.example"), Some(&copy), None).unwrap();
+    assert_eq!(ignored(stranger), Ignored::UnknownAttendee);
+    let stale = process(&reply_msg("", 1, AMY), Some(&copy), Some(AMY)).unwrap();
+    assert_eq!(ignored(stale), Ignored::Stale);
+    let orphan = process(&reply_msg("", 2, AMY), None, Some(AMY)).unwrap();
+    assert_eq!(ignored(orphan), Ignored::NoExistingAppointment);
+    // An assistant answering for Amy (SENT-BY) speaks for her.
+    let assistant =
+        cal(&reply_msg("", 2, AMY).to_ics().replace("ATTENDEE;", "ATTENDEE;SENT-BY=\"mailto:tom@crm.example\";"));
+    assert!(matches!(process(&assistant, Some(&copy), Some("tom@crm.example")).unwrap(), ProcessOutcome::Stored(_)));
+}
+
+#[test]
+fn a_reply_for_one_occurrence_creates_the_override_in_the_organizers_zone() {
+    let copy = series(None, 1, "20260110T100000Z", "");
+    // 9:00 Berlin is 8:00 UTC in March before the DST change.
+    let msg = reply_msg("RECURRENCE-ID:20260309T080000Z\n", 1, AMY);
+    let out = stored(process(&msg, Some(&copy), Some(AMY)).unwrap());
+    let evs = vevents(&out);
+    assert_eq!(evs.len(), 2);
+    let rid = evs[1].prop("RECURRENCE-ID").unwrap();
+    assert_eq!((rid.value.as_ref(), rid.param("TZID")), ("20260309T090000", Some("Europe/Berlin")));
+    assert_eq!(evs[1].value("DTEND"), Some("20260309T100000"));
+    assert!(evs[1].prop("RRULE").is_none());
+    assert_eq!(partstat_of(evs[1], AMY).as_deref(), Some("ACCEPTED"));
+    assert_eq!(partstat_of(evs[0], AMY).as_deref(), Some("NEEDS-ACTION"));
+}
+
+// ------------------------------------------------------------------ CANCEL
+
+fn cancel_msg(seq: u32, extra: &str) -> OwnedComponent {
+    cal(&format!(
+        "BEGIN:VCALENDAR\nMETHOD:CANCEL\nBEGIN:VEVENT\nUID:series-1\nSEQUENCE:{seq}\n{extra}\
+         ORGANIZER:mailto:bob@acme.example\nATTENDEE:{AMY}\nEND:VEVENT\nEND:VCALENDAR\n"
+    ))
+}
+
+#[test]
+fn cancelling_one_occurrence_excludes_it_and_keeps_the_series() {
+    let copy = series(None, 1, "20260110T100000Z", "");
+    let msg = cancel_msg(2, "RECURRENCE-ID;TZID=Europe/Berlin:20260309T090000\n");
+    let out = stored(process(&msg, Some(&copy), Some(ORG)).unwrap());
+    let master = vevents(&out)[0];
+    assert!(master.prop("STATUS").is_none());
+    let exdate = master.prop("EXDATE").unwrap();
+    assert_eq!((exdate.value.as_ref(), exdate.param("TZID")), ("20260309T090000", Some("Europe/Berlin")));
+    assert_eq!(master.value("SEQUENCE"), Some("2"));
+}
+
+#[test]
+fn cancelling_an_overridden_occurrence_cancels_the_override() {
+    let copy = series(
+        None,
+        1,
+        "20260110T100000Z",
+        "END:VEVENT\nBEGIN:VEVENT\nUID:series-1\nSEQUENCE:1\nRECURRENCE-ID;TZID=Europe/Berlin:20260309T090000\n\
+         DTSTART;TZID=Europe/Berlin:20260309T110000\nORGANIZER:mailto:bob@acme.example\n",
+    );
+    let out = stored(process(&cancel_msg(2, "RECURRENCE-ID:20260309T080000Z\n"), Some(&copy), None).unwrap());
+    let evs = vevents(&out);
+    assert!(evs[0].prop("STATUS").is_none());
+    assert_eq!(evs[1].value("STATUS"), Some("CANCELLED"));
+}
+
+#[test]
+fn cancelling_the_object_keeps_it_cancelled_and_refuses_strangers_and_old_news() {
+    let copy = series(None, 2, "20260110T100000Z", "");
+    let out = stored(process(&cancel_msg(3, ""), Some(&copy), Some(ORG)).unwrap());
+    assert_eq!(vevents(&out)[0].value("STATUS"), Some("CANCELLED"));
+    assert_eq!(vevents(&out)[0].value("SEQUENCE"), Some("3"));
+    assert_eq!(ignored(process(&cancel_msg(1, ""), Some(&copy), Some(ORG)).unwrap()), Ignored::Stale);
+    let forged = process(&cancel_msg(3, ""), Some(&copy), Some("mailto:mallory@evil.example")).unwrap();
+    assert_eq!(ignored(forged), Ignored::SenderMismatch);
+    assert_eq!(ignored(process(&cancel_msg(3, ""), None, None).unwrap()), Ignored::NoExistingAppointment);
+}
+
+#[test]
+fn cancelling_this_and_future_ends_the_rule() {
+    let copy = series(None, 1, "20260110T100000Z", "");
+    let msg = cancel_msg(2, "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Berlin:20260316T090000\n");
+    let out = stored(process(&msg, Some(&copy), Some(ORG)).unwrap());
+    let rule = vevents(&out)[0].value("RRULE").unwrap().to_owned();
+    assert_eq!(rule, "FREQ=WEEKLY;UNTIL=20260316T075959Z");
+}
+
+// --------------------------------------------------------------------- ADD
+
+#[test]
+fn add_puts_a_new_instance_into_the_series() {
+    let copy = series(None, 1, "20260110T100000Z", "");
+    let msg = cal("BEGIN:VCALENDAR\nMETHOD:ADD\nBEGIN:VEVENT\nUID:series-1\nSEQUENCE:2\n\
+         DTSTART;TZID=Europe/Berlin:20260305T150000\nDTEND;TZID=Europe/Berlin:20260305T160000\n\
+         ORGANIZER:mailto:bob@acme.example\nATTENDEE:mailto:amy@crm.example\nEND:VEVENT\nEND:VCALENDAR\n");
+    let out = stored(process(&msg, Some(&copy), Some(ORG)).unwrap());
+    let evs = vevents(&out);
+    assert_eq!(evs[0].value("RDATE"), Some("20260305T150000"));
+    assert_eq!(evs[0].value("SEQUENCE"), Some("2"));
+    assert_eq!(evs[1].value("RECURRENCE-ID"), Some("20260305T150000"));
+    assert_eq!(ignored(process(&msg, Some(&out), Some(ORG)).unwrap()), Ignored::Duplicate);
+}
+
+// ------------------------------------------------------------- round trips
+
+#[test]
+fn a_reply_we_write_is_applied_by_our_own_engine() {
+    let organizer_copy = series(None, 4, "20260110T100000Z", "");
+    let answer = reply(&organizer_copy, AMY, PartStat::Tentative, now()).unwrap();
+    let out = stored(process(&answer, Some(&organizer_copy), Some(AMY)).unwrap());
+    let ev = vevents(&out)[0];
+    assert_eq!(partstat_of(ev, AMY).as_deref(), Some("TENTATIVE"));
+    assert_eq!(partstat_of(ev, "mailto:eve@acme.example").as_deref(), Some("NEEDS-ACTION"));
+}
+
+#[test]
+fn a_request_we_send_creates_the_object_and_its_reply_comes_back() {
+    let organizer_copy = series(None, 0, "20260110T100000Z", "");
+    let user = vec![ORG.to_owned()];
+    let opts = ScheduleOptions { now: now(), rsvp: Some(true) };
+    let messages = schedule(None, Some(&organizer_copy), &user, &opts).unwrap();
+    assert_eq!(messages.len(), 2);
+    let to_amy = messages.iter().find(|m| m.recipient == AMY).unwrap();
+    assert_eq!((to_amy.method.as_str(), to_amy.sender.as_str()), ("REQUEST", ORG));
+    let request = cal(&to_amy.ics);
+    let ev = vevents(&request)[0];
+    assert!(ev.props("ATTENDEE").all(|a| a.param("RSVP") == Some("TRUE")));
+    assert_eq!(ev.value("DTSTAMP"), Some("20260201T120000Z"));
+    // Amy's side: the request creates her copy...
+    let amys_copy = stored(process(&request, None, Some(&to_amy.sender)).unwrap());
+    assert!(amys_copy.prop("METHOD").is_none());
+    // ...she accepts; schedule() on her side writes the REPLY...
+    let accepted = cal(&amys_copy
+        .to_ics()
+        .replace("PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:amy", "PARTSTAT=ACCEPTED;RSVP=TRUE:mailto:amy"));
+    let replies = schedule(Some(&amys_copy), Some(&accepted), &[AMY.to_owned()], &opts).unwrap();
+    assert_eq!(replies.len(), 1);
+    assert_eq!((replies[0].method.as_str(), replies[0].recipient.as_str()), ("REPLY", ORG));
+    // ...which Bob's engine applies.
+    let bobs = stored(process(&cal(&replies[0].ics), Some(&organizer_copy), Some(AMY)).unwrap());
+    assert_eq!(partstat_of(vevents(&bobs)[0], AMY).as_deref(), Some("ACCEPTED"));
+}
+
+#[test]
+fn a_significant_update_raises_sequence_once_and_the_attendee_applies_it() {
+    let v1 = series(None, 1, "20260110T100000Z", "");
+    let moved = cal(&v1.to_ics().replace("T090000", "T140000").replace("T100000\r\n", "T150000\r\n"));
+    let opts = ScheduleOptions { now: now(), rsvp: None };
+    let messages = schedule(Some(&v1), Some(&moved), &[ORG.to_owned()], &opts).unwrap();
+    let to_amy = messages.iter().find(|m| m.recipient == AMY).unwrap();
+    assert!(to_amy.significant_change);
+    let request = cal(&to_amy.ics);
+    assert_eq!(vevents(&request)[0].value("SEQUENCE"), Some("2"));
+    let amys = stored(process(&request, Some(&v1), Some(ORG)).unwrap());
+    assert_eq!(vevents(&amys)[0].value("DTSTART"), Some("20260302T140000"));
+}
+
+#[test]
+fn a_cancelled_occurrence_is_announced_with_its_own_cancel() {
+    let v1 = series(
+        None,
+        1,
+        "20260110T100000Z",
+        "END:VEVENT\nBEGIN:VEVENT\nUID:series-1\nSEQUENCE:1\nRECURRENCE-ID;TZID=Europe/Berlin:20260309T090000\n\
+         DTSTART;TZID=Europe/Berlin:20260309T090000\nDTEND;TZID=Europe/Berlin:20260309T100000\n\
+         ORGANIZER;CN=Bob:mailto:bob@acme.example\nATTENDEE:mailto:amy@crm.example\n",
+    );
+    let v2 = cal(&v1.to_ics().replace(
+        "ATTENDEE:mailto:amy@crm.example\r\nEND:VEVENT",
+        "ATTENDEE:mailto:amy@crm.example\r\nSTATUS:CANCELLED\r\nEND:VEVENT",
+    ));
+    let opts = ScheduleOptions { now: now(), rsvp: None };
+    let messages = schedule(Some(&v1), Some(&v2), &[ORG.to_owned()], &opts).unwrap();
+    let to_amy: Vec<_> = messages.iter().filter(|m| m.recipient == AMY).collect();
+    assert_eq!(to_amy.iter().map(|m| m.method.as_str()).collect::<Vec<_>>(), vec!["REQUEST", "CANCEL"]);
+    let cancel = cal(&to_amy[1].ics);
+    let ev = vevents(&cancel)[0];
+    assert!(ev.prop("RECURRENCE-ID").is_some());
+    assert_eq!(ev.value("SEQUENCE"), Some("2"));
+    // Amy's engine cancels that occurrence only.
+    let amys = stored(process(&cancel, Some(&v1), Some(ORG)).unwrap());
+    let evs = vevents(&amys);
+    assert!(evs[0].prop("STATUS").is_none());
+    assert_eq!(evs[1].value("STATUS"), Some("CANCELLED"));
+}
+
+#[test]
+fn large_objects_stay_fast() {
+    // 15,000 attendees in one request, then 2,000 per-instance replies
+    // against 2,000 overrides: every lookup is indexed, so this is quick.
+    let mut text = String::from(
+        "BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VEVENT\nUID:big\nSEQUENCE:1\n\
+        DTSTART:20260101T090000Z\nRRULE:FREQ=DAILY\nORGANIZER:mailto:bob@acme.example\n",
+    );
+    for i in 0..15_000 {
+        text.push_str(&format!("ATTENDEE:mailto:a{i}@x.example\n"));
+    }
+    text.push_str("END:VEVENT\n");
+    for d in 0..2_000u32 {
+        let day = NaiveDate::from_ymd_opt(2026, 1, 2).unwrap() + chrono::TimeDelta::days(i64::from(d));
+        text.push_str(&format!(
+            "BEGIN:VEVENT\nUID:big\nSEQUENCE:1\nRECURRENCE-ID:{0}T090000Z\nDTSTART:{0}T100000Z\n\
+             ORGANIZER:mailto:bob@acme.example\nATTENDEE:mailto:a1@x.example\nEND:VEVENT\n",
+            day.format("%Y%m%d")
+        ));
+    }
+    text.push_str("END:VCALENDAR\n");
+    let started = std::time::Instant::now();
+    let msg = cal(&text);
+    let copy = stored(process(&msg, None, None).unwrap());
+    let again = stored(process(&cal(&text.replace("SEQUENCE:1", "SEQUENCE:2")), Some(&copy), None).unwrap());
+    let mut reply_text = String::from("BEGIN:VCALENDAR\nMETHOD:REPLY\n");
+    for d in 0..2_000u32 {
+        let day = NaiveDate::from_ymd_opt(2026, 1, 2).unwrap() + chrono::TimeDelta::days(i64::from(d));
+        reply_text.push_str(&format!(
+            "BEGIN:VEVENT\nUID:big\nSEQUENCE:2\nRECURRENCE-ID:{}T090000Z\nATTENDEE;PARTSTAT=ACCEPTED:mailto:a1@x.example\nEND:VEVENT\n",
+            day.format("%Y%m%d")
+        ));
+    }
+    reply_text.push_str("END:VCALENDAR\n");
+    let replied = stored(process(&cal(&reply_text), Some(&again), None).unwrap());
+    assert_eq!(vevents(&replied).len(), 2_001);
+    let elapsed = started.elapsed();
+    println!("large objects: {elapsed:?}");
+    assert!(elapsed.as_secs() < 30, "took {elapsed:?}");
+}
+
+#[test]
+fn the_messages_of_one_change_are_bounded() {
+    let mut text = String::from(
+        "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:huge\nDTSTART:20260101T090000Z\n\
+        ORGANIZER:mailto:bob@acme.example\nDESCRIPTION:",
+    );
+    text.push_str(&"x".repeat(600_000));
+    text.push('\n');
+    for i in 0..150 {
+        text.push_str(&format!("ATTENDEE:mailto:a{i}@x.example\n"));
+    }
+    text.push_str("END:VEVENT\nEND:VCALENDAR\n");
+    let opts = ScheduleOptions { now: now(), rsvp: None };
+    let err = schedule(None, Some(&cal(&text)), &[ORG.to_owned()], &opts).unwrap_err();
+    assert_eq!(err.code, crate::ErrorCode::TooLarge);
+}

@@ -1,0 +1,624 @@
+//! The arrival rules (SPEC 3.3, rules 1 to 6): what the diary does with a
+//! message before the user answers. Each rule is an early return with a
+//! named outcome ([`Refusal`]); what is left at the end of a function is
+//! applied.
+//!
+//! Order of the checks (the first that holds gives the `ignored` code):
+//! `disable_all`; then, by kind, the stored appointment
+//! (`no_existing_appointment`), the addressee (`not_addressed_to_user`), the
+//! sender (`unknown_attendee`, `sender_mismatch`), the version (`stale`,
+//! `duplicate`), and last the preferences and settings.
+
+use super::Case;
+use super::context::Incoming;
+use super::decision::{AppointmentStatus, Buttons, Decision, Display, Effect, Kind, Notice, Party};
+use super::diary;
+use super::reasons;
+use super::scheduling::{self, Processed};
+use crate::error::Result;
+use crate::ical::value::{DateOrPeriod, parse_date_list};
+use crate::outcome::Ignored;
+use std::cmp::Ordering;
+
+/// Why a rule stops: the `ignored` code and the sentence for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The stable code.
+    pub code: Ignored,
+    /// The sentence.
+    pub reason: String,
+    /// Something odd about the message, for the decision's warnings.
+    pub warning: Option<String>,
+}
+
+impl Refusal {
+    fn new(code: Ignored, reason: String) -> Refusal {
+        Refusal { code, reason, warning: None }
+    }
+}
+
+fn refuse(d: &mut Decision, r: Refusal) -> Result<()> {
+    d.ignored = Some(r.code);
+    d.reasons.push(r.reason);
+    d.warnings.extend(r.warning);
+    Ok(())
+}
+
+/// Runs the arrival rules for `case` into `d`.
+pub fn on_arrival(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
+    d.buttons = buttons(case).unwrap_or_default();
+    let incoming = case.ctx.preferences.incoming;
+    if incoming == Incoming::DisableAll {
+        d.display = Display::PlainEmail;
+        return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::plain_email()));
+    }
+    match case.kind {
+        Kind::Invitation => invitation(case, d),
+        Kind::Update | Kind::Add => change(case, d),
+        Kind::Cancel => cancel(case, d),
+        Kind::Reply => reply(case, d),
+        Kind::Counter => counter(case, d),
+        Kind::Declinecounter => declinecounter(case, d),
+        Kind::Refresh => refresh(case, d),
+        Kind::Publish => {
+            d.reasons.push(reasons::publish());
+            Ok(())
+        }
+    }
+}
+
+/// The answer buttons for `case`, or why none can be used.
+///
+/// Invitations and updates addressed to the user can be answered unless a
+/// synchronizer is active or the update is not the organizer's current
+/// version; a recurring one is accepted with Accept all (Accept is off).
+/// Published events can be accepted (or accepted tentatively), not
+/// declined. Every other kind has no buttons.
+pub fn buttons(case: &Case<'_, '_>) -> std::result::Result<Buttons, String> {
+    if case.ctx.preferences.incoming == Incoming::DisableAll {
+        return Err("answers are turned off by the system preference `disable_all`".to_owned());
+    }
+    let recurring = case.message.recurring();
+    match case.kind {
+        Kind::Invitation | Kind::Update => {
+            if let Some(r) = addressed_to_attendee(case) {
+                return Err(r.reason);
+            }
+            if case.ctx.synchronizer_active() {
+                return Err("a calendar synchronizer is active: answer the invitation in your calendar".to_owned());
+            }
+            if case.kind == Kind::Update {
+                if let Some(r) = from_organizer(case) {
+                    return Err(r.reason);
+                }
+                if let Some(r) = version(case).filter(|r| r.code == Ignored::Stale) {
+                    return Err(r.reason);
+                }
+            }
+            Ok(Buttons { accept: !recurring, tentative: true, decline: true, accept_all: recurring })
+        }
+        Kind::Publish => Ok(Buttons { accept: !recurring, tentative: true, decline: false, accept_all: recurring }),
+        other => Err(format!("this message is a {}, not an invitation: there is nothing to answer", other.as_str())),
+    }
+}
+
+/// How the organizer of an invitation matches the CRM (rule 1): by the
+/// `ORGANIZER` address, its `EMAIL`, its `SENT-BY`, then the e-mail's `From`
+/// and `Sender`. The first of these that matches any contact decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrganizerLink {
+    /// Exactly one registered contact.
+    Contact(Party),
+    /// Several contacts share the address: none is picked.
+    Ambiguous {
+        /// The shared address.
+        email: String,
+        /// How many contacts have it.
+        count: usize,
+    },
+    /// A CRM user, not a contact.
+    Associate(Party),
+    /// Nobody the CRM knows.
+    Unknown {
+        /// The organizer's address.
+        email: String,
+        /// The organizer's name.
+        name: Option<String>,
+    },
+    /// The message names no organizer and came without an e-mail.
+    Nobody,
+}
+
+/// Matches the organizer of the message to the CRM.
+pub fn organizer_link(case: &Case<'_, '_>) -> OrganizerLink {
+    let org = case.message.organizer().or_else(|| case.organizer());
+    let name = org.and_then(|o| o.name.as_deref());
+    let mut candidates: Vec<&str> = Vec::new();
+    if let Some(o) = org {
+        candidates.push(&o.email);
+        candidates.extend(o.alt_email.as_deref());
+        candidates.extend(o.sent_by.as_deref());
+    }
+    candidates.extend(case.senders.iter().map(String::as_str));
+    for addr in &candidates {
+        match case.directory.contact(addr) {
+            super::directory::ContactMatch::One(_) => return OrganizerLink::Contact(case.directory.party(addr, name)),
+            super::directory::ContactMatch::Several(count) => {
+                return OrganizerLink::Ambiguous { email: (*addr).to_owned(), count };
+            }
+            super::directory::ContactMatch::None => {}
+        }
+    }
+    if let Some(addr) = candidates.iter().find(|a| case.directory.associate(a).is_some()) {
+        return OrganizerLink::Associate(case.directory.party(addr, name));
+    }
+    match (org, candidates.first()) {
+        (Some(o), _) => OrganizerLink::Unknown { email: o.email.clone(), name: o.name.clone() },
+        (None, Some(addr)) => OrganizerLink::Unknown { email: (*addr).to_owned(), name: None },
+        (None, None) => OrganizerLink::Nobody,
+    }
+}
+
+impl OrganizerLink {
+    /// The `suggest_contact` effect for an organizer nobody knows.
+    pub fn suggestion(&self) -> Option<Effect> {
+        match self {
+            OrganizerLink::Unknown { email, name } if !email.is_empty() => {
+                Some(Effect::SuggestContact { email: email.clone(), name: name.clone() })
+            }
+            _ => None,
+        }
+    }
+
+    /// The sentence about the organizer, when the organizer is not a contact
+    /// (the refusal of rule 3) or is one (a fact worth telling).
+    pub fn reason(&self) -> Option<String> {
+        match self {
+            OrganizerLink::Contact(p) => Some(reasons::registered(&reasons::who(p))),
+            OrganizerLink::Ambiguous { email, count } => Some(reasons::ambiguous_sender(email, *count)),
+            OrganizerLink::Associate(p) => Some(reasons::associate_organizer(&reasons::who(p))),
+            OrganizerLink::Unknown { email, .. } => Some(reasons::unknown_sender(email)),
+            OrganizerLink::Nobody => None,
+        }
+    }
+
+    /// The contact the appointment is linked to.
+    pub fn contact(&self) -> Option<Party> {
+        match self {
+            OrganizerLink::Contact(p) => Some(p.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Rules 1, 2 and 3: a `REQUEST` for a `UID` the diary does not hold.
+fn invitation(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
+    if let Some(r) = addressed_to_attendee(case) {
+        return refuse(d, r);
+    }
+    let link = organizer_link(case);
+    let before = |d: &mut Decision, r: Refusal| {
+        d.effects.extend(link.suggestion());
+        refuse(d, r)?;
+        d.reasons.extend(link.reason());
+        Ok(())
+    };
+    if case.message.recurring() {
+        return before(d, Refusal::new(Ignored::RecurringNeedsAcceptAll, reasons::recurring()));
+    }
+    let incoming = case.ctx.preferences.incoming;
+    if incoming != Incoming::EnableAll {
+        return before(d, Refusal::new(Ignored::DisabledByPreference, reasons::preference(incoming)));
+    }
+    if case.ctx.synchronizer_active() {
+        return before(d, Refusal::new(Ignored::SynchronizerActive, reasons::synchronizer()));
+    }
+    if !case.ctx.user.import_tentative {
+        return before(d, Refusal::new(Ignored::ImportOff, reasons::import_off()));
+    }
+    let OrganizerLink::Contact(contact) = &link else {
+        d.effects.extend(link.suggestion());
+        let reason = link.reason().unwrap_or_else(|| reasons::unknown_sender("(none)"));
+        return refuse(d, Refusal::new(Ignored::UnknownSender, reason));
+    };
+    let sequence = case.message.sequence();
+    // Anyone may invite: a new invitation is stored without a sender check.
+    let copy = match scheduling::process(case.calendar, None, None)? {
+        Processed::Stored(c) => c,
+        Processed::Deleted | Processed::Ignored(_) => diary::stored_copy(case.calendar),
+    };
+    let appointment = diary::appointment(case, &copy, AppointmentStatus::Tentative, Some(contact.clone()))?;
+    d.effects.push(Effect::CreateAppointment(appointment));
+    d.reasons.push(reasons::tentative_created(&reasons::who(contact)));
+    if sequence > 0 {
+        d.notes.push(reasons::update_taken_as_invitation(sequence));
+    }
+    Ok(())
+}
+
+/// Rule 4 for `REQUEST` updates and `ADD`.
+fn change(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
+    let Some(stored_calendar) = case.stored_calendar else {
+        return refuse(d, Refusal::new(Ignored::NoExistingAppointment, reasons::no_existing("message")));
+    };
+    for check in [addressed_to_attendee, from_organizer, version] {
+        if let Some(r) = check(case) {
+            return refuse(d, r);
+        }
+    }
+    let incoming = case.ctx.preferences.incoming;
+    if !incoming.applies_changes() {
+        return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::changes_held(incoming, "update")));
+    }
+    match scheduling::process(case.calendar, Some(stored_calendar), speaking_sender(case))? {
+        Processed::Stored(new) => {
+            let (effect, moved) = diary::changed(case, new, case.kind == Kind::Update)?;
+            d.effects.push(effect);
+            d.reasons.push(if case.kind == Kind::Add { reasons::instances_added() } else { reasons::update_applied() });
+            if moved {
+                d.effects.push(Effect::Notify { what: Notice::AppointmentMoved, attendee: None });
+                d.reasons.push(if case.message.instances_only() {
+                    reasons::occurrence_moved()
+                } else {
+                    reasons::moved()
+                });
+            }
+            Ok(())
+        }
+        Processed::Deleted => {
+            d.effects.push(Effect::CancelAppointment { uid: case.message.uid.clone(), ics: None });
+            d.reasons.push(reasons::cancelled());
+            Ok(())
+        }
+        Processed::Ignored(code) => refuse(d, Refusal::new(code, reasons::itip_ignored(code))),
+    }
+}
+
+/// Rule 4 for `CANCEL`.
+fn cancel(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
+    let Some(stored_calendar) = case.stored_calendar else {
+        return refuse(d, Refusal::new(Ignored::NoExistingAppointment, reasons::no_existing("cancellation")));
+    };
+    for check in [addressed_to_attendee, from_organizer, version] {
+        if let Some(r) = check(case) {
+            return refuse(d, r);
+        }
+    }
+    let incoming = case.ctx.preferences.incoming;
+    if !incoming.applies_changes() {
+        return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::changes_held(incoming, "cancellation")));
+    }
+    let uid = case.message.uid.clone();
+    match scheduling::process(case.calendar, Some(stored_calendar), speaking_sender(case))? {
+        Processed::Deleted => {
+            d.effects.push(Effect::CancelAppointment { uid, ics: None });
+            d.reasons.push(reasons::cancelled());
+        }
+        Processed::Stored(new) if case.message.instances_only() => {
+            let ics = new.to_ics();
+            for inst in &case.message.instances {
+                let Some(rid) = case.message.recurrence_id_of(inst) else { continue };
+                d.reasons.push(reasons::occurrence_cancelled(&rid));
+                d.effects.push(Effect::CancelOccurrence { uid: uid.clone(), recurrence_id: rid, ics: ics.clone() });
+            }
+        }
+        Processed::Stored(new) => {
+            d.effects.push(Effect::CancelAppointment { uid, ics: Some(new.to_ics()) });
+            d.reasons.push(reasons::cancelled());
+        }
+        Processed::Ignored(code) => return refuse(d, Refusal::new(code, reasons::itip_ignored(code))),
+    }
+    d.effects.push(Effect::Notify { what: Notice::AppointmentCancelled, attendee: None });
+    Ok(())
+}
+
+/// Rules 4 and 5 for `REPLY`.
+fn reply(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
+    let Some(stored_calendar) = case.stored_calendar else {
+        return refuse(d, Refusal::new(Ignored::NoExistingAppointment, reasons::no_existing("answer")));
+    };
+    for check in [addressed_to_organizer, from_attendees, reply_version] {
+        if let Some(r) = check(case) {
+            return refuse(d, r);
+        }
+    }
+    let incoming = case.ctx.preferences.incoming;
+    if !incoming.applies_changes() {
+        return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::changes_held(incoming, "answer")));
+    }
+    let new = match scheduling::process(case.calendar, Some(stored_calendar), speaking_sender(case))? {
+        Processed::Stored(new) => new,
+        Processed::Deleted => return Ok(()),
+        Processed::Ignored(code) => return refuse(d, Refusal::new(code, reasons::itip_ignored(code))),
+    };
+    let ics = new.to_ics();
+    for inst in &case.message.instances {
+        let at = case.message.recurrence_id_of(inst);
+        for att in &inst.attendees {
+            let party = case.directory.party_of(att);
+            d.reasons.push(reasons::answer_recorded(&reasons::who(&party), &att.partstat, at.as_deref()));
+            d.effects.push(Effect::SetAttendeeStatus {
+                uid: case.message.uid.clone(),
+                attendee: att.email.clone(),
+                partstat: att.partstat.clone(),
+                recurrence_id: at.clone(),
+                party,
+                ics: ics.clone(),
+            });
+            if att.partstat == "DECLINED" {
+                d.effects.push(Effect::Notify { what: Notice::InvitationDeclined, attendee: Some(att.email.clone()) });
+            }
+        }
+    }
+    if !case.ctx.preferences.request_reply {
+        d.notes.push(reasons::replies_not_requested());
+    }
+    Ok(())
+}
+
+/// `COUNTER`: a proposal for the organizer, never applied.
+fn counter(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
+    if case.stored.is_none() {
+        return refuse(d, Refusal::new(Ignored::NoExistingAppointment, reasons::no_existing("proposal")));
+    }
+    for check in [addressed_to_organizer, from_attendees] {
+        if let Some(r) = check(case) {
+            return refuse(d, r);
+        }
+    }
+    let stored_location = case.stored.as_ref().and_then(|s| s.main()).and_then(|m| m.text("LOCATION"));
+    for inst in &case.message.instances {
+        let Some(att) = inst.attendees.first() else { continue };
+        let (start, end, _) = case.message.span(inst);
+        let location = inst.text("LOCATION").filter(|l| Some(l) != stored_location.as_ref());
+        let who = reasons::who(&case.directory.party_of(att));
+        d.reasons.push(reasons::counter(&who, start.as_deref(), end.as_deref()));
+        d.effects.push(Effect::CounterProposal {
+            attendee: att.email.clone(),
+            start,
+            end,
+            location,
+            comment: inst.text("COMMENT"),
+            recurrence_id: case.message.recurrence_id_of(inst),
+        });
+    }
+    Ok(())
+}
+
+/// `DECLINECOUNTER`: the organizer refuses the user's proposal.
+fn declinecounter(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
+    if case.stored.is_none() {
+        return refuse(d, Refusal::new(Ignored::NoExistingAppointment, reasons::no_existing("message")));
+    }
+    for check in [addressed_to_attendee, from_organizer] {
+        if let Some(r) = check(case) {
+            return refuse(d, r);
+        }
+    }
+    d.effects.push(Effect::Notify { what: Notice::CounterDeclined, attendee: None });
+    d.reasons.push(reasons::counter_declined());
+    Ok(())
+}
+
+/// `REFRESH`: an attendee asks the organizer (the user) for the latest version.
+fn refresh(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
+    if case.stored.is_none() {
+        return refuse(d, Refusal::new(Ignored::NoExistingAppointment, reasons::no_existing("request")));
+    }
+    for check in [addressed_to_organizer, from_attendees] {
+        if let Some(r) = check(case) {
+            return refuse(d, r);
+        }
+    }
+    for att in case.message.instances.iter().flat_map(|i| i.attendees.first()).take(1) {
+        let who = reasons::who(&case.directory.party_of(att));
+        d.effects.push(Effect::Notify { what: Notice::RefreshRequested, attendee: Some(att.email.clone()) });
+        d.reasons.push(reasons::refresh(&who));
+    }
+    d.notes.push(reasons::refresh_rsvp(case.ctx.preferences.request_reply));
+    Ok(())
+}
+
+/// The address the message came from that rule 5 accepted (the organizer,
+/// an attendee, or one acting for them through `SENT-BY`), else the first
+/// one; iTIP processing checks it again.
+pub fn speaking_sender<'s>(case: &'s Case<'_, '_>) -> Option<&'s str> {
+    let speaks = |addr: &String| match case.kind {
+        Kind::Reply | Kind::Counter | Kind::Refresh => {
+            case.message.instances.iter().flat_map(|i| i.attendees.iter()).any(|a| {
+                a.spoken_for_by(addr)
+                    || case.stored.as_ref().and_then(|s| s.attendee(&a.email)).is_some_and(|l| l.spoken_for_by(addr))
+            })
+        }
+        _ => [case.stored.as_ref().and_then(|s| s.organizer()), case.message.organizer()]
+            .into_iter()
+            .flatten()
+            .any(|o| o.spoken_for_by(addr)),
+    };
+    case.senders.iter().find(|a| speaks(a)).or_else(|| case.senders.first()).map(String::as_str)
+}
+
+/// The user must be an attendee (requests, cancellations, `ADD`,
+/// `DECLINECOUNTER`). A cancellation, `ADD` or `DECLINECOUNTER` that lists no
+/// attendee at all is taken as addressed to everyone the stored copy invites.
+pub fn addressed_to_attendee(case: &Case<'_, '_>) -> Option<Refusal> {
+    if case.message.attendee(&case.mailbox).is_some() {
+        return None;
+    }
+    let lenient = matches!(case.kind, Kind::Cancel | Kind::Add | Kind::Declinecounter);
+    if lenient && !case.message.has_attendees() {
+        let in_stored = case.stored.as_ref().is_none_or(|s| s.attendee(&case.mailbox).is_some() || !s.has_attendees());
+        if in_stored {
+            return None;
+        }
+    }
+    Some(Refusal::new(Ignored::NotAddressedToUser, reasons::not_addressed(&case.mailbox)))
+}
+
+/// The user must be the organizer (or the organizer's `SENT-BY`) of the
+/// stored appointment (replies, counters, refreshes). Without any organizer
+/// (Exchange sends replies without one) the message is taken as addressed to
+/// the user.
+pub fn addressed_to_organizer(case: &Case<'_, '_>) -> Option<Refusal> {
+    let org = case.organizer()?;
+    if org.spoken_for_by(&case.mailbox) {
+        return None;
+    }
+    Some(Refusal::new(Ignored::NotAddressedToUser, reasons::not_organizer(&case.mailbox, &org.email)))
+}
+
+/// Rule 5 for the organizer's messages: the message names the stored
+/// organizer, and the e-mail comes from that organizer (address or
+/// `SENT-BY`, of the stored line or of the message's line). Without an e-mail
+/// (raw iCalendar and no `from` in the context) the message's `ORGANIZER`
+/// speaks for itself.
+pub fn from_organizer(case: &Case<'_, '_>) -> Option<Refusal> {
+    let stored_org = case.stored.as_ref().and_then(|s| s.organizer());
+    let message_org = case.message.organizer();
+    let renamed = stored_org
+        .zip(message_org)
+        .filter(|(s, m)| !s.is(&m.email) && !m.alt_email.as_deref().is_some_and(|a| s.is(a)));
+    if let Some((s, m)) = renamed {
+        return Some(Refusal::new(Ignored::SenderMismatch, reasons::other_organizer(&m.email, &s.email)));
+    }
+    let org = stored_org.or(message_org)?;
+    let first = case.senders.first()?;
+    let speaks = |addr: &String| org.spoken_for_by(addr) || message_org.is_some_and(|m| m.spoken_for_by(addr));
+    if case.senders.iter().any(speaks) {
+        return None;
+    }
+    Some(Refusal::new(Ignored::SenderMismatch, reasons::not_from_organizer(first, &org.email)))
+}
+
+/// Rule 5 for attendees' messages (`REPLY`, `COUNTER`, `REFRESH`): every
+/// attendee the message speaks for was invited, and the e-mail comes from
+/// that attendee (address or `SENT-BY`).
+pub fn from_attendees(case: &Case<'_, '_>) -> Option<Refusal> {
+    let stored = case.stored.as_ref()?;
+    let mut any = false;
+    for att in case.message.instances.iter().flat_map(|i| i.attendees.iter()) {
+        any = true;
+        let invited = stored.attendee(&att.email).or_else(|| att.alt_email.as_deref().and_then(|a| stored.attendee(a)));
+        let Some(invited) = invited else {
+            return Some(Refusal::new(Ignored::UnknownAttendee, reasons::unknown_attendee(&att.email)));
+        };
+        if let Some(first) = case.senders.first() {
+            let speaks = |addr: &String| att.spoken_for_by(addr) || invited.spoken_for_by(addr);
+            if !case.senders.iter().any(speaks) {
+                return Some(Refusal::new(Ignored::SenderMismatch, reasons::not_from_attendee(first, &att.email)));
+            }
+        }
+    }
+    if !any {
+        return Some(Refusal::new(Ignored::UnknownAttendee, reasons::reply_without_attendee()));
+    }
+    None
+}
+
+/// Rule 6 for the organizer's messages: older than the stored copy is stale
+/// (RFC 5546 2.1.5: `SEQUENCE`, then `DTSTAMP`); the same version is a
+/// duplicate. A cancellation is a duplicate when what it cancels is
+/// cancelled already, and stale only when older.
+pub fn version(case: &Case<'_, '_>) -> Option<Refusal> {
+    let stored = case.stored.as_ref()?;
+    let (mut newer, mut older) = (false, false);
+    for inst in &case.message.instances {
+        match stored.counterpart(inst, &case.message.zones).map(|s| inst.compare_version(s)) {
+            Some(Ordering::Greater) | None => newer = true,
+            Some(Ordering::Less) => older = true,
+            Some(Ordering::Equal) => {}
+        }
+    }
+    let stale = || {
+        let stored_seq = stored.sequence();
+        Some(Refusal::new(Ignored::Stale, reasons::stale(case.message.sequence(), stored_seq)))
+    };
+    if case.kind == Kind::Cancel {
+        if already_cancelled(case) {
+            return Some(Refusal::new(Ignored::Duplicate, reasons::duplicate()));
+        }
+        return if older && !newer { stale() } else { None };
+    }
+    if newer {
+        return None;
+    }
+    if older {
+        return stale();
+    }
+    let mut r = Refusal::new(Ignored::Duplicate, reasons::duplicate());
+    if case.stored_calendar.is_some_and(|stored| scheduling::is_significant_change(stored, case.calendar)) {
+        r.warning = Some(
+            "the message has the same SEQUENCE and DTSTAMP as the stored appointment but another time, \
+             recurrence or location: it is not applied"
+                .to_owned(),
+        );
+    }
+    Some(r)
+}
+
+/// Whether what a `CANCEL` cancels is cancelled in the stored copy already.
+fn already_cancelled(case: &Case<'_, '_>) -> bool {
+    let Some(stored) = case.stored.as_ref() else { return false };
+    let cancelled = |i: &super::object::Instance<'_, '_>| {
+        i.event.value("STATUS").is_some_and(|s| s.trim().eq_ignore_ascii_case("CANCELLED"))
+    };
+    if !case.message.instances_only() {
+        return stored.master().is_some_and(cancelled);
+    }
+    let excluded: Vec<_> = stored
+        .master()
+        .map(|m| {
+            m.event
+                .props("EXDATE")
+                .filter_map(|p| parse_date_list(p).ok())
+                .flatten()
+                .filter_map(|v| match v {
+                    DateOrPeriod::At(v) => Some(stored.zones.to_utc(&v)),
+                    DateOrPeriod::Period(..) => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    case.message.instances.iter().all(|inst| {
+        let Some(rid) = &inst.recurrence_id else { return false };
+        let at = case.message.zones.to_utc(rid);
+        let overridden_cancelled = stored
+            .instances
+            .iter()
+            .any(|s| s.recurrence_id.as_ref().is_some_and(|r| stored.zones.to_utc(r) == at) && cancelled(s));
+        overridden_cancelled || excluded.contains(&at)
+    })
+}
+
+/// Rule 6 for replies: a reply to an older `SEQUENCE` than the stored one is
+/// stale; one that records nothing new (every answer already stored) is a
+/// duplicate.
+pub fn reply_version(case: &Case<'_, '_>) -> Option<Refusal> {
+    let stored = case.stored.as_ref()?;
+    let (mut changes, mut older) = (false, false);
+    for inst in &case.message.instances {
+        let Some(s) = stored.counterpart(inst, &case.message.zones) else {
+            changes = true;
+            continue;
+        };
+        if inst.sequence < s.sequence {
+            older = true;
+            continue;
+        }
+        for att in &inst.attendees {
+            let recorded = s.attendees.iter().find(|a| a.is(&att.email)).map(|a| a.partstat.as_str());
+            let same_instance = s.recurrence_id.is_some() == inst.recurrence_id.is_some();
+            if recorded != Some(att.partstat.as_str()) || !same_instance {
+                changes = true;
+            }
+        }
+    }
+    if changes {
+        return None;
+    }
+    if older {
+        let stored_seq = stored.sequence();
+        return Some(Refusal::new(Ignored::Stale, reasons::stale(case.message.sequence(), stored_seq)));
+    }
+    Some(Refusal::new(Ignored::Duplicate, reasons::duplicate()))
+}

@@ -1,0 +1,670 @@
+//! The inbox: a raw e-mail (or `.ics`) for a mailbox goes through the
+//! engine's decision, and the decision's effects are applied to the store in
+//! one transaction. The backend builds the context from the store (contacts
+//! and associates named in the message, the stored appointment with the
+//! message's `UID`, preferences, settings) and applies effects as written; it
+//! never re-derives a rule.
+//!
+//! The same message twice changes nothing: every applied message is recorded
+//! by mailbox and key (its `Message-ID`, else a digest of its calendar), in
+//! the same transaction as its effects.
+
+use super::AppState;
+use super::appointments::{self, Appointment, blank_participant, invitation};
+use super::auth::CurrentUser;
+use super::directory::{self, Associate};
+use super::error::{ApiError, ApiResult, Json, Query, RawBody};
+use super::invitations::add_notification;
+use super::outbox::{self, NewMessage, OutboxMessage};
+use super::preferences::{self, Preferences};
+use super::store::{self, fmt_instant, hex, text};
+use crate::ical::value::email_of;
+use crate::ical::{Component, ParseOptions, parse_calendar};
+use crate::message::{Envelope, InputLimits, read_message};
+use crate::policy::{self, Decision, Effect, RecordId};
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
+use utoipa::{IntoParams, ToSchema};
+
+/// The most addresses of one message looked up in the CRM.
+pub const MAX_ADDRESSES: usize = 500;
+
+/// Which mailbox a message arrived in.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct InboxQuery {
+    /// The receiving mailbox (default: the signed-in user's address). Only
+    /// administrators may name another associate's mailbox or the CRM inbox.
+    pub mailbox: Option<String>,
+}
+
+/// An answer to a message (a button of the inbox or task pane).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ActionRequest {
+    /// The raw message: e-mail or iCalendar text.
+    pub message: Option<String>,
+    /// The raw message, base64 (for 8-bit e-mails).
+    pub message_base64: Option<String>,
+    /// The receiving mailbox (as for `POST /api/inbox`).
+    pub mailbox: Option<String>,
+    /// The answer.
+    pub action: ActionBody,
+}
+
+/// The button pressed.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+pub struct ActionBody {
+    /// `accept`, `tentative`, `decline` or `accept_all`.
+    #[serde(rename = "type")]
+    pub kind: ActionKind,
+    /// Send the `REPLY` to the organizer (default true).
+    #[serde(default = "yes")]
+    pub notify: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The buttons.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Accept.
+    Accept,
+    /// Tentative.
+    Tentative,
+    /// Decline.
+    Decline,
+    /// Accept every occurrence of a series.
+    AcceptAll,
+}
+
+/// What the inbox did with a message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboxResult {
+    /// The engine's decision (see the decision JSON of the engine's contract).
+    #[schema(value_type = Object)]
+    pub decision: serde_json::Value,
+    /// The message had been applied before: nothing changed.
+    pub duplicate: bool,
+    /// The appointment the message concerns, when the diary has one.
+    pub appointment_id: Option<String>,
+    /// Messages queued by this request (the `REPLY` of an answer).
+    pub outbox: Vec<OutboxMessage>,
+}
+
+/// Where a message is applied.
+struct Target {
+    /// The address given to the engine as `mailbox`.
+    mailbox: String,
+    /// The associate whose diary changes.
+    owner: Option<Associate>,
+    /// The stored appointment with the message's `UID`.
+    existing: Option<Appointment>,
+    /// Recorded with processed messages.
+    mailbox_key: String,
+}
+
+async fn resolve_target(
+    conn: &mut AnyConnection,
+    user: &CurrentUser,
+    mailbox: Option<&str>,
+    prefs: &Preferences,
+    uid: &str,
+) -> ApiResult<Target> {
+    let mailbox = mailbox.map(email_of).filter(|m| !m.is_empty()).unwrap_or_else(|| user.email.clone());
+    if mailbox != user.email && !user.is_admin() {
+        return Err(ApiError::forbidden("only administrators may deliver to another mailbox"));
+    }
+    if let Some(owner) = directory::associate_by_email(conn, &mailbox).await? {
+        let existing = appointments::find_by_uid(conn, &owner.id, uid).await?;
+        return Ok(Target { mailbox: mailbox.clone(), owner: Some(owner), existing, mailbox_key: mailbox });
+    }
+    if mailbox == prefs.crm_inbox {
+        // The CRM inbox receives the answers to follow-ups organized in the
+        // CRM: they are decided for the follow-up's owner.
+        let existing = appointments::find_crm_by_uid(conn, uid).await?;
+        let owner = match &existing {
+            Some(a) => directory::associate_by_id(conn, &a.owner_id).await?,
+            None => None,
+        };
+        let as_mailbox = owner.as_ref().map(|o| o.email.clone()).unwrap_or_else(|| mailbox.clone());
+        return Ok(Target { mailbox: as_mailbox, owner, existing, mailbox_key: mailbox });
+    }
+    Err(ApiError::invalid(format!("`{mailbox}` is not the mailbox of an associate nor the CRM inbox")))
+}
+
+/// The first `UID` of the calendar's events.
+fn uid_of(calendar: &Component<'_>) -> Option<String> {
+    calendar
+        .components
+        .iter()
+        .filter(|c| c.is("VEVENT") || c.is("VTODO") || c.is("VJOURNAL"))
+        .find_map(|c| c.value("UID").map(|u| u.trim().to_owned()))
+}
+
+/// Every address named in the message: `From`, `Sender`, organizers,
+/// attendees and their `SENT-BY`.
+fn addresses_of(envelope: &Envelope, calendar: &Component<'_>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |a: &str| {
+        let a = email_of(a);
+        if a.contains('@') && !out.contains(&a) && out.len() < MAX_ADDRESSES {
+            out.push(a);
+        }
+    };
+    for a in [envelope.from.as_deref(), envelope.sender.as_deref()].into_iter().flatten() {
+        push(a);
+    }
+    for event in &calendar.components {
+        for p in &event.properties {
+            if p.name.eq_ignore_ascii_case("ORGANIZER") || p.name.eq_ignore_ascii_case("ATTENDEE") {
+                push(&p.value);
+                if let Some(sent_by) = p.param("SENT-BY") {
+                    push(sent_by);
+                }
+            }
+        }
+    }
+    out
+}
+
+async fn context(
+    conn: &mut AnyConnection,
+    target: &Target,
+    envelope: &Envelope,
+    calendar: &Component<'_>,
+    prefs: &Preferences,
+    action: Option<ActionBody>,
+) -> ApiResult<policy::Context> {
+    let mut ctx = policy::Context::for_mailbox(&target.mailbox);
+    ctx.now = Some(store::now().naive_utc());
+    ctx.preferences = policy::Preferences {
+        incoming: match prefs.incoming {
+            preferences::Incoming::EnableAll => policy::Incoming::EnableAll,
+            preferences::Incoming::DisableTentative => policy::Incoming::DisableTentative,
+            preferences::Incoming::DisableAutomation => policy::Incoming::DisableAutomation,
+            preferences::Incoming::DisableAll => policy::Incoming::DisableAll,
+        },
+        request_reply: prefs.request_reply,
+        synchronizer: prefs.synchronizer,
+    };
+    if let Some(owner) = &target.owner {
+        let (import_tentative, synchronizer) = preferences::load_user(conn, &owner.id).await?;
+        ctx.user = policy::UserSettings { import_tentative, synchronizer };
+    }
+    for address in addresses_of(envelope, calendar) {
+        let rows = sqlx::query(
+            "SELECT p.id, p.name, c.name AS company_name FROM person_emails e JOIN persons p ON p.id = e.person_id \
+             LEFT JOIN companies c ON c.id = p.company_id WHERE e.email = $1",
+        )
+        .bind(&address)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in rows {
+            ctx.contacts.push(policy::Contact {
+                email: address.clone(),
+                person_id: Some(RecordId::Text(text(&row, "id")?)),
+                name: Some(text(&row, "name")?),
+                company: store::opt_text(&row, "company_name")?,
+            });
+        }
+        if let Some(a) = directory::associate_by_email(conn, &address).await? {
+            ctx.associates.push(policy::Associate {
+                email: address.clone(),
+                associate_id: Some(RecordId::Text(a.id)),
+                name: Some(a.name),
+            });
+        }
+    }
+    ctx.existing = target.existing.as_ref().and_then(|a| a.ics.clone());
+    ctx.action = action.map(|a| policy::Action {
+        kind: match a.kind {
+            ActionKind::Accept => policy::ActionType::Accept,
+            ActionKind::Tentative => policy::ActionType::Tentative,
+            ActionKind::Decline => policy::ActionType::Decline,
+            ActionKind::AcceptAll => policy::ActionType::AcceptAll,
+        },
+        notify: a.notify,
+    });
+    Ok(ctx)
+}
+
+fn record_id(id: &Option<RecordId>) -> Option<String> {
+    match id {
+        Some(RecordId::Text(t)) => Some(t.clone()),
+        Some(RecordId::Number(n)) => Some(n.to_string()),
+        None => None,
+    }
+}
+
+/// An engine instant (`2026-12-03T09:00:00Z`) or date (`2026-12-03`) as stored.
+fn engine_instant(s: &str) -> String {
+    let s = s.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return fmt_instant(t.with_timezone(&chrono::Utc));
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return fmt_instant(d.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    s.to_owned()
+}
+
+fn appointment_status(s: policy::AppointmentStatus) -> &'static str {
+    match s {
+        policy::AppointmentStatus::Tentative => appointments::status::TENTATIVE,
+        policy::AppointmentStatus::Accepted => appointments::status::ACCEPTED,
+        policy::AppointmentStatus::Declined => appointments::status::DECLINED,
+    }
+}
+
+fn partstat_status(partstat: &str) -> &'static str {
+    match partstat.to_ascii_uppercase().as_str() {
+        "ACCEPTED" => invitation::ACCEPTED,
+        "DECLINED" => invitation::DECLINED,
+        "TENTATIVE" => invitation::TENTATIVE,
+        "DELEGATED" => "delegated",
+        _ => invitation::NEEDS_ACTION,
+    }
+}
+
+/// Writes the engine's view of an appointment onto `a`.
+async fn fill(
+    conn: &mut AnyConnection,
+    a: &mut Appointment,
+    app: &policy::Appointment,
+    sequence: i64,
+) -> ApiResult<()> {
+    a.title = app.summary.clone().unwrap_or_default();
+    a.location = app.location.clone().unwrap_or_default();
+    if let Some(start) = &app.start {
+        a.start = engine_instant(start);
+    }
+    if let Some(end) = &app.end {
+        a.end = engine_instant(end);
+    } else {
+        a.end = a.start.clone();
+    }
+    a.all_day = app.all_day;
+    a.status = appointment_status(app.status).to_owned();
+    a.uid = app.uid.clone();
+    a.sequence = sequence;
+    a.ics = Some(app.ics.clone());
+    if let Some(o) = &app.organizer {
+        a.organizer_email = Some(o.email.clone());
+        a.organizer_name = o.name.clone().or_else(|| o.person_name.clone());
+    }
+    if let Some(contact) = &app.contact {
+        a.person_id = record_id(&contact.person_id);
+        if let Some(pid) = &a.person_id
+            && let Some(p) = directory::find_person(conn, pid).await?
+        {
+            a.company_id = p.company_id;
+        }
+    }
+    a.updated_at = fmt_instant(store::now());
+    Ok(())
+}
+
+/// Replaces the participants and occurrences of a received appointment by
+/// the engine's view.
+async fn write_attendees(conn: &mut AnyConnection, a: &Appointment, app: &policy::Appointment) -> ApiResult<()> {
+    sqlx::query("DELETE FROM participants WHERE appointment_id = $1").bind(&a.id).execute(&mut *conn).await?;
+    for at in &app.attendees {
+        if at.is_user {
+            continue;
+        }
+        let party = &at.party;
+        let kind = if party.associate_id.is_some() {
+            "associate_contact"
+        } else if party.person_id.is_some() {
+            "person"
+        } else {
+            "email"
+        };
+        // Associates of a received meeting are recorded by address: their
+        // own diaries get the meeting from their own mailboxes.
+        let kind = if kind == "associate_contact" { "email" } else { kind };
+        let mut p = blank_participant(&a.id, kind, partstat_status(&at.partstat));
+        p.person_id = record_id(&party.person_id);
+        p.email = Some(party.email.clone());
+        p.name = party.name.clone().or_else(|| party.person_name.clone()).or_else(|| party.associate_name.clone());
+        appointments::insert_participant(conn, &p).await?;
+    }
+    if let Some(occurrences) = &app.occurrences {
+        sqlx::query("DELETE FROM occurrences WHERE appointment_id = $1").bind(&a.id).execute(&mut *conn).await?;
+        for o in occurrences.iter().take(10_000) {
+            let status = match o.status.as_deref() {
+                Some(s) if s.eq_ignore_ascii_case("CANCELLED") => "cancelled",
+                _ => "active",
+            };
+            sqlx::query(
+                "INSERT INTO occurrences (appointment_id, recurrence_id, start_at, end_at, status) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (appointment_id, recurrence_id) DO NOTHING",
+            )
+            .bind(&a.id)
+            .bind(&o.recurrence_id)
+            .bind(engine_instant(&o.start))
+            .bind(engine_instant(&o.end))
+            .bind(status)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn set_ics(conn: &mut AnyConnection, appointment_id: &str, ics: &str) -> ApiResult<()> {
+    sqlx::query("UPDATE appointments SET ics = $2, updated_at = $3 WHERE id = $1")
+        .bind(appointment_id)
+        .bind(ics)
+        .bind(fmt_instant(store::now()))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+fn notice_text(what: &str, attendee: Option<&str>, title: &str) -> String {
+    let who = attendee.unwrap_or("an attendee");
+    match what {
+        "invitation_declined" => format!("{who} declined your invitation to \"{title}\""),
+        "appointment_moved" => format!("the organizer moved \"{title}\""),
+        "appointment_cancelled" => format!("the organizer cancelled \"{title}\""),
+        "refresh_requested" => format!("{who} asks for the latest version of \"{title}\""),
+        "counter_declined" => format!("the organizer declined your proposal for \"{title}\""),
+        other => format!("{other}: \"{title}\""),
+    }
+}
+
+fn json_name<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// Applies the effects of `decision` for `target` (inside the caller's
+/// transaction). Returns the appointment concerned and the queued messages.
+async fn apply(
+    conn: &mut AnyConnection,
+    target: &Target,
+    decision: &Decision,
+) -> ApiResult<(Option<String>, Vec<OutboxMessage>)> {
+    let mut current = target.existing.clone();
+    let mut queued = Vec::new();
+    for effect in &decision.effects {
+        match effect {
+            Effect::CreateAppointment(app) => {
+                let Some(owner) = &target.owner else {
+                    return Err(ApiError::invalid(
+                        "the CRM inbox has no diary: deliver invitations to a user's mailbox",
+                    ));
+                };
+                let existing = match &current {
+                    Some(a) => Some(a.clone()),
+                    None => appointments::find_by_uid(conn, &owner.id, &app.uid).await?,
+                };
+                let now = fmt_instant(store::now());
+                let mut a = existing.clone().unwrap_or_else(|| Appointment {
+                    id: store::new_id(),
+                    owner_id: owner.id.clone(),
+                    origin: "email".to_owned(),
+                    title: String::new(),
+                    location: String::new(),
+                    start: now.clone(),
+                    end: now.clone(),
+                    all_day: false,
+                    status: String::new(),
+                    moved: false,
+                    recurring: decision.recurring,
+                    uid: app.uid.clone(),
+                    sequence: 0,
+                    dtstamp: Some(now.clone()),
+                    organizer_email: None,
+                    organizer_name: None,
+                    ics: None,
+                    person_id: None,
+                    company_id: None,
+                    project_id: None,
+                    sale_id: None,
+                    assigned_by: None,
+                    first_available: None,
+                    created_at: now.clone(),
+                    updated_at: now,
+                });
+                fill(conn, &mut a, app, decision.sequence).await?;
+                a.recurring = decision.recurring;
+                if existing.is_some() {
+                    appointments::update(conn, &a).await?;
+                } else {
+                    appointments::insert(conn, &a).await?;
+                }
+                write_attendees(conn, &a, app).await?;
+                current = Some(a);
+            }
+            Effect::UpdateAppointment(update) => {
+                let Some(mut a) = current.clone() else { continue };
+                fill(conn, &mut a, &update.appointment, decision.sequence).await?;
+                a.moved = a.moved || update.moved;
+                appointments::update(conn, &a).await?;
+                if a.origin != "crm" {
+                    write_attendees(conn, &a, &update.appointment).await?;
+                }
+                current = Some(a);
+            }
+            Effect::CancelAppointment { ics, .. } => {
+                let Some(mut a) = current.clone() else { continue };
+                a.status = appointments::status::CANCELLED.to_owned();
+                if let Some(ics) = ics {
+                    a.ics = Some(ics.clone());
+                }
+                a.sequence = a.sequence.max(decision.sequence);
+                a.updated_at = fmt_instant(store::now());
+                appointments::update(conn, &a).await?;
+                current = Some(a);
+            }
+            Effect::CancelOccurrence { recurrence_id, ics, .. } => {
+                let Some(a) = current.clone() else { continue };
+                sqlx::query(
+                    "UPDATE occurrences SET status = 'cancelled' WHERE appointment_id = $1 AND recurrence_id = $2",
+                )
+                .bind(&a.id)
+                .bind(recurrence_id)
+                .execute(&mut *conn)
+                .await?;
+                set_ics(conn, &a.id, ics).await?;
+                current = appointments::find(conn, &a.id).await?;
+            }
+            Effect::SetAttendeeStatus { attendee, partstat, recurrence_id, party, ics, .. } => {
+                let Some(a) = current.clone() else { continue };
+                set_ics(conn, &a.id, ics).await?;
+                if recurrence_id.is_none() {
+                    let address = email_of(attendee);
+                    let participants = appointments::participants(conn, &a.id).await?;
+                    let found = participants
+                        .iter()
+                        .find(|p| p.email.as_deref().is_some_and(|e| crate::ical::value::same_address(e, &address)));
+                    let status = partstat_status(partstat);
+                    match found {
+                        Some(p) if p.kind == "associate" => {}
+                        Some(p) => appointments::set_participant_status(conn, &p.id, status).await?,
+                        None => {
+                            let kind = if party.person_id.is_some() { "person" } else { "email" };
+                            let mut p = blank_participant(&a.id, kind, status);
+                            p.person_id = record_id(&party.person_id);
+                            p.email = Some(address);
+                            p.name = party.name.clone().or_else(|| party.person_name.clone());
+                            appointments::insert_participant(conn, &p).await?;
+                        }
+                    }
+                }
+                current = appointments::find(conn, &a.id).await?;
+            }
+            Effect::SendReply { partstat, to, from, ics } => {
+                let title = current.as_ref().map(|a| a.title.clone()).unwrap_or_default();
+                let word = match partstat.to_ascii_uppercase().as_str() {
+                    "ACCEPTED" => "Accepted",
+                    "DECLINED" => "Declined",
+                    _ => "Tentative",
+                };
+                queued.push(
+                    outbox::queue(
+                        conn,
+                        NewMessage {
+                            appointment_id: current.as_ref().map(|a| a.id.clone()),
+                            associate_id: target.owner.as_ref().map(|o| o.id.clone()),
+                            method: "REPLY".to_owned(),
+                            sender: email_of(from),
+                            recipient: email_of(to),
+                            reply_to: None,
+                            subject: format!("{word}: {title}"),
+                            ics: ics.clone(),
+                        },
+                    )
+                    .await?,
+                );
+            }
+            Effect::Notify { what, attendee } => {
+                let Some(owner) = &target.owner else { continue };
+                let title = current.as_ref().map(|a| a.title.clone()).unwrap_or_default();
+                let what = json_name(what);
+                let who = match (attendee, &current) {
+                    (Some(address), Some(a)) => appointments::participants(conn, &a.id)
+                        .await?
+                        .into_iter()
+                        .find(|p| p.email.as_deref().is_some_and(|e| crate::ical::value::same_address(e, address)))
+                        .and_then(|p| p.name)
+                        .or_else(|| Some(address.clone())),
+                    (attendee, _) => attendee.clone(),
+                };
+                let message = notice_text(&what, who.as_deref(), &title);
+                add_notification(conn, &owner.id, &what, current.as_ref().map(|a| a.id.as_str()), &message).await?;
+            }
+            Effect::CounterProposal { attendee, start, end, .. } => {
+                let Some(owner) = &target.owner else { continue };
+                let title = current.as_ref().map(|a| a.title.clone()).unwrap_or_default();
+                let message = format!(
+                    "{attendee} proposes another time for \"{title}\": {} to {}",
+                    start.as_deref().unwrap_or("?"),
+                    end.as_deref().unwrap_or("?")
+                );
+                add_notification(
+                    conn,
+                    &owner.id,
+                    "counter_proposal",
+                    current.as_ref().map(|a| a.id.as_str()),
+                    &message,
+                )
+                .await?;
+            }
+            Effect::SuggestContact { .. } => {}
+        }
+    }
+    Ok((current.map(|a| a.id), queued))
+}
+
+fn message_key(envelope: &Envelope) -> String {
+    match envelope.message_id.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+        Some(id) => format!("message-id:{id}"),
+        None => format!("sha256:{}", hex(&Sha256::digest(envelope.calendar.as_bytes()))),
+    }
+}
+
+fn limits() -> InputLimits {
+    InputLimits::default()
+}
+
+async fn run(
+    state: &AppState,
+    user: &CurrentUser,
+    mailbox: Option<&str>,
+    raw: &[u8],
+    action: Option<ActionBody>,
+) -> ApiResult<InboxResult> {
+    let envelope = read_message(raw, &limits())?;
+    let calendar = parse_calendar(&envelope.calendar, &ParseOptions::default())?;
+    let uid = uid_of(&calendar).unwrap_or_default();
+    let mut tx = state.store.write().await?;
+    let conn = tx.conn();
+    let prefs = preferences::load(conn).await?;
+    let target = resolve_target(conn, user, mailbox, &prefs, &uid).await?;
+    let key = message_key(&envelope);
+    if action.is_none() {
+        let seen = sqlx::query("SELECT decision FROM processed_messages WHERE mailbox = $1 AND message_key = $2")
+            .bind(&target.mailbox_key)
+            .bind(&key)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(row) = seen {
+            let decision = serde_json::from_str(&text(&row, "decision")?).unwrap_or(serde_json::Value::Null);
+            return Ok(InboxResult {
+                decision,
+                duplicate: true,
+                appointment_id: target.existing.map(|a| a.id),
+                outbox: Vec::new(),
+            });
+        }
+    }
+    let ctx = context(conn, &target, &envelope, &calendar, &prefs, action).await?;
+    let decision = crate::policy::decide(&envelope, &calendar, &ctx)?;
+    let (appointment_id, outbox) = apply(conn, &target, &decision).await?;
+    let decision_json = serde_json::to_value(&decision).map_err(ApiError::internal)?;
+    if action.is_none() {
+        sqlx::query(
+            "INSERT INTO processed_messages (mailbox, message_key, decision, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&target.mailbox_key)
+        .bind(&key)
+        .bind(decision_json.to_string())
+        .bind(fmt_instant(store::now()))
+        .execute(&mut *conn)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(InboxResult { decision: decision_json, duplicate: false, appointment_id, outbox })
+}
+
+/// Delivers a raw e-mail (`message/rfc822`) or `.ics` to a mailbox: the
+/// engine decides, the effects are applied in one transaction, and the
+/// decision is returned. The same message twice changes nothing.
+#[utoipa::path(post, path = "/api/inbox", tag = "inbox", params(InboxQuery),
+    request_body(content = String, content_type = "message/rfc822", description = "the raw e-mail or iCalendar text"),
+    security(("bearer" = [])),
+    responses((status = 200, body = InboxResult), (status = 401, body = super::error::ErrorBody),
+        (status = 403, body = super::error::ErrorBody), (status = 413, body = super::error::ErrorBody),
+        (status = 422, body = super::error::ErrorBody)))]
+pub async fn deliver(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<InboxQuery>,
+    RawBody(body): RawBody,
+) -> ApiResult<Json<InboxResult>> {
+    Ok(Json(run(&state, &user, q.mailbox.as_deref(), &body, None).await?))
+}
+
+/// Raw message bytes from a JSON body (`message` or `message_base64`).
+pub fn raw_of(message: &Option<String>, message_base64: &Option<String>) -> ApiResult<Vec<u8>> {
+    match (message, message_base64) {
+        (Some(m), _) => Ok(m.as_bytes().to_vec()),
+        (None, Some(b)) => super::base64::decode(b).ok_or_else(|| ApiError::invalid("`message_base64` is not base64")),
+        (None, None) => Err(ApiError::invalid("give the raw message as `message` or `message_base64`")),
+    }
+}
+
+/// Answers a message (Accept, Tentative, Decline, Accept all; with or
+/// without notifying the organizer): the engine decides again with the
+/// action and the effects are applied; a `REPLY` goes to the outbox and is
+/// returned. Refused with `action_disabled` (409) when the preferences
+/// disable answers.
+#[utoipa::path(post, path = "/api/inbox/actions", tag = "inbox", request_body = ActionRequest,
+    security(("bearer" = [])),
+    responses((status = 200, body = InboxResult), (status = 401, body = super::error::ErrorBody),
+        (status = 403, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody),
+        (status = 413, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+pub async fn answer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(req): Json<ActionRequest>,
+) -> ApiResult<Json<InboxResult>> {
+    let raw = raw_of(&req.message, &req.message_base64)?;
+    Ok(Json(run(&state, &user, req.mailbox.as_deref(), &raw, Some(req.action)).await?))
+}

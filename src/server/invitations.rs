@@ -1,0 +1,515 @@
+//! The Invitations list of an associate and its actions, the notifications
+//! ("Invitation declined" until Got it), and the diary (SPEC 4).
+
+use super::AppState;
+use super::appointments::{self, Appointment, Participant, appointment_columns, invitation, participant_columns};
+use super::auth::CurrentUser;
+use super::error::{ApiError, ApiResult, Json, Query};
+use super::store::{self, fmt_instant, opt_text, parse_instant, text};
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
+use utoipa::{IntoParams, ToSchema};
+
+/// One line of the Invitations list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationItem {
+    /// The invitation (participant) id, used by the actions.
+    pub id: String,
+    /// `invitation` or `assignment`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `incoming` (waiting for me) or `response` (an answer to my invitation
+    /// or assignment).
+    pub direction: String,
+    /// The invitation status.
+    pub status: String,
+    /// A resource conflict on the follow-up.
+    pub conflict: bool,
+    /// The invited or assigned associate.
+    pub associate_id: Option<String>,
+    /// Their name.
+    pub associate_name: Option<String>,
+    /// The follow-up.
+    pub appointment: Appointment,
+}
+
+/// Filter of the Invitations list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// "Show responses": only the answers to my invitations and assignments.
+    pub responses: Option<bool>,
+}
+
+async fn items(
+    conn: &mut AnyConnection,
+    sql: &str,
+    user_id: &str,
+    direction: &str,
+    out: &mut Vec<InvitationItem>,
+) -> ApiResult<()> {
+    let rows = sqlx::query(sql).bind(user_id).fetch_all(&mut *conn).await?;
+    for row in rows {
+        let p = Participant {
+            id: text(&row, "p_id")?,
+            appointment_id: text(&row, "p_appointment_id")?,
+            kind: text(&row, "p_kind")?,
+            role: text(&row, "p_role")?,
+            associate_id: opt_text(&row, "p_associate_id")?,
+            resource_id: None,
+            person_id: None,
+            email: None,
+            name: opt_text(&row, "p_name")?,
+            status: text(&row, "p_status")?,
+            conflict: false,
+            updated_at: text(&row, "p_updated_at")?,
+        };
+        let appointment = appointments::appointment_from_row(&row)?;
+        let conflict = sqlx::query("SELECT id FROM participants WHERE appointment_id = $1 AND conflict = 1")
+            .bind(&appointment.id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .is_some();
+        out.push(InvitationItem {
+            id: p.id,
+            kind: if p.role == "assignee" { "assignment".to_owned() } else { "invitation".to_owned() },
+            direction: direction.to_owned(),
+            status: p.status,
+            conflict,
+            associate_id: p.associate_id,
+            associate_name: p.name,
+            appointment,
+        });
+    }
+    Ok(())
+}
+
+fn select() -> String {
+    let p = "p.id AS p_id, p.appointment_id AS p_appointment_id, p.kind AS p_kind, p.role AS p_role, \
+             p.associate_id AS p_associate_id, p.name AS p_name, p.status AS p_status, p.updated_at AS p_updated_at";
+    format!(
+        "SELECT {p}, {} FROM participants p JOIN appointments a ON a.id = p.appointment_id",
+        appointment_columns("a.")
+    )
+}
+
+/// The signed-in user's Invitations list: invitations and assignments
+/// waiting for them (new, seen, moved, and cancelled ones not yet seen), and
+/// the answers to their own invitations and assignments not yet seen. An
+/// accepted invitation leaves the list.
+#[utoipa::path(get, path = "/api/invitations", tag = "invitations", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, body = [InvitationItem]), (status = 401, body = super::error::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Vec<InvitationItem>>> {
+    let mut conn = state.store.read().await?;
+    let mut out = Vec::new();
+    let base = select();
+    if !q.responses.unwrap_or(false) {
+        let incoming = format!(
+            "{base} WHERE p.associate_id = $1 AND p.kind = 'associate' AND p.response_seen = 0 AND ( \
+             (p.role = 'invitee' AND p.status IN ('not_seen', 'seen', 'moved', 'moved_seen', 'cancelled')) \
+             OR (p.role = 'assignee' AND p.status IN ('assigned', 'seen'))) ORDER BY a.start_at, p.id"
+        );
+        items(&mut conn, &incoming, &user.id, "incoming", &mut out).await?;
+    }
+    let responses = format!(
+        "{base} WHERE p.kind = 'associate' AND p.response_seen = 0 AND p.status IN ('accepted', 'declined') AND ( \
+         (p.role = 'invitee' AND a.owner_id = $1 AND a.status <> 'cancelled') \
+         OR (p.role = 'assignee' AND a.assigned_by = $1)) ORDER BY p.updated_at, p.id"
+    );
+    items(&mut conn, &responses, &user.id, "response", &mut out).await?;
+    Ok(Json(out))
+}
+
+/// What an action did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationResult {
+    /// The invitation as it is now.
+    pub invitation: Participant,
+    /// The follow-up as it is now.
+    pub appointment: Appointment,
+}
+
+enum Act {
+    Seen,
+    Accept,
+    Decline,
+}
+
+async fn notify(
+    conn: &mut AnyConnection,
+    associate_id: &str,
+    what: &str,
+    appointment_id: Option<&str>,
+    participant_id: Option<&str>,
+    message: &str,
+) -> ApiResult<()> {
+    sqlx::query(
+        "INSERT INTO notifications (id, associate_id, what, appointment_id, participant_id, message, created_at, got_it_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
+    )
+    .bind(store::new_id())
+    .bind(associate_id)
+    .bind(what)
+    .bind(appointment_id)
+    .bind(participant_id)
+    .bind(message)
+    .bind(fmt_instant(store::now()))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Stores a notification for `associate_id`.
+pub async fn add_notification(
+    conn: &mut AnyConnection,
+    associate_id: &str,
+    what: &str,
+    appointment_id: Option<&str>,
+    message: &str,
+) -> ApiResult<()> {
+    notify(conn, associate_id, what, appointment_id, None, message).await
+}
+
+async fn act(state: &AppState, user: &CurrentUser, id: &str, act: Act) -> ApiResult<Json<InvitationResult>> {
+    let mut tx = state.store.write().await?;
+    let conn = tx.conn();
+    let p = appointments::find_participant(conn, id).await?.ok_or_else(|| ApiError::not_found("invitation", id))?;
+    let mut a = appointments::get(conn, &p.appointment_id).await?;
+    let mine = p.kind == "associate" && p.associate_id.as_deref() == Some(user.id.as_str());
+    let responder_owner = a.owner_id == user.id || a.assigned_by.as_deref() == Some(user.id.as_str());
+    match act {
+        Act::Seen if !mine && responder_owner && matches!(p.status.as_str(), "accepted" | "declined") => {
+            // The owner has seen the answer: it leaves their list.
+            sqlx::query("UPDATE participants SET response_seen = 1 WHERE id = $1").bind(id).execute(&mut *conn).await?;
+        }
+        _ if !mine => return Err(ApiError::forbidden("this invitation is not yours")),
+        Act::Seen => {
+            let next = match (p.role.as_str(), p.status.as_str()) {
+                ("invitee", invitation::NOT_SEEN) => Some(invitation::SEEN),
+                ("invitee", invitation::MOVED) => Some(invitation::MOVED_SEEN),
+                ("assignee", invitation::ASSIGNED) => Some(invitation::SEEN),
+                _ => None,
+            };
+            match next {
+                Some(next) => appointments::set_participant_status(conn, id, next).await?,
+                None if p.status == invitation::CANCELLED => {
+                    sqlx::query("UPDATE participants SET response_seen = 1 WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                None => {}
+            }
+        }
+        Act::Accept | Act::Decline => {
+            let open = match p.role.as_str() {
+                "assignee" => matches!(p.status.as_str(), "assigned" | "seen"),
+                _ => {
+                    invitation::PENDING.contains(&p.status.as_str())
+                        || p.status == invitation::ACCEPTED
+                        || p.status == invitation::DECLINED
+                }
+            };
+            if !open || a.status == appointments::status::CANCELLED {
+                return Err(ApiError::conflict(format!("the invitation cannot be answered: it is `{}`", p.status)));
+            }
+            let accept = matches!(act, Act::Accept);
+            let next = if accept { invitation::ACCEPTED } else { invitation::DECLINED };
+            appointments::set_participant_status(conn, id, next).await?;
+            let now = fmt_instant(store::now());
+            if p.role == "assignee" {
+                let delegator = a.assigned_by.clone().unwrap_or_else(|| a.owner_id.clone());
+                if accept {
+                    a.owner_id = user.id.clone();
+                    a.updated_at = now;
+                    appointments::update(conn, &a).await?;
+                    let message = format!("{} accepted the assignment of \"{}\"", user.name, a.title);
+                    notify(conn, &delegator, "assignment_accepted", Some(&a.id), Some(id), &message).await?;
+                } else {
+                    let message = format!("{} declined the assignment of \"{}\"", user.name, a.title);
+                    notify(conn, &delegator, "assignment_declined", Some(&a.id), Some(id), &message).await?;
+                }
+            } else if !accept {
+                let message = format!("{} declined your invitation to \"{}\"", user.name, a.title);
+                notify(conn, &a.owner_id, "invitation_declined", Some(&a.id), Some(id), &message).await?;
+            }
+        }
+    }
+    let invitation =
+        appointments::find_participant(conn, id).await?.ok_or_else(|| ApiError::not_found("invitation", id))?;
+    let appointment = appointments::get(conn, &p.appointment_id).await?;
+    tx.commit().await?;
+    Ok(Json(InvitationResult { invitation, appointment }))
+}
+
+/// Marks an invitation or assignment as opened (`not_seen` -> `seen`,
+/// `moved` -> `moved_seen`; a cancelled one leaves the list). For the owner,
+/// marks an answer to their invitation as seen (it leaves their list).
+#[utoipa::path(post, path = "/api/invitations/{id}/seen", tag = "invitations", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = InvitationResult), (status = 401, body = super::error::ErrorBody),
+        (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
+pub async fn seen(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<InvitationResult>> {
+    act(&state, &user, &id, Act::Seen).await
+}
+
+/// Accepts an invitation (it leaves the list and shows in the diary), or an
+/// assignment (the user becomes the owner).
+#[utoipa::path(post, path = "/api/invitations/{id}/accept", tag = "invitations", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = InvitationResult), (status = 401, body = super::error::ErrorBody),
+        (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
+        (status = 409, body = super::error::ErrorBody)))]
+pub async fn accept(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<InvitationResult>> {
+    act(&state, &user, &id, Act::Accept).await
+}
+
+/// Declines an invitation (the owner is notified until Got it) or an
+/// assignment (the delegator sees it declined and can reassign).
+#[utoipa::path(post, path = "/api/invitations/{id}/decline", tag = "invitations", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = InvitationResult), (status = 401, body = super::error::ErrorBody),
+        (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
+        (status = 409, body = super::error::ErrorBody)))]
+pub async fn decline(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<InvitationResult>> {
+    act(&state, &user, &id, Act::Decline).await
+}
+
+/// A notification.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Notification {
+    /// Id.
+    pub id: String,
+    /// `invitation_declined`, `assignment_declined`, `assignment_accepted`,
+    /// `appointment_moved`, `appointment_cancelled`, `refresh_requested`,
+    /// `counter_declined`, `counter_proposal`.
+    pub what: String,
+    /// The appointment concerned.
+    pub appointment_id: Option<String>,
+    /// A sentence for the user.
+    pub message: String,
+    /// Created at.
+    pub created_at: String,
+    /// When the user pressed Got it.
+    pub got_it_at: Option<String>,
+}
+
+/// Filter of the notifications.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct NotificationQuery {
+    /// Also those already acknowledged.
+    pub all: Option<bool>,
+}
+
+fn notification_from_row(row: &sqlx::any::AnyRow) -> ApiResult<Notification> {
+    Ok(Notification {
+        id: text(row, "id")?,
+        what: text(row, "what")?,
+        appointment_id: opt_text(row, "appointment_id")?,
+        message: text(row, "message")?,
+        created_at: text(row, "created_at")?,
+        got_it_at: opt_text(row, "got_it_at")?,
+    })
+}
+
+/// The signed-in user's notifications not acknowledged yet (all with `all=true`).
+#[utoipa::path(get, path = "/api/notifications", tag = "invitations", params(NotificationQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = [Notification]), (status = 401, body = super::error::ErrorBody)))]
+pub async fn notifications(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<NotificationQuery>,
+) -> ApiResult<Json<Vec<Notification>>> {
+    let mut conn = state.store.read().await?;
+    let filter = if q.all.unwrap_or(false) { "" } else { " AND got_it_at IS NULL" };
+    let rows = sqlx::query(&format!(
+        "SELECT id, what, appointment_id, message, created_at, got_it_at FROM notifications \
+         WHERE associate_id = $1{filter} ORDER BY created_at, id LIMIT 1000"
+    ))
+    .bind(&user.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Json(rows.iter().map(notification_from_row).collect::<ApiResult<Vec<_>>>()?))
+}
+
+/// "Got it": the notification is acknowledged and leaves the list.
+#[utoipa::path(post, path = "/api/notifications/{id}/got-it", tag = "invitations", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Notification), (status = 401, body = super::error::ErrorBody),
+        (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
+pub async fn got_it(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Notification>> {
+    let mut tx = state.store.write().await?;
+    let conn = tx.conn();
+    let row = sqlx::query("SELECT associate_id FROM notifications WHERE id = $1")
+        .bind(&id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("notification", &id))?;
+    if text(&row, "associate_id")? != user.id {
+        return Err(ApiError::forbidden("this notification is not yours"));
+    }
+    sqlx::query("UPDATE notifications SET got_it_at = COALESCE(got_it_at, $2) WHERE id = $1")
+        .bind(&id)
+        .bind(fmt_instant(store::now()))
+        .execute(&mut *conn)
+        .await?;
+    let row =
+        sqlx::query("SELECT id, what, appointment_id, message, created_at, got_it_at FROM notifications WHERE id = $1")
+            .bind(&id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let n = notification_from_row(&row)?;
+    tx.commit().await?;
+    Ok(Json(n))
+}
+
+/// The range of the diary.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DiaryQuery {
+    /// Start (RFC 3339).
+    pub from: String,
+    /// End (RFC 3339), at most 366 days after `from`.
+    pub until: String,
+}
+
+/// One entry of the diary.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiaryEntry {
+    /// `appointment` (own or accepted) or `invitation` (pending).
+    pub kind: String,
+    /// The appointment.
+    pub appointment_id: String,
+    /// The invitation, for an invited associate.
+    pub invitation_id: Option<String>,
+    /// The occurrence of a series.
+    pub recurrence_id: Option<String>,
+    /// Title.
+    pub title: String,
+    /// Location.
+    pub location: String,
+    /// Start, RFC 3339 UTC.
+    pub start: String,
+    /// End, RFC 3339 UTC.
+    pub end: String,
+    /// Appointment status, or the invitation status for an invitation.
+    pub status: String,
+}
+
+/// The signed-in user's diary: their own appointments (not cancelled or
+/// declined; a series by its occurrences), accepted invitations, and pending
+/// invitations at their time.
+#[utoipa::path(get, path = "/api/diary", tag = "invitations", params(DiaryQuery), security(("bearer" = [])),
+    responses((status = 200, body = [DiaryEntry]), (status = 401, body = super::error::ErrorBody),
+        (status = 422, body = super::error::ErrorBody)))]
+pub async fn diary(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<DiaryQuery>,
+) -> ApiResult<Json<Vec<DiaryEntry>>> {
+    let from = parse_instant("from", &q.from)?;
+    let until = parse_instant("until", &q.until)?;
+    if until <= from || until - from > chrono::Duration::days(366) {
+        return Err(ApiError::invalid("`until` must be after `from`, at most 366 days later"));
+    }
+    let (from, until) = (fmt_instant(from), fmt_instant(until));
+    let mut conn = state.store.read().await?;
+    let mut out = Vec::new();
+    let own = sqlx::query(
+        "SELECT id, title, location, start_at, end_at, status, recurring FROM appointments WHERE owner_id = $1 \
+         AND status NOT IN ('cancelled', 'declined') AND start_at < $3 AND end_at > $2 ORDER BY start_at LIMIT 2000",
+    )
+    .bind(&user.id)
+    .bind(&from)
+    .bind(&until)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in own {
+        if store::flag(&row, "recurring")? {
+            continue;
+        }
+        out.push(DiaryEntry {
+            kind: "appointment".to_owned(),
+            appointment_id: text(&row, "id")?,
+            invitation_id: None,
+            recurrence_id: None,
+            title: text(&row, "title")?,
+            location: text(&row, "location")?,
+            start: text(&row, "start_at")?,
+            end: text(&row, "end_at")?,
+            status: text(&row, "status")?,
+        });
+    }
+    let series = sqlx::query(
+        "SELECT a.id, a.title, a.location, a.status, o.recurrence_id, o.start_at, o.end_at FROM occurrences o \
+         JOIN appointments a ON a.id = o.appointment_id WHERE a.owner_id = $1 AND a.status NOT IN ('cancelled', 'declined') \
+         AND o.status <> 'cancelled' AND o.start_at < $3 AND o.end_at > $2 ORDER BY o.start_at LIMIT 2000",
+    )
+    .bind(&user.id)
+    .bind(&from)
+    .bind(&until)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in series {
+        out.push(DiaryEntry {
+            kind: "appointment".to_owned(),
+            appointment_id: text(&row, "id")?,
+            invitation_id: None,
+            recurrence_id: Some(text(&row, "recurrence_id")?),
+            title: text(&row, "title")?,
+            location: text(&row, "location")?,
+            start: text(&row, "start_at")?,
+            end: text(&row, "end_at")?,
+            status: text(&row, "status")?,
+        });
+    }
+    let invited = sqlx::query(&format!(
+        "SELECT {}, {} FROM participants p JOIN appointments a ON a.id = p.appointment_id \
+         WHERE p.associate_id = $1 AND p.kind = 'associate' AND p.role = 'invitee' AND a.owner_id <> $1 \
+         AND p.status IN ('not_seen', 'seen', 'moved', 'moved_seen', 'accepted') AND a.status <> 'cancelled' \
+         AND a.start_at < $3 AND a.end_at > $2 ORDER BY a.start_at LIMIT 2000",
+        participant_columns("p."),
+        "a.title, a.location, a.start_at, a.end_at"
+    ))
+    .bind(&user.id)
+    .bind(&from)
+    .bind(&until)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in invited {
+        let status = text(&row, "status")?;
+        out.push(DiaryEntry {
+            kind: if status == invitation::ACCEPTED { "appointment" } else { "invitation" }.to_owned(),
+            appointment_id: text(&row, "appointment_id")?,
+            invitation_id: Some(text(&row, "id")?),
+            recurrence_id: None,
+            title: text(&row, "title")?,
+            location: text(&row, "location")?,
+            start: text(&row, "start_at")?,
+            end: text(&row, "end_at")?,
+            status,
+        });
+    }
+    out.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.appointment_id.cmp(&b.appointment_id)));
+    Ok(Json(out))
+}

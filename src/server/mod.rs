@@ -1,0 +1,254 @@
+//! The CRM backend: an HTTP JSON API over the CRM store (SQLite by default,
+//! PostgreSQL through the same code), which applies the engine's decisions,
+//! and serves the add-in (`addin/`) and the wasm package (`pkg/`).
+//!
+//! [`app`] builds the router for a state; [`serve`] opens the database
+//! (creating and migrating it on first start), seeds demo data when asked,
+//! and serves until Ctrl-C. [`bind`] and [`Server::run`] do the same in two
+//! steps, for callers that need the bound address or their own shutdown.
+//!
+//! Architecture Invariant: only this module knows HTTP and SQL; it decides
+//! nothing about messages itself: it builds the engine's context from the
+//! store and applies the decision's effects as written.
+
+pub mod appointments;
+pub mod archive;
+pub mod auth;
+pub mod availability;
+pub mod base64;
+pub mod demo;
+pub mod directory;
+pub mod engine;
+pub mod error;
+pub mod followups;
+pub mod inbox;
+pub mod invitations;
+pub mod outbox;
+pub mod preferences;
+pub mod store;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use error::{ApiError, Json};
+use serde::Serialize;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use store::Store;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+pub use store::Store as CrmStore;
+
+/// The largest request body accepted, in bytes: an e-mail of the engine's
+/// 10 MiB limit, JSON-escaped, fits.
+pub const MAX_BODY_BYTES: usize = 24 * 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The CRM store.
+    pub store: Store,
+    /// The repository root: `addin/` and `pkg/` are served from there.
+    pub static_root: PathBuf,
+}
+
+/// How to start the backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeOptions {
+    /// Address to listen on (port 0: any free port).
+    pub listen: SocketAddr,
+    /// Database URL: `sqlite:PATH` (created when missing) or `postgres://...`.
+    pub database: String,
+    /// Seed demo data into an empty database and print the demo sign-ins.
+    pub demo: bool,
+    /// The repository root: serves `addin/` at `/addin/` and `pkg/` at `/pkg/`.
+    pub static_root: PathBuf,
+}
+
+/// Why the backend could not start or stopped.
+#[derive(Debug)]
+pub enum ServeError {
+    /// The database could not be opened, migrated or seeded.
+    Database(String),
+    /// The address could not be bound, or serving failed.
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for ServeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServeError::Database(m) => write!(f, "database: {m}"),
+            ServeError::Io(e) => write!(f, "server: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ServeError {}
+
+/// Health of the server.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    /// The program's version.
+    pub version: String,
+}
+
+/// Whether the server is up (no token needed).
+#[utoipa::path(get, path = "/health", tag = "meta", responses((status = 200, body = Health)))]
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "ok".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() })
+}
+
+/// The OpenAPI document of this API (no token needed).
+#[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "OpenAPI 3.1 document")))]
+pub async fn openapi_json() -> impl IntoResponse {
+    axum::Json(ApiDoc::openapi())
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document, generated from the handlers.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "invitelink CRM API", description = "Follow-ups, invitations, inbox and archive of the CRM. See docs/api.md."),
+    modifiers(&BearerAuth),
+    paths(
+        health, openapi_json,
+        auth::signin, auth::signout, auth::me,
+        directory::associates, directory::companies, directory::persons, directory::contacts, directory::person,
+        directory::resources, directory::projects, directory::sales,
+        archive::activities,
+        followups::create, followups::get, followups::reschedule, followups::delete, followups::assign,
+        followups::reassign,
+        invitations::list, invitations::seen, invitations::accept, invitations::decline,
+        invitations::notifications, invitations::got_it, invitations::diary,
+        availability::freebusy, availability::first_available_slot,
+        preferences::get_preferences, preferences::put_preferences, preferences::get_settings,
+        preferences::put_settings,
+        inbox::deliver, inbox::answer,
+        archive::archive, archive::list, archive::suggestions,
+        outbox::list, outbox::mark_sent,
+    )
+)]
+pub struct ApiDoc;
+
+async fn not_found() -> ApiError {
+    ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this method is not allowed here")
+}
+
+/// The router of the whole API, for `state`.
+pub fn app(state: AppState) -> Router {
+    let addin = tower_http::services::ServeDir::new(state.static_root.join("addin"));
+    let pkg = tower_http::services::ServeDir::new(state.static_root.join("pkg"));
+    let api = Router::new()
+        .route("/health", get(health))
+        .route("/openapi.json", get(openapi_json))
+        .route("/api/signin", post(auth::signin))
+        .route("/api/signout", post(auth::signout))
+        .route("/api/me", get(auth::me))
+        .route("/api/associates", get(directory::associates))
+        .route("/api/companies", get(directory::companies))
+        .route("/api/persons", get(directory::persons))
+        .route("/api/contacts", get(directory::contacts))
+        .route("/api/persons/{id}", get(directory::person))
+        .route("/api/persons/{id}/activities", get(archive::activities))
+        .route("/api/resources", get(directory::resources))
+        .route("/api/projects", get(directory::projects))
+        .route("/api/sales", get(directory::sales))
+        .route("/api/followups", post(followups::create))
+        .route("/api/followups/{id}", get(followups::get).delete(followups::delete))
+        .route("/api/followups/{id}/reschedule", post(followups::reschedule))
+        .route("/api/followups/{id}/assign", post(followups::assign))
+        .route("/api/followups/{id}/reassign", post(followups::reassign))
+        .route("/api/invitations", get(invitations::list))
+        .route("/api/invitations/{id}/seen", post(invitations::seen))
+        .route("/api/invitations/{id}/accept", post(invitations::accept))
+        .route("/api/invitations/{id}/decline", post(invitations::decline))
+        .route("/api/notifications", get(invitations::notifications))
+        .route("/api/notifications/{id}/got-it", post(invitations::got_it))
+        .route("/api/diary", get(invitations::diary))
+        .route("/api/freebusy", get(availability::freebusy))
+        .route("/api/first-available", get(availability::first_available_slot))
+        .route("/api/preferences", get(preferences::get_preferences).put(preferences::put_preferences))
+        .route("/api/settings", get(preferences::get_settings).put(preferences::put_settings))
+        .route("/api/inbox", post(inbox::deliver))
+        .route("/api/inbox/actions", post(inbox::answer))
+        .route("/api/archive", post(archive::archive).get(archive::list))
+        .route("/api/archive/suggestions", get(archive::suggestions))
+        .route("/api/outbox", get(outbox::list))
+        .route("/api/outbox/{id}/sent", post(outbox::mark_sent))
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state);
+    api.nest_service("/addin", addin).nest_service("/pkg", pkg)
+}
+
+/// A server bound to its address, with its database open.
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    state: AppState,
+}
+
+/// Opens (creating and migrating) the database, seeds the demo data when
+/// asked and the database is empty, and binds the address.
+pub async fn bind(opts: &ServeOptions) -> Result<Server, ServeError> {
+    let store = Store::open(&opts.database).await.map_err(|e| ServeError::Database(e.to_string()))?;
+    if opts.demo {
+        demo::seed(&store).await.map_err(|e| ServeError::Database(e.to_string()))?;
+    }
+    let listener = tokio::net::TcpListener::bind(opts.listen).await.map_err(ServeError::Io)?;
+    Ok(Server { listener, state: AppState { store, static_root: opts.static_root.clone() } })
+}
+
+impl Server {
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> Result<SocketAddr, ServeError> {
+        self.listener.local_addr().map_err(ServeError::Io)
+    }
+
+    /// Serves until `shutdown` completes, then closes the database.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
+        let store = self.state.store.clone();
+        let result = axum::serve(self.listener, app(self.state)).with_graceful_shutdown(shutdown).await;
+        store.close().await;
+        result.map_err(ServeError::Io)
+    }
+}
+
+/// Serves the API until Ctrl-C.
+pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
+    let server = bind(&opts).await?;
+    let addr = server.local_addr()?;
+    println!("invitelink CRM listening on http://{addr} (database {})", opts.database);
+    println!("  add-in: http://{addr}/addin/   API description: http://{addr}/openapi.json");
+    if opts.demo {
+        println!("  demo sign-ins (demo data only):");
+        for u in &demo::USERS {
+            println!("    {:<26} password {:<10} ({})", u.email, u.password, u.role);
+        }
+    }
+    server
+        .run(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

@@ -1,0 +1,319 @@
+//! System preferences (administrators change them) and each user's own
+//! settings (SPEC 3.3).
+
+use super::AppState;
+use super::auth::CurrentUser;
+use super::error::{ApiError, ApiResult, Json};
+use super::store::{flag, text};
+use axum::extract::State;
+use chrono::NaiveTime;
+use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
+use utoipa::ToSchema;
+
+/// "Manage incoming invitations" (SPEC 3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Incoming {
+    /// Tentative appointments, updates, cancellations and replies.
+    #[default]
+    EnableAll,
+    /// No tentative appointments; the rest is applied.
+    DisableTentative,
+    /// Nothing automatic; explicit answers still work.
+    DisableAutomation,
+    /// Plain e-mail; answers are refused.
+    DisableAll,
+}
+
+impl Incoming {
+    /// The value as written in JSON and stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Incoming::EnableAll => "enable_all",
+            Incoming::DisableTentative => "disable_tentative",
+            Incoming::DisableAutomation => "disable_automation",
+            Incoming::DisableAll => "disable_all",
+        }
+    }
+
+    fn parse(s: &str) -> Incoming {
+        match s {
+            "disable_tentative" => Incoming::DisableTentative,
+            "disable_automation" => Incoming::DisableAutomation,
+            "disable_all" => Incoming::DisableAll,
+            _ => Incoming::EnableAll,
+        }
+    }
+}
+
+/// The system preferences.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Preferences {
+    /// "Manage incoming invitations" (default `enable_all`).
+    pub incoming: Incoming,
+    /// "Include request for reply in outgoing e-mail invitations" (default true).
+    pub request_reply: bool,
+    /// "Synchronizer active" for every user (default false).
+    pub synchronizer: bool,
+    /// The CRM inbox address: `Reply-To` of outgoing invitations, and the
+    /// mailbox whose replies apply to any follow-up organized in the CRM.
+    pub crm_inbox: String,
+    /// Start of working hours, `HH:MM` (default `08:00`), for first available.
+    pub working_hours_start: String,
+    /// End of working hours, `HH:MM` (default `16:00`).
+    pub working_hours_end: String,
+    /// IANA time zone of the working hours (default `UTC`).
+    pub time_zone: String,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Preferences {
+            incoming: Incoming::EnableAll,
+            request_reply: true,
+            synchronizer: false,
+            crm_inbox: "crm@invitelink.example".to_owned(),
+            working_hours_start: "08:00".to_owned(),
+            working_hours_end: "16:00".to_owned(),
+            time_zone: "UTC".to_owned(),
+        }
+    }
+}
+
+/// A change to the system preferences: fields left out keep their value.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct PreferencesChange {
+    /// See [`Preferences`].
+    pub incoming: Option<Incoming>,
+    /// See [`Preferences`].
+    pub request_reply: Option<bool>,
+    /// See [`Preferences`].
+    pub synchronizer: Option<bool>,
+    /// See [`Preferences`].
+    pub crm_inbox: Option<String>,
+    /// See [`Preferences`].
+    pub working_hours_start: Option<String>,
+    /// See [`Preferences`].
+    pub working_hours_end: Option<String>,
+    /// See [`Preferences`].
+    pub time_zone: Option<String>,
+}
+
+impl Preferences {
+    /// Working hours as times of day.
+    pub fn working_hours(&self) -> (NaiveTime, NaiveTime) {
+        let start = NaiveTime::parse_from_str(&self.working_hours_start, "%H:%M")
+            .unwrap_or(NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default());
+        let end = NaiveTime::parse_from_str(&self.working_hours_end, "%H:%M")
+            .unwrap_or(NaiveTime::from_hms_opt(16, 0, 0).unwrap_or_default());
+        (start, end)
+    }
+
+    /// The time zone of the working hours.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    }
+}
+
+/// Loads the system preferences (defaults for anything not stored).
+pub async fn load(conn: &mut AnyConnection) -> ApiResult<Preferences> {
+    let rows = sqlx::query("SELECT name, pref_value FROM system_preferences").fetch_all(&mut *conn).await?;
+    let mut p = Preferences::default();
+    for row in rows {
+        let value = text(&row, "pref_value")?;
+        match text(&row, "name")?.as_str() {
+            "incoming" => p.incoming = Incoming::parse(&value),
+            "request_reply" => p.request_reply = value == "true",
+            "synchronizer" => p.synchronizer = value == "true",
+            "crm_inbox" => p.crm_inbox = value,
+            "working_hours_start" => p.working_hours_start = value,
+            "working_hours_end" => p.working_hours_end = value,
+            "time_zone" => p.time_zone = value,
+            _ => {}
+        }
+    }
+    Ok(p)
+}
+
+async fn save(conn: &mut AnyConnection, p: &Preferences) -> ApiResult<()> {
+    let pairs = [
+        ("incoming", p.incoming.as_str().to_owned()),
+        ("request_reply", p.request_reply.to_string()),
+        ("synchronizer", p.synchronizer.to_string()),
+        ("crm_inbox", p.crm_inbox.clone()),
+        ("working_hours_start", p.working_hours_start.clone()),
+        ("working_hours_end", p.working_hours_end.clone()),
+        ("time_zone", p.time_zone.clone()),
+    ];
+    for (name, value) in pairs {
+        sqlx::query(
+            "INSERT INTO system_preferences (name, pref_value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET pref_value = excluded.pref_value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The system preferences (every signed-in user may read them).
+#[utoipa::path(get, path = "/api/preferences", tag = "preferences", security(("bearer" = [])),
+    responses((status = 200, body = Preferences), (status = 401, body = super::error::ErrorBody)))]
+pub async fn get_preferences(State(state): State<AppState>, _user: CurrentUser) -> ApiResult<Json<Preferences>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(load(&mut conn).await?))
+}
+
+/// Changes the system preferences (administrators only).
+#[utoipa::path(put, path = "/api/preferences", tag = "preferences", security(("bearer" = [])),
+    request_body = PreferencesChange,
+    responses((status = 200, body = Preferences), (status = 401, body = super::error::ErrorBody),
+        (status = 403, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+pub async fn put_preferences(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(change): Json<PreferencesChange>,
+) -> ApiResult<Json<Preferences>> {
+    user.require_admin()?;
+    let mut tx = state.store.write().await?;
+    let mut p = load(tx.conn()).await?;
+    if let Some(v) = change.incoming {
+        p.incoming = v;
+    }
+    if let Some(v) = change.request_reply {
+        p.request_reply = v;
+    }
+    if let Some(v) = change.synchronizer {
+        p.synchronizer = v;
+    }
+    if let Some(v) = change.crm_inbox {
+        let v = v.trim().to_lowercase();
+        if !v.contains('@') {
+            return Err(ApiError::invalid(format!("`crm_inbox` must be an e-mail address, not `{v}`")));
+        }
+        p.crm_inbox = v;
+    }
+    for (field, value, target) in [
+        ("working_hours_start", change.working_hours_start, &mut p.working_hours_start),
+        ("working_hours_end", change.working_hours_end, &mut p.working_hours_end),
+    ] {
+        if let Some(v) = value {
+            if NaiveTime::parse_from_str(&v, "%H:%M").is_err() {
+                return Err(ApiError::invalid(format!("`{field}` must be `HH:MM`, not `{v}`")));
+            }
+            *target = v;
+        }
+    }
+    let (start, end) = p.working_hours();
+    if start >= end {
+        return Err(ApiError::invalid("working hours must start before they end"));
+    }
+    if let Some(v) = change.time_zone {
+        if v.parse::<chrono_tz::Tz>().is_err() {
+            return Err(ApiError::invalid(format!("`time_zone` must be an IANA time zone, not `{v}`")));
+        }
+        p.time_zone = v;
+    }
+    save(tx.conn(), &p).await?;
+    tx.commit().await?;
+    Ok(Json(p))
+}
+
+/// A user's own settings, and what they amount to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Settings {
+    /// "Import incoming invitations as tentative appointments" (default true).
+    pub import_tentative: bool,
+    /// A calendar synchronizer is active for this user.
+    pub synchronizer: bool,
+    /// Whether tentative import actually happens (off while a synchronizer,
+    /// the user's or the system's, is active).
+    pub import_tentative_effective: bool,
+    /// Whether the toggle can be changed.
+    pub import_tentative_enabled: bool,
+    /// Why the toggle is disabled, for a person.
+    pub disabled_reason: Option<String>,
+}
+
+/// A change to the user's settings: fields left out keep their value.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct SettingsChange {
+    /// See [`Settings`].
+    pub import_tentative: Option<bool>,
+    /// See [`Settings`].
+    pub synchronizer: Option<bool>,
+}
+
+/// The stored settings of an associate: (`import_tentative`, `synchronizer`).
+pub async fn load_user(conn: &mut AnyConnection, associate_id: &str) -> ApiResult<(bool, bool)> {
+    let row = sqlx::query("SELECT import_tentative, synchronizer FROM user_settings WHERE associate_id = $1")
+        .bind(associate_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        Some(row) => Ok((flag(&row, "import_tentative")?, flag(&row, "synchronizer")?)),
+        None => Ok((true, false)),
+    }
+}
+
+async fn settings_of(conn: &mut AnyConnection, associate_id: &str) -> ApiResult<Settings> {
+    let (import_tentative, synchronizer) = load_user(conn, associate_id).await?;
+    let prefs = load(conn).await?;
+    let reason = if synchronizer {
+        Some("a calendar synchronizer is active for you: it brings invitations into the CRM".to_owned())
+    } else if prefs.synchronizer {
+        Some("a calendar synchronizer is active for everyone: it brings invitations into the CRM".to_owned())
+    } else {
+        None
+    };
+    Ok(Settings {
+        import_tentative,
+        synchronizer,
+        import_tentative_effective: import_tentative && reason.is_none(),
+        import_tentative_enabled: reason.is_none(),
+        disabled_reason: reason,
+    })
+}
+
+/// The signed-in user's settings.
+#[utoipa::path(get, path = "/api/settings", tag = "preferences", security(("bearer" = [])),
+    responses((status = 200, body = Settings), (status = 401, body = super::error::ErrorBody)))]
+pub async fn get_settings(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Settings>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(settings_of(&mut conn, &user.id).await?))
+}
+
+/// Changes the signed-in user's settings.
+#[utoipa::path(put, path = "/api/settings", tag = "preferences", security(("bearer" = [])),
+    request_body = SettingsChange,
+    responses((status = 200, body = Settings), (status = 401, body = super::error::ErrorBody)))]
+pub async fn put_settings(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(change): Json<SettingsChange>,
+) -> ApiResult<Json<Settings>> {
+    let mut tx = state.store.write().await?;
+    let (mut import_tentative, mut synchronizer) = load_user(tx.conn(), &user.id).await?;
+    if let Some(v) = change.import_tentative {
+        import_tentative = v;
+    }
+    if let Some(v) = change.synchronizer {
+        synchronizer = v;
+    }
+    sqlx::query(
+        "INSERT INTO user_settings (associate_id, import_tentative, synchronizer) VALUES ($1, $2, $3) \
+         ON CONFLICT (associate_id) DO UPDATE SET import_tentative = excluded.import_tentative, \
+         synchronizer = excluded.synchronizer",
+    )
+    .bind(&user.id)
+    .bind(i64::from(import_tentative))
+    .bind(i64::from(synchronizer))
+    .execute(tx.conn())
+    .await?;
+    let settings = settings_of(tx.conn(), &user.id).await?;
+    tx.commit().await?;
+    Ok(Json(settings))
+}

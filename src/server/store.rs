@@ -1,0 +1,206 @@
+//! The store: a pool over SQLite (the default) or PostgreSQL through sqlx's
+//! `Any` driver, versioned migrations from `migrations/`, and the small
+//! helpers every repository function shares (ids, instants, flags).
+//!
+//! Architecture Invariant: the SQL in this module and its siblings is portable
+//! (`$1` parameters, TEXT ids and instants, INTEGER flags); nothing outside
+//! `server` knows SQL.
+
+use super::error::{ApiError, ApiResult};
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Row, Transaction};
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::sync::Arc;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+/// The versioned migrations, embedded in the program.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../../migrations/0001_init.sql"))];
+
+#[derive(Debug)]
+struct EmbeddedMigrations;
+
+type MigrationFuture = Pin<Box<dyn Future<Output = Result<Vec<Migration>, sqlx::error::BoxDynError>> + Send>>;
+
+impl MigrationSource<'static> for EmbeddedMigrations {
+    fn resolve(self) -> MigrationFuture {
+        Box::pin(async {
+            Ok(MIGRATIONS
+                .iter()
+                .map(|(version, description, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(description),
+                        MigrationType::Simple,
+                        Cow::Borrowed(sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+/// The CRM store: a connection pool and, for SQLite, one writer at a time.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    writer: Arc<Mutex<()>>,
+}
+
+/// A write transaction; nothing is stored until [`WriteTx::commit`].
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _writer: OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    /// The connection of the transaction.
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
+    /// Commits every change of the transaction at once.
+    pub async fn commit(self) -> ApiResult<()> {
+        self.tx.commit().await.map_err(ApiError::from)
+    }
+}
+
+impl Store {
+    /// Opens (creating the SQLite file when missing) and migrates the
+    /// database at `url` (`sqlite:PATH` or `postgres://...`).
+    pub async fn open(url: &str) -> Result<Store, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let sqlite = url.starts_with("sqlite:");
+        let url = if sqlite && !url.contains('?') && !url.contains(":memory:") {
+            format!("{url}?mode=rwc")
+        } else {
+            url.to_owned()
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if sqlite { 4 } else { 10 })
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if sqlite {
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        if sqlite {
+            pool.execute("PRAGMA journal_mode = WAL").await?;
+        }
+        let migrator = Migrator::new(EmbeddedMigrations).await?;
+        migrator.run(&pool).await?;
+        Ok(Store { pool, writer: Arc::new(Mutex::new(())) })
+    }
+
+    /// The pool, for reads.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A connection for a series of reads.
+    pub async fn read(&self) -> ApiResult<sqlx::pool::PoolConnection<Any>> {
+        self.pool.acquire().await.map_err(ApiError::from)
+    }
+
+    /// Starts a write transaction (one writer at a time, which SQLite needs).
+    pub async fn write(&self) -> ApiResult<WriteTx> {
+        let guard = self.writer.clone().lock_owned().await;
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx { tx, _writer: guard })
+    }
+
+    /// Closes every connection (the SQLite file is then free).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A new random id: 32 hex digits.
+pub fn new_id() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // The system has no randomness source: fall back to time and a counter.
+        let nanos = now().timestamp_nanos_opt().unwrap_or_default();
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return format!("{nanos:016x}{n:016x}");
+    }
+    hex(&bytes)
+}
+
+static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// The current instant, to the second.
+pub fn now() -> DateTime<Utc> {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = i64::try_from(since.as_secs()).unwrap_or_default();
+    DateTime::from_timestamp(secs, 0).unwrap_or_default()
+}
+
+/// An instant as stored and answered: RFC 3339 UTC to the second.
+pub fn fmt_instant(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A UTC wall time as stored.
+pub fn fmt_naive_utc(t: NaiveDateTime) -> String {
+    fmt_instant(t.and_utc())
+}
+
+/// Reads an RFC 3339 instant from the API (any offset), named `field` in errors.
+pub fn parse_instant(field: &str, s: &str) -> ApiResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| ApiError::invalid(format!("`{field}` must be an RFC 3339 instant, not `{s}`")))
+}
+
+/// Reads an instant stored by this module.
+pub fn stored_instant(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+}
+
+/// A TEXT column.
+pub fn text(row: &AnyRow, column: &str) -> ApiResult<String> {
+    row.try_get::<String, _>(column).map_err(ApiError::from)
+}
+
+/// A nullable TEXT column.
+pub fn opt_text(row: &AnyRow, column: &str) -> ApiResult<Option<String>> {
+    row.try_get::<Option<String>, _>(column).map_err(ApiError::from)
+}
+
+/// An INTEGER column.
+pub fn int(row: &AnyRow, column: &str) -> ApiResult<i64> {
+    row.try_get::<i64, _>(column).map_err(ApiError::from)
+}
+
+/// An INTEGER 0/1 column.
+pub fn flag(row: &AnyRow, column: &str) -> ApiResult<bool> {
+    int(row, column).map(|v| v != 0)
+}
+
+/// A flag as stored.
+pub fn bit(b: bool) -> i64 {
+    i64::from(b)
+}

@@ -1,0 +1,328 @@
+#![cfg(feature = "server")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! The authorization matrix: every endpoint, called anonymously, by another
+//! user, by the owner of the thing it touches, and by an administrator.
+
+#[path = "server_support/mod.rs"]
+mod support;
+
+use serde_json::{Value, json};
+use support::*;
+
+struct World {
+    anon: Client,
+    ben: Client,
+    cara: Client,
+    dan: Client,
+    ada: Client,
+    cara_id: String,
+    bob: String,
+    fjord: String,
+}
+
+impl World {
+    /// A follow-up of Ben's with Cara invited: (follow-up id, Cara's invitation id).
+    fn followup(&self) -> (String, String) {
+        let r = self.ben.post(
+            "/api/followups",
+            &json!({"title": "Matrix", "start": at(0, 9, 0), "end": at(0, 10, 0), "associates": [self.cara_id]}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        let id = r.json["id"].as_str().unwrap().to_owned();
+        let inv = r.json["participants"].as_array().unwrap().iter().find(|p| p["name"] == "Cara Dahl").unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (id, inv)
+    }
+
+    /// A notification of Ben's (Cara declined).
+    fn notification(&self) -> String {
+        let (id, inv) = self.followup();
+        self.cara.post(&format!("/api/invitations/{inv}/decline"), &json!({}));
+        let notes = self.ben.get("/api/notifications").json;
+        notes.as_array().unwrap().iter().find(|n| n["appointment_id"] == id.as_str()).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+const INVITE: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n\
+UID:matrix-1@acme.example\r\nDTSTAMP:20291201T120000Z\r\nDTSTART:20300110T100000Z\r\nDTEND:20300110T110000Z\r\n\
+SUMMARY:Matrix invite\r\nORGANIZER;CN=Bob Berg:mailto:bob@acme.example\r\n\
+ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:cara@ourcompany.example\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+#[derive(Clone, Copy)]
+enum Who {
+    Anonymous,
+    Other,
+    Owner,
+    Admin,
+}
+
+/// One row: what to call and the status expected for anonymous, another
+/// user, the owner and an administrator.
+fn check(
+    w: &World,
+    name: &str,
+    expected: [u16; 4],
+    call: &dyn Fn(&Client, Who) -> u16,
+    owner: &Client,
+    other: &Client,
+) {
+    for (who, want) in [Who::Anonymous, Who::Other, Who::Owner, Who::Admin].into_iter().zip(expected) {
+        let client = match who {
+            Who::Anonymous => &w.anon,
+            Who::Other => other,
+            Who::Owner => owner,
+            Who::Admin => &w.ada,
+        };
+        let got = call(client, who);
+        let label = match who {
+            Who::Anonymous => "anonymous",
+            Who::Other => "other user",
+            Who::Owner => "owner",
+            Who::Admin => "admin",
+        };
+        assert_eq!(got, want, "{name} as {label}");
+    }
+}
+
+#[test]
+fn every_endpoint_for_every_caller() {
+    let (server, _db) = TestServer::demo("authz");
+    let (ben, _) = server.sign_in(BEN.0, BEN.1);
+    let (cara, cara_id) = server.sign_in(CARA.0, CARA.1);
+    let (dan, _) = server.sign_in(DAN.0, DAN.1);
+    let (ada, _) = server.sign_in(ADA.0, ADA.1);
+    let bob = id_where(&ben.get("/api/persons?q=bob").json, "name", "Bob Berg");
+    let fjord = id_where(&ben.get("/api/resources").json, "name", "Room Fjord");
+    let w = World { anon: server.client(), ben, cara, dan, ada, cara_id, bob, fjord };
+    let get = |path: String| move |c: &Client, _: Who| c.get(&path).status;
+    let post = |path: String, body: Value| move |c: &Client, _: Who| c.post(&path, &body).status;
+
+    // Readable by every signed-in user.
+    for path in [
+        "/api/me".to_owned(),
+        "/api/associates".to_owned(),
+        "/api/companies".to_owned(),
+        "/api/persons".to_owned(),
+        "/api/contacts".to_owned(),
+        format!("/api/persons/{}", w.bob),
+        format!("/api/persons/{}/activities", w.bob),
+        "/api/resources".to_owned(),
+        "/api/projects".to_owned(),
+        "/api/sales".to_owned(),
+        "/api/invitations".to_owned(),
+        "/api/invitations?responses=true".to_owned(),
+        "/api/notifications".to_owned(),
+        format!("/api/diary?from={}&until={}", at(0, 0, 0), at(7, 0, 0)),
+        format!("/api/freebusy?resources={}&from={}&until={}", w.fjord, at(0, 0, 0), at(7, 0, 0)),
+        format!("/api/first-available?resources={}&after={}", w.fjord, at(0, 0, 0)),
+        "/api/preferences".to_owned(),
+        "/api/settings".to_owned(),
+        "/api/archive".to_owned(),
+        "/api/archive/suggestions?addresses=bob@acme.example".to_owned(),
+        "/api/outbox".to_owned(),
+    ] {
+        check(&w, &path, [401, 200, 200, 200], &get(path.clone()), &w.ben, &w.dan);
+    }
+    check(&w, "health", [200, 200, 200, 200], &get("/health".to_owned()), &w.ben, &w.dan);
+    check(&w, "openapi", [200, 200, 200, 200], &get("/openapi.json".to_owned()), &w.ben, &w.dan);
+    check(
+        &w,
+        "signin",
+        [200, 200, 200, 200],
+        &post("/api/signin".to_owned(), json!({"email": BEN.0, "password": BEN.1})),
+        &w.ben,
+        &w.dan,
+    );
+
+    // Own data only: settings change for the caller alone.
+    check(
+        &w,
+        "PUT settings",
+        [401, 200, 200, 200],
+        &|c, _| c.put("/api/settings", &json!({"import_tentative": true})).status,
+        &w.ben,
+        &w.dan,
+    );
+    let s = w.dan.put("/api/settings", &json!({"import_tentative": false})).json;
+    assert_eq!(s["import_tentative"], false);
+    assert_eq!(w.ben.get("/api/settings").json["import_tentative"], true);
+
+    // System preferences: administrators only.
+    check(
+        &w,
+        "PUT preferences",
+        [401, 403, 403, 200],
+        &|c, _| c.put("/api/preferences", &json!({"incoming": "enable_all"})).status,
+        &w.ben,
+        &w.dan,
+    );
+
+    // Follow-ups: create (own), read (owner, participants, admin), change (owner).
+    check(
+        &w,
+        "POST followups",
+        [401, 201, 201, 201],
+        &post("/api/followups".to_owned(), json!({"title": "x", "start": at(0, 9, 0), "end": at(0, 10, 0)})),
+        &w.ben,
+        &w.dan,
+    );
+    check(
+        &w,
+        "POST followups for someone else",
+        [401, 403, 403, 201],
+        &|c, _| {
+            let ben_id = w.ben.get("/api/me").json["id"].as_str().unwrap().to_owned();
+            c.post(
+                "/api/followups",
+                &json!({"owner_id": ben_id, "title": "x", "start": at(0, 9, 0), "end": at(0, 10, 0)}),
+            )
+            .status
+        },
+        &w.cara,
+        &w.dan,
+    );
+    let (fid, _) = w.followup();
+    check(&w, "GET followup", [401, 403, 200, 200], &get(format!("/api/followups/{fid}")), &w.ben, &w.dan);
+    assert_eq!(w.cara.get(&format!("/api/followups/{fid}")).status, 200, "an invitee sees the follow-up");
+    assert_eq!(w.ben.get("/api/followups/unknown").status, 404);
+    let body = json!({"start": at(1, 9, 0), "end": at(1, 10, 0)});
+    check(
+        &w,
+        "reschedule",
+        [401, 403, 200, 403],
+        &|c, _| c.post(&format!("/api/followups/{}/reschedule", w.followup().0), &body).status,
+        &w.ben,
+        &w.dan,
+    );
+    check(
+        &w,
+        "delete followup",
+        [401, 403, 200, 403],
+        &|c, _| c.delete(&format!("/api/followups/{}", w.followup().0)).status,
+        &w.ben,
+        &w.dan,
+    );
+    let dan_id = w.dan.get("/api/me").json["id"].as_str().unwrap().to_owned();
+    check(
+        &w,
+        "assign",
+        [401, 403, 200, 403],
+        &|c, _| c.post(&format!("/api/followups/{}/assign", w.followup().0), &json!({"associate_id": dan_id})).status,
+        &w.ben,
+        &w.cara,
+    );
+    check(
+        &w,
+        "reassign without a declined assignment",
+        [401, 403, 409, 403],
+        &|c, _| c.post(&format!("/api/followups/{}/reassign", w.followup().0), &json!({"associate_id": dan_id})).status,
+        &w.ben,
+        &w.dan,
+    );
+    assert_eq!(w.ben.post("/api/followups/unknown/reschedule", &body).status, 404);
+
+    // Invitations: only the invited associate answers.
+    for action in ["seen", "accept", "decline"] {
+        check(
+            &w,
+            &format!("invitation {action}"),
+            [401, 403, 200, 403],
+            &|c, _| c.post(&format!("/api/invitations/{}/{action}", w.followup().1), &json!({})).status,
+            &w.cara,
+            &w.dan,
+        );
+        assert_eq!(w.cara.post(&format!("/api/invitations/unknown/{action}"), &json!({})).status, 404);
+    }
+
+    // Notifications: only their associate presses Got it.
+    check(
+        &w,
+        "got it",
+        [401, 403, 200, 403],
+        &|c, _| c.post(&format!("/api/notifications/{}/got-it", w.notification()), &json!({})).status,
+        &w.ben,
+        &w.dan,
+    );
+    assert_eq!(w.ben.post("/api/notifications/unknown/got-it", &json!({})).status, 404);
+
+    // Inbox: one's own mailbox; administrators for any mailbox.
+    check(
+        &w,
+        "inbox to Cara's mailbox",
+        [401, 403, 200, 200],
+        &|c, _| c.post_raw("/api/inbox?mailbox=cara@ourcompany.example", "text/calendar", INVITE.as_bytes()).status,
+        &w.cara,
+        &w.dan,
+    );
+    check(
+        &w,
+        "inbox action for Cara's mailbox",
+        [401, 403, 200, 200],
+        &|c, _| {
+            c.post(
+                "/api/inbox/actions",
+                &json!({"message": INVITE, "mailbox": "cara@ourcompany.example", "action": {"type": "tentative", "notify": false}}),
+            )
+            .status
+        },
+        &w.cara,
+        &w.dan,
+    );
+
+    // Archive and the outbox.
+    check(
+        &w,
+        "archive",
+        [401, 201, 201, 201],
+        &post("/api/archive".to_owned(), json!({"message": "From: a@b.example\r\nSubject: hi\r\n\r\nhello"})),
+        &w.ben,
+        &w.dan,
+    );
+    let mid = {
+        let r = w.ben.post(
+            "/api/followups",
+            &json!({"title": "m", "start": at(0, 9, 0), "end": at(0, 10, 0), "persons": [w.bob]}),
+        );
+        r.json["outbox"][0]["id"].as_str().unwrap().to_owned()
+    };
+    check(&w, "outbox sent", [401, 403, 403, 200], &post(format!("/api/outbox/{mid}/sent"), json!({})), &w.ben, &w.dan);
+    assert_eq!(w.ada.post("/api/outbox/unknown/sent", &json!({})).status, 404);
+
+    // A user's lists never show another user's things.
+    let (fid, _) = w.followup();
+    for c in [&w.dan, &w.ada] {
+        let list = c.get("/api/invitations").json;
+        assert!(list.as_array().unwrap().iter().all(|i| i["appointment"]["id"] != fid.as_str()));
+        let outbox = c.get("/api/outbox").json;
+        let _ = outbox;
+    }
+    let dan_outbox = w.dan.get("/api/outbox").json;
+    assert!(dan_outbox.as_array().unwrap().iter().all(|m| m["sender"] != "ben@ourcompany.example"));
+
+    check(
+        &w,
+        "signout",
+        [401, 204, 204, 204],
+        &|c, _| {
+            // A fresh token per call, so the others stay signed in.
+            match c.token {
+                None => c.post("/api/signout", &json!({})).status,
+                Some(_) => {
+                    let me = c.get("/api/me").json;
+                    let email = me["email"].as_str().unwrap().to_owned();
+                    let password = [ADA, BEN, CARA, DAN].iter().find(|u| u.0 == email).unwrap().1;
+                    let r = w.anon.post("/api/signin", &json!({"email": email, "password": password}));
+                    let fresh = w.anon.with_token(r.json["token"].as_str());
+                    fresh.post("/api/signout", &json!({})).status
+                }
+            }
+        },
+        &w.ben,
+        &w.dan,
+    );
+}

@@ -1,0 +1,187 @@
+#![cfg(feature = "server")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! The backend's basics: health, sign-in, errors, the OpenAPI document, the
+//! body limit, static files, and a restart on the same database file.
+
+#[path = "server_support/mod.rs"]
+mod support;
+
+use serde_json::json;
+use support::*;
+
+#[test]
+fn health_sign_in_errors_and_openapi() {
+    let (server, _db) = TestServer::demo("basics");
+    let anon = server.client();
+
+    let r = anon.get("/health");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json["status"], "ok");
+
+    // Missing and wrong tokens.
+    let r = anon.get("/api/me");
+    assert_eq!(r.status, 401);
+    assert_eq!(r.code(), "unauthorized");
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    assert_eq!(anon.with_token(Some("nope")).get("/api/me").status, 401);
+
+    // Wrong password, then the right one.
+    let r = anon.post("/api/signin", &json!({"email": BEN.0, "password": "wrong"}));
+    assert_eq!(r.status, 401);
+    let (ben, ben_id) = server.sign_in(BEN.0, BEN.1);
+    let r = ben.get("/api/me");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json["id"], ben_id.as_str());
+    assert_eq!(r.json["role"], "user");
+
+    // Bad JSON is 400 or 422 with a JSON error; unknown routes 404; wrong methods 405.
+    let r = ben.post_raw("/api/followups", "application/json", b"{not json");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.code(), "bad_request");
+    let r = ben.post("/api/followups", &json!({"title": 5}));
+    assert_eq!(r.status, 422, "{}", r.text());
+    let r = ben.get("/api/nothing-here");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.code(), "not_found");
+    assert_eq!(ben.delete("/api/me").status, 405);
+
+    // Too large: a JSON error with code too_large.
+    let big = vec![b'a'; invitelink::server::MAX_BODY_BYTES + 1024];
+    let r = ben.post_raw("/api/inbox", "message/rfc822", &big);
+    assert_eq!(r.status, 413, "{}", r.text());
+    assert_eq!(r.code(), "too_large");
+    // Over the engine's e-mail limit but under the body limit: the engine says too_large.
+    let big = vec![b'a'; 11 * 1024 * 1024];
+    let r = ben.post_raw("/api/inbox", "message/rfc822", &big);
+    assert_eq!(r.status, 413, "{}", r.text());
+    assert_eq!(r.code(), "too_large");
+
+    // Sign-out forgets the token.
+    let (other, _) = server.sign_in(BEN.0, BEN.1);
+    assert_eq!(other.post("/api/signout", &json!({})).status, 204);
+    assert_eq!(other.get("/api/me").status, 401);
+    assert_eq!(ben.get("/api/me").status, 200);
+}
+
+/// Every route of the router is described in /openapi.json, and nothing else.
+#[test]
+fn openapi_covers_every_endpoint() {
+    let (server, _db) = TestServer::demo("openapi");
+    let r = server.client().get("/openapi.json");
+    assert_eq!(r.status, 200);
+    let paths = r.json["paths"].as_object().unwrap();
+    let expected = [
+        ("get", "/health"),
+        ("get", "/openapi.json"),
+        ("post", "/api/signin"),
+        ("post", "/api/signout"),
+        ("get", "/api/me"),
+        ("get", "/api/associates"),
+        ("get", "/api/companies"),
+        ("get", "/api/persons"),
+        ("get", "/api/contacts"),
+        ("get", "/api/persons/{id}"),
+        ("get", "/api/persons/{id}/activities"),
+        ("get", "/api/resources"),
+        ("get", "/api/projects"),
+        ("get", "/api/sales"),
+        ("post", "/api/followups"),
+        ("get", "/api/followups/{id}"),
+        ("delete", "/api/followups/{id}"),
+        ("post", "/api/followups/{id}/reschedule"),
+        ("post", "/api/followups/{id}/assign"),
+        ("post", "/api/followups/{id}/reassign"),
+        ("get", "/api/invitations"),
+        ("post", "/api/invitations/{id}/seen"),
+        ("post", "/api/invitations/{id}/accept"),
+        ("post", "/api/invitations/{id}/decline"),
+        ("get", "/api/notifications"),
+        ("post", "/api/notifications/{id}/got-it"),
+        ("get", "/api/diary"),
+        ("get", "/api/freebusy"),
+        ("get", "/api/first-available"),
+        ("get", "/api/preferences"),
+        ("put", "/api/preferences"),
+        ("get", "/api/settings"),
+        ("put", "/api/settings"),
+        ("post", "/api/inbox"),
+        ("post", "/api/inbox/actions"),
+        ("post", "/api/archive"),
+        ("get", "/api/archive"),
+        ("get", "/api/archive/suggestions"),
+        ("get", "/api/outbox"),
+        ("post", "/api/outbox/{id}/sent"),
+    ];
+    let mut count = 0;
+    for (path, item) in paths {
+        for method in item.as_object().unwrap().keys() {
+            assert!(expected.contains(&(method.as_str(), path.as_str())), "undocumented route {method} {path}");
+            count += 1;
+        }
+    }
+    assert_eq!(count, expected.len(), "documented: {paths:?}");
+    // And every documented route answers (not the router's 404).
+    let (ben, _) = server.sign_in(BEN.0, BEN.1);
+    for (method, path) in expected {
+        let path = path.replace("{id}", "unknown");
+        let r = ben.request(&method.to_uppercase(), &path, Some("application/json"), b"{}");
+        assert!(
+            !(r.status == 404 && r.json["error"]["message"] == "no such endpoint") && r.status != 405,
+            "{method} {path}: {} {}",
+            r.status,
+            r.text()
+        );
+    }
+    assert!(r.json["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[test]
+fn static_files_are_served() {
+    let dir = temp_dir("static");
+    let root = support::repo_root();
+    let (server, _db) = TestServer::demo("static");
+    let _ = dir;
+    let listing = std::fs::read_dir(root.join("addin")).map(|d| d.count()).unwrap_or(0);
+    let r = server.client().get("/addin/does-not-exist.html");
+    assert_eq!(r.status, 404);
+    if listing > 0 {
+        let first = std::fs::read_dir(root.join("addin"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .find(|e| e.path().is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned());
+        if let Some(name) = first {
+            let r = server.client().get(&format!("/addin/{name}"));
+            assert_eq!(r.status, 200, "/addin/{name}");
+        }
+    }
+}
+
+/// Stop the server, start it again on the same file: everything is still there.
+#[test]
+fn restart_keeps_the_data() {
+    let dir = temp_dir("restart");
+    let db = dir.join("crm.sqlite");
+    let server = TestServer::start_on(&db, true);
+    let (ben, _) = server.sign_in(BEN.0, BEN.1);
+    let r =
+        ben.post("/api/followups", &json!({"title": "Survives a restart", "start": at(0, 12, 0), "end": at(0, 13, 0)}));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let token = ben.token.clone();
+    server.stop();
+    assert!(db.exists());
+    let wal_mode = std::fs::read(&db).unwrap();
+    assert!(wal_mode.len() > 100);
+
+    // Started again with --demo: the data is not seeded twice, the token still works.
+    let server = TestServer::start_on(&db, true);
+    let ben = server.client().with_token(token.as_deref());
+    let r = ben.get(&format!("/api/followups/{id}"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json["title"], "Survives a restart");
+    let (ada, _) = server.sign_in(ADA.0, ADA.1);
+    let r = ada.get("/api/associates");
+    assert_eq!(r.json.as_array().unwrap().len(), 4);
+    server.stop();
+}

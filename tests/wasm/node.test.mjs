@@ -1,0 +1,273 @@
+// The wasm package in Node: every corpus file and every conformance case
+// gives the same JSON as the native CLI, and bad input is a failure object,
+// never an exception.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  CONTEXTS,
+  NOW,
+  canonical,
+  caseText,
+  conformanceCases,
+  corpusFiles,
+  firstAttendee,
+  loadPkg,
+  native,
+  pkgDir,
+  processInputs,
+  scheduleRequest,
+  scratchDir,
+} from './support.mjs';
+
+const il = await loadPkg();
+const files = corpusFiles();
+const cases = conformanceCases();
+
+function same(wasmAnswer, nativeAnswer, what) {
+  assert.equal(canonical(wasmAnswer), canonical(nativeAnswer), what);
+}
+
+test('the package has the files and the manifest npm needs', () => {
+  const manifest = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
+  assert.equal(manifest.name, 'invitelink');
+  assert.equal(manifest.version, il.version());
+  assert.equal(manifest.type, 'module');
+  for (const f of manifest.files) assert.ok(readdirSync(pkgDir).includes(f), `${f} is in pkg/`);
+  for (const key of ['main', 'module', 'types']) {
+    assert.ok(readdirSync(pkgDir).includes(manifest[key].replace('./', '')), `${key} exists`);
+  }
+});
+
+test('version is the crate version', () => {
+  assert.match(il.version(), /^\d+\.\d+\.\d+/);
+});
+
+test('the corpus and the conformance suite are there', () => {
+  assert.ok(files.length >= 70, `${files.length} corpus files`);
+  assert.ok(cases.length >= 80, `${cases.length} conformance cases`);
+});
+
+test('decide over the corpus equals the CLI, for each context', () => {
+  let successes = 0;
+  for (const [name, context] of Object.entries(CONTEXTS)) {
+    for (const file of files) {
+      const bytes = readFileSync(file);
+      const answer = il.decide(bytes, context);
+      same(answer, native.decide(file, context), `decide ${file} (${name})`);
+      if (answer.type === 'success') successes++;
+    }
+  }
+  assert.ok(successes > files.length, `${successes} decisions`);
+});
+
+test('a message given as text decides as the same bytes do', () => {
+  for (const file of files.slice(0, 20)) {
+    const bytes = readFileSync(file);
+    const text = bytes.toString('utf8');
+    if (Buffer.from(text, 'utf8').equals(bytes)) {
+      same(il.decide(text, CONTEXTS.arrival), il.decide(new Uint8Array(bytes), CONTEXTS.arrival), file);
+    }
+  }
+});
+
+test('expand over the corpus equals the CLI', () => {
+  let occurrences = 0;
+  for (const file of files) {
+    const answer = il.expand(readFileSync(file), {});
+    same(answer, native.expand(file), `expand ${file}`);
+    if (answer.type === 'success') occurrences += answer.occurrences.length;
+  }
+  assert.ok(occurrences > 1000, `${occurrences} occurrences`);
+});
+
+test('expand with a window and limits equals the CLI', () => {
+  const request = { from: '2007-01-01', until: '2008-01-01T00:00:00Z', max_instances: 50, horizon_days: 400 };
+  for (const file of files) {
+    same(il.expand(readFileSync(file), request), native.expand(file, request), `expand ${file} in a window`);
+  }
+});
+
+test('itipProcess over the conformance cases equals the CLI', () => {
+  const processCases = cases.filter((c) => c.operation === 'process');
+  assert.ok(processCases.length >= 20);
+  for (const c of processCases) {
+    const { messageFile, request } = processInputs(c);
+    same(il.itipProcess(readFileSync(messageFile), request), native.itipProcess(messageFile, request), c.name);
+    // Without a sender, the default applies on both sides.
+    const anonymous = { existing: request.existing };
+    same(il.itipProcess(readFileSync(messageFile), anonymous), native.itipProcess(messageFile, anonymous), c.name);
+  }
+});
+
+test('itipSchedule over the conformance cases equals the CLI', () => {
+  const scheduleCases = cases.filter((c) => c.operation === 'schedule');
+  assert.ok(scheduleCases.length >= 40);
+  let messages = 0;
+  for (const c of scheduleCases) {
+    const request = scheduleRequest(c);
+    const answer = il.itipSchedule(request);
+    same(answer, native.itipSchedule(request), c.name);
+    if (answer.type === 'success') messages += answer.messages.length;
+    for (const rsvp of [true, false]) {
+      same(il.itipSchedule({ ...request, rsvp }), native.itipSchedule({ ...request, rsvp }), `${c.name} rsvp=${rsvp}`);
+    }
+  }
+  assert.ok(messages > 20, `${messages} messages`);
+});
+
+test('itipReply to the conformance invitations equals the CLI', () => {
+  let replies = 0;
+  for (const c of cases.filter((c) => c.operation === 'schedule' && c.inputs.new)) {
+    const file = path.join(c.dir, c.inputs.new);
+    const attendee = firstAttendee(caseText(c, c.inputs.new));
+    if (!attendee) continue;
+    for (const partstat of ['ACCEPTED', 'TENTATIVE', 'DECLINED']) {
+      const request = { attendee, partstat, now: NOW };
+      const answer = il.itipReply(readFileSync(file), request);
+      same(answer, native.itipReply(file, request), `${c.name} ${partstat}`);
+      if (answer.type === 'success') replies++;
+    }
+  }
+  assert.ok(replies > 20, `${replies} replies`);
+});
+
+// Bad input: each failure code reachable from JS, the same as the CLI's where a file can say it.
+
+const EVENT = [
+  'BEGIN:VCALENDAR',
+  'VERSION:2.0',
+  'PRODID:-//invitelink tests//EN',
+  'METHOD:REQUEST',
+  'BEGIN:VEVENT',
+  'UID:wasm-failure-1',
+  'DTSTAMP:20260101T000000Z',
+  'DTSTART:20260201T090000Z',
+  'DTEND:20260201T100000Z',
+  'ORGANIZER:mailto:organizer@example.org',
+  'ATTENDEE:mailto:one@example.org',
+  'SUMMARY:Failures',
+  'END:VEVENT',
+  'END:VCALENDAR',
+  '',
+].join('\r\n');
+
+const BAD_MESSAGES = {
+  parse_error: 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nthis line has no colon\r\n',
+  no_calendar_part:
+    'From: Olga <organizer@example.org>\r\nTo: one@example.org\r\nSubject: lunch\r\n' +
+    'Content-Type: text/plain; charset=utf-8\r\n\r\nNo calendar in here.\r\n',
+  no_event: 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:t\r\nEND:VTODO\r\nEND:VCALENDAR\r\n',
+  missing_uid: EVENT.replace('UID:wasm-failure-1\r\n', ''),
+  too_large: EVENT.replace('SUMMARY:Failures', `DESCRIPTION:${'x'.repeat(1024 * 1024)}`),
+};
+
+test('each bad message is the failure code the CLI gives', () => {
+  const dir = scratchDir('invitelink-bad-');
+  for (const [code, text] of Object.entries(BAD_MESSAGES)) {
+    const file = path.join(dir, `${code}.${code === 'no_calendar_part' ? 'eml' : 'ics'}`);
+    writeFileSync(file, text);
+    for (const message of [text, new TextEncoder().encode(text)]) {
+      const answers = {
+        decide: [il.decide(message, CONTEXTS.arrival), native.decide(file, CONTEXTS.arrival)],
+        expand: [il.expand(message, {}), native.expand(file)],
+        itipProcess: [il.itipProcess(message, {}), native.itipProcess(file, {})],
+        itipReply: [
+          il.itipReply(message, { attendee: 'mailto:one@example.org', partstat: 'ACCEPTED', now: NOW }),
+          native.itipReply(file, { attendee: 'mailto:one@example.org', partstat: 'ACCEPTED', now: NOW }),
+        ],
+      };
+      for (const [op, [wasmAnswer, nativeAnswer]] of Object.entries(answers)) {
+        assert.equal(wasmAnswer.type, 'failure', `${op} ${code}`);
+        assert.equal(wasmAnswer.errors[0].code, code, `${op} ${code}: ${JSON.stringify(wasmAnswer)}`);
+        same(wasmAnswer, nativeAnswer, `${op} ${code}`);
+      }
+    }
+  }
+});
+
+test('a message over the e-mail limit is too_large before it is copied', () => {
+  const huge = new Uint8Array(10 * 1024 * 1024 + 1);
+  for (const message of [huge, 'x'.repeat(huge.length)]) {
+    for (const answer of [il.decide(message, CONTEXTS.arrival), il.expand(message, {}), il.itipProcess(message, {})]) {
+      assert.equal(answer.type, 'failure');
+      assert.equal(answer.errors[0].code, 'too_large', JSON.stringify(answer));
+    }
+  }
+});
+
+test('a malformed context is invalid_context', () => {
+  const contexts = [
+    {},
+    { mailbox: '' },
+    { mailbox: 42 },
+    { mailbox: 'one@example.org', now: 'tomorrow' },
+    { mailbox: 'one@example.org', preferences: { incoming: 'sometimes' } },
+    { mailbox: 'one@example.org', user: { import_tentative: 'yes' } },
+    { mailbox: 'one@example.org', contacts: [{ person_id: 3 }] },
+    { mailbox: 'one@example.org', action: { type: 'maybe' } },
+  ];
+  const dir = scratchDir('invitelink-ctx-');
+  const file = path.join(dir, 'event.ics');
+  writeFileSync(file, EVENT);
+  for (const context of contexts) {
+    const answer = il.decide(EVENT, context);
+    assert.equal(answer.type, 'failure', JSON.stringify(context));
+    assert.equal(answer.errors[0].code, 'invalid_context', JSON.stringify(answer));
+    assert.equal(native.decide(file, context).errors[0].code, 'invalid_context', JSON.stringify(context));
+  }
+  const bad = il.itipSchedule({ user: 'one@example.org' });
+  assert.equal(bad.errors?.[0].code, 'invalid_context', JSON.stringify(bad));
+  const partstat = il.itipReply(EVENT, { attendee: 'mailto:one@example.org', partstat: 'MAYBE' });
+  assert.equal(partstat.errors?.[0].code, 'invalid_context', JSON.stringify(partstat));
+  const window = il.expand(EVENT, { max_instances: -1 });
+  assert.equal(window.errors?.[0].code, 'invalid_context', JSON.stringify(window));
+});
+
+test('a wrong JS type for any argument is a failure object, never an exception', () => {
+  const wrongAnywhere = [undefined, null, 42, true, [], () => EVENT, Symbol('x'), 10n];
+  const wrongMessages = [...wrongAnywhere, ['BEGIN:VCALENDAR'], { text: EVENT }, new ArrayBuffer(8)];
+  const wrongRequests = [...wrongAnywhere, 'one@example.org', [{ mailbox: 'one@example.org' }]];
+  const show = (v) => (typeof v === 'symbol' ? 'a symbol' : typeof v === 'bigint' ? `${v}n` : JSON.stringify(v));
+  const reply = { attendee: 'mailto:one@example.org', partstat: 'ACCEPTED' };
+  const calls = [
+    ...wrongMessages.flatMap((v) => [
+      [`decide(${show(v)}, context)`, () => il.decide(v, CONTEXTS.arrival)],
+      [`expand(${show(v)}, {})`, () => il.expand(v, {})],
+      [`itipProcess(${show(v)}, {})`, () => il.itipProcess(v, {})],
+      [`itipReply(${show(v)}, request)`, () => il.itipReply(v, reply)],
+    ]),
+    ...wrongRequests.flatMap((v) => [
+      [`decide(event, ${show(v)})`, () => il.decide(EVENT, v)],
+      [`expand(event, ${show(v)})`, () => il.expand(EVENT, v)],
+      [`itipProcess(event, ${show(v)})`, () => il.itipProcess(EVENT, v)],
+      [`itipSchedule(${show(v)})`, () => il.itipSchedule(v)],
+      [`itipReply(event, ${show(v)})`, () => il.itipReply(EVENT, v)],
+    ]),
+  ];
+  for (const [what, call] of calls) {
+    const answer = call();
+    assert.equal(answer.type, 'failure', what);
+    assert.equal(answer.errors.length, 1, what);
+    assert.equal(answer.errors[0].code, 'invalid_context', `${what}: ${JSON.stringify(answer)}`);
+    assert.equal(typeof answer.errors[0].message, 'string', what);
+    assert.equal(answer.errors[0].line, null, what);
+  }
+  // Fields of the wrong type inside a request, too.
+  for (const request of [{ existing: 7 }, { sender: ['a'] }]) {
+    assert.equal(il.itipProcess(EVENT, request).errors?.[0].code, 'invalid_context', JSON.stringify(request));
+  }
+  assert.equal(il.itipSchedule({ user: [1] }).errors?.[0].code, 'invalid_context');
+  assert.equal(il.expand(EVENT, { from: 20260101 }).errors?.[0].code, 'invalid_context');
+});
+
+test('the module keeps working after many failures and large inputs', () => {
+  for (let i = 0; i < 200; i++) {
+    il.decide(BAD_MESSAGES.too_large, CONTEXTS.arrival);
+    il.decide(i, null);
+  }
+  const answer = il.decide(EVENT, CONTEXTS.arrival);
+  assert.equal(answer.type, 'success', JSON.stringify(answer));
+});

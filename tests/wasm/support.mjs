@@ -1,0 +1,234 @@
+// Shared helpers of the wasm package tests: where things are, loading pkg/
+// as a page would, the native CLI with the same inputs, and the inputs
+// themselves (../shared/corpus, ../shared/conformance).
+
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const here = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(here, '..', '..');
+export const shared = path.resolve(root, '..', 'shared');
+export const corpusDir = path.join(shared, 'corpus');
+export const conformanceDir = path.join(shared, 'conformance');
+export const pkgDir = process.env.INVITELINK_PKG ?? path.join(root, 'pkg');
+
+/** The fixed "now" of every comparison, so that DTSTAMPs agree. */
+export const NOW = '2026-01-15T08:30:00Z';
+
+/** The native CLI: $INVITELINK_BIN, else the newest of target/{debug,release}/invitelink. */
+export function cliPath() {
+  if (process.env.INVITELINK_BIN) return process.env.INVITELINK_BIN;
+  const candidates = ['debug', 'release']
+    .map((p) => path.join(root, 'target', p, 'invitelink'))
+    .filter((p) => existsSync(p))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  if (candidates.length === 0) {
+    throw new Error('no native invitelink binary: run `cargo build` or set INVITELINK_BIN');
+  }
+  return candidates[0];
+}
+
+/** Loads pkg/ as the page would: the ES module, with the module bytes passed to init. */
+export async function loadPkg() {
+  const module = await import(pathToFileURL(path.join(pkgDir, 'invitelink.js')).href);
+  const bytes = readFileSync(path.join(pkgDir, 'invitelink_bg.wasm'));
+  await module.default({ module_or_path: bytes });
+  return module;
+}
+
+/** Every `.ics` file of the corpus (the expectations folder left out), sorted. */
+export function corpusFiles() {
+  const out = [];
+  for (const repo of readdirSync(corpusDir).sort()) {
+    const dir = path.join(corpusDir, repo);
+    if (repo === 'expected' || !statSync(dir).isDirectory()) continue;
+    for (const name of readdirSync(dir).sort()) {
+      if (name.endsWith('.ics')) out.push(path.join(dir, name));
+    }
+  }
+  return out;
+}
+
+/** Every conformance case: `{name, dir, operation, inputs, expect}`, sorted by name. */
+export function conformanceCases() {
+  return readdirSync(conformanceDir)
+    .filter((name) => existsSync(path.join(conformanceDir, name, 'case.json')))
+    .sort()
+    .map((name) => {
+      const dir = path.join(conformanceDir, name);
+      const spec = JSON.parse(readFileSync(path.join(dir, 'case.json'), 'utf8'));
+      return { name, dir, operation: spec.operation, inputs: spec.inputs, expect: spec.expect };
+    });
+}
+
+/** The text of a file of a case, or null. */
+export function caseText(c, file) {
+  return file == null ? null : readFileSync(path.join(c.dir, file), 'utf8');
+}
+
+/** The contexts `decide` is compared with over the corpus. */
+export const CONTEXTS = {
+  arrival: {
+    mailbox: 'one@example.org',
+    now: NOW,
+    contacts: [
+      { email: 'organizer@example.org', person_id: 17, name: 'Olga Organizer', company: 'Example Org' },
+      { email: 'strunk@example.org', person_id: 'p-18', name: 'Strunk', company: 'White' },
+    ],
+    associates: [{ email: 'one@example.org', associate_id: 1, name: 'One' }],
+  },
+  acceptAll: {
+    mailbox: 'one@example.org',
+    now: NOW,
+    preferences: { incoming: 'disable_tentative', request_reply: false },
+    action: { type: 'accept_all', notify: true },
+  },
+  disabled: {
+    mailbox: 'one@example.org',
+    now: NOW,
+    preferences: { incoming: 'disable_all' },
+    user: { import_tentative: false, synchronizer: true },
+  },
+};
+
+/** A scratch folder, removed at exit. */
+export function scratchDir(prefix) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Runs the native CLI. */
+export function cli(args) {
+  const r = spawnSync(cliPath(), args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The failure object the CLI wrote on stderr. */
+function cliFailure(r, what) {
+  const line = r.stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l))
+    .find((o) => o.type === 'failure');
+  if (!line) throw new Error(`${what}: exit ${r.status} without a failure object: ${r.stderr}`);
+  return line;
+}
+
+/** The CLI's answer, in the shape of the wasm answer. `ics` text is compared without trailing blanks. */
+function nativeAnswer(r, what, success) {
+  if (r.status !== 0) return cliFailure(r, what);
+  return { type: 'success', ...success(r.stdout) };
+}
+
+let contextFiles;
+function contextFile(context) {
+  contextFiles ??= { dir: scratchDir('invitelink-context-'), files: new Map() };
+  const json = JSON.stringify(context);
+  let file = contextFiles.files.get(json);
+  if (!file) {
+    file = path.join(contextFiles.dir, `context-${contextFiles.files.size}.json`);
+    writeFileSync(file, json);
+    contextFiles.files.set(json, file);
+  }
+  return file;
+}
+
+let textFiles;
+/** A file holding `text`, for CLI flags that take files. */
+function textFile(text, name) {
+  textFiles ??= scratchDir('invitelink-input-');
+  const file = path.join(textFiles, `${Math.random().toString(36).slice(2)}-${name}`);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** What the CLI answers, per operation, with the wasm call's arguments. */
+export const native = {
+  decide(messageFile, context) {
+    const r = cli(['decide', '--message', messageFile, '--context', contextFile(context)]);
+    return nativeAnswer(r, `decide ${messageFile}`, (out) => ({ decision: JSON.parse(out) }));
+  },
+  expand(messageFile, request = {}) {
+    const args = ['expand', '--message', messageFile];
+    if (request.from != null) args.push('--from', request.from);
+    if (request.until != null) args.push('--until', request.until);
+    if (request.max_instances != null) args.push('--max-instances', String(request.max_instances));
+    if (request.horizon_days != null) args.push('--horizon-days', String(request.horizon_days));
+    const r = cli(args);
+    return nativeAnswer(r, `expand ${messageFile}`, (out) => ({
+      occurrences: JSON.parse(out),
+      limited: r.stderr.includes('"recurrence_limit"'),
+    }));
+  },
+  itipProcess(messageFile, request) {
+    const args = ['itip', 'process', '--message', messageFile];
+    if (request.existing != null) args.push('--existing', textFile(request.existing, 'existing.ics'));
+    if (request.sender != null) args.push('--sender', request.sender);
+    const r = cli(args);
+    return nativeAnswer(r, `itip process ${messageFile}`, (out) =>
+      out.trimStart().startsWith('{') ? JSON.parse(out) : { ics: out },
+    );
+  },
+  itipSchedule(request) {
+    const args = ['itip', 'schedule'];
+    if (request.old != null) args.push('--old', textFile(request.old, 'old.ics'));
+    if (request.new != null) args.push('--new', textFile(request.new, 'new.ics'));
+    for (const u of request.user) args.push('--user', u);
+    if (request.now != null) args.push('--now', request.now);
+    if (request.rsvp != null) args.push('--rsvp', String(request.rsvp));
+    const r = cli(args);
+    return nativeAnswer(r, 'itip schedule', (out) => ({ messages: JSON.parse(out) }));
+  },
+  itipReply(invitationFile, request) {
+    const args = ['itip', 'reply', '--invitation', invitationFile, '--attendee', request.attendee];
+    args.push('--partstat', request.partstat);
+    if (request.now != null) args.push('--now', request.now);
+    const r = cli(args);
+    return nativeAnswer(r, `itip reply ${invitationFile}`, (out) => ({ ics: out }));
+  },
+};
+
+/** A value with the keys of every object sorted, so that JSON texts compare as data. */
+function sorted(value) {
+  if (Array.isArray(value)) return value.map(sorted);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sorted(value[k])]));
+  }
+  return value;
+}
+
+/**
+ * The JSON text an answer is compared by: keys sorted (the CLI writes its
+ * failure objects with sorted keys), and the top-level `ics` without
+ * trailing blanks (the CLI prints iCalendar with one final newline).
+ */
+export function canonical(answer) {
+  if (answer && typeof answer.ics === 'string') answer = { ...answer, ics: answer.ics.trimEnd() };
+  return JSON.stringify(sorted(answer), null, 1);
+}
+
+/** The conformance inputs of a `process` case, as the wasm call takes them. */
+export function processInputs(c) {
+  return {
+    messageFile: path.join(c.dir, c.inputs.message),
+    request: { existing: caseText(c, c.inputs.existing), sender: c.inputs.sender ?? null },
+  };
+}
+
+/** The conformance inputs of a `schedule` case, as the wasm call takes them. */
+export function scheduleRequest(c) {
+  return { old: caseText(c, c.inputs.old), new: caseText(c, c.inputs.new), user: c.inputs.user, now: NOW };
+}
+
+/** The first `ATTENDEE` address of an iCalendar text (unfolded), or null. */
+export function firstAttendee(ics) {
+  const unfolded = ics.replace(/\r?\n[ \t]/g, '');
+  const m = /^ATTENDEE[^:\n]*:([^\r\n]+)/im.exec(unfolded);
+  return m ? m[1].trim() : null;
+}

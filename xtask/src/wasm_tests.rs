@@ -1,0 +1,41 @@
+//! The tests of the WebAssembly package (part of `cargo xtask test`).
+//!
+//! Builds `pkg/` and the native CLI, lints the wasm-only code, installs the
+//! test tools of `tests/wasm/` with npm, then runs Node's test runner there:
+//! the package in Node against the CLI over the corpus and the conformance
+//! suite, the same in headless Chromium, and the `.d.ts` with `tsc`.
+
+use crate::pkg::{cargo, run_command};
+use std::path::Path;
+use std::process::Command;
+
+/// The test files of `tests/wasm/`, run by `node --test`.
+const TEST_FILES: &[&str] = &["node.test.mjs", "browser.test.mjs", "typescript.test.mjs"];
+
+/// Builds the package and runs its tests; `root` is the workspace root.
+pub fn run(root: &Path) -> Result<(), String> {
+    crate::pkg::build(root)?;
+    run_command(cargo().args(["build", "--bin", "invitelink", "--all-features"]).current_dir(root))?;
+    run_command(
+        cargo()
+            .args(["clippy", "--lib", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])
+            .current_dir(root),
+    )?;
+    let dir = root.join("tests/wasm");
+    npm_install(&dir)?;
+    let bin = crate::pkg::target_dir(root)?.join("debug").join("invitelink");
+    run_command(
+        Command::new("node")
+            .arg("--test")
+            .args(TEST_FILES)
+            .current_dir(&dir)
+            .env("INVITELINK_BIN", &bin)
+            .env("INVITELINK_PKG", root.join("pkg")),
+    )
+}
+
+/// `npm ci` when the lock file is there (as in CI), else `npm install`.
+fn npm_install(dir: &Path) -> Result<(), String> {
+    let verb = if dir.join("package-lock.json").is_file() { "ci" } else { "install" };
+    run_command(Command::new("npm").args([verb, "--no-audit", "--no-fund"]).current_dir(dir))
+}

@@ -34,6 +34,8 @@ pub enum ErrorCode {
     ActionDisabled,
     /// A file could not be read (CLI only).
     Io,
+    /// The command line is wrong (CLI only).
+    Usage,
 }
 
 impl ErrorCode {
@@ -51,6 +53,7 @@ impl ErrorCode {
             ErrorCode::InvalidContext => "invalid_context",
             ErrorCode::ActionDisabled => "action_disabled",
             ErrorCode::Io => "io",
+            ErrorCode::Usage => "usage",
         }
     }
 }

@@ -34,7 +34,7 @@ impl From<EngineError> for Failure {
 }
 
 fn usage(message: impl Into<String>) -> Failure {
-    Failure { error: EngineError::new(ErrorCode::InvalidContext, message), exit: 2 }
+    Failure { error: EngineError::new(ErrorCode::Usage, message), exit: 2 }
 }
 
 /// Flags of one command: `--name value...` pairs.

@@ -24,9 +24,17 @@ const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
 const ms = (x) => `${x.toFixed(2)} ms`;
 const mbps = (bytes, millis) => (bytes / 1e6 / (millis / 1000)).toFixed(1);
 
-/** Runs `fn` over every input `rounds` times; the median time of one full pass, in ms. */
+/**
+ * Runs `fn` over every input `rounds` times; the median time of one full
+ * pass, in ms. Passes for at least half a second first, so that both
+ * engines' optimizing compilers have tiered up (V8 starts wasm in its
+ * baseline compiler, as it starts JS in its interpreter).
+ */
 function timePasses(inputs, fn, rounds = ROUNDS) {
-  for (const input of inputs) fn(input); // warm-up: compile and tier up
+  const warm = performance.now();
+  do {
+    for (const input of inputs) fn(input);
+  } while (performance.now() - warm < 500);
   const times = [];
   for (let r = 0; r < rounds; r++) {
     const t0 = performance.now();

@@ -12,12 +12,15 @@ fn measure(label: &str, rule: &str, zone_name: &str) {
     let Ok(rule) = RRule::parse(rule) else { return };
     let Some(zone) = resolve_global(zone_name) else { return };
     let Some(start) = NaiveDate::from_ymd_opt(2000, 1, 3).and_then(|d| d.and_hms_opt(9, 0, 0)) else { return };
-    let limits = Limits { max_instances: 200_000, max_periods: 10_000_000 };
+    // Instances of the years 2000 to 2099, where zones have DST rules, walked
+    // again and again until there are a few million.
+    let Some(end) = NaiveDate::from_ymd_opt(2099, 12, 31).and_then(|d| d.and_hms_opt(23, 59, 59)) else { return };
+    let limits = Limits { max_instances: 1_000_000, max_periods: 10_000_000 };
     let mut total = 0u64;
     let mut check = NaiveDateTime::MIN;
     let began = Instant::now();
-    for _ in 0..25 {
-        for local in rule.instances(start, |t| zone.to_utc(t)).with_limits(limits) {
+    while total < 5_000_000 {
+        for local in rule.instances(start, |t| zone.to_utc(t)).with_limits(limits).stop_after(end) {
             check = check.max(zone.to_utc(local));
             total += 1;
         }

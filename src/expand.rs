@@ -209,8 +209,9 @@ impl Frame {
         (Moment::Utc(start), Moment::Utc(end.max(start)))
     }
 
-    /// The moment of a value in this series' terms (for `RDATE`s and
-    /// `RECURRENCE-ID`s): its wall time in the series' zone and the moment.
+    /// The wall time in the series' zone of a value of the series (an
+    /// `RDATE`, `EXDATE` or `RECURRENCE-ID`); a date in a date-time series
+    /// takes the time of day of `DTSTART`.
     fn local_of(&self, v: &DateTimeValue, zones: &ZoneSet) -> NaiveDateTime {
         if self.is_date() {
             return v.local().date().and_time(NaiveTime::MIN);
@@ -218,7 +219,12 @@ impl Frame {
         match v {
             DateTimeValue::Date(d) => d.and_time(self.start.local().time()),
             other if self.floating => other.local(),
-            other => self.zone.from_utc(zones.to_utc(other)),
+            // A floating value (or one whose TZID nothing resolves) in a
+            // zoned series is read as a wall time of the series' zone.
+            other => match zones.zone_of(other) {
+                Zone::Floating => other.local(),
+                zone => self.zone.from_utc(zone.to_utc(other.local())),
+            },
         }
     }
 }
@@ -310,10 +316,9 @@ pub fn expand(calendar: &Component<'_>, opts: &ExpandOptions) -> Result<Expansio
 
     let mut recurring: HashSet<&str> = HashSet::new();
     for e in &events {
-        if let Some(uid) = e.value("UID") {
-            if e.prop("RRULE").is_some() || e.prop("RDATE").is_some() || e.prop("RECURRENCE-ID").is_some() {
-                recurring.insert(uid.trim());
-            }
+        let recurs = e.prop("RRULE").is_some() || e.prop("RDATE").is_some() || e.prop("RECURRENCE-ID").is_some();
+        if let Some(uid) = e.value("UID").filter(|_| recurs) {
+            recurring.insert(uid.trim());
         }
     }
     let mut overrides: HashMap<&str, Vec<&Component<'_>>> = HashMap::new();
@@ -758,6 +763,31 @@ mod tests {
         assert_eq!(e.occurrences.len(), 1);
         assert_eq!(e.errors.len(), 1);
         assert_eq!(e.errors[0].code, crate::ErrorCode::InvalidValue);
+    }
+
+    #[test]
+    fn rdates_exdates_and_orphans() {
+        let e = run(
+            "BEGIN:VEVENT\r\nUID:r\r\nDTSTART;TZID=Europe/Oslo:20260105T090000\r\nDURATION:PT1H\r\n\
+             RRULE:FREQ=DAILY;COUNT=3\r\nEXDATE:20260106T090000\r\nEXDATE;VALUE=DATE:20260107\r\n\
+             RDATE;VALUE=PERIOD:20260110T120000Z/PT2H\r\nEND:VEVENT\r\n\
+             BEGIN:VEVENT\r\nUID:r\r\nRECURRENCE-ID;TZID=Europe/Oslo:20260107T090000\r\n\
+             DTSTART;TZID=Europe/Oslo:20260107T100000\r\nEND:VEVENT\r\n\
+             BEGIN:VEVENT\r\nUID:r\r\nRECURRENCE-ID;TZID=Europe/Oslo:20260120T090000\r\n\
+             DTSTART;TZID=Europe/Oslo:20260120T100000\r\nEND:VEVENT\r\n",
+            &ExpandOptions::default(),
+        );
+        // The floating EXDATE is a wall time of the series; the override of
+        // an excluded instance is not shown; the orphan override is.
+        assert_eq!(
+            starts(&e),
+            [
+                "2026-01-05T08:00:00Z/2026-01-05T09:00:00Z",
+                "2026-01-10T12:00:00Z/2026-01-10T14:00:00Z",
+                "2026-01-20T09:00:00Z/2026-01-20T09:00:00Z"
+            ]
+        );
+        assert_eq!(e.occurrences[2].recurrence_id.as_deref(), Some("2026-01-20T08:00:00Z"));
     }
 
     #[test]

@@ -81,7 +81,9 @@ pub fn parse_components<'a>(text: &'a str, opts: &ParseOptions) -> Result<Vec<Co
                     format!("`END:{}` without a matching `BEGIN`", prop.value),
                 ));
             };
-            if !done.name.eq_ignore_ascii_case(prop.value.trim()) {
+            // The outermost `END` closes the object whatever it names
+            // (`END:VCALENDARD` is seen in the wild); inside, names must match.
+            if !stack.is_empty() && !done.name.eq_ignore_ascii_case(prop.value.trim()) {
                 return Err(EngineError::at(
                     ErrorCode::ParseError,
                     line_no,
@@ -95,6 +97,9 @@ pub fn parse_components<'a>(text: &'a str, opts: &ParseOptions) -> Result<Vec<Co
         } else {
             match stack.last_mut() {
                 Some(c) => c.properties.push(prop),
+                // Text after the last `END:VCALENDAR` (a trailing comment
+                // some feeds append) belongs to no object: skip it.
+                None if !top.is_empty() => {}
                 None => {
                     return Err(EngineError::at(
                         ErrorCode::ParseError,
@@ -310,7 +315,8 @@ mod tests {
 
     #[test]
     fn reports_the_line_of_a_broken_structure() {
-        let err = parse_calendar("BEGIN:VCALENDAR\nBEGIN:VEVENT\nEND:VTODO\n", &ParseOptions::default()).unwrap_err();
+        let err = parse_calendar("BEGIN:VCALENDAR\nBEGIN:VEVENT\nEND:VTODO\nEND:VCALENDAR\n", &ParseOptions::default())
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::ParseError);
         assert_eq!(err.line, Some(3));
     }

@@ -269,7 +269,12 @@ pub fn unescape_text(s: &str) -> String {
         if c == '\\' {
             match chars.next() {
                 Some('n' | 'N') => out.push('\n'),
-                Some(other) => out.push(other),
+                Some(c @ ('\\' | ';' | ',')) => out.push(c),
+                // Not a TEXT escape (RFC 5545 3.3.11): keep it as written.
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
                 None => out.push('\\'),
             }
         } else {

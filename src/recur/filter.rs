@@ -92,11 +92,14 @@ impl DayFilter {
                 }
                 monthdays.push(date.day() as i8);
             }
-            Frequency::Yearly if rule.by_day.is_empty() && !rule.by_week_no.is_empty() => {
+            Frequency::Yearly
+                if rule.by_day.is_empty()
+                    && !rule.by_week_no.is_empty()
+                    && rule.by_month_day.is_empty()
+                    && rule.by_year_day.is_empty() =>
+            {
                 // Week numbers name weeks; the day of the week is DTSTART's.
-                if rule.by_month_day.is_empty() && rule.by_year_day.is_empty() {
-                    weekday_plain |= 1 << weekday_index(date.weekday());
-                }
+                weekday_plain |= 1 << weekday_index(date.weekday());
             }
             Frequency::Monthly if no_day_part => monthdays.push(date.day() as i8),
             Frequency::Weekly if no_day_part => weekday_plain |= 1 << weekday_index(date.weekday()),

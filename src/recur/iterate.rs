@@ -206,11 +206,11 @@ impl<Z: Fn(NaiveDateTime) -> NaiveDateTime> Instances<'_, Z> {
         self
     }
 
-    /// Moves the walk forward to the period holding the wall time `at`, so
-    /// that instances long before a window are not walked one by one. Does
-    /// nothing for a rule with `COUNT` (whose instances must be counted from
-    /// `DTSTART`) or when `at` is not ahead of the walk. Instances before
-    /// `at` may still be yielded (those of its period).
+    /// Moves the walk forward to the wall time `at`, so that instances long
+    /// before a window are not walked one by one: the next instance is the
+    /// first at or after `at`. Does nothing for a rule with `COUNT` (whose
+    /// instances must be counted from `DTSTART`) or when `at` is not ahead of
+    /// the walk's period.
     pub fn skip_to(&mut self, at: NaiveDateTime) {
         if self.rule.count.is_some() || self.stop.is_some() || at <= self.start {
             return;
@@ -254,6 +254,8 @@ impl<Z: Fn(NaiveDateTime) -> NaiveDateTime> Instances<'_, Z> {
             self.next = 0;
             self.total = 0;
             self.start_pending = false;
+            self.pending = None;
+            self.floor = self.floor.max(at - TimeDelta::seconds(1));
         }
     }
 

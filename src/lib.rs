@@ -14,12 +14,13 @@ pub mod api;
 pub mod error;
 pub mod expand;
 pub mod ical;
+pub mod imip;
 pub mod itip;
 pub mod message;
 pub mod outcome;
 pub mod policy;
 pub mod recur;
-#[cfg(feature = "server")]
+#[cfg(all(feature = "server", not(target_arch = "wasm32")))]
 pub mod server;
 pub mod tz;
 #[cfg(target_arch = "wasm32")]

@@ -9,6 +9,7 @@ mod check;
 
 use invitelink::api;
 use invitelink::error::{EngineError, ErrorCode};
+use invitelink::itip::PartStat;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage:
@@ -143,7 +144,7 @@ fn run(argv: &[String]) -> Result<String, Failure> {
             let args = Args::parse(rest, &[]);
             args.only(&["message", "context"])?;
             let message = read_file(&args.required("message")?)?;
-            let context = read_text(&args.required("context")?)?;
+            let context = read_text(&args.required("context")?).map_err(context_not_text)?;
             json(&api::decide_json(&message, &context)?)
         }
         "expand" => {
@@ -162,12 +163,17 @@ fn run(argv: &[String]) -> Result<String, Failure> {
                 horizon_days: number("horizon-days")?,
             };
             let expansion = api::expand(&message, &request)?;
+            let mut warnings = Vec::new();
             if expansion.limited {
-                let warning = EngineError::new(
+                warnings.push(EngineError::new(
                     ErrorCode::RecurrenceLimit,
                     "a series was cut at the instance limit or the horizon; raise `--max-instances` or `--horizon-days`",
-                );
-                eprintln!("{}", serde_json::json!({"type": "warning", "warnings": [warning]}));
+                ));
+            }
+            // A series whose values cannot be read is left out; say which.
+            warnings.extend(expansion.errors.iter().cloned());
+            if !warnings.is_empty() {
+                write_stderr(&report("warning", &warnings));
             }
             json(&expansion.occurrences)
         }
@@ -190,7 +196,7 @@ fn itip(argv: &[String]) -> Result<String, Failure> {
             let existing = args.one("existing")?.map(|p| read_text(&p)).transpose()?;
             let request = api::ProcessRequest { existing, sender: args.one("sender")? };
             match api::itip_process(&message, &request)? {
-                api::ProcessResult::Stored { ics } => Ok(ics.trim_end().to_owned()),
+                api::ProcessResult::Stored { ics } => Ok(ics),
                 other => json(&other),
             }
         }
@@ -216,37 +222,108 @@ fn itip(argv: &[String]) -> Result<String, Failure> {
             args.only(&["invitation", "attendee", "partstat", "now"])?;
             let invitation = read_file(&args.required("invitation")?)?;
             let partstat = args.required("partstat")?;
-            let partstat = serde_json::from_value(serde_json::Value::String(partstat.to_ascii_uppercase()))
-                .map_err(|_| usage(format!("`--partstat` takes ACCEPTED, TENTATIVE or DECLINED, not `{partstat}`")))?;
+            let partstat = match PartStat::parse(&partstat) {
+                p @ (PartStat::Accepted | PartStat::Tentative | PartStat::Declined) => p,
+                _ => {
+                    return Err(usage(format!("`--partstat` takes ACCEPTED, TENTATIVE or DECLINED, not `{partstat}`")));
+                }
+            };
             let request = api::ReplyRequest {
                 attendee: args.required("attendee")?,
                 partstat,
                 now: Some(args.one("now")?.unwrap_or_else(now_rfc3339)),
             };
-            Ok(api::itip_reply(&invitation, &request)?.trim_end().to_owned())
+            Ok(api::itip_reply(&invitation, &request)?)
         }
         other => Err(usage(format!("unknown command `itip {other}`"))),
     }
 }
 
+#[cfg(feature = "server")]
+fn serve(argv: &[String]) -> Result<String, Failure> {
+    use invitelink::server::{ServeOptions, serve};
+    let args = Args::parse(argv, &[]);
+    args.only(&["listen", "database", "demo", "tls", "static-root"])?;
+    let listen = args.one("listen")?.unwrap_or_else(|| "127.0.0.1:3443".to_owned());
+    let listen = listen.parse().map_err(|_| usage(format!("`--listen` takes an address such as 127.0.0.1:3443, not `{listen}`")))?;
+    let database = args.one("database")?.unwrap_or_else(|| "sqlite:invitelink.sqlite".to_owned());
+    let static_root = match args.one("static-root")? {
+        Some(p) => std::path::PathBuf::from(p),
+        None => std::env::current_dir().unwrap_or_default(),
+    };
+    let opts = ServeOptions { listen, database, demo: args.has("demo"), static_root };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::from(EngineError::new(ErrorCode::Io, format!("cannot start the runtime: {e}"))))?;
+    runtime
+        .block_on(serve(opts))
+        .map_err(|e| Failure::from(EngineError::new(ErrorCode::Io, format!("the server stopped: {e}"))))?;
+    Ok(String::new())
+}
+
+#[cfg(not(feature = "server"))]
 fn serve(_argv: &[String]) -> Result<String, Failure> {
     Err(usage("this build has no server; build with the `server` feature"))
 }
 
+/// A context file that is not UTF-8 is a malformed context.
+fn context_not_text(f: Failure) -> Failure {
+    if f.error.code == ErrorCode::ParseError {
+        return Failure::from(EngineError::new(ErrorCode::InvalidContext, f.error.message));
+    }
+    f
+}
+
+/// The JSON written to stderr: `{"type": "failure", "errors": [...]}` or
+/// `{"type": "warning", "warnings": [...]}`, fields in that order.
+#[derive(serde::Serialize)]
+struct Report<'e> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'e [EngineError]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warnings: Option<&'e [EngineError]>,
+}
+
+fn report(kind: &'static str, items: &[EngineError]) -> String {
+    let (errors, warnings) = if kind == "warning" { (None, Some(items)) } else { (Some(items), None) };
+    serde_json::to_string(&Report { kind, errors, warnings }).unwrap_or_default()
+}
+
+/// Writes to stdout. A closed pipe (`invitelink ... | head`) ends the output
+/// quietly instead of failing.
+fn write_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+fn write_stderr(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// Prints one JSON line to stdout (used by `check`).
 fn json_line(value: &serde_json::Value) {
-    println!("{value}");
+    write_stdout(&format!("{value}\n"));
 }
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     match run(&argv) {
         Ok(out) => {
-            println!("{out}");
+            // iCalendar output already ends with CRLF; JSON gets a newline.
+            if out.ends_with('\n') {
+                write_stdout(&out);
+            } else {
+                write_stdout(&format!("{out}\n"));
+            }
             ExitCode::SUCCESS
         }
         Err(f) => {
-            eprintln!("{}", serde_json::json!({"type": "failure", "errors": [f.error]}));
+            write_stderr(&report("failure", std::slice::from_ref(&f.error)));
             ExitCode::from(f.exit)
         }
     }

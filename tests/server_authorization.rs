@@ -139,6 +139,23 @@ fn every_endpoint_for_every_caller() {
         &w.dan,
     );
 
+    check(
+        &w,
+        "POST persons",
+        [401, 201, 201, 201],
+        &|c, who| {
+            let n = match who {
+                Who::Anonymous => 0,
+                Who::Other => 1,
+                Who::Owner => 2,
+                Who::Admin => 3,
+            };
+            c.post("/api/persons", &json!({"name": "New", "emails": [format!("new{n}@x.example")]})).status
+        },
+        &w.ben,
+        &w.dan,
+    );
+
     // Own data only: settings change for the caller alone.
     check(
         &w,

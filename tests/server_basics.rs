@@ -9,6 +9,11 @@ mod support;
 use serde_json::json;
 use support::*;
 
+const INVITE: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n\
+UID:restart-1@acme.example\r\nDTSTAMP:20291201T120000Z\r\nDTSTART:20300110T100000Z\r\nDTEND:20300110T110000Z\r\n\
+SUMMARY:Before the restart\r\nORGANIZER;CN=Bob Berg:mailto:bob@acme.example\r\n\
+ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:ben@ourcompany.example\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
 #[test]
 fn health_sign_in_errors_and_openapi() {
     let (server, _db) = TestServer::demo("basics");
@@ -79,6 +84,7 @@ fn openapi_covers_every_endpoint() {
         ("get", "/api/associates"),
         ("get", "/api/companies"),
         ("get", "/api/persons"),
+        ("post", "/api/persons"),
         ("get", "/api/contacts"),
         ("get", "/api/persons/{id}"),
         ("get", "/api/persons/{id}/activities"),
@@ -120,6 +126,19 @@ fn openapi_covers_every_endpoint() {
         }
     }
     assert_eq!(count, expected.len(), "documented: {paths:?}");
+    // Path parameters are in the path, the others in the query.
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                let place = if path.contains(&format!("{{{name}}}")) { "path" } else { "query" };
+                assert_eq!(p["in"], place, "{method} {path} parameter {name}");
+                if place == "query" && name != "from" && name != "until" && name != "addresses" {
+                    assert_eq!(p["required"], false, "{method} {path} parameter {name}");
+                }
+            }
+        }
+    }
     // And every documented route answers (not the router's 404).
     let (ben, _) = server.sign_in(BEN.0, BEN.1);
     for (method, path) in expected {
@@ -133,6 +152,34 @@ fn openapi_covers_every_endpoint() {
         );
     }
     assert!(r.json["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+/// Without demo data, the first start creates an administrator whose
+/// password is shown once; the next start creates nothing.
+#[test]
+fn first_start_without_demo_creates_an_administrator() {
+    let dir = temp_dir("first-admin");
+    let db = dir.join("crm.sqlite");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let opts = |demo| invitelink::server::ServeOptions {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database: format!("sqlite:{}", db.display()),
+        demo,
+        static_root: repo_root(),
+    };
+    let password = rt.block_on(async {
+        let server = invitelink::server::bind(&opts(false)).await.unwrap();
+        let password = server.first_admin_password.clone().unwrap();
+        server.run(async {}).await.unwrap();
+        password
+    });
+    let server = TestServer::start_on(&db, false);
+    let (admin, _) = server.sign_in("admin@invitelink.example", &password);
+    assert_eq!(admin.get("/api/me").json["role"], "admin");
+    assert_eq!(admin.get("/api/associates").json.as_array().unwrap().len(), 1);
+    server.stop();
+    let again = rt.block_on(async { invitelink::server::bind(&opts(true)).await.unwrap().first_admin_password });
+    assert!(again.is_none());
 }
 
 #[test]
@@ -169,6 +216,13 @@ fn restart_keeps_the_data() {
     assert_eq!(r.status, 201, "{}", r.text());
     let id = r.json["id"].as_str().unwrap().to_owned();
     let token = ben.token.clone();
+    // A message applied before the restart.
+    let r = ben.post_raw("/api/inbox", "text/calendar", INVITE.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json["duplicate"], false);
+    let appointment = r.json["appointment_id"].as_str().unwrap().to_owned();
+    // SQLite runs in WAL mode.
+    assert!(dir.join("crm.sqlite-wal").exists(), "no WAL file next to the database");
     server.stop();
     assert!(db.exists());
     let wal_mode = std::fs::read(&db).unwrap();
@@ -180,6 +234,10 @@ fn restart_keeps_the_data() {
     let r = ben.get(&format!("/api/followups/{id}"));
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json["title"], "Survives a restart");
+    // The same message after the restart changes nothing.
+    let r = ben.post_raw("/api/inbox", "text/calendar", INVITE.as_bytes());
+    assert_eq!(r.json["duplicate"], true);
+    assert_eq!(r.json["appointment_id"], appointment.as_str());
     let (ada, _) = server.sign_in(ADA.0, ADA.1);
     let r = ada.get("/api/associates");
     assert_eq!(r.json.as_array().unwrap().len(), 4);

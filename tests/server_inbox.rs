@@ -212,6 +212,23 @@ fn unknown_sender_and_recurring_invitations() {
     let id = r.json["appointment_id"].as_str().unwrap();
     assert!(diary(&cara).as_array().unwrap().iter().any(|e| e["appointment_id"] == id && e["status"] == "accepted"));
 
+    // Registered as suggested, Sam's next invitation becomes a tentative appointment.
+    let r = cara.post("/api/persons", &json!({"name": "Sam Stranger", "emails": ["Sam@Stranger.example"]}));
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json["emails"][0], "sam@stranger.example");
+    let sam = r.json["id"].as_str().unwrap().to_owned();
+    assert_eq!(cara.post("/api/persons", &json!({"name": "Again", "emails": ["sam@stranger.example"]})).status, 409);
+    assert_eq!(cara.post("/api/persons", &json!({"name": "No mail", "emails": []})).status, 422);
+    let event = invitation("u2@stranger.example", 0, "20300121T090000Z", "").replace(
+        "ORGANIZER;CN=Bob Berg:mailto:bob@acme.example",
+        "ORGANIZER;CN=Sam Stranger:mailto:sam@stranger.example",
+    );
+    let msg = email("Sam Stranger <sam@stranger.example>", "REQUEST", "u2@stranger.example", &event);
+    let r = cara.post_raw("/api/inbox", "message/rfc822", msg.as_bytes());
+    assert_eq!(effects(&r.json["decision"]), ["create_appointment"], "{}", r.json);
+    let acts = cara.get(&format!("/api/persons/{sam}/activities")).json;
+    assert!(acts.as_array().unwrap().iter().any(|a| a["id"] == r.json["appointment_id"]));
+
     // Recurring: nothing on arrival; Accept all creates the series.
     let event = invitation("r1@acme.example", 0, "20300114T090000Z", "RRULE:FREQ=WEEKLY;COUNT=4\r\n");
     let msg = email("bob@acme.example", "REQUEST", "r1@acme.example", &event);
@@ -243,6 +260,27 @@ fn unknown_sender_and_recurring_invitations() {
     assert_eq!(entries.len(), occurrences, "{entries:?}");
     assert!(entries.iter().all(|e| e["recurrence_id"].is_string()));
     assert_eq!(entries[1]["start"], "2030-01-21T09:00:00Z");
+
+    // The organizer cancels one occurrence: it leaves the diary, the others stay.
+    let event =
+        invitation("r1@acme.example", 1, "20300114T090000Z", "RECURRENCE-ID:20300121T090000Z\r\nSTATUS:CANCELLED\r\n")
+            .replace(
+                "DTSTART:20300114T090000Z\r\nDTEND:20300114T100000Z",
+                "DTSTART:20300121T090000Z\r\nDTEND:20300121T100000Z",
+            );
+    let cancel = email("bob@acme.example", "CANCEL", "r1-cancel@acme.example", &event);
+    let r = cara.post_raw("/api/inbox", "message/rfc822", cancel.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(effects(&r.json["decision"]).contains(&"cancel_occurrence".to_owned()), "{}", r.json);
+    let entries: Vec<Value> = diary(&cara)
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["appointment_id"] == r.json["appointment_id"])
+        .cloned()
+        .collect();
+    assert_eq!(entries.len(), 3, "{entries:?}");
+    assert!(entries.iter().all(|e| e["start"] != "2030-01-21T09:00:00Z"));
 }
 
 #[test]
@@ -313,6 +351,28 @@ fn replies_to_crm_follow_ups_genuine_and_forged() {
     let note = notes.as_array().unwrap().iter().find(|n| n["appointment_id"] == id.as_str()).unwrap().clone();
     assert_eq!(note["what"], "invitation_declined");
     assert_eq!(note["message"], "Bob Berg declined your invitation to \"Demo for Acme\"");
+    // A counter-proposal is shown to the owner, never applied.
+    let counter = reply("bob@acme.example", "ACCEPTED", "counter-1@acme.example")
+        .replace("method=REPLY", "method=COUNTER")
+        .replace("METHOD:REPLY", "METHOD:COUNTER")
+        .replace(
+            &format!("DTSTART:{}", at(0, 10, 0).replace(['-', ':'], "")),
+            &format!("DTSTART:{}", at(1, 10, 0).replace(['-', ':'], "")),
+        )
+        .replace(
+            &format!("DTEND:{}", at(0, 11, 0).replace(['-', ':'], "")),
+            &format!("DTEND:{}", at(1, 11, 0).replace(['-', ':'], "")),
+        );
+    let r = ada.post_raw("/api/inbox?mailbox=crm@ourcompany.example", "message/rfc822", counter.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json["decision"]["kind"], "counter");
+    assert!(effects(&r.json["decision"]).contains(&"counter_proposal".to_owned()), "{}", r.json);
+    let notes = ben.get("/api/notifications").json;
+    assert!(
+        notes.as_array().unwrap().iter().any(|n| n["what"] == "counter_proposal" && n["appointment_id"] == id.as_str())
+    );
+    assert_eq!(ben.get(&format!("/api/followups/{id}")).json["start"], at(0, 10, 0));
+
     // The reply delivered to Ben's own mailbox works the same.
     let tentative = reply("bob@acme.example", "TENTATIVE", "reply-3@acme.example")
         .replace("DTSTAMP:20291202T120000Z", "DTSTAMP:20291204T120000Z");

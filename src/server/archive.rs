@@ -334,6 +334,7 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult
 
 /// The addresses of a message.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SuggestionQuery {
     /// E-mail addresses from the message (`From`, `To`, `Cc`, organizer,
     /// attendees), comma-separated.

@@ -258,6 +258,7 @@ fn split_ids(s: &Option<String>) -> Vec<String> {
 
 /// Parameters of the group view.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FreeBusyQuery {
     /// Associate ids, comma-separated.
     pub associates: Option<String>,
@@ -344,6 +345,7 @@ pub async fn freebusy(
 
 /// Parameters of first available.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FirstAvailableQuery {
     /// Associate ids, comma-separated.
     pub associates: Option<String>,

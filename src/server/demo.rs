@@ -67,6 +67,36 @@ async fn exec(conn: &mut AnyConnection, sql: &str, values: &[&str]) -> ApiResult
     Ok(())
 }
 
+/// The address of the administrator created on the first start without demo data.
+pub const FIRST_ADMIN: &str = "admin@invitelink.example";
+
+/// On the first start without demo data: creates an administrator with a
+/// random password, which is returned once (to be printed) and never stored
+/// in clear. `None` when the database already has associates.
+pub async fn first_admin(store: &Store) -> ApiResult<Option<String>> {
+    if !is_empty(store).await? {
+        return Ok(None);
+    }
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).map_err(super::error::ApiError::internal)?;
+    let password = super::store::hex(&bytes);
+    let hash = {
+        let password = password.clone();
+        tokio::task::spawn_blocking(move || super::auth::hash_password(&password))
+            .await
+            .map_err(super::error::ApiError::internal)??
+    };
+    let mut tx = store.write().await?;
+    exec(
+        tx.conn(),
+        "INSERT INTO associates (id, name, email, role, password_hash, created_at) VALUES ($1, $2, $3, 'admin', $4, $5)",
+        &[&new_id(), "Administrator", FIRST_ADMIN, &hash, &fmt_instant(now())],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(password))
+}
+
 /// Whether the database has no associate yet.
 pub async fn is_empty(store: &Store) -> ApiResult<bool> {
     let mut conn = store.read().await?;

@@ -15,6 +15,7 @@ pub const MAX_LIST: i64 = 500;
 
 /// Search parameters of the listings.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Search {
     /// Case-insensitive part of a name (or e-mail address).
     pub q: Option<String>,
@@ -347,4 +348,80 @@ pub async fn associate_by_id(conn: &mut AnyConnection, id: &str) -> ApiResult<Op
 pub async fn exists(conn: &mut AnyConnection, table: &str, id: &str) -> ApiResult<bool> {
     let sql = format!("SELECT id FROM {table} WHERE id = $1");
     Ok(sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await?.is_some())
+}
+
+/// A new contact person.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewPerson {
+    /// Full name.
+    pub name: String,
+    /// E-mail addresses (at least one).
+    pub emails: Vec<String>,
+    /// Job title.
+    pub title: Option<String>,
+    /// The person's company.
+    pub company_id: Option<String>,
+}
+
+/// Registers a contact person (for example the sender a decision suggests
+/// registering). An address can belong to one person only.
+#[utoipa::path(post, path = "/api/persons", tag = "directory", request_body = NewPerson, security(("bearer" = [])),
+    responses((status = 201, body = Person), (status = 401, body = super::error::ErrorBody),
+        (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+pub async fn create_person(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Json(req): Json<NewPerson>,
+) -> ApiResult<(axum::http::StatusCode, Json<Person>)> {
+    let name = req.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::invalid("`name` must have 1 to 200 characters"));
+    }
+    let mut emails: Vec<String> = Vec::new();
+    for e in req.emails.iter().take(20) {
+        let address = crate::ical::value::email_of(e);
+        if !address.contains('@') || address.len() > 254 {
+            return Err(ApiError::invalid(format!("`{e}` is not an e-mail address")));
+        }
+        if !emails.contains(&address) {
+            emails.push(address);
+        }
+    }
+    if emails.is_empty() {
+        return Err(ApiError::invalid("give at least one e-mail address"));
+    }
+    let mut tx = state.store.write().await?;
+    let conn = tx.conn();
+    if let Some(cid) = &req.company_id
+        && !exists(conn, "companies", cid).await?
+    {
+        return Err(ApiError::invalid(format!("`company_id`: no company with id `{cid}`")));
+    }
+    for address in &emails {
+        let taken = sqlx::query("SELECT person_id FROM person_emails WHERE email = $1")
+            .bind(address)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if taken.is_some() {
+            return Err(ApiError::conflict(format!("`{address}` is already registered")));
+        }
+    }
+    let id = super::store::new_id();
+    sqlx::query("INSERT INTO persons (id, company_id, name, title) VALUES ($1, $2, $3, $4)")
+        .bind(&id)
+        .bind(&req.company_id)
+        .bind(&name)
+        .bind(&req.title)
+        .execute(&mut *conn)
+        .await?;
+    for address in &emails {
+        sqlx::query("INSERT INTO person_emails (person_id, email) VALUES ($1, $2)")
+            .bind(&id)
+            .bind(address)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let person = find_person(conn, &id).await?.ok_or_else(|| ApiError::internal("the new person is gone"))?;
+    tx.commit().await?;
+    Ok((axum::http::StatusCode::CREATED, Json(person)))
 }

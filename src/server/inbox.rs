@@ -33,6 +33,7 @@ pub const MAX_ADDRESSES: usize = 500;
 
 /// Which mailbox a message arrived in.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboxQuery {
     /// The receiving mailbox (default: the signed-in user's address). Only
     /// administrators may name another associate's mailbox or the CRM inbox.

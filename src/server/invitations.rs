@@ -36,6 +36,7 @@ pub struct InvitationItem {
 
 /// Filter of the Invitations list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// "Show responses": only the answers to my invitations and assignments.
     pub responses: Option<bool>,
@@ -312,6 +313,7 @@ pub struct Notification {
 
 /// Filter of the notifications.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NotificationQuery {
     /// Also those already acknowledged.
     pub all: Option<bool>,
@@ -386,6 +388,7 @@ pub async fn got_it(
 
 /// The range of the diary.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DiaryQuery {
     /// Start (RFC 3339).
     pub from: String,

@@ -129,7 +129,8 @@ impl Modify for BearerAuth {
     paths(
         health, openapi_json,
         auth::signin, auth::signout, auth::me,
-        directory::associates, directory::companies, directory::persons, directory::contacts, directory::person,
+        directory::associates, directory::companies, directory::persons, directory::create_person,
+        directory::contacts, directory::person,
         directory::resources, directory::projects, directory::sales,
         archive::activities,
         followups::create, followups::get, followups::reschedule, followups::delete, followups::assign,
@@ -166,7 +167,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/me", get(auth::me))
         .route("/api/associates", get(directory::associates))
         .route("/api/companies", get(directory::companies))
-        .route("/api/persons", get(directory::persons))
+        .route("/api/persons", get(directory::persons).post(directory::create_person))
         .route("/api/contacts", get(directory::contacts))
         .route("/api/persons/{id}", get(directory::person))
         .route("/api/persons/{id}/activities", get(archive::activities))
@@ -206,17 +207,23 @@ pub fn app(state: AppState) -> Router {
 pub struct Server {
     listener: tokio::net::TcpListener,
     state: AppState,
+    /// The password of the administrator created on the first start without
+    /// demo data (`demo::FIRST_ADMIN`); shown once.
+    pub first_admin_password: Option<String>,
 }
 
 /// Opens (creating and migrating) the database, seeds the demo data when
 /// asked and the database is empty, and binds the address.
 pub async fn bind(opts: &ServeOptions) -> Result<Server, ServeError> {
     let store = Store::open(&opts.database).await.map_err(|e| ServeError::Database(e.to_string()))?;
-    if opts.demo {
+    let first_admin_password = if opts.demo {
         demo::seed(&store).await.map_err(|e| ServeError::Database(e.to_string()))?;
-    }
+        None
+    } else {
+        demo::first_admin(&store).await.map_err(|e| ServeError::Database(e.to_string()))?
+    };
     let listener = tokio::net::TcpListener::bind(opts.listen).await.map_err(ServeError::Io)?;
-    Ok(Server { listener, state: AppState { store, static_root: opts.static_root.clone() } })
+    Ok(Server { listener, state: AppState { store, static_root: opts.static_root.clone() }, first_admin_password })
 }
 
 impl Server {
@@ -240,6 +247,9 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
     let addr = server.local_addr()?;
     println!("invitelink CRM listening on http://{addr} (database {})", opts.database);
     println!("  add-in: http://{addr}/addin/   API description: http://{addr}/openapi.json");
+    if let Some(password) = &server.first_admin_password {
+        println!("  first start: administrator {} with password {password} (shown once)", demo::FIRST_ADMIN);
+    }
     if opts.demo {
         println!("  demo sign-ins (demo data only):");
         for u in &demo::USERS {

@@ -1,12 +1,21 @@
 //! The project's task runner (the cargo-xtask convention).
 //!
-//! - `cargo xtask test`: every test of the project (format, lints, engine,
-//!   wasm package in Node and Chromium, backend, add-in in the browser).
-//! - `cargo xtask run`: builds everything and starts the product.
+//! - `cargo xtask test`: every test of the project: format and lints, the
+//!   engine (unit, conformance, corpus, decision table, CLI, properties), the
+//!   backend on SQLite and again on PostgreSQL, the mail round trip against
+//!   real servers, the wasm package in Node and Chromium with its TypeScript
+//!   types, the add-in in Chromium, and a short fuzzing run.
+//! - `cargo xtask run`: builds everything (`pkg/` included) and starts the
+//!   product on its embedded SQLite database with demo data.
 //!
-//! Other tasks: `pkg` (build the wasm package), `bench` (print figures),
+//! Other tasks: `pkg` (build the wasm package), `fuzz [SECONDS]`, `bench`,
 //! `gen-windows-zones` (regenerate the Windows zone table from CLDR).
 
+mod addin_tests;
+mod fuzz;
+mod pkg;
+mod postgres;
+mod wasm_tests;
 mod windows_zones;
 
 use std::path::{Path, PathBuf};
@@ -19,43 +28,69 @@ fn repo_root() -> PathBuf {
     here.parent().map(Path::to_path_buf).unwrap_or(here)
 }
 
-/// Runs a command in the repository root, failing when it fails.
-fn run(program: &str, args: &[&str]) -> TaskResult {
-    eprintln!("xtask: {program} {}", args.join(" "));
-    let status = Command::new(program)
+/// Runs `cargo` with `args` in the repository root, with extra environment.
+fn cargo_env(args: &[&str], env: &[(&str, &str)]) -> TaskResult {
+    eprintln!("xtask: cargo {}", args.join(" "));
+    let status = pkg::cargo()
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(repo_root())
         .status()
-        .map_err(|e| format!("cannot start `{program}`: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed: {status}", args.join(" "))) }
+        .map_err(|e| format!("cannot start cargo: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("`cargo {}` failed: {status}", args.join(" "))) }
 }
 
 fn cargo(args: &[&str]) -> TaskResult {
-    run(&std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()), args)
+    cargo_env(args, &[])
+}
+
+/// The backend's test files (`tests/server_*.rs`), as `--test NAME` pairs.
+fn server_tests(root: &Path) -> Result<Vec<String>, String> {
+    let mut names: Vec<String> = std::fs::read_dir(root.join("tests"))
+        .map_err(|e| format!("cannot list tests/: {e}"))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .filter(|n| n.starts_with("server_") && n.ends_with(".rs"))
+        .map(|n| n.trim_end_matches(".rs").to_owned())
+        .collect();
+    names.sort();
+    Ok(names.into_iter().flat_map(|n| ["--test".to_owned(), n]).collect())
 }
 
 fn test() -> TaskResult {
+    let root = repo_root();
     cargo(&["fmt", "--all", "--", "--check"])?;
-    cargo(&["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"])?;
-    cargo(&["test", "--workspace", "--all-features"])?;
+    cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    // Engine, CLI, properties, backend on SQLite, mail against real servers.
+    cargo(&["test", "--workspace"])?;
+    // The backend's tests once more, on a real PostgreSQL server.
+    let server = server_tests(&root)?;
+    postgres::with_postgres(&root, |url| {
+        let mut args = vec!["test"];
+        args.extend(server.iter().map(String::as_str));
+        cargo_env(&args, &[("INVITELINK_TEST_DATABASE", url)])
+    })?;
+    // The wasm package in Node and Chromium, and its TypeScript types.
+    wasm_tests::run(&root)?;
+    // The add-in in Chromium against the real backend.
+    addin_tests::run(&root)?;
+    // A short fuzzing run of every input boundary.
+    fuzz::run(&root, 15)?;
     Ok(())
 }
 
 fn run_product(extra: &[String]) -> TaskResult {
+    let root = repo_root();
+    pkg::build(&root)?;
     cargo(&["build", "--release"])?;
-    let bin = repo_root().join("target/release/invitelink");
-    let sample = repo_root().join("tests/fixtures/sample/invitation.eml");
-    let context = repo_root().join("tests/fixtures/sample/context.json");
-    let mut args: Vec<String> = vec![
-        "decide".into(),
-        "--message".into(),
-        sample.display().to_string(),
-        "--context".into(),
-        context.display().to_string(),
-    ];
-    args.extend(extra.iter().cloned());
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    run(&bin.display().to_string(), &refs)
+    let bin = root.join("target/release/invitelink");
+    let db = format!("sqlite:{}", root.join("target/invitelink-demo.sqlite").display());
+    let root_arg = root.display().to_string();
+    let mut args: Vec<&str> = vec!["serve", "--demo", "--database", &db, "--static-root", &root_arg];
+    args.extend(extra.iter().map(String::as_str));
+    eprintln!("xtask: {} {}", bin.display(), args.join(" "));
+    let status = Command::new(&bin).args(&args).current_dir(&root).status().map_err(|e| format!("cannot start: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("the server stopped: {status}")) }
 }
 
 fn main() {
@@ -64,12 +99,18 @@ fn main() {
         Some((t, r)) => (t.as_str(), r),
         None => ("help", &[][..]),
     };
+    let root = repo_root();
     let result = match task {
         "test" => test(),
         "run" => run_product(rest),
-        "gen-windows-zones" => windows_zones::run(&repo_root()),
+        "pkg" => pkg::build(&root),
+        "fuzz" => {
+            let seconds = rest.first().and_then(|s| s.parse().ok()).unwrap_or(60);
+            fuzz::run(&root, seconds)
+        }
+        "gen-windows-zones" => windows_zones::run(&root),
         _ => {
-            eprintln!("usage: cargo xtask test | run | gen-windows-zones");
+            eprintln!("usage: cargo xtask test | run | pkg | fuzz [SECONDS] | gen-windows-zones");
             Err(String::new())
         }
     };

@@ -1,0 +1,38 @@
+// The rules engine, compiled to WebAssembly (pkg/, served at /pkg/). It is
+// loaded once, in the background; the pane works without it (the CRM decides
+// again on every answer), it only loses the instant preview.
+
+let loading = null;
+
+/** Loads and instantiates the engine; resolves to the module, rejects with a readable Error. */
+export function loadEngine() {
+  loading ??= (async () => {
+    let mod;
+    try {
+      mod = await import('/pkg/invitelink.js');
+    } catch (e) {
+      throw new Error(`the rules engine could not be loaded (${e?.message ?? e})`);
+    }
+    try {
+      await mod.default();
+    } catch (e) {
+      throw new Error(`the rules engine could not start (${e?.message ?? e})`);
+    }
+    return mod;
+  })();
+  return loading;
+}
+
+/**
+ * The engine's decision for `message` (text or bytes) in `context`:
+ * `{type: "success", decision}` or `{type: "failure", errors}`; never throws
+ * for bad input (the engine answers `failure`).
+ */
+export async function decide(message, context) {
+  const engine = await loadEngine();
+  try {
+    return engine.decide(message, context);
+  } catch (e) {
+    return { type: 'failure', errors: [{ code: 'engine', message: String(e?.message ?? e), line: null }] };
+  }
+}

@@ -1,0 +1,41 @@
+//! The tests of the Outlook add-in (part of `cargo xtask test`).
+//!
+//! Builds `pkg/` and the `invitelink` program with the backend, installs the
+//! test tools of `addin/tests/` with npm, then runs Node's test runner there:
+//! the manifest against the running backend, and the task pane end to end in
+//! headless Chromium (Debian's `chromium`) with a fake Office host.
+
+use crate::pkg::{cargo, run_command};
+use std::path::Path;
+use std::process::Command;
+
+/// The test files of `addin/tests/`, run by `node --test` one after the other
+/// (each starts its own backend and browser).
+const TEST_FILES: &[&str] = &["manifest.test.mjs", "pane.test.mjs"];
+
+/// Builds what the add-in needs and runs its tests; `root` is the workspace root.
+pub fn run(root: &Path) -> Result<(), String> {
+    crate::pkg::build(root)?;
+    // The same features as the other tests that use the program, so that
+    // neither rebuilds it for the other.
+    run_command(cargo().args(["build", "--bin", "invitelink", "--all-features"]).current_dir(root))?;
+    let chromium = std::env::var_os("CHROMIUM").unwrap_or_else(|| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        return Err(format!(
+            "no Chromium at {}: install Debian's package `chromium` (apt-get install chromium) or set CHROMIUM",
+            Path::new(&chromium).display()
+        ));
+    }
+    let dir = root.join("addin/tests");
+    let verb = if dir.join("package-lock.json").is_file() { "ci" } else { "install" };
+    run_command(Command::new("npm").args([verb, "--no-audit", "--no-fund"]).current_dir(&dir))?;
+    let bin = crate::pkg::target_dir(root)?.join("debug").join("invitelink");
+    run_command(
+        Command::new("node")
+            .args(["--test", "--test-concurrency=1"])
+            .args(TEST_FILES)
+            .current_dir(&dir)
+            .env("INVITELINK_BIN", &bin)
+            .env("CHROMIUM", &chromium),
+    )
+}

@@ -38,7 +38,7 @@ use crate::ical::Component;
 use crate::ical::value::{DateOrPeriod, DateTimeValue, PeriodEnd, parse_date_list, parse_date_time, parse_duration};
 use crate::recur::{Limits, RRule};
 use crate::tz::{Zone, ZoneSet};
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
@@ -119,13 +119,60 @@ impl Moment {
         }
     }
 
+    /// The moment as the output writes it; by hand, as this runs once per
+    /// occurrence and chrono's formatter dominated expansion time.
     fn text(self) -> String {
+        let mut out = String::with_capacity(20);
         match self {
-            Moment::Date(d) => d.format("%Y-%m-%d").to_string(),
-            Moment::Floating(t) => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
-            Moment::Utc(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            Moment::Date(d) => push_date(&mut out, d),
+            Moment::Floating(t) => push_date_time(&mut out, t),
+            Moment::Utc(t) => {
+                push_date_time(&mut out, t);
+                out.push('Z');
+            }
         }
+        out
     }
+}
+
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    let mut div = 10u32.pow(width.saturating_sub(1));
+    while div > 0 {
+        out.push(char::from(b'0' + ((value / div) % 10) as u8));
+        div /= 10;
+    }
+}
+
+fn push_date(out: &mut String, d: NaiveDate) {
+    match u32::try_from(d.year()) {
+        Ok(y) if y <= 9999 => push_digits(out, y, 4),
+        _ => out.push_str(&d.format("%Y").to_string()),
+    }
+    out.push('-');
+    push_digits(out, d.month(), 2);
+    out.push('-');
+    push_digits(out, d.day(), 2);
+}
+
+fn push_date_time(out: &mut String, t: NaiveDateTime) {
+    push_date(out, t.date());
+    out.push('T');
+    push_digits(out, t.hour(), 2);
+    out.push(':');
+    push_digits(out, t.minute(), 2);
+    out.push(':');
+    push_digits(out, t.second(), 2);
+}
+
+/// A sort key for a formatted start: dates, floating and UTC texts share
+/// one fixed-width form (`YYYY-MM-DDTHH:MM:SS`), so comparing keys compares
+/// instants (dates and floating times read as UTC) without parsing.
+fn start_key(s: &str) -> [u8; 19] {
+    let mut key = *b"0000-00-00T00:00:00";
+    for (k, b) in key.iter_mut().zip(s.trim_end_matches('Z').bytes()) {
+        *k = b;
+    }
+    key
 }
 
 /// How long each instance lasts.
@@ -359,16 +406,8 @@ pub fn expand(calendar: &Component<'_>, opts: &ExpandOptions) -> Result<Expansio
             out.errors.push(e.with_line(event.line));
         }
     }
-    out.occurrences.sort_by(|a, b| (instant_of(&a.start), &a.uid).cmp(&(instant_of(&b.start), &b.uid)));
+    out.occurrences.sort_by(|a, b| (start_key(&a.start), &a.uid).cmp(&(start_key(&b.start), &b.uid)));
     Ok(out)
-}
-
-/// The instant of a formatted start, for sorting (dates and floating times as UTC).
-fn instant_of(s: &str) -> NaiveDateTime {
-    let t = s.trim_end_matches('Z');
-    NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S")
-        .or_else(|_| NaiveDate::parse_from_str(t, "%Y-%m-%d").map(|d| d.and_time(NaiveTime::MIN)))
-        .unwrap_or(NaiveDateTime::MIN)
 }
 
 fn earliest_start(events: &[&Component<'_>], zones: &ZoneSet) -> Option<NaiveDateTime> {

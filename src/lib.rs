@@ -16,6 +16,8 @@ pub mod expand;
 pub mod ical;
 pub mod imip;
 pub mod itip;
+#[cfg(feature = "server")]
+pub mod mail;
 pub mod message;
 pub mod outcome;
 pub mod policy;

@@ -27,7 +27,7 @@ const TYPES: &'static str = r#"
 /** A message: raw iCalendar text or a whole e-mail (RFC 5322), as text or bytes. */
 export type MessageInput = string | Uint8Array;
 
-/** The stable machine codes of errors. */
+/** The stable machine codes of errors (`io` and `usage` come from the CLI only). */
 export type ErrorCode =
   | "parse_error"
   | "no_calendar_part"
@@ -39,7 +39,8 @@ export type ErrorCode =
   | "invalid_scheduling_object"
   | "invalid_context"
   | "action_disabled"
-  | "io";
+  | "io"
+  | "usage";
 
 /** An error: a stable code, a message a person can act on, the 1-based line where reading stopped. */
 export interface EngineError {
@@ -298,6 +299,8 @@ export interface Occurrence {
   all_day: boolean;
   summary: string | null;
   status: string | null;
+  /** Present (true) when the times are floating wall times, e.g. `2026-12-03T09:00:00`. */
+  floating?: true;
 }
 
 /** `expand`: the occurrences in the window; `limited` when a series was cut. */
@@ -368,7 +371,7 @@ fn message_bytes(value: &JsValue, name: &str) -> Result<Vec<u8>> {
     let too_large = |len: usize| {
         EngineError::new(
             ErrorCode::TooLarge,
-            format!("the `{name}` is {len} bytes, more than the limit of {limit} bytes"),
+            format!("the `{name}` is at least {len} bytes, more than the limit of {limit} bytes"),
         )
     };
     if let Some(text) = value.dyn_ref::<js_sys::JsString>() {
@@ -377,19 +380,20 @@ fn message_bytes(value: &JsValue, name: &str) -> Result<Vec<u8>> {
         if units > limit {
             return Err(too_large(units));
         }
-        return Ok(String::from(text).into_bytes());
-    }
-    if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+    } else if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
         let len = bytes.length() as usize;
         if len > limit {
             return Err(too_large(len));
         }
         return Ok(bytes.to_vec());
     }
-    Err(EngineError::new(
-        ErrorCode::InvalidContext,
-        format!("`{name}` must be a string or a Uint8Array, not {}", js_type(value)),
-    ))
+    match value.as_string() {
+        Some(text) => Ok(text.into_bytes()),
+        None => Err(EngineError::new(
+            ErrorCode::InvalidContext,
+            format!("`{name}` must be a string or a Uint8Array, not {}", js_type(value)),
+        )),
+    }
 }
 
 /// Reads a request object with the shape of the CLI's JSON.
@@ -412,8 +416,14 @@ pub fn decide(
 ) -> JsValue {
     answer((|| {
         let message = message_bytes(&message, "message")?;
-        let context = read_request(context, "context")?;
-        Ok(Decided { decision: api::decide(&message, &context)? })
+        // The CLI's own reader of the context JSON checks it, so both accept
+        // exactly the same contexts; a JS object has no lines to point at.
+        let context: serde_json::Value = read_request(context, "context")?;
+        let decision = api::decide_json(&message, &context.to_string()).map_err(|e| match e.code {
+            ErrorCode::InvalidContext => EngineError { line: None, ..e },
+            _ => e,
+        })?;
+        Ok(Decided { decision })
     })())
 }
 
@@ -481,7 +491,7 @@ extern "C" {
 /// The last guard: the engine does not panic on input, but should it ever,
 /// the panic is written to the console and the next call gets a fresh
 /// instance instead of a broken one.
-#[wasm_bindgen(start)]
+#[wasm_bindgen(start, private)]
 fn start() {
     std::panic::set_hook(Box::new(|info| {
         console_error(&format!("invitelink: internal error: {info}"));

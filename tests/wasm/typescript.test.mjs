@@ -47,6 +47,28 @@ test('the .d.ts declares every export with our own types, never `any`', () => {
   assert.doesNotMatch(ours, /\bany\b/, 'no `any` in the declarations of the package');
 });
 
+test('the closed vocabularies of the .d.ts list every code of the engine', () => {
+  const dts = readFileSync(path.join(pkgDir, 'invitelink.d.ts'), 'utf8');
+  const union = (name) => {
+    const m = new RegExp(`export type ${name} =([^;]*);`).exec(dts);
+    assert.ok(m, `${name} is declared`);
+    return new Set([...m[1].matchAll(/"([a-z_]+)"/g)].map((x) => x[1]));
+  };
+  const codes = (file) => {
+    const rust = readFileSync(path.join(root, 'src', file), 'utf8');
+    return [...rust.matchAll(/=> "([a-z_]+)",/g)].map((x) => x[1]);
+  };
+  for (const [type, file] of [
+    ['ErrorCode', 'error.rs'],
+    ['IgnoredReason', 'outcome.rs'],
+  ]) {
+    const declared = union(type);
+    const engine = codes(file);
+    assert.ok(engine.length >= 10, `codes of ${file}`);
+    assert.deepEqual([...declared].sort(), [...new Set(engine)].sort(), `${type} lists the codes of src/${file}`);
+  }
+});
+
 test('the usage file type-checks against the .d.ts', () => {
   const { ok, output } = typeCheck(path.join(here, 'tsconfig.json'));
   assert.ok(ok, output);

@@ -143,7 +143,8 @@ fn ensure_target() -> Result<(), String> {
 fn compile(root: &Path, krate: &Crate) -> Result<PathBuf, String> {
     run_command(
         cargo()
-            .args(["build", "--lib", "--package", "invitelink", "--target", WASM_TARGET, "--profile", WASM_PROFILE])
+            .args(["build", "--lib", "--package", "invitelink", "--no-default-features"])
+            .args(["--target", WASM_TARGET, "--profile", WASM_PROFILE])
             .current_dir(root),
     )?;
     let wasm = krate.target_dir.join(WASM_TARGET).join(WASM_PROFILE).join(format!("{OUT_NAME}.wasm"));
@@ -158,13 +159,20 @@ fn generate_bindings(wasm: &Path, out_dir: &Path) -> Result<(), String> {
         .out_name(OUT_NAME)
         .typescript(true)
         .omit_default_module_path(false)
+        // Function names help profiling only; `INVITELINK_WASM_NAMES=1` keeps them.
+        .remove_name_section(std::env::var_os("INVITELINK_WASM_NAMES").is_none())
         .remove_producers_section(true);
     bindgen.web(true).map_err(|e| format!("wasm-bindgen: {e:#}"))?;
     bindgen.generate(out_dir).map_err(|e| format!("wasm-bindgen: {e:#}"))
 }
 
+/// The oldest `wasm-opt` known to keep the module working: older ones (such
+/// as Debian 12's 108) break wasm-bindgen's externref table.
+const WASM_OPT_MIN_VERSION: u32 = 132;
+
 /// The `wasm-opt` to use: `$WASM_OPT` (`none` for none), the one on `PATH`,
-/// or the npm package `binaryen` installed for the wasm tests.
+/// or the npm package `binaryen` installed for the wasm tests; the first
+/// that runs and is recent enough.
 fn find_wasm_opt(root: &Path) -> Option<PathBuf> {
     if std::env::var_os("WASM_OPT").is_some_and(|v| v.is_empty() || v == "none") {
         return None;
@@ -174,31 +182,58 @@ fn find_wasm_opt(root: &Path) -> Option<PathBuf> {
         Some(PathBuf::from("wasm-opt")),
         Some(root.join("tests/wasm/node_modules/.bin/wasm-opt")),
     ];
-    candidates.into_iter().flatten().find(|c| {
-        Command::new(c).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    candidates.into_iter().flatten().find(|c| match wasm_opt_version(c) {
+        Some(v) if v >= WASM_OPT_MIN_VERSION => true,
+        Some(v) => {
+            eprintln!("xtask: {} is version {v}, older than {WASM_OPT_MIN_VERSION}; not used", c.display());
+            false
+        }
+        None => false,
     })
 }
 
-/// Shrinks the module in place with `wasm-opt`; keeps it as it is when
-/// there is none or when it fails.
+/// The version of a `wasm-opt` (`wasm-opt version 132 (version_132)`), when it runs.
+fn wasm_opt_version(program: &Path) -> Option<u32> {
+    let out = Command::new(program).arg("--version").stderr(Stdio::null()).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let number = text.split_whitespace().skip_while(|w| *w != "version").nth(1)?;
+    number.parse().ok()
+}
+
+/// Optimizes the module in place with `wasm-opt` (`-Oz`), keeping the result
+/// only when it is smaller as served (gzip): on this module the optimizer
+/// often shrinks the raw size but grows the compressed one.
 fn optimize(root: &Path, module: &Path) {
     let Some(wasm_opt) = find_wasm_opt(root) else {
         eprintln!(
-            "xtask: no wasm-opt found (Debian package `binaryen` or npm `binaryen`); the module is not optimized"
+            "xtask: no usable wasm-opt (npm `binaryen` {WASM_OPT_MIN_VERSION} or newer); the module is kept as built"
         );
         return;
     };
     let optimized = module.with_extension("opt.wasm");
     let mut command = Command::new(&wasm_opt);
-    command.arg("-O3").args(WASM_OPT_FEATURES).arg(module).arg("-o").arg(&optimized);
-    match run_command(&mut command) {
-        Ok(()) => {
+    command.arg("-Oz").args(WASM_OPT_FEATURES).arg(module).arg("-o").arg(&optimized);
+    if let Err(e) = run_command(&mut command) {
+        eprintln!("xtask: {e}; the module is kept as built");
+        let _ = std::fs::remove_file(&optimized);
+        return;
+    }
+    let served = |path: &Path| gzip_size(path).or_else(|| file_size(path).ok());
+    match (served(module), served(&optimized)) {
+        (Some(before), Some(after)) if after < before => {
             if let Err(e) = std::fs::rename(&optimized, module) {
                 eprintln!("xtask: cannot replace the module with the optimized one: {e}");
             }
         }
-        Err(e) => {
-            eprintln!("xtask: {e}; the module is not optimized");
+        (before, after) => {
+            eprintln!(
+                "xtask: wasm-opt gave {} bytes gzipped instead of {}; the module is kept as built",
+                after.unwrap_or_default(),
+                before.unwrap_or_default()
+            );
             let _ = std::fs::remove_file(&optimized);
         }
     }

@@ -132,6 +132,12 @@ pub struct ReplyRequest {
 /// `itip reply`: the `REPLY` an attendee sends.
 pub fn itip_reply(invitation: &[u8], request: &ReplyRequest) -> Result<String> {
     let now = parse_instant_or_epoch(request.now.as_deref())?;
+    if !matches!(request.partstat, PartStat::Accepted | PartStat::Tentative | PartStat::Declined) {
+        return Err(EngineError::new(
+            ErrorCode::InvalidValue,
+            format!("an answer is `ACCEPTED`, `TENTATIVE` or `DECLINED`, not `{}`", request.partstat.as_str()),
+        ));
+    }
     with_calendar(invitation, |_, calendar| {
         Ok(itip::reply(calendar, &request.attendee, request.partstat.clone(), now)?.to_ics())
     })
@@ -153,9 +159,11 @@ pub struct ExpandRequest {
 
 /// `expand`: every occurrence in the window.
 pub fn expand(message: &[u8], request: &ExpandRequest) -> Result<Expansion> {
-    let mut opts = ExpandOptions::default();
-    opts.from = request.from.as_deref().map(parse_instant).transpose()?;
-    opts.until = request.until.as_deref().map(parse_instant).transpose()?;
+    let mut opts = ExpandOptions {
+        from: request.from.as_deref().map(parse_instant).transpose()?,
+        until: request.until.as_deref().map(parse_instant).transpose()?,
+        ..ExpandOptions::default()
+    };
     if let Some(n) = request.max_instances {
         opts.max_instances = n;
     }
@@ -169,16 +177,19 @@ pub fn expand(message: &[u8], request: &ExpandRequest) -> Result<Expansion> {
 /// date (`2026-12-03`, midnight UTC) as a UTC wall time.
 pub fn parse_instant(s: &str) -> Result<NaiveDateTime> {
     let t = s.trim();
-    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(t) {
-        return Ok(dt.naive_utc());
+    let read = chrono::DateTime::parse_from_rfc3339(t)
+        .map(|dt| dt.naive_utc())
+        .or_else(|_| NaiveDate::parse_from_str(t, "%Y-%m-%d").map(|d| d.and_time(NaiveTime::MIN)))
+        .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S"));
+    let Ok(instant) = read else {
+        return Err(EngineError::new(ErrorCode::InvalidValue, format!("`{t}` is not an RFC 3339 instant or a date")));
+    };
+    // The years iCalendar can write; far outside them, window arithmetic
+    // would leave the range of dates.
+    if !(0..=9999).contains(&chrono::Datelike::year(&instant)) {
+        return Err(EngineError::new(ErrorCode::InvalidValue, format!("`{t}` is outside the years 0000 to 9999")));
     }
-    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        return Ok(d.and_time(NaiveTime::MIN));
-    }
-    if let Ok(dt) = NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S") {
-        return Ok(dt);
-    }
-    Err(EngineError::new(ErrorCode::InvalidValue, format!("`{t}` is not an RFC 3339 instant or a date")))
+    Ok(instant)
 }
 
 fn parse_instant_or_epoch(s: Option<&str>) -> Result<NaiveDateTime> {

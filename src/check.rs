@@ -2,8 +2,10 @@
 //! one JSON line per file and a summary line. How an administrator dry-runs a
 //! mailbox export, and how throughput is measured.
 
-use crate::{Failure, json_line, read_text, usage};
+use crate::{Failure, context_not_text, json_line, read_text, usage};
 use invitelink::api;
+use invitelink::error::{EngineError, ErrorCode};
+use invitelink::policy::{Context, parse_context};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,16 +32,22 @@ fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
     *map.entry(key.to_owned()).or_insert(0) += 1;
 }
 
+/// The context is read once, before any file: a malformed one stops the run.
+fn read_context(path: &str) -> Result<Context, Failure> {
+    let text = read_text(path).map_err(context_not_text)?;
+    Ok(parse_context(&text)?)
+}
+
 pub fn run(argv: &[String]) -> Result<String, Failure> {
-    let mut context: Option<String> = None;
+    let mut context: Option<Context> = None;
     let mut paths = Vec::new();
     let mut it = argv.iter();
     while let Some(a) = it.next() {
         if a == "--context" {
             let p = it.next().ok_or_else(|| usage("`--context` needs a value"))?;
-            context = Some(read_text(p)?);
+            context = Some(read_context(p)?);
         } else if let Some(p) = a.strip_prefix("--context=") {
-            context = Some(read_text(p)?);
+            context = Some(read_context(p)?);
         } else if a.starts_with("--") {
             return Err(usage(format!("unknown option `{a}`")));
         } else {
@@ -52,7 +60,10 @@ pub fn run(argv: &[String]) -> Result<String, Failure> {
     let mut files = Vec::new();
     for p in &paths {
         if !p.exists() {
-            return Err(usage(format!("`{}` does not exist", p.display())));
+            return Err(Failure::from(EngineError::new(
+                ErrorCode::Io,
+                format!("cannot read `{}`: it does not exist", p.display()),
+            )));
         }
         collect(p, 0, &mut files);
     }
@@ -74,7 +85,7 @@ pub fn run(argv: &[String]) -> Result<String, Failure> {
         bytes_total += bytes.len() as u64;
         let started = Instant::now();
         let result = match &context {
-            Some(c) => api::decide_json(&bytes, c),
+            Some(c) => api::decide(&bytes, c),
             None => api::decide_with_default_context(&bytes),
         };
         seconds += started.elapsed().as_secs_f64();

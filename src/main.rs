@@ -19,7 +19,7 @@ const USAGE: &str = "usage:
   invitelink itip reply --invitation FILE --attendee ADDR --partstat ACCEPTED|TENTATIVE|DECLINED [--now TIME]
   invitelink expand --message FILE [--from TIME --until TIME] [--max-instances N] [--horizon-days N]
   invitelink check [--context FILE.json] PATH...
-  invitelink serve [--listen 127.0.0.1:PORT] [--database sqlite:PATH] [--demo] [--tls]
+  invitelink serve [--listen 127.0.0.1:PORT] [--database sqlite:PATH] [--demo] [--static-root DIR] [--tls | --cert FILE --key FILE]
   invitelink --version";
 
 /// A command-line failure: the error and the exit code.
@@ -241,24 +241,42 @@ fn itip(argv: &[String]) -> Result<String, Failure> {
 
 #[cfg(feature = "server")]
 fn serve(argv: &[String]) -> Result<String, Failure> {
+    use invitelink::server::tls::{CertSource, serve_tls};
     use invitelink::server::{ServeOptions, serve};
     let args = Args::parse(argv, &[]);
-    args.only(&["listen", "database", "demo", "tls", "static-root"])?;
+    args.only(&["listen", "database", "demo", "tls", "cert", "key", "static-root"])?;
+    for flag in ["demo", "tls"] {
+        if !args.all(flag).is_empty() {
+            return Err(usage(format!("`--{flag}` takes no value")));
+        }
+    }
     let listen = args.one("listen")?.unwrap_or_else(|| "127.0.0.1:3443".to_owned());
-    let listen = listen.parse().map_err(|_| usage(format!("`--listen` takes an address such as 127.0.0.1:3443, not `{listen}`")))?;
+    let listen = listen
+        .parse()
+        .map_err(|_| usage(format!("`--listen` takes an address such as 127.0.0.1:3443, not `{listen}`")))?;
     let database = args.one("database")?.unwrap_or_else(|| "sqlite:invitelink.sqlite".to_owned());
     let static_root = match args.one("static-root")? {
         Some(p) => std::path::PathBuf::from(p),
         None => std::env::current_dir().unwrap_or_default(),
+    };
+    // `--cert` and `--key` name the certificate to serve HTTPS with; `--tls`
+    // alone makes (once) and uses a self-signed one next to the database.
+    let tls = match (args.one("cert")?, args.one("key")?) {
+        (Some(cert), Some(key)) => Some(CertSource::Files { cert: cert.into(), key: key.into() }),
+        (None, None) if args.has("tls") => Some(CertSource::next_to_database(&database)),
+        (None, None) => None,
+        _ => return Err(usage("`--cert` and `--key` go together")),
     };
     let opts = ServeOptions { listen, database, demo: args.has("demo"), static_root };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::from(EngineError::new(ErrorCode::Io, format!("cannot start the runtime: {e}"))))?;
-    runtime
-        .block_on(serve(opts))
-        .map_err(|e| Failure::from(EngineError::new(ErrorCode::Io, format!("the server stopped: {e}"))))?;
+    let served = match tls {
+        Some(source) => runtime.block_on(serve_tls(opts, source)),
+        None => runtime.block_on(serve(opts)),
+    };
+    served.map_err(|e| Failure::from(EngineError::new(ErrorCode::Io, format!("the server stopped: {e}"))))?;
     Ok(String::new())
 }
 

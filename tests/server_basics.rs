@@ -158,12 +158,11 @@ fn openapi_covers_every_endpoint() {
 /// password is shown once; the next start creates nothing.
 #[test]
 fn first_start_without_demo_creates_an_administrator() {
-    let dir = temp_dir("first-admin");
-    let db = dir.join("crm.sqlite");
+    let db = TestDb::new("first-admin");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let opts = |demo| invitelink::server::ServeOptions {
         listen: "127.0.0.1:0".parse().unwrap(),
-        database: format!("sqlite:{}", db.display()),
+        database: db.url().to_owned(),
         demo,
         static_root: repo_root(),
     };
@@ -207,8 +206,7 @@ fn static_files_are_served() {
 /// Stop the server, start it again on the same file: everything is still there.
 #[test]
 fn restart_keeps_the_data() {
-    let dir = temp_dir("restart");
-    let db = dir.join("crm.sqlite");
+    let db = TestDb::new("restart");
     let server = TestServer::start_on(&db, true);
     let (ben, _) = server.sign_in(BEN.0, BEN.1);
     let r =
@@ -222,11 +220,13 @@ fn restart_keeps_the_data() {
     assert_eq!(r.json["duplicate"], false);
     let appointment = r.json["appointment_id"].as_str().unwrap().to_owned();
     // SQLite runs in WAL mode.
-    assert!(dir.join("crm.sqlite-wal").exists(), "no WAL file next to the database");
+    if let Some(file) = db.sqlite_file() {
+        assert!(file.with_extension("sqlite-wal").exists(), "no WAL file next to the database");
+    }
     server.stop();
-    assert!(db.exists());
-    let wal_mode = std::fs::read(&db).unwrap();
-    assert!(wal_mode.len() > 100);
+    if let Some(file) = db.sqlite_file() {
+        assert!(std::fs::read(file).unwrap().len() > 100);
+    }
 
     // Started again with --demo: the data is not seeded twice, the token still works.
     let server = TestServer::start_on(&db, true);

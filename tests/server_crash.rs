@@ -3,7 +3,7 @@
 //! SPEC 7: a kill at any moment loses no committed appointment and no
 //! message. The server runs in a child process (this test binary, started
 //! again) and is killed while writes are under way; started again on the same
-//! file, it has everything it acknowledged, and the same messages delivered
+//! database, it has everything it acknowledged, and the same messages delivered
 //! again are duplicates.
 
 #[path = "server_support/mod.rs"]
@@ -14,13 +14,14 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use support::*;
 
+/// The database URL of the child server.
 const CHILD_DB: &str = "INVITELINK_TEST_CHILD_DB";
 
 /// Not a test of its own: the server of the child process.
 #[test]
 fn child_server() {
     let Ok(db) = std::env::var(CHILD_DB) else { return };
-    let server = TestServer::start_on(std::path::Path::new(&db), true);
+    let server = TestServer::start_url(&db, true);
     println!("LISTENING {}", server.addr);
     // Killed by the parent; never outlives it by more than five minutes.
     std::thread::sleep(std::time::Duration::from_secs(300));
@@ -48,11 +49,10 @@ fn invite(n: usize) -> String {
 
 #[test]
 fn a_killed_server_loses_nothing_it_acknowledged() {
-    let dir = temp_dir("crash");
-    let db = dir.join("crm.sqlite");
+    let db = TestDb::new("crash");
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "child_server", "--nocapture", "--test-threads", "1"])
-        .env(CHILD_DB, &db)
+        .env(CHILD_DB, db.url())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -87,6 +87,9 @@ pub async fn first_admin(store: &Store) -> ApiResult<Option<String>> {
             .map_err(super::error::ApiError::internal)??
     };
     let mut tx = store.write().await?;
+    if !still_empty(tx.conn()).await? {
+        return Ok(None);
+    }
     exec(
         tx.conn(),
         "INSERT INTO associates (id, name, email, role, password_hash, created_at) VALUES ($1, $2, $3, 'admin', $4, $5)",
@@ -100,6 +103,12 @@ pub async fn first_admin(store: &Store) -> ApiResult<Option<String>> {
 /// Whether the database has no associate yet.
 pub async fn is_empty(store: &Store) -> ApiResult<bool> {
     let mut conn = store.read().await?;
+    still_empty(&mut conn).await
+}
+
+/// The same, inside a write transaction: another process sharing the
+/// database may have filled it since [`is_empty`].
+async fn still_empty(conn: &mut AnyConnection) -> ApiResult<bool> {
     Ok(sqlx::query("SELECT id FROM associates LIMIT 1").fetch_optional(&mut *conn).await?.is_none())
 }
 
@@ -117,6 +126,9 @@ pub async fn seed(store: &Store) -> ApiResult<bool> {
     }
     let mut tx = store.write().await?;
     let conn = tx.conn();
+    if !still_empty(conn).await? {
+        return Ok(false);
+    }
     let created = fmt_instant(now());
     let mut associates = Vec::new();
     for u in &USERS {

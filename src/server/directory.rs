@@ -23,7 +23,8 @@ pub struct Search {
 
 fn pattern(q: &Option<String>) -> String {
     let q = q.as_deref().unwrap_or_default().trim().to_lowercase();
-    let escaped: String = q.chars().filter(|c| *c != '%' && *c != '_').collect();
+    // Without LIKE's wildcards, nor `\`, the escape character of PostgreSQL's LIKE.
+    let escaped: String = q.chars().filter(|c| !matches!(c, '%' | '_' | '\\')).collect();
     format!("%{escaped}%")
 }
 

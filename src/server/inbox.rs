@@ -196,28 +196,17 @@ async fn context(
         let (import_tentative, synchronizer) = preferences::load_user(conn, &owner.id).await?;
         ctx.user = policy::UserSettings { import_tentative, synchronizer };
     }
-    for address in addresses_of(envelope, calendar) {
-        let rows = sqlx::query(
-            "SELECT p.id, p.name, c.name AS company_name FROM person_emails e JOIN persons p ON p.id = e.person_id \
-             LEFT JOIN companies c ON c.id = p.company_id WHERE e.email = $1",
-        )
-        .bind(&address)
-        .fetch_all(&mut *conn)
-        .await?;
-        for row in rows {
-            ctx.contacts.push(policy::Contact {
-                email: address.clone(),
-                person_id: Some(RecordId::Text(text(&row, "id")?)),
-                name: Some(text(&row, "name")?),
-                company: store::opt_text(&row, "company_name")?,
-            });
+    // Every address of the message in two queries: its contacts, then its
+    // associates, each listed in the order of the addresses.
+    let addresses = addresses_of(envelope, calendar);
+    let contacts = contacts_of(conn, &addresses).await?;
+    let associates = associates_of(conn, &addresses).await?;
+    for address in &addresses {
+        for c in contacts.iter().filter(|c| c.email.eq_ignore_ascii_case(address)) {
+            ctx.contacts.push(policy::Contact { email: address.clone(), ..c.clone() });
         }
-        if let Some(a) = directory::associate_by_email(conn, &address).await? {
-            ctx.associates.push(policy::Associate {
-                email: address.clone(),
-                associate_id: Some(RecordId::Text(a.id)),
-                name: Some(a.name),
-            });
+        for a in associates.iter().filter(|a| a.email.eq_ignore_ascii_case(address)) {
+            ctx.associates.push(policy::Associate { email: address.clone(), ..a.clone() });
         }
     }
     ctx.existing = target.existing.as_ref().and_then(|a| a.ics.clone());
@@ -231,6 +220,60 @@ async fn context(
         notify: a.notify,
     });
     Ok(ctx)
+}
+
+/// `$1, $2, ...` for `n` parameters.
+fn placeholders(n: usize) -> String {
+    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The registered contacts with any of `addresses` (lower-case).
+async fn contacts_of(conn: &mut AnyConnection, addresses: &[String]) -> ApiResult<Vec<policy::Contact>> {
+    if addresses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT e.email, p.id, p.name, c.name AS company_name FROM person_emails e JOIN persons p ON p.id = e.person_id \
+         LEFT JOIN companies c ON c.id = p.company_id WHERE e.email IN ({})",
+        placeholders(addresses.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for a in addresses {
+        query = query.bind(a);
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(policy::Contact {
+                email: text(row, "email")?,
+                person_id: Some(RecordId::Text(text(row, "id")?)),
+                name: Some(text(row, "name")?),
+                company: store::opt_text(row, "company_name")?,
+            })
+        })
+        .collect()
+}
+
+/// The associates with any of `addresses` (lower-case).
+async fn associates_of(conn: &mut AnyConnection, addresses: &[String]) -> ApiResult<Vec<policy::Associate>> {
+    if addresses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT id, name, email FROM associates WHERE email IN ({})", placeholders(addresses.len()));
+    let mut query = sqlx::query(&sql);
+    for a in addresses {
+        query = query.bind(a);
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(policy::Associate {
+                email: text(row, "email")?,
+                associate_id: Some(RecordId::Text(text(row, "id")?)),
+                name: Some(text(row, "name")?),
+            })
+        })
+        .collect()
 }
 
 fn record_id(id: &Option<RecordId>) -> Option<String> {
@@ -581,14 +624,33 @@ async fn run(
     raw: &[u8],
     action: Option<ActionBody>,
 ) -> ApiResult<InboxResult> {
+    // The e-mail is read before the write, in parallel with other requests;
+    // the rest runs in the (group-committed) write transaction.
     let envelope = read_message(raw, &limits())?;
+    let user = user.clone();
+    let mailbox = mailbox.map(str::to_owned);
+    state
+        .group_commit
+        .write(move |conn| {
+            Box::pin(async move { apply_message(conn, &user, mailbox.as_deref(), &envelope, action).await })
+        })
+        .await
+}
+
+/// Decides on a read message and applies the decision, inside the caller's
+/// write transaction.
+async fn apply_message(
+    conn: &mut AnyConnection,
+    user: &CurrentUser,
+    mailbox: Option<&str>,
+    envelope: &Envelope,
+    action: Option<ActionBody>,
+) -> ApiResult<InboxResult> {
     let calendar = parse_calendar(&envelope.calendar, &ParseOptions::default())?;
     let uid = uid_of(&calendar).unwrap_or_default();
-    let mut tx = state.store.write().await?;
-    let conn = tx.conn();
     let prefs = preferences::load(conn).await?;
     let target = resolve_target(conn, user, mailbox, &prefs, &uid).await?;
-    let key = message_key(&envelope);
+    let key = message_key(envelope);
     if action.is_none() {
         let seen = sqlx::query("SELECT decision FROM processed_messages WHERE mailbox = $1 AND message_key = $2")
             .bind(&target.mailbox_key)
@@ -605,8 +667,8 @@ async fn run(
             });
         }
     }
-    let ctx = context(conn, &target, &envelope, &calendar, &prefs, action).await?;
-    let decision = crate::policy::decide(&envelope, &calendar, &ctx)?;
+    let ctx = context(conn, &target, envelope, &calendar, &prefs, action).await?;
+    let decision = crate::policy::decide(envelope, &calendar, &ctx)?;
     let (appointment_id, outbox) = apply(conn, &target, &decision).await?;
     let decision_json = serde_json::to_value(&decision).map_err(ApiError::internal)?;
     if action.is_none() {
@@ -620,7 +682,6 @@ async fn run(
         .execute(&mut *conn)
         .await?;
     }
-    tx.commit().await?;
     Ok(InboxResult { decision: decision_json, duplicate: false, appointment_id, outbox })
 }
 

@@ -21,11 +21,13 @@ pub mod directory;
 pub mod engine;
 pub mod error;
 pub mod followups;
+pub mod group_commit;
 pub mod inbox;
 pub mod invitations;
 pub mod outbox;
 pub mod preferences;
 pub mod store;
+pub mod tls;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -53,6 +55,8 @@ pub struct AppState {
     pub store: Store,
     /// The repository root: `addin/` and `pkg/` are served from there.
     pub static_root: PathBuf,
+    /// The writer that lets concurrent write jobs share a commit (the inbox).
+    pub group_commit: group_commit::GroupCommit,
 }
 
 /// How to start the backend.
@@ -75,6 +79,8 @@ pub enum ServeError {
     Database(String),
     /// The address could not be bound, or serving failed.
     Io(std::io::Error),
+    /// The TLS certificate could not be made or read.
+    Tls(String),
 }
 
 impl std::fmt::Display for ServeError {
@@ -82,6 +88,7 @@ impl std::fmt::Display for ServeError {
         match self {
             ServeError::Database(m) => write!(f, "database: {m}"),
             ServeError::Io(e) => write!(f, "server: {e}"),
+            ServeError::Tls(m) => write!(f, "tls: {m}"),
         }
     }
 }
@@ -223,7 +230,15 @@ pub async fn bind(opts: &ServeOptions) -> Result<Server, ServeError> {
         demo::first_admin(&store).await.map_err(|e| ServeError::Database(e.to_string()))?
     };
     let listener = tokio::net::TcpListener::bind(opts.listen).await.map_err(ServeError::Io)?;
-    Ok(Server { listener, state: AppState { store, static_root: opts.static_root.clone() }, first_admin_password })
+    Ok(Server {
+        listener,
+        state: AppState {
+            group_commit: group_commit::GroupCommit::start(store.clone()),
+            store,
+            static_root: opts.static_root.clone(),
+        },
+        first_admin_password,
+    })
 }
 
 impl Server {
@@ -241,12 +256,32 @@ impl Server {
     }
 }
 
-/// Serves the API until Ctrl-C.
+/// Serves the API over plain HTTP until Ctrl-C ([`tls::serve_tls`] for HTTPS).
 pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
     let server = bind(&opts).await?;
+    announce(&opts, &server, false)?;
+    server.run(ctrl_c()).await
+}
+
+/// Completes on Ctrl-C.
+async fn ctrl_c() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Prints where the server listens, the add-in's task pane and manifest, and
+/// the first sign-ins.
+fn announce(opts: &ServeOptions, server: &Server, https: bool) -> Result<(), ServeError> {
     let addr = server.local_addr()?;
-    println!("invitelink CRM listening on http://{addr} (database {})", opts.database);
-    println!("  add-in: http://{addr}/addin/   API description: http://{addr}/openapi.json");
+    let scheme = if https { "https" } else { "http" };
+    // The certificate names localhost; so does the add-in's manifest.
+    let host = if https && (addr.ip().is_loopback() || addr.ip().is_unspecified()) {
+        format!("localhost:{}", addr.port())
+    } else {
+        addr.to_string()
+    };
+    println!("invitelink CRM listening on {scheme}://{host} (database {})", opts.database);
+    println!("  task pane: {scheme}://{host}/addin/taskpane.html   API description: {scheme}://{host}/openapi.json");
+    println!("  add-in manifest: {}", opts.static_root.join("addin").join("manifest.xml").display());
     if let Some(password) = &server.first_admin_password {
         println!("  first start: administrator {} with password {password} (shown once)", demo::FIRST_ADMIN);
     }
@@ -256,9 +291,5 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
             println!("    {:<26} password {:<10} ({})", u.email, u.password, u.role);
         }
     }
-    server
-        .run(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    Ok(())
 }

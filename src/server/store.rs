@@ -5,6 +5,13 @@
 //! Architecture Invariant: the SQL in this module and its siblings is portable
 //! (`$1` parameters, TEXT ids and instants, INTEGER flags); nothing outside
 //! `server` knows SQL.
+//!
+//! Architecture Invariant: writers are serialized on both databases, so a
+//! write transaction sees every earlier write and no concurrent one. SQLite
+//! allows one writer per file (and this process takes turns through a mutex);
+//! on PostgreSQL every write transaction first takes one transaction-scoped
+//! advisory lock ([`WRITE_LOCK`]), which serializes the writers of every
+//! process sharing the database. Reads are not serialized.
 
 use super::error::{ApiError, ApiResult};
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
@@ -45,10 +52,24 @@ impl MigrationSource<'static> for EmbeddedMigrations {
     }
 }
 
-/// The CRM store: a connection pool and, for SQLite, one writer at a time.
+/// The key of the PostgreSQL advisory lock every write transaction holds
+/// (`invitelk` in ASCII).
+pub const WRITE_LOCK: i64 = 0x696e_7669_7465_6c6b;
+
+/// The database behind a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite: one file, one writer at a time.
+    Sqlite,
+    /// PostgreSQL: writers serialized by [`WRITE_LOCK`].
+    Postgres,
+}
+
+/// The CRM store: a connection pool and one writer at a time.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    backend: Backend,
     writer: Arc<Mutex<()>>,
 }
 
@@ -76,6 +97,7 @@ impl Store {
     pub async fn open(url: &str) -> Result<Store, sqlx::Error> {
         sqlx::any::install_default_drivers();
         let sqlite = url.starts_with("sqlite:");
+        let backend = if sqlite { Backend::Sqlite } else { Backend::Postgres };
         let url = if sqlite && !url.contains('?') && !url.contains(":memory:") {
             format!("{url}?mode=rwc")
         } else {
@@ -101,7 +123,12 @@ impl Store {
         }
         let migrator = Migrator::new(EmbeddedMigrations).await?;
         migrator.run(&pool).await?;
-        Ok(Store { pool, writer: Arc::new(Mutex::new(())) })
+        Ok(Store { pool, backend, writer: Arc::new(Mutex::new(())) })
+    }
+
+    /// The database behind this store.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// The pool, for reads.
@@ -114,16 +141,39 @@ impl Store {
         self.pool.acquire().await.map_err(ApiError::from)
     }
 
-    /// Starts a write transaction (one writer at a time, which SQLite needs).
+    /// Starts a write transaction: one writer at a time, in this process
+    /// and, on PostgreSQL, among every process sharing the database.
     pub async fn write(&self) -> ApiResult<WriteTx> {
         let guard = self.writer.clone().lock_owned().await;
-        let tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
+        }
         Ok(WriteTx { tx, _writer: guard })
     }
 
     /// Closes every connection (the SQLite file is then free).
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// `url` as it may be printed or logged: the password, if any, hidden
+/// (`postgres://crm:***@db.example/crm`).
+pub fn display_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let Some((authority, tail)) = rest.split_at_checked(end) else { return url.to_owned() };
+    let hidden = match authority.rsplit_once('@').and_then(|(info, host)| Some((info.split_once(':')?.0, host))) {
+        Some((user, host)) => format!("{scheme}://{user}:***@{host}{tail}"),
+        None => url.to_owned(),
+    };
+    match hidden.split_once("password=") {
+        Some((before, after)) => {
+            let rest = after.find('&').and_then(|i| after.get(i..)).unwrap_or_default();
+            format!("{before}password=***{rest}")
+        }
+        None => hidden,
     }
 }
 
@@ -203,4 +253,27 @@ pub fn flag(row: &AnyRow, column: &str) -> ApiResult<bool> {
 /// A flag as stored.
 pub fn bit(b: bool) -> i64 {
     i64::from(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::display_url;
+
+    #[test]
+    fn printed_urls_hide_the_password() {
+        assert_eq!(
+            display_url("postgres://crm:s3cr%40t@db.example:5432/crm"),
+            "postgres://crm:***@db.example:5432/crm"
+        );
+        assert_eq!(
+            display_url("postgres://crm@db.example/crm?sslmode=require"),
+            "postgres://crm@db.example/crm?sslmode=require"
+        );
+        assert_eq!(
+            display_url("postgres://db.example/crm?user=crm&password=x&sslmode=require"),
+            "postgres://db.example/crm?user=crm&password=***&sslmode=require"
+        );
+        assert_eq!(display_url("sqlite:crm.sqlite"), "sqlite:crm.sqlite");
+        assert_eq!(display_url("postgres://a:b@h/d?password=c"), "postgres://a:***@h/d?password=***");
+    }
 }

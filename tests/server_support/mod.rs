@@ -1,5 +1,10 @@
 //! Test support for the backend: the real server on a loopback port with a
-//! fresh SQLite file, driven over HTTP by a small blocking client.
+//! fresh database, driven over HTTP by a small blocking client.
+//!
+//! The database is a fresh SQLite file, or, when `INVITELINK_TEST_DATABASE`
+//! holds a server-level PostgreSQL URL (`postgres://user@127.0.0.1:5432/postgres`,
+//! see tests/pg/start.sh), a fresh database `test_<name>_<random>` on that
+//! server, created for the test and dropped at its end.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, dead_code)]
 
 use invitelink::server::{ServeOptions, bind};
@@ -7,10 +12,14 @@ use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// The variable naming the PostgreSQL server the tests run on.
+pub const TEST_DATABASE: &str = "INVITELINK_TEST_DATABASE";
 
 /// A fresh, empty directory under the system's temp dir.
 pub fn temp_dir(name: &str) -> PathBuf {
@@ -19,6 +28,111 @@ pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("invitelink-{name}-{}-{nanos}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// The PostgreSQL server the tests run on, if any.
+pub fn postgres_server() -> Option<String> {
+    std::env::var(TEST_DATABASE).ok().filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
+}
+
+/// A fresh database of one test; dropped (PostgreSQL) or deleted (SQLite)
+/// when the last clone goes, so a server holding a clone keeps it alive.
+#[derive(Clone)]
+pub struct TestDb(Arc<DbInner>);
+
+struct DbInner {
+    url: String,
+    place: Place,
+}
+
+enum Place {
+    Sqlite { dir: PathBuf, file: PathBuf },
+    Postgres { server: String, name: String },
+}
+
+impl TestDb {
+    /// A fresh database named after `name`.
+    pub fn new(name: &str) -> TestDb {
+        match postgres_server() {
+            None => {
+                let dir = temp_dir(name);
+                let file = dir.join("crm.sqlite");
+                TestDb(Arc::new(DbInner {
+                    url: format!("sqlite:{}", file.display()),
+                    place: Place::Sqlite { dir, file },
+                }))
+            }
+            Some(server) => {
+                let clean: String = name
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+                    .take(24)
+                    .collect();
+                let mut random = [0u8; 8];
+                getrandom::fill(&mut random).unwrap();
+                let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+                let name = format!("test_{clean}_{hex}");
+                admin_sql(&server, &format!("CREATE DATABASE {name}"));
+                let url = with_database(&server, &name);
+                TestDb(Arc::new(DbInner { url, place: Place::Postgres { server, name } }))
+            }
+        }
+    }
+
+    /// The database URL, for `serve --database`.
+    pub fn url(&self) -> &str {
+        &self.0.url
+    }
+
+    /// The SQLite file, when the tests run on SQLite.
+    pub fn sqlite_file(&self) -> Option<&Path> {
+        match &self.0.place {
+            Place::Sqlite { file, .. } => Some(file),
+            Place::Postgres { .. } => None,
+        }
+    }
+}
+
+impl Drop for DbInner {
+    fn drop(&mut self) {
+        match &self.place {
+            Place::Sqlite { dir, .. } => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Place::Postgres { server, name } => {
+                let (server, sql) = (server.clone(), format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                // Its own thread: a drop may happen inside a runtime, or while unwinding.
+                let _ = std::thread::spawn(move || admin_sql(&server, &sql)).join();
+            }
+        }
+    }
+}
+
+/// `url` with its database replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{name}", &base[..host_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// Runs one statement on the PostgreSQL server (outside any transaction).
+fn admin_sql(server: &str, sql: &str) {
+    use sqlx::{Connection, Executor};
+    sqlx::any::install_default_drivers();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let mut conn = sqlx::AnyConnection::connect(server)
+            .await
+            .unwrap_or_else(|e| panic!("{TEST_DATABASE}: cannot connect to {server}: {e}"));
+        conn.execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let _ = conn.close().await;
+    });
 }
 
 /// The repository root.
@@ -32,12 +146,21 @@ pub struct TestServer {
     pub database: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Keeps the database until the server has stopped.
+    _db: Option<TestDb>,
 }
 
 impl TestServer {
-    /// Starts a server on 127.0.0.1:0 with the SQLite file `db`.
-    pub fn start_on(db: &Path, demo: bool) -> TestServer {
-        let database = format!("sqlite:{}", db.display());
+    /// Starts a server on 127.0.0.1:0 on the database `db`.
+    pub fn start_on(db: &TestDb, demo: bool) -> TestServer {
+        let mut server = TestServer::start_url(db.url(), demo);
+        server._db = Some(db.clone());
+        server
+    }
+
+    /// Starts a server on 127.0.0.1:0 on the database at `database` (a URL).
+    pub fn start_url(database: &str, demo: bool) -> TestServer {
+        let database = database.to_owned();
         let opts = ServeOptions {
             listen: "127.0.0.1:0".parse().unwrap(),
             database: database.clone(),
@@ -66,13 +189,12 @@ impl TestServer {
             });
         });
         let addr = addr_rx.recv_timeout(Duration::from_secs(60)).unwrap().unwrap();
-        TestServer { addr, database, shutdown: Some(stop_tx), thread: Some(thread) }
+        TestServer { addr, database, shutdown: Some(stop_tx), thread: Some(thread), _db: None }
     }
 
     /// Starts a server with demo data on a fresh database.
-    pub fn demo(name: &str) -> (TestServer, PathBuf) {
-        let dir = temp_dir(name);
-        let db = dir.join("crm.sqlite");
+    pub fn demo(name: &str) -> (TestServer, TestDb) {
+        let db = TestDb::new(name);
         (TestServer::start_on(&db, true), db)
     }
 

@@ -89,7 +89,8 @@ fn run_product(extra: &[String]) -> TaskResult {
     let mut args: Vec<&str> = vec!["serve", "--demo", "--database", &db, "--static-root", &root_arg];
     args.extend(extra.iter().map(String::as_str));
     eprintln!("xtask: {} {}", bin.display(), args.join(" "));
-    let status = Command::new(&bin).args(&args).current_dir(&root).status().map_err(|e| format!("cannot start: {e}"))?;
+    let status =
+        Command::new(&bin).args(&args).current_dir(&root).status().map_err(|e| format!("cannot start: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("the server stopped: {status}")) }
 }
 

@@ -183,10 +183,8 @@ fn first_start_without_demo_creates_an_administrator() {
 
 #[test]
 fn static_files_are_served() {
-    let dir = temp_dir("static");
     let root = support::repo_root();
     let (server, _db) = TestServer::demo("static");
-    let _ = dir;
     let listing = std::fs::read_dir(root.join("addin")).map(|d| d.count()).unwrap_or(0);
     let r = server.client().get("/addin/does-not-exist.html");
     assert_eq!(r.status, 404);

@@ -12,14 +12,15 @@
 //! `gen-windows-zones` (regenerate the Windows zone table from CLDR).
 
 mod addin_tests;
+mod bench;
 mod fuzz;
 mod pkg;
 mod postgres;
+mod run;
 mod wasm_tests;
 mod windows_zones;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 type TaskResult = Result<(), String>;
 
@@ -79,21 +80,6 @@ fn test() -> TaskResult {
     Ok(())
 }
 
-fn run_product(extra: &[String]) -> TaskResult {
-    let root = repo_root();
-    pkg::build(&root)?;
-    cargo(&["build", "--release"])?;
-    let bin = root.join("target/release/invitelink");
-    let db = format!("sqlite:{}", root.join("target/invitelink-demo.sqlite").display());
-    let root_arg = root.display().to_string();
-    let mut args: Vec<&str> = vec!["serve", "--demo", "--database", &db, "--static-root", &root_arg];
-    args.extend(extra.iter().map(String::as_str));
-    eprintln!("xtask: {} {}", bin.display(), args.join(" "));
-    let status =
-        Command::new(&bin).args(&args).current_dir(&root).status().map_err(|e| format!("cannot start: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("the server stopped: {status}")) }
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (task, rest) = match args.split_first() {
@@ -103,7 +89,8 @@ fn main() {
     let root = repo_root();
     let result = match task {
         "test" => test(),
-        "run" => run_product(rest),
+        "run" => run::run(&root, rest),
+        "bench" => bench::run(&root, rest.iter().any(|a| a == "--quick")),
         "pkg" => pkg::build(&root),
         "fuzz" => {
             let seconds = rest.first().and_then(|s| s.parse().ok()).unwrap_or(60);
@@ -111,7 +98,7 @@ fn main() {
         }
         "gen-windows-zones" => windows_zones::run(&root),
         _ => {
-            eprintln!("usage: cargo xtask test | run | pkg | fuzz [SECONDS] | gen-windows-zones");
+            eprintln!("usage: cargo xtask test | run | pkg | bench [--quick] | fuzz [SECONDS] | gen-windows-zones");
             Err(String::new())
         }
     };

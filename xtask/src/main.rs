@@ -63,7 +63,7 @@ fn test() -> TaskResult {
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     // Engine, CLI, properties, backend on SQLite, mail against real servers.
-    cargo(&["test", "--workspace"])?;
+    cargo(&["test", "--workspace", "--exclude", "invitelink-bench"])?;
     // The backend's tests once more, on a real PostgreSQL server.
     let server = server_tests(&root)?;
     postgres::with_postgres(&root, |url| {

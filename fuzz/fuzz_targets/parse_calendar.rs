@@ -1,0 +1,23 @@
+//! The iCalendar reader and writer: no panic on any text, and what was read
+//! is written so that reading it again gives the same tree and text.
+#![no_main]
+
+use invitelink::ical::{ParseOptions, parse_calendar};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let Ok(calendar) = parse_calendar(&text, &ParseOptions::default()) else { return };
+    if invitelink_fuzz::has_blank_name(&calendar) {
+        return;
+    }
+    let written = calendar.to_ics();
+    for line in written.split("\r\n") {
+        assert!(line.len() <= 75, "a written line is longer than 75 octets: {line:?}");
+    }
+    let again = match parse_calendar(&written, &ParseOptions { max_bytes: usize::MAX, ..ParseOptions::default() }) {
+        Ok(c) => c,
+        Err(e) => panic!("what we wrote does not read back: {e}\n{written}"),
+    };
+    assert_eq!(again.to_ics(), written, "writing is not stable");
+});

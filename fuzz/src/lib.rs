@@ -81,18 +81,3 @@ pub fn contexts() -> &'static [Context] {
             .collect()
     })
 }
-
-/// Whether a property or parameter of `calendar` has a name that is only
-/// white space. Known open finding (tests/fixtures/fuzz/README.md): such a
-/// name is read as empty and does not survive writing; the round-trip check
-/// skips it so that fuzzing goes on past it. Remove once the reader is fixed.
-pub fn has_blank_name(calendar: &invitelink::ical::Component<'_>) -> bool {
-    let mut stack = vec![calendar];
-    while let Some(c) = stack.pop() {
-        if c.properties.iter().any(|p| p.name.trim().is_empty() || p.params.iter().any(|q| q.name.trim().is_empty())) {
-            return true;
-        }
-        stack.extend(c.components.iter());
-    }
-    false
-}

@@ -1,9 +1,12 @@
 //! A focused, lossless reader for iCalendar text (RFC 5545 section 3.1).
 //!
 //! Unfolding, CRLF or LF, an optional BOM, lower-case names, quoted parameter
-//! values. Lines that need no unfolding are borrowed from the input, so
-//! reading allocates little more than the tree itself. The reader is
-//! iterative (no recursion) and bounded by [`ParseOptions`].
+//! values. The text is borrowed from the input wherever it lies within one
+//! physical line: a line that needs no unfolding is borrowed whole, and in a
+//! folded line only a piece that spans a fold is copied (the value then keeps
+//! the unfolded line's own allocation). A content line is split in one pass
+//! straight into its [`Param`]s. The reader is iterative (no recursion) and
+//! bounded by [`ParseOptions`].
 
 use super::{Component, Param, Property};
 use crate::error::{EngineError, ErrorCode, Result};
@@ -36,13 +39,28 @@ pub fn parse_components<'a>(text: &'a str, opts: &ParseOptions) -> Result<Vec<Co
     let mut top: Vec<Component<'a>> = Vec::new();
     let mut stack: Vec<Component<'a>> = Vec::new();
     let mut lines = LogicalLines { rest: text, line: 0 };
-    while let Some((line_no, line)) = lines.next_line() {
-        if line.as_str().trim().is_empty() {
-            continue;
-        }
-        let prop = match split_content_line(line.as_str()) {
-            Some(pieces) => make_property(line, &pieces, line_no),
+    // Where each physical piece of the current folded line starts in its
+    // unfolded text, and that piece in the input (reused across lines).
+    let mut spans: Vec<(usize, &'a str)> = Vec::new();
+    while let Some((line_no, first, folded)) = lines.next_line() {
+        let read = match folded {
             None => {
+                if is_blank(first) {
+                    continue;
+                }
+                split_borrowed(first, line_no).ok_or(Cow::Borrowed(first))
+            }
+            Some(segments) => {
+                let whole = unfold(first, segments, &mut spans);
+                if is_blank(&whole) {
+                    continue;
+                }
+                split_folded(whole, &spans, line_no).map_err(Cow::Owned)
+            }
+        };
+        let prop = match read {
+            Ok(prop) => prop,
+            Err(text) => {
                 // A line without `:` is text that lost its folding (seen in
                 // exports that wrote raw newlines into DESCRIPTION): join it to
                 // the previous property's value, as a lenient reader must.
@@ -55,7 +73,7 @@ pub fn parse_components<'a>(text: &'a str, opts: &ParseOptions) -> Result<Vec<Co
                 };
                 let mut value = std::mem::take(&mut last.value).into_owned();
                 value.push_str("\\n");
-                value.push_str(line.as_str());
+                value.push_str(&text);
                 last.value = Cow::Owned(value);
                 continue;
             }
@@ -145,21 +163,13 @@ pub fn parse_calendar<'a>(text: &'a str, opts: &ParseOptions) -> Result<Componen
     Ok(first)
 }
 
-/// The text of one unfolded line: borrowed when it needed no unfolding.
-enum LineText<'a> {
-    Borrowed(&'a str),
-    Owned(String),
+/// Whether a line holds only white space (the first byte is enough to tell
+/// for nearly every line).
+fn is_blank(s: &str) -> bool {
+    s.chars().next().is_none_or(char::is_whitespace) && s.trim().is_empty()
 }
 
-impl LineText<'_> {
-    fn as_str(&self) -> &str {
-        match self {
-            LineText::Borrowed(s) => s,
-            LineText::Owned(s) => s,
-        }
-    }
-}
-
+/// The physical lines of a text, grouped into logical (folded) lines.
 struct LogicalLines<'a> {
     rest: &'a str,
     /// Number of physical lines consumed so far.
@@ -167,8 +177,10 @@ struct LogicalLines<'a> {
 }
 
 impl<'a> LogicalLines<'a> {
-    /// The next unfolded line and the number of its first physical line.
-    fn next_line(&mut self) -> Option<(u32, LineText<'a>)> {
+    /// The next logical line: the number of its first physical line, that
+    /// line (without its line break), and when folded its continuation lines
+    /// as one slice of the input (fold markers and line breaks included).
+    fn next_line(&mut self) -> Option<(u32, &'a str, Option<&'a str>)> {
         if self.rest.is_empty() {
             return None;
         }
@@ -177,17 +189,16 @@ impl<'a> LogicalLines<'a> {
         let start = self.line;
         self.rest = after;
         if !starts_folded(self.rest) {
-            return Some((start, LineText::Borrowed(first)));
+            return Some((start, first, None));
         }
-        let mut owned = String::with_capacity(first.len() + 80);
-        owned.push_str(first);
+        let from = self.rest;
+        // Bounded: each turn consumes at least the fold marker.
         while starts_folded(self.rest) {
-            let (next, after) = split_physical(self.rest);
+            let (_, after) = split_physical(self.rest);
             self.line += 1;
             self.rest = after;
-            owned.push_str(next.get(1..).unwrap_or(""));
         }
-        Some((start, LineText::Owned(owned)))
+        Some((start, first, from.get(..from.len() - self.rest.len())))
     }
 }
 
@@ -197,7 +208,7 @@ fn starts_folded(s: &str) -> bool {
 
 /// Splits off one physical line, without its CRLF or LF.
 fn split_physical(s: &str) -> (&str, &str) {
-    match s.find('\n') {
+    match memchr::memchr(b'\n', s.as_bytes()) {
         Some(i) => {
             let line = s.get(..i).unwrap_or("");
             let line = line.strip_suffix('\r').unwrap_or(line);
@@ -207,7 +218,27 @@ fn split_physical(s: &str) -> (&str, &str) {
     }
 }
 
-fn upper<'a>(s: Cow<'a, str>) -> Cow<'a, str> {
+/// Unfolds `first` and its continuation lines `segments` (each without its
+/// fold marker). `spans` receives, for each physical piece, where it starts
+/// in the result and its text in the input.
+fn unfold<'a>(first: &'a str, segments: &'a str, spans: &mut Vec<(usize, &'a str)>) -> String {
+    spans.clear();
+    let mut owned = String::with_capacity(first.len() + segments.len());
+    spans.push((0, first));
+    owned.push_str(first);
+    let mut rest = segments;
+    // Bounded: each turn consumes at least one byte of `segments`.
+    while !rest.is_empty() {
+        let (next, after) = split_physical(rest);
+        let piece = next.get(1..).unwrap_or("");
+        spans.push((owned.len(), piece));
+        owned.push_str(piece);
+        rest = after;
+    }
+    owned
+}
+
+fn upper(s: Cow<'_, str>) -> Cow<'_, str> {
     let t = s.trim();
     if t.len() == s.len() && !t.bytes().any(|b| b.is_ascii_lowercase()) {
         return s;
@@ -215,85 +246,134 @@ fn upper<'a>(s: Cow<'a, str>) -> Cow<'a, str> {
     Cow::Owned(t.to_ascii_uppercase())
 }
 
-/// A byte range of a content line.
-type Span = (usize, usize);
-
-/// Slices of a content line, as byte ranges.
-struct Pieces {
-    name: (usize, usize),
-    params: Vec<(Span, Vec<Span>)>,
-    value: usize,
+/// A piece of a content line met by [`scan`], as a byte range.
+enum Piece {
+    /// A parameter name.
+    ParamName(usize, usize),
+    /// A value (unquoted) of the parameter named last.
+    ParamValue(usize, usize),
 }
 
-fn split_content_line(s: &str) -> Option<Pieces> {
+/// Walks a content line `NAME *(";" param) ":" value`, calling `each` for
+/// every named parameter and each of its values. Returns the end of the
+/// property name and the start of the value; `None` when the line has no `:`
+/// or an empty name.
+fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize)> {
     let b = s.as_bytes();
     let mut i = 0;
-    while i < b.len() && b.get(i).is_some_and(|c| *c != b';' && *c != b':') {
+    while b.get(i).is_some_and(|c| *c != b';' && *c != b':') {
         i += 1;
     }
-    if i == 0 || i >= b.len() {
+    // A name that is only white space is no name: not a content line.
+    if i >= b.len() || s.get(..i).is_none_or(|n| n.trim().is_empty()) {
         return None;
     }
-    let name = (0, i);
-    let mut params = Vec::new();
+    let name = i;
     while b.get(i) == Some(&b';') {
         i += 1;
         let pstart = i;
         while b.get(i).is_some_and(|c| *c != b'=' && *c != b':' && *c != b';') {
             i += 1;
         }
-        let pname = (pstart, i);
-        let mut values = Vec::new();
-        if b.get(i) == Some(&b'=') {
-            i += 1;
-            loop {
-                if b.get(i) == Some(&b'"') {
-                    let vstart = i + 1;
-                    let close = s.get(vstart..)?.find('"')?;
-                    values.push((vstart, vstart + close));
-                    i = vstart + close + 1;
-                } else {
-                    let vstart = i;
-                    while b.get(i).is_some_and(|c| *c != b',' && *c != b':' && *c != b';') {
-                        i += 1;
-                    }
-                    values.push((vstart, i));
+        // A parameter without a name (or only white space) is dropped, with its values.
+        let named = s.get(pstart..i).is_some_and(|n| !n.trim().is_empty());
+        if named {
+            each(Piece::ParamName(pstart, i));
+        }
+        if b.get(i) != Some(&b'=') {
+            // `P` without `=` reads as `P=` (one empty value), as it is written back.
+            if named {
+                each(Piece::ParamValue(i, i));
+            }
+            continue;
+        }
+        i += 1;
+        loop {
+            if b.get(i) == Some(&b'"') {
+                // A quoted value may hold `,`, `:` and `;`.
+                let vstart = i + 1;
+                let close = memchr::memchr(b'"', b.get(vstart..)?)?;
+                if named {
+                    each(Piece::ParamValue(vstart, vstart + close));
                 }
-                if b.get(i) == Some(&b',') {
+                i = vstart + close + 1;
+            } else {
+                let vstart = i;
+                while b.get(i).is_some_and(|c| *c != b',' && *c != b':' && *c != b';') {
                     i += 1;
-                } else {
-                    break;
+                }
+                if named {
+                    each(Piece::ParamValue(vstart, i));
                 }
             }
-        }
-        if pname.0 < pname.1 {
-            params.push((pname, values));
+            if b.get(i) == Some(&b',') {
+                i += 1;
+            } else {
+                break;
+            }
         }
     }
     if b.get(i) != Some(&b':') {
         return None;
     }
-    Some(Pieces { name, params, value: i + 1 })
+    Some((name, i + 1))
 }
 
-fn make_property<'a>(line: LineText<'a>, pieces: &Pieces, line_no: u32) -> Property<'a> {
-    let prop = match line {
-        LineText::Borrowed(s) => build(s, pieces, |r| Cow::Borrowed(s.get(r.0..r.1).unwrap_or(""))),
-        LineText::Owned(s) => build(&s, pieces, |r| Cow::Owned(s.get(r.0..r.1).unwrap_or("").to_owned())),
+/// Splits a line that needed no unfolding: every piece is borrowed.
+fn split_borrowed(s: &str, line_no: u32) -> Option<Property<'_>> {
+    let slice = |a: usize, z: usize| Cow::Borrowed(s.get(a..z).unwrap_or(""));
+    let mut params: Vec<Param<'_>> = Vec::new();
+    let (name, value) = scan(s, |piece| match piece {
+        Piece::ParamName(a, z) => params.push(Param { name: upper(slice(a, z)), values: Vec::with_capacity(1) }),
+        Piece::ParamValue(a, z) => {
+            if let Some(p) = params.last_mut() {
+                p.values.push(slice(a, z));
+            }
+        }
+    })?;
+    Some(Property { name: upper(slice(0, name)), params, value: slice(value, s.len()), line: line_no })
+}
+
+/// Splits an unfolded line whose physical pieces are `spans`: a piece of
+/// the content line within one physical line is borrowed from the input, a
+/// piece across a fold is copied, and a value across a fold keeps `whole`'s
+/// allocation. Gives `whole` back when it is not a content line.
+fn split_folded<'a>(
+    mut whole: String,
+    spans: &[(usize, &'a str)],
+    line_no: u32,
+) -> std::result::Result<Property<'a>, String> {
+    let piece = |a: usize, z: usize| -> Cow<'a, str> {
+        let at = spans.partition_point(|(start, _)| *start <= a).saturating_sub(1);
+        if let Some((start, text)) = spans.get(at)
+            && z.saturating_sub(*start) <= text.len()
+        {
+            return Cow::Borrowed(text.get(a.saturating_sub(*start)..z.saturating_sub(*start)).unwrap_or(""));
+        }
+        Cow::Owned(whole.get(a..z).unwrap_or("").to_owned())
     };
-    Property { line: line_no, ..prop }
-}
-
-fn build<'a, F>(s: &str, p: &Pieces, mut slice: F) -> Property<'a>
-where
-    F: FnMut((usize, usize)) -> Cow<'a, str>,
-{
-    let params = p
-        .params
-        .iter()
-        .map(|(n, vs)| Param { name: upper(slice(*n)), values: vs.iter().map(|v| slice(*v)).collect() })
-        .collect();
-    Property { name: upper(slice(p.name)), params, value: slice((p.value, s.len())), line: 0 }
+    let mut params: Vec<Param<'a>> = Vec::new();
+    let scanned = scan(&whole, |p| match p {
+        Piece::ParamName(a, z) => params.push(Param { name: upper(piece(a, z)), values: Vec::with_capacity(1) }),
+        Piece::ParamValue(a, z) => {
+            if let Some(p) = params.last_mut() {
+                p.values.push(piece(a, z));
+            }
+        }
+    });
+    let Some((name_end, value_at)) = scanned else {
+        return Err(whole);
+    };
+    let name = upper(piece(0, name_end));
+    let value = match piece(value_at, whole.len()) {
+        Cow::Borrowed(v) => Cow::Borrowed(v),
+        Cow::Owned(_) => {
+            // `value_at` follows the ASCII `:`, a character boundary.
+            whole.drain(..value_at);
+            Cow::Owned(whole)
+        }
+    };
+    Ok(Property { name, params, value, line: line_no })
 }
 
 #[cfg(test)]
@@ -319,5 +399,44 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::ParseError);
         assert_eq!(err.line, Some(3));
+    }
+
+    #[test]
+    fn borrows_the_pieces_of_a_folded_line_that_lie_within_one_physical_line() {
+        let text = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nATTENDEE;CN=\"Ann, Smith\";PART\n\tSTAT=ACCEPTED;ROLE=CHAIR:mailto:a\n @x.org\nDTSTART:20250101T100000Z\nEND:VEVENT\nEND:VCALENDAR\n";
+        let cal = parse_calendar(text, &ParseOptions::default()).unwrap();
+        let ev = cal.children("VEVENT").next().unwrap();
+        let a = ev.prop("ATTENDEE").unwrap();
+        assert_eq!(a.line, 3);
+        assert!(matches!(a.name, Cow::Borrowed("ATTENDEE")));
+        assert!(matches!(a.params[0].values[0], Cow::Borrowed("Ann, Smith")));
+        assert!(matches!(a.params[1].name, Cow::Owned(ref n) if n == "PARTSTAT"));
+        assert!(matches!(a.params[2].values[0], Cow::Borrowed("CHAIR")));
+        assert_eq!(a.value, "mailto:a@x.org");
+        assert_eq!(ev.prop("DTSTART").unwrap().line, 6);
+    }
+
+    #[test]
+    fn joins_a_line_without_a_colon_to_the_previous_value() {
+        let text = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDESCRIPTION:one\ntwo and\n  three\n\nEND:VEVENT\nEND:VCALENDAR\nX-COMMENT:trailing\n";
+        let cal = parse_calendar(text, &ParseOptions::default()).unwrap();
+        let ev = cal.children("VEVENT").next().unwrap();
+        assert_eq!(ev.value("DESCRIPTION"), Some("one\\ntwo and three"));
+        let err = parse_calendar("no colon here\n", &ParseOptions::default()).unwrap_err();
+        assert_eq!((err.code, err.line), (ErrorCode::ParseError, Some(1)));
+    }
+
+    #[test]
+    fn the_outermost_end_closes_whatever_it_names_and_limits_hold() {
+        let cal = parse_calendar("BEGIN:VCALENDAR\nVERSION:2.0\nEND:VCALENDARD\n", &ParseOptions::default()).unwrap();
+        assert_eq!(cal.value("VERSION"), Some("2.0"));
+        let err = parse_calendar("BEGIN:VCALENDAR\nBEGIN:VEVENT\n", &ParseOptions::default()).unwrap_err();
+        assert_eq!(err.line, Some(2));
+        assert_eq!(err.message, "`BEGIN:VEVENT` of line 2 is never closed");
+        let deep = ParseOptions { max_depth: 1, ..ParseOptions::default() };
+        let err = parse_calendar("BEGIN:VCALENDAR\nBEGIN:VEVENT\nEND:VEVENT\nEND:VCALENDAR\n", &deep).unwrap_err();
+        assert_eq!(err.line, Some(2));
+        let small = ParseOptions { max_bytes: 4, ..ParseOptions::default() };
+        assert_eq!(parse_calendar("BEGIN:VCALENDAR\n", &small).unwrap_err().code, ErrorCode::TooLarge);
     }
 }

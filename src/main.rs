@@ -244,7 +244,7 @@ fn serve(argv: &[String]) -> Result<String, Failure> {
     use invitelink::server::tls::{CertSource, serve_tls};
     use invitelink::server::{ServeOptions, serve};
     let args = Args::parse(argv, &[]);
-    args.only(&["listen", "database", "demo", "tls", "cert", "key", "static-root"])?;
+    args.only(&["listen", "database", "demo", "tls", "cert", "key", "static-root", "mail-config"])?;
     for flag in ["demo", "tls"] {
         if !args.all(flag).is_empty() {
             return Err(usage(format!("`--{flag}` takes no value")));
@@ -267,7 +267,11 @@ fn serve(argv: &[String]) -> Result<String, Failure> {
         (None, None) => None,
         _ => return Err(usage("`--cert` and `--key` go together")),
     };
-    let opts = ServeOptions { listen, database, demo: args.has("demo"), static_root };
+    // Mail from `--mail-config FILE` and the `INVITELINK_*` variables (docs/mail.md).
+    let mail_config = args.one("mail-config")?.map(std::path::PathBuf::from);
+    let mail = invitelink::mail::MailConfig::load(mail_config.as_deref()).map_err(|e| usage(e.to_string()))?;
+    let mail = (mail_config.is_some() || mail.smtp.is_some() || !mail.inboxes.is_empty()).then_some(mail);
+    let opts = ServeOptions { listen, database, demo: args.has("demo"), static_root, mail };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

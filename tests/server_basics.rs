@@ -165,6 +165,7 @@ fn first_start_without_demo_creates_an_administrator() {
         database: db.url().to_owned(),
         demo,
         static_root: repo_root(),
+        mail: None,
     };
     let password = rt.block_on(async {
         let server = invitelink::server::bind(&opts(false)).await.unwrap();

@@ -108,15 +108,25 @@ struct Target {
     mailbox_key: String,
 }
 
+/// `user` is `None` for the system (the mail poller): any mailbox, which
+/// must then be named.
 async fn resolve_target(
     conn: &mut AnyConnection,
-    user: &CurrentUser,
+    user: Option<&CurrentUser>,
     mailbox: Option<&str>,
     prefs: &Preferences,
     uid: &str,
 ) -> ApiResult<Target> {
-    let mailbox = mailbox.map(email_of).filter(|m| !m.is_empty()).unwrap_or_else(|| user.email.clone());
-    if mailbox != user.email && !user.is_admin() {
+    let named = mailbox.map(email_of).filter(|m| !m.is_empty());
+    let mailbox = match (named, user) {
+        (Some(m), _) => m,
+        (None, Some(user)) => user.email.clone(),
+        (None, None) => return Err(ApiError::invalid("name the mailbox the message arrived in")),
+    };
+    if let Some(user) = user
+        && mailbox != user.email
+        && !user.is_admin()
+    {
         return Err(ApiError::forbidden("only administrators may deliver to another mailbox"));
     }
     if let Some(owner) = directory::associate_by_email(conn, &mailbox).await? {
@@ -342,10 +352,14 @@ async fn fill(
     }
     if let Some(contact) = &app.contact {
         a.person_id = record_id(&contact.person_id);
-        if let Some(pid) = &a.person_id
-            && let Some(p) = directory::find_person(conn, pid).await?
-        {
-            a.company_id = p.company_id;
+        if let Some(pid) = &a.person_id {
+            let row = sqlx::query("SELECT company_id FROM persons WHERE id = $1")
+                .bind(pid)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if let Some(row) = row {
+                a.company_id = store::opt_text(&row, "company_id")?;
+            }
         }
     }
     a.updated_at = fmt_instant(store::now());
@@ -353,9 +367,17 @@ async fn fill(
 }
 
 /// Replaces the participants and occurrences of a received appointment by
-/// the engine's view.
-async fn write_attendees(conn: &mut AnyConnection, a: &Appointment, app: &policy::Appointment) -> ApiResult<()> {
-    sqlx::query("DELETE FROM participants WHERE appointment_id = $1").bind(&a.id).execute(&mut *conn).await?;
+/// the engine's view (`fresh`: the appointment was just inserted and has
+/// none yet).
+async fn write_attendees(
+    conn: &mut AnyConnection,
+    a: &Appointment,
+    app: &policy::Appointment,
+    fresh: bool,
+) -> ApiResult<()> {
+    if !fresh {
+        sqlx::query("DELETE FROM participants WHERE appointment_id = $1").bind(&a.id).execute(&mut *conn).await?;
+    }
     for at in &app.attendees {
         if at.is_user {
             continue;
@@ -378,7 +400,9 @@ async fn write_attendees(conn: &mut AnyConnection, a: &Appointment, app: &policy
         appointments::insert_participant(conn, &p).await?;
     }
     if let Some(occurrences) = &app.occurrences {
-        sqlx::query("DELETE FROM occurrences WHERE appointment_id = $1").bind(&a.id).execute(&mut *conn).await?;
+        if !fresh {
+            sqlx::query("DELETE FROM occurrences WHERE appointment_id = $1").bind(&a.id).execute(&mut *conn).await?;
+        }
         for o in occurrences.iter().take(10_000) {
             let status = match o.status.as_deref() {
                 Some(s) if s.eq_ignore_ascii_case("CANCELLED") => "cancelled",
@@ -426,11 +450,13 @@ fn json_name<T: Serialize>(v: &T) -> String {
     serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
-/// Applies the effects of `decision` for `target` (inside the caller's
-/// transaction). Returns the appointment concerned and the queued messages.
+/// Applies the effects of `decision` for `target`, looked up by the
+/// message's `uid` (inside the caller's transaction). Returns the
+/// appointment concerned and the queued messages.
 async fn apply(
     conn: &mut AnyConnection,
     target: &Target,
+    uid: &str,
     decision: &Decision,
 ) -> ApiResult<(Option<String>, Vec<OutboxMessage>)> {
     let mut current = target.existing.clone();
@@ -445,6 +471,8 @@ async fn apply(
                 };
                 let existing = match &current {
                     Some(a) => Some(a.clone()),
+                    // The target's lookup by this `UID` found none.
+                    None if app.uid == uid => None,
                     None => appointments::find_by_uid(conn, &owner.id, &app.uid).await?,
                 };
                 let now = fmt_instant(store::now());
@@ -482,7 +510,7 @@ async fn apply(
                 } else {
                     appointments::insert(conn, &a).await?;
                 }
-                write_attendees(conn, &a, app).await?;
+                write_attendees(conn, &a, app, existing.is_none()).await?;
                 current = Some(a);
             }
             Effect::UpdateAppointment(update) => {
@@ -491,7 +519,7 @@ async fn apply(
                 a.moved = a.moved || update.moved;
                 appointments::update(conn, &a).await?;
                 if a.origin != "crm" {
-                    write_attendees(conn, &a, &update.appointment).await?;
+                    write_attendees(conn, &a, &update.appointment, false).await?;
                 }
                 current = Some(a);
             }
@@ -619,7 +647,7 @@ fn limits() -> InputLimits {
 
 async fn run(
     state: &AppState,
-    user: &CurrentUser,
+    user: Option<&CurrentUser>,
     mailbox: Option<&str>,
     raw: &[u8],
     action: Option<ActionBody>,
@@ -627,21 +655,28 @@ async fn run(
     // The e-mail is read before the write, in parallel with other requests;
     // the rest runs in the (group-committed) write transaction.
     let envelope = read_message(raw, &limits())?;
-    let user = user.clone();
+    let user = user.cloned();
     let mailbox = mailbox.map(str::to_owned);
     state
         .group_commit
         .write(move |conn| {
-            Box::pin(async move { apply_message(conn, &user, mailbox.as_deref(), &envelope, action).await })
+            Box::pin(async move { apply_message(conn, user.as_ref(), mailbox.as_deref(), &envelope, action).await })
         })
         .await
+}
+
+/// Applies a raw e-mail that arrived in `mailbox` (an associate's address or
+/// the CRM inbox) on the system's behalf: the mail poller's way in, with the
+/// same decision, effects and duplicate check as `POST /api/inbox`.
+pub async fn deliver_to_mailbox(state: &AppState, mailbox: &str, raw: &[u8]) -> ApiResult<InboxResult> {
+    run(state, None, Some(mailbox), raw, None).await
 }
 
 /// Decides on a read message and applies the decision, inside the caller's
 /// write transaction.
 async fn apply_message(
     conn: &mut AnyConnection,
-    user: &CurrentUser,
+    user: Option<&CurrentUser>,
     mailbox: Option<&str>,
     envelope: &Envelope,
     action: Option<ActionBody>,
@@ -669,7 +704,7 @@ async fn apply_message(
     }
     let ctx = context(conn, &target, envelope, &calendar, &prefs, action).await?;
     let decision = crate::policy::decide(envelope, &calendar, &ctx)?;
-    let (appointment_id, outbox) = apply(conn, &target, &decision).await?;
+    let (appointment_id, outbox) = apply(conn, &target, &uid, &decision).await?;
     let decision_json = serde_json::to_value(&decision).map_err(ApiError::internal)?;
     if action.is_none() {
         sqlx::query(
@@ -700,7 +735,7 @@ pub async fn deliver(
     Query(q): Query<InboxQuery>,
     RawBody(body): RawBody,
 ) -> ApiResult<Json<InboxResult>> {
-    Ok(Json(run(&state, &user, q.mailbox.as_deref(), &body, None).await?))
+    Ok(Json(run(&state, Some(&user), q.mailbox.as_deref(), &body, None).await?))
 }
 
 /// Raw message bytes from a JSON body (`message` or `message_base64`).
@@ -728,5 +763,5 @@ pub async fn answer(
     Json(req): Json<ActionRequest>,
 ) -> ApiResult<Json<InboxResult>> {
     let raw = raw_of(&req.message, &req.message_base64)?;
-    Ok(Json(run(&state, &user, req.mailbox.as_deref(), &raw, Some(req.action)).await?))
+    Ok(Json(run(&state, Some(&user), req.mailbox.as_deref(), &raw, Some(req.action)).await?))
 }

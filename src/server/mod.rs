@@ -24,6 +24,7 @@ pub mod followups;
 pub mod group_commit;
 pub mod inbox;
 pub mod invitations;
+pub mod mailbox;
 pub mod outbox;
 pub mod preferences;
 pub mod store;
@@ -70,6 +71,9 @@ pub struct ServeOptions {
     pub demo: bool,
     /// The repository root: serves `addin/` at `/addin/` and `pkg/` at `/pkg/`.
     pub static_root: PathBuf,
+    /// Mail settings: the inboxes polled and the SMTP server the outbox is
+    /// sent through (none: no mail in or out).
+    pub mail: Option<crate::mail::MailConfig>,
 }
 
 /// Why the backend could not start or stopped.
@@ -217,6 +221,7 @@ pub struct Server {
     /// The password of the administrator created on the first start without
     /// demo data (`demo::FIRST_ADMIN`); shown once.
     pub first_admin_password: Option<String>,
+    mail: Option<crate::mail::MailConfig>,
 }
 
 /// Opens (creating and migrating) the database, seeds the demo data when
@@ -238,6 +243,7 @@ pub async fn bind(opts: &ServeOptions) -> Result<Server, ServeError> {
             static_root: opts.static_root.clone(),
         },
         first_admin_password,
+        mail: opts.mail.clone(),
     })
 }
 
@@ -247,10 +253,20 @@ impl Server {
         self.listener.local_addr().map_err(ServeError::Io)
     }
 
-    /// Serves until `shutdown` completes, then closes the database.
+    /// Serves until `shutdown` completes, then closes the database. The mail
+    /// pollers and sender loop, when configured, run alongside and stop with it.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
         let store = self.state.store.clone();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mail = self.mail.as_ref().map(|m| mailbox::spawn(&self.state, m, &stopped)).unwrap_or_default();
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
         let result = axum::serve(self.listener, app(self.state)).with_graceful_shutdown(shutdown).await;
+        for task in mail {
+            let _ = task.await;
+        }
         store.close().await;
         result.map_err(ServeError::Io)
     }

@@ -26,7 +26,10 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// The versioned migrations, embedded in the program.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/0001_init.sql")),
+    (2, "mail", include_str!("../../migrations/0002_mail.sql")),
+];
 
 #[derive(Debug)]
 struct EmbeddedMigrations;

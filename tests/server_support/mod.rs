@@ -166,6 +166,7 @@ impl TestServer {
             database: database.clone(),
             demo,
             static_root: repo_root(),
+            mail: None,
         };
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();

@@ -1,0 +1,397 @@
+#![cfg(feature = "server")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! The backend with mail on: the server's own pollers and sender loop
+//! against Postfix and Dovecot on loopback (`tests/mail/start-servers.sh`, as
+//! in `tests/mail_roundtrip.rs`). Outside CI the tests are skipped with a
+//! message when the servers cannot start; with `CI=true` that is a failure.
+//!
+//! Mail for `user+TAG@domain` is filed by Dovecot into the folder `TAG` of
+//! the user's mailbox, so each run has folders of its own.
+
+#[path = "server_support/mod.rs"]
+mod support;
+
+use futures_util::TryStreamExt;
+use invitelink::api::{ReplyRequest, itip_reply};
+use invitelink::imip::{self, OutgoingMail};
+use invitelink::itip::PartStat;
+use invitelink::mail::{Credential, InboxConfig, MailConfig, Mark, Secret, SmtpConfig, SmtpSender, Tls};
+use invitelink::server::{CrmStore, ServeOptions, bind, demo};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use support::{Client, TestDb, at, repo_root};
+
+const IMAP_PORT: u16 = 1143;
+const SMTP_PORT: u16 = 2525;
+
+fn state_dir() -> PathBuf {
+    match std::env::var("INVITELINK_MAIL_STATE") {
+        Ok(d) if !d.is_empty() => PathBuf::from(d),
+        _ => std::env::temp_dir().join("invitelink-mail"),
+    }
+}
+
+fn ca_file() -> PathBuf {
+    state_dir().join("tls/ca.pem")
+}
+
+/// Starts the mail servers once per test binary; false (after saying why)
+/// when they cannot start outside CI.
+fn servers() -> bool {
+    static UP: OnceLock<bool> = OnceLock::new();
+    *UP.get_or_init(|| {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mail/start-servers.sh");
+        // Output to a file: the daemons outlive the script and would keep a pipe open.
+        let log_path = std::env::temp_dir().join(format!("invitelink-mail-server-start-{}.log", std::process::id()));
+        let log = std::fs::File::create(&log_path).unwrap();
+        let status = Command::new("bash")
+            .arg(script)
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .status();
+        let output = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let _ = std::fs::remove_file(&log_path);
+        let why = match status {
+            Ok(s) if s.success() => return true,
+            Ok(s) => format!("{script} exited with {s}: {output}"),
+            Err(e) => format!("{script} cannot run: {e}"),
+        };
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("the mail servers must run in CI but could not start: {why}");
+        }
+        eprintln!("SKIPPED: the mail servers could not start here (set CI=true to make this a failure): {why}");
+        false
+    })
+}
+
+fn tag(test: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("s{}x{nanos}{test}", std::process::id())
+}
+
+fn inbox(name: &str, user: &str, password: &str, folder: &str) -> InboxConfig {
+    InboxConfig {
+        name: name.to_owned(),
+        address: user.to_owned(),
+        host: "127.0.0.1".to_owned(),
+        port: IMAP_PORT,
+        tls: Tls::StartTls,
+        user: user.to_owned(),
+        credential: Credential::Password(Secret::new(password)),
+        ca_file: Some(ca_file()),
+        folder: folder.to_owned(),
+        processed_folder: format!("{folder}-done/processed"),
+        rejected_folder: format!("{folder}-done/rejected"),
+        mark: Mark::Move,
+        batch: 50,
+        max_message_bytes: 10 * 1024 * 1024,
+    }
+}
+
+fn smtp(auth: Option<(&str, &str)>, tls: Tls) -> SmtpConfig {
+    SmtpConfig {
+        host: "127.0.0.1".to_owned(),
+        port: SMTP_PORT,
+        tls,
+        user: auth.map(|a| a.0.to_owned()),
+        password: auth.map(|a| Secret::new(a.1)),
+        ca_file: Some(ca_file()),
+        hello_name: Some("test.crm.example".to_owned()),
+        timeout: Duration::from_secs(20),
+    }
+}
+
+/// The CRM's settings: the CRM inbox and Ann's mailbox polled (folder `tag`
+/// of each), the outbox sent as the CRM through Postfix with STARTTLS and AUTH.
+fn mail_config(tag: &str) -> MailConfig {
+    MailConfig {
+        poll_interval: Duration::from_millis(500),
+        message_id_domain: Some("crm.example".to_owned()),
+        smtp: Some(smtp(Some(("crm@crm.example", "crm-secret")), Tls::StartTls)),
+        inboxes: vec![
+            inbox("crm", "crm@crm.example", "crm-secret", tag),
+            inbox("ann", "ann@crm.example", "ann-secret", tag),
+        ],
+    }
+}
+
+/// The demo data, with Ada's address Ann's test mailbox and the CRM inbox the
+/// test CRM mailbox.
+async fn prepare(db: &TestDb) {
+    let store = CrmStore::open(db.url()).await.unwrap();
+    demo::seed(&store).await.unwrap();
+    let mut tx = store.write().await.unwrap();
+    sqlx::query("UPDATE associates SET email = 'ann@crm.example' WHERE email = 'ada@ourcompany.example'")
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE system_preferences SET pref_value = 'crm@crm.example' WHERE name = 'crm_inbox'")
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    store.close().await;
+}
+
+/// A running server with mail on.
+struct MailServer {
+    client: Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl MailServer {
+    fn start(db: &TestDb, mail: MailConfig) -> MailServer {
+        let opts = ServeOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database: db.url().to_owned(),
+            demo: false,
+            static_root: repo_root(),
+            mail: Some(mail),
+        };
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let server = bind(&opts).await.unwrap();
+                addr_tx.send(server.local_addr().unwrap()).unwrap();
+                server
+                    .run(async move {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        let addr = addr_rx.recv_timeout(Duration::from_secs(60)).unwrap();
+        MailServer { client: Client { addr, token: None }, stop: Some(stop), thread: Some(thread) }
+    }
+
+    fn sign_in(&self, email: &str, password: &str) -> Client {
+        let r = self.client.post("/api/signin", &json!({"email": email, "password": password}));
+        assert_eq!(r.status, 200, "sign-in {email}: {}", r.text());
+        self.client.with_token(r.json["token"].as_str())
+    }
+
+    /// Stops the server; its pollers and sender loop must stop with it.
+    fn stop(mut self) -> Duration {
+        let started = Instant::now();
+        let _ = self.stop.take().unwrap().send(());
+        self.thread.take().unwrap().join().unwrap();
+        started.elapsed()
+    }
+}
+
+/// The messages of `folder` in `user`'s mailbox, whole (none when it does not exist).
+async fn messages(user: &str, password: &str, folder: &str) -> Vec<Vec<u8>> {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", IMAP_PORT)).await.unwrap();
+    let mut client = async_imap::Client::new(tcp);
+    client.read_response().await.unwrap();
+    let mut session = client.login(user, password).await.map_err(|(e, _)| e).unwrap();
+    let out = match session.examine(folder).await {
+        Ok(m) if m.exists > 0 => {
+            let fetched: Vec<_> = session.fetch("1:*", "BODY.PEEK[]").await.unwrap().try_collect().await.unwrap();
+            fetched.iter().filter_map(|f| f.body().map(<[u8]>::to_vec)).collect()
+        }
+        _ => Vec::new(),
+    };
+    session.logout().await.ok();
+    out
+}
+
+async fn wait_for_messages(user: &str, password: &str, folder: &str, n: usize) -> Vec<Vec<u8>> {
+    let start = Instant::now();
+    loop {
+        let found = messages(user, password, folder).await;
+        if found.len() >= n {
+            return found;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "{n} messages did not arrive in `{folder}` of {user}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until `check` holds for what `get` answers.
+fn wait_until(what: &str, mut get: impl FnMut() -> Value, check: impl Fn(&Value) -> bool) -> (Value, Duration) {
+    let start = Instant::now();
+    loop {
+        let v = get();
+        if check(&v) {
+            return (v, start.elapsed());
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "{what}: still {v}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+fn outgoing(from: &str, to: &str, subject: &str, method: &str, ics: &str) -> OutgoingMail {
+    OutgoingMail {
+        from: from.to_owned(),
+        from_name: None,
+        to: to.to_owned(),
+        to_name: None,
+        reply_to: None,
+        subject: subject.to_owned(),
+        text_body: imip::default_text_body(method, subject),
+        method: method.to_owned(),
+        ics: ics.to_owned(),
+        message_id_domain: String::new(),
+        date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap().and_hms_opt(8, 0, 0).unwrap(),
+    }
+}
+
+#[test]
+fn a_followup_invitation_goes_out_and_the_answer_updates_the_crm() {
+    if !servers() {
+        return;
+    }
+    let tag = tag("fu");
+    let rt = runtime();
+    let db = TestDb::new("mail-followup");
+    rt.block_on(prepare(&db));
+    let server = MailServer::start(&db, mail_config(&tag));
+    let ann = server.sign_in("ann@crm.example", "demo-ada");
+
+    // Bob is a contact; his address files mail into this run's folder.
+    let bob_address = format!("bob+{tag}@customer.example");
+    let r = ann.post("/api/persons", &json!({"name": "Bob Berg", "emails": [bob_address]}));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let bob_id = r.json["id"].as_str().unwrap().to_owned();
+
+    // Ann's follow-up invites Bob: the outbox loop sends the REQUEST.
+    let started = Instant::now();
+    let r = ann.post(
+        "/api/followups",
+        &json!({"title": "Quarterly review", "start": at(7, 9, 0), "end": at(7, 10, 0), "persons": [bob_id]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let followup_id = r.json["id"].as_str().unwrap().to_owned();
+    let (outbox, _) = wait_until(
+        "the REQUEST is sent",
+        || ann.get("/api/outbox").json,
+        |v| v.as_array().unwrap().iter().any(|m| m["method"] == "REQUEST" && m["status"] == "sent"),
+    );
+    let request = outbox.as_array().unwrap().iter().find(|m| m["method"] == "REQUEST").unwrap().clone();
+    assert_eq!(request["recipient"], bob_address.as_str());
+    assert_eq!(request["reply_to"], "crm@crm.example");
+
+    // It arrives in Bob's IMAP mailbox.
+    let raw = rt.block_on(wait_for_messages("bob@customer.example", "bob-secret", &tag, 1)).remove(0);
+    let sent_in = started.elapsed();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    assert!(text.contains("Content-Type: text/calendar") && text.contains("method=REQUEST"), "{text}");
+    assert!(text.contains("Reply-To: <crm@crm.example>"), "{text}");
+    assert!(text.contains("From: \"Ada Larsen\" <ann@crm.example>"), "{text}");
+
+    // Bob accepts with our own `itip reply` and sends it to the CRM inbox.
+    let reply_ics =
+        itip_reply(&raw, &ReplyRequest { attendee: bob_address.clone(), partstat: PartStat::Accepted, now: None })
+            .unwrap();
+    let crm_address = format!("crm+{tag}@crm.example");
+    let reply = imip::compose(&outgoing(&bob_address, &crm_address, "Accepted: Quarterly review", "REPLY", &reply_ics))
+        .unwrap();
+    let bob_smtp = SmtpSender::new(&smtp(None, Tls::None)).unwrap();
+    let started = Instant::now();
+    rt.block_on(bob_smtp.send_raw(&bob_address, std::slice::from_ref(&crm_address), reply.as_bytes())).unwrap();
+
+    // The CRM's poller applies it: Bob's status in the follow-up is accepted.
+    let (followup, answered_in) = wait_until(
+        "Bob's answer is applied",
+        || ann.get(&format!("/api/followups/{followup_id}")).json,
+        |f| {
+            f["participants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["email"] == bob_address.as_str() && p["status"] == "accepted")
+        },
+    );
+    assert_eq!(followup["participants"].as_array().unwrap().iter().filter(|p| p["kind"] != "associate").count(), 1);
+    // The answer was moved to the processed folder, and nothing was rejected.
+    let processed =
+        rt.block_on(wait_for_messages("crm@crm.example", "crm-secret", &format!("{tag}-done.processed"), 1));
+    assert_eq!(processed.len(), 1);
+    assert!(rt.block_on(messages("crm@crm.example", "crm-secret", &tag)).is_empty());
+    assert!(rt.block_on(messages("crm@crm.example", "crm-secret", &format!("{tag}-done.rejected"))).is_empty());
+    let stopped_in = server.stop();
+    eprintln!(
+        "follow-up to Bob's mailbox in {} ms; his answer applied {} ms after it was sent; stopped in {} ms",
+        sent_in.as_millis(),
+        started.elapsed().as_millis().max(answered_in.as_millis()),
+        stopped_in.as_millis()
+    );
+    assert!(stopped_in < Duration::from_secs(10));
+}
+
+fn invitation(uid: &str, organizer: &str) -> String {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//customer//test//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n\
+UID:{uid}\r\nSEQUENCE:0\r\nDTSTAMP:20291201T080000Z\r\nDTSTART:20300115T090000Z\r\nDTEND:20300115T100000Z\r\n\
+SUMMARY:Supplier visit\r\nORGANIZER;CN=Carol Customer:mailto:{organizer}\r\n\
+ATTENDEE;CN=Ann Andersen;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:ann@crm.example\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+}
+
+#[test]
+fn an_invitation_from_a_contact_becomes_a_tentative_appointment_through_imap() {
+    if !servers() {
+        return;
+    }
+    let tag = tag("inv");
+    let rt = runtime();
+    let db = TestDb::new("mail-invitation");
+    rt.block_on(prepare(&db));
+    let server = MailServer::start(&db, mail_config(&tag));
+    let ann = server.sign_in("ann@crm.example", "demo-ada");
+    let carol = format!("carol+{tag}@customer.example");
+    let r = ann.post("/api/persons", &json!({"name": "Carol Customer", "emails": [carol]}));
+    assert_eq!(r.status, 201, "{}", r.text());
+
+    // Carol invites Ann; the message reaches Ann's mailbox over SMTP.
+    let uid = format!("{tag}@customer.example");
+    let ann_address = format!("ann+{tag}@crm.example");
+    let mail =
+        imip::compose(&outgoing(&carol, &ann_address, "Supplier visit", "REQUEST", &invitation(&uid, &carol))).unwrap();
+    let sender = SmtpSender::new(&smtp(None, Tls::None)).unwrap();
+    rt.block_on(sender.send_raw(&carol, std::slice::from_ref(&ann_address), mail.as_bytes())).unwrap();
+    // And a message that is no meeting message: rejected, and recorded.
+    let note = format!(
+        "From: <{carol}>\r\nTo: <{ann_address}>\r\nSubject: Lunch\r\nMessage-ID: <{tag}-note@customer.example>\r\n\r\nSee you.\r\n"
+    );
+    rt.block_on(sender.send_raw(&carol, std::slice::from_ref(&ann_address), note.as_bytes())).unwrap();
+
+    // The poller of Ann's mailbox applies it: a tentative appointment in her diary.
+    let diary = format!("/api/diary?from={}&until={}", at(7, 0, 0), at(10, 0, 0));
+    let (entries, took) = wait_until(
+        "the invitation is applied",
+        || ann.get(&diary).json,
+        |d| d.as_array().unwrap().iter().any(|e| e["title"] == "Supplier visit"),
+    );
+    let entry = entries.as_array().unwrap().iter().find(|e| e["title"] == "Supplier visit").unwrap();
+    assert_eq!(entry["status"], "tentative", "{entry}");
+    assert_eq!(entry["start"], "2030-01-15T09:00:00Z");
+    assert_eq!(entries.as_array().unwrap().iter().filter(|e| e["title"] == "Supplier visit").count(), 1);
+    rt.block_on(wait_for_messages("ann@crm.example", "ann-secret", &format!("{tag}-done.processed"), 1));
+    rt.block_on(wait_for_messages("ann@crm.example", "ann-secret", &format!("{tag}-done.rejected"), 1));
+    assert!(rt.block_on(messages("ann@crm.example", "ann-secret", &tag)).is_empty());
+    server.stop();
+    let rejected = rt.block_on(async {
+        let store = CrmStore::open(db.url()).await.unwrap();
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT mailbox, code FROM rejected_messages").fetch_all(store.pool()).await.unwrap();
+        store.close().await;
+        rows
+    });
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert_eq!(rejected[0].0, "ann@crm.example");
+    eprintln!("invitation applied {} ms after it was sent", took.as_millis());
+}

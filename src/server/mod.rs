@@ -168,7 +168,9 @@ async fn method_not_allowed() -> ApiError {
 
 /// The router of the whole API, for `state`.
 pub fn app(state: AppState) -> Router {
-    let addin = tower_http::services::ServeDir::new(state.static_root.join("addin"));
+    let addin = Router::new()
+        .fallback_service(tower_http::services::ServeDir::new(state.static_root.join("addin")))
+        .layer(axum::middleware::from_fn(hide_addin_sources));
     let pkg = tower_http::services::ServeDir::new(state.static_root.join("pkg"));
     let api = Router::new()
         .route("/health", get(health))
@@ -211,7 +213,21 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);
-    api.nest_service("/addin", addin).nest_service("/pkg", pkg)
+    api.nest("/addin", addin).nest_service("/pkg", pkg)
+}
+
+/// Folders of `addin/` that are not part of the task pane (its tests with
+/// their `node_modules`, the icon tool): not served.
+const ADDIN_PRIVATE: [&str; 3] = ["tests", "tools", "node_modules"];
+
+async fn hide_addin_sources(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let path = request.uri().path();
+    let inside = path.strip_prefix("/addin").unwrap_or(path);
+    let first = inside.trim_start_matches('/').split('/').next().unwrap_or("");
+    if ADDIN_PRIVATE.contains(&first) {
+        return axum::response::IntoResponse::into_response(not_found().await);
+    }
+    next.run(request).await
 }
 
 /// A server bound to its address, with its database open.
@@ -295,7 +311,7 @@ fn announce(opts: &ServeOptions, server: &Server, https: bool) -> Result<(), Ser
     } else {
         addr.to_string()
     };
-    println!("invitelink CRM listening on {scheme}://{host} (database {})", opts.database);
+    println!("invitelink CRM listening on {scheme}://{host} (database {})", store::display_url(&opts.database));
     println!("  task pane: {scheme}://{host}/addin/taskpane.html   API description: {scheme}://{host}/openapi.json");
     println!("  add-in manifest: {}", opts.static_root.join("addin").join("manifest.xml").display());
     if let Some(password) = &server.first_admin_password {

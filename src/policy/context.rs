@@ -49,6 +49,7 @@ pub struct Context {
 
 /// System preference "Manage incoming invitations" (SPEC 3.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(all(feature = "server", not(target_arch = "wasm32")), derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Incoming {
     /// Tentative appointments for new invitations from registered contacts;
@@ -73,6 +74,13 @@ impl Incoming {
             Incoming::DisableAutomation => "disable_automation",
             Incoming::DisableAll => "disable_all",
         }
+    }
+
+    /// The value written as JSON (`enable_all`, ...), if it is one.
+    pub fn parse(s: &str) -> Option<Incoming> {
+        [Incoming::EnableAll, Incoming::DisableTentative, Incoming::DisableAutomation, Incoming::DisableAll]
+            .into_iter()
+            .find(|i| i.as_str() == s.trim())
     }
 
     /// Whether updates, cancellations, replies and `ADD` are applied on arrival (rule 4).

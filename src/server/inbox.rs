@@ -193,12 +193,7 @@ async fn context(
     let mut ctx = policy::Context::for_mailbox(&target.mailbox);
     ctx.now = Some(store::now().naive_utc());
     ctx.preferences = policy::Preferences {
-        incoming: match prefs.incoming {
-            preferences::Incoming::EnableAll => policy::Incoming::EnableAll,
-            preferences::Incoming::DisableTentative => policy::Incoming::DisableTentative,
-            preferences::Incoming::DisableAutomation => policy::Incoming::DisableAutomation,
-            preferences::Incoming::DisableAll => policy::Incoming::DisableAll,
-        },
+        incoming: prefs.incoming,
         request_reply: prefs.request_reply,
         synchronizer: prefs.synchronizer,
     };

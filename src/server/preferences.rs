@@ -11,41 +11,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 use utoipa::ToSchema;
 
-/// "Manage incoming invitations" (SPEC 3.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Incoming {
-    /// Tentative appointments, updates, cancellations and replies.
-    #[default]
-    EnableAll,
-    /// No tentative appointments; the rest is applied.
-    DisableTentative,
-    /// Nothing automatic; explicit answers still work.
-    DisableAutomation,
-    /// Plain e-mail; answers are refused.
-    DisableAll,
-}
-
-impl Incoming {
-    /// The value as written in JSON and stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Incoming::EnableAll => "enable_all",
-            Incoming::DisableTentative => "disable_tentative",
-            Incoming::DisableAutomation => "disable_automation",
-            Incoming::DisableAll => "disable_all",
-        }
-    }
-
-    fn parse(s: &str) -> Incoming {
-        match s {
-            "disable_tentative" => Incoming::DisableTentative,
-            "disable_automation" => Incoming::DisableAutomation,
-            "disable_all" => Incoming::DisableAll,
-            _ => Incoming::EnableAll,
-        }
-    }
-}
+/// "Manage incoming invitations" (SPEC 3.3): the engine's own type.
+pub use crate::policy::Incoming;
 
 /// The system preferences.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -123,7 +90,7 @@ pub async fn load(conn: &mut AnyConnection) -> ApiResult<Preferences> {
     for row in rows {
         let value = text(&row, "pref_value")?;
         match text(&row, "name")?.as_str() {
-            "incoming" => p.incoming = Incoming::parse(&value),
+            "incoming" => p.incoming = Incoming::parse(&value).unwrap_or_default(),
             "request_reply" => p.request_reply = value == "true",
             "synchronizer" => p.synchronizer = value == "true",
             "crm_inbox" => p.crm_inbox = value,

@@ -9,7 +9,6 @@
 //! ```
 
 mod corpus;
-mod experiment;
 mod measure;
 mod parsers;
 mod recurrence;
@@ -132,20 +131,6 @@ fn parse_suite(d: &Dataset, with_decide: bool, samples: usize, min_sample: Durat
             excluded.push(p.name());
             note.push_str(&format!("; {:.0}% of the bytes rejected: not in the ratio", share * 100.0));
         }
-        if p == Parser::Experiment {
-            let differ = d.messages.iter().filter(|m| !parsers::experiment_agrees(&m.text)).count();
-            for m in d.messages.iter().filter(|m| !parsers::experiment_agrees(&m.text)) {
-                eprintln!("experiment differs on {}", m.name);
-            }
-            if !note.is_empty() {
-                note.push_str("; ");
-            }
-            note.push_str(&if differ == 0 {
-                "same trees as the engine's reader on every file".to_owned()
-            } else {
-                format!("DIFFERS from the engine's reader on {differ} files")
-            });
-        }
         notes.push(note);
         let msgs = &d.messages;
         cases.push(Case {
@@ -182,14 +167,6 @@ fn parse_suite(d: &Dataset, with_decide: bool, samples: usize, min_sample: Durat
             ours / f,
             ours / ceiling
         );
-        let exp = timings.iter().find(|t| t.name == Parser::Experiment.name()).map(|t| t.rate(0).0);
-        if let Some(e) = exp {
-            println!(
-                "| {label} | ratio experiment / fastest other; experiment / ours | {:.2}x; {:.2}x | | | | |",
-                e / f,
-                e / ours
-            );
-        }
     }
     if let Some(decide) = timings.iter().find(|t| t.name.starts_with("invitelink api::decide")) {
         println!(
@@ -286,7 +263,6 @@ fn profile_loop(name: &str, d: &Dataset, seconds: f64, passes: Option<u64>) -> R
         "calcard" => Parser::Calcard,
         "icalendar" => Parser::Icalendar,
         "scan" => Parser::LineScan,
-        "experiment" => Parser::Experiment,
         other => return Err(format!("unknown parser `{other}`")),
     };
     let start = Instant::now();

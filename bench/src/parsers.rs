@@ -23,14 +23,11 @@ pub enum Parser {
     Calcard,
     /// The `icalendar` crate's `parser` module (`unfold` + `read_calendar`).
     Icalendar,
-    /// Our reader with the changes proposed in `experiment.rs`.
-    Experiment,
 }
 
 impl Parser {
     /// Every parser, the scan first.
-    pub const ALL: [Parser; 6] =
-        [Parser::LineScan, Parser::Ours, Parser::Experiment, Parser::IcalCrate, Parser::Calcard, Parser::Icalendar];
+    pub const ALL: [Parser; 5] = [Parser::LineScan, Parser::Ours, Parser::IcalCrate, Parser::Calcard, Parser::Icalendar];
 
     /// The other projects' parsers.
     pub const OTHERS: [Parser; 3] = [Parser::IcalCrate, Parser::Calcard, Parser::Icalendar];
@@ -43,7 +40,6 @@ impl Parser {
             Parser::IcalCrate => "ical 0.11 IcalParser",
             Parser::Calcard => "calcard 0.3 Parser",
             Parser::Icalendar => "icalendar 0.17 unfold+read_calendar",
-            Parser::Experiment => "invitelink reader, proposed changes (experiment)",
         }
     }
 
@@ -55,7 +51,6 @@ impl Parser {
             Parser::IcalCrate => ical_crate(text),
             Parser::Calcard => calcard(text),
             Parser::Icalendar => icalendar(text),
-            Parser::Experiment => experiment(text),
         }
     }
 }
@@ -98,19 +93,4 @@ fn icalendar(text: &str) -> Result<usize, String> {
     let unfolded = icalendar::parser::unfold(text);
     let cal = icalendar::parser::read_calendar(&unfolded).map_err(|e| e.chars().take(200).collect::<String>())?;
     Ok(cal.components.len() + cal.properties.len())
-}
-
-fn experiment(text: &str) -> Result<usize, String> {
-    let cal = crate::experiment::parse_calendar(text, 16).map_err(str::to_owned)?;
-    Ok(cal.properties.len() + cal.components.len())
-}
-
-/// Whether the experiment reads `text` into the very tree the engine's
-/// reader gives (or both reject it).
-pub fn experiment_agrees(text: &str) -> bool {
-    match (parse_calendar(text, &unlimited()), crate::experiment::parse_calendar(text, 16)) {
-        (Ok(a), Ok(b)) => a == b,
-        (Err(_), Err(_)) => true,
-        _ => false,
-    }
 }

@@ -58,10 +58,13 @@ struct Options {
     rate: u32,
     seconds: u64,
     wrk: bool,
+    /// A database URL to use instead of a fresh SQLite file (e.g. a fresh
+    /// PostgreSQL database); it must be empty, as demo data is seeded.
+    database: Option<String>,
 }
 
 fn options() -> Result<Options, String> {
-    let mut o = Options { emails: 20_000, concurrency: 32, rate: 200, seconds: 20, wrk: false };
+    let mut o = Options { emails: 20_000, concurrency: 32, rate: 200, seconds: 20, wrk: false, database: None };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -75,6 +78,7 @@ fn options() -> Result<Options, String> {
             "--rate" => o.rate = u32::try_from(number(value()?)?).unwrap_or(MAX_RATE).clamp(1, MAX_RATE),
             "--seconds" => o.seconds = number(value()?)?.clamp(1, MAX_SECONDS),
             "--wrk" => o.wrk = true,
+            "--database" => o.database = Some(value()?.clone()),
             other => return Err(format!("unknown option `{other}`")),
         }
     }
@@ -457,7 +461,7 @@ fn run() -> Result<(), String> {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
     let dir = std::env::temp_dir().join(format!("invitelink-server-bench-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let database = format!("sqlite:{}", dir.join("crm.sqlite").display());
+    let database = o.database.clone().unwrap_or_else(|| format!("sqlite:{}", dir.join("crm.sqlite").display()));
     let opts = ServeOptions {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         database: database.clone(),

@@ -27,7 +27,8 @@ pub enum Parser {
 
 impl Parser {
     /// Every parser, the scan first.
-    pub const ALL: [Parser; 5] = [Parser::LineScan, Parser::Ours, Parser::IcalCrate, Parser::Calcard, Parser::Icalendar];
+    pub const ALL: [Parser; 5] =
+        [Parser::LineScan, Parser::Ours, Parser::IcalCrate, Parser::Calcard, Parser::Icalendar];
 
     /// The other projects' parsers.
     pub const OTHERS: [Parser; 3] = [Parser::IcalCrate, Parser::Calcard, Parser::Icalendar];

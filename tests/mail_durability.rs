@@ -12,57 +12,24 @@
 //!
 //! Long: `cargo test --test mail_durability -- --ignored --nocapture`.
 
+mod mail_support;
+use mail_support::{IMAP_PORT, SMTP_PORT, servers, state_dir};
 #[path = "server_support/mod.rs"]
 mod support;
 
 use invitelink::imip::{self, OutgoingMail};
 use invitelink::server::{CrmStore, demo};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-const IMAP_PORT: u16 = 1143;
-const SMTP_PORT: u16 = 2525;
 /// Ada of the demo data, with her address moved to Ann's test mailbox.
 const ANN: (&str, &str) = ("ann@crm.example", "ann-secret");
 /// Bob Berg, a contact of the demo data.
 const BOB: &str = "bob@acme.example";
 /// IMAP connections appending the messages at the same time.
 const APPENDERS: usize = 4;
-
-fn state_dir() -> PathBuf {
-    match std::env::var("INVITELINK_MAIL_STATE") {
-        Ok(d) if !d.is_empty() => PathBuf::from(d),
-        _ => std::env::temp_dir().join("invitelink-mail"),
-    }
-}
-
-/// Starts the mail servers; false (after saying why) when they cannot start outside CI.
-fn servers() -> bool {
-    static UP: OnceLock<bool> = OnceLock::new();
-    *UP.get_or_init(|| {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mail/start-servers.sh");
-        // Output to a file: the daemons outlive the script and would keep a pipe open.
-        let log_path = std::env::temp_dir().join(format!("invitelink-mail-durability-{}.log", std::process::id()));
-        let log = std::fs::File::create(&log_path).unwrap();
-        let status =
-            Command::new("bash").arg(script).stdin(Stdio::null()).stdout(log.try_clone().unwrap()).stderr(log).status();
-        let output = std::fs::read_to_string(&log_path).unwrap_or_default();
-        let _ = std::fs::remove_file(&log_path);
-        let why = match status {
-            Ok(s) if s.success() => return true,
-            Ok(s) => format!("{script} exited with {s}: {output}"),
-            Err(e) => format!("{script} cannot run: {e}"),
-        };
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("the mail servers must run in CI but could not start: {why}");
-        }
-        eprintln!("SKIPPED: the mail servers could not start here (set CI=true to make this a failure): {why}");
-        false
-    })
-}
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)

@@ -10,6 +10,7 @@
 #![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod mail_support;
 use chrono::{NaiveDate, NaiveDateTime};
 use futures_util::TryStreamExt;
 use invitelink::api::{ReplyRequest, itip_reply};
@@ -21,62 +22,9 @@ use invitelink::mail::{
 };
 use invitelink::message::{InputLimits, read_message};
 use invitelink::policy::{self, Kind};
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::{Mutex, OnceLock};
+use mail_support::{IMAP_PORT, IMAPS_PORT, SMTP_PORT, ca_file, servers, tag};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-const IMAP_PORT: u16 = 1143;
-const IMAPS_PORT: u16 = 1993;
-const SMTP_PORT: u16 = 2525;
-
-fn state_dir() -> PathBuf {
-    match std::env::var("INVITELINK_MAIL_STATE") {
-        Ok(d) if !d.is_empty() => PathBuf::from(d),
-        _ => std::env::temp_dir().join("invitelink-mail"),
-    }
-}
-
-fn ca_file() -> PathBuf {
-    state_dir().join("tls/ca.pem")
-}
-
-/// Starts the servers once per test binary; false (after saying why) when
-/// they cannot start outside CI.
-fn servers() -> bool {
-    static UP: OnceLock<bool> = OnceLock::new();
-    *UP.get_or_init(|| {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mail/start-servers.sh");
-        // The script's output goes to a file, not a pipe: the daemons it
-        // starts outlive it, and a pipe they inherited would never close.
-        let log_path = std::env::temp_dir().join(format!("invitelink-mail-start-{}.log", std::process::id()));
-        let log = std::fs::File::create(&log_path).unwrap();
-        let status = Command::new("bash")
-            .arg(script)
-            .stdin(std::process::Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .status();
-        let output = std::fs::read_to_string(&log_path).unwrap_or_default();
-        let _ = std::fs::remove_file(&log_path);
-        let why = match status {
-            Ok(s) if s.success() => return true,
-            Ok(s) => format!("{script} exited with {s}: {output}"),
-            Err(e) => format!("{script} cannot run: {e}"),
-        };
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("the mail servers must run in CI but could not start: {why}");
-        }
-        eprintln!("SKIPPED: the mail servers could not start here (set CI=true to make this a failure): {why}");
-        false
-    })
-}
-
-/// A tag unique to this run and test: folder and UID names.
-fn tag(test: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("t{}x{nanos}{test}", std::process::id())
-}
 
 fn now() -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2026, 12, 1).unwrap().and_hms_opt(8, 0, 0).unwrap()
@@ -257,7 +205,7 @@ async fn an_invitation_goes_out_and_the_reply_comes_back_once() {
     if !servers() {
         return;
     }
-    let tag = tag("round");
+    let tag = tag("t", "round");
     let uid = format!("{tag}@crm.example");
     let ics = invitation(&uid);
 
@@ -364,7 +312,7 @@ async fn a_rejected_message_is_moved_aside_and_never_retried() {
     if !servers() {
         return;
     }
-    let tag = tag("reject");
+    let tag = tag("t", "reject");
     let to = format!("crm+{tag}@crm.example");
     let plain = format!(
         "From: <carol@customer.example>\r\nTo: <{to}>\r\nSubject: lunch?\r\nMessage-ID: <{tag}@customer.example>\r\n\
@@ -394,7 +342,7 @@ async fn a_restarted_poller_resumes_without_delivering_again() {
     if !servers() {
         return;
     }
-    let tag = tag("restart");
+    let tag = tag("t", "restart");
     let to = format!("crm+{tag}@crm.example");
     let sender = SmtpSender::new(&smtp(None, Tls::None)).unwrap();
     let mut ids = Vec::new();
@@ -445,7 +393,7 @@ async fn keyword_marking_leaves_messages_in_place() {
     if !servers() {
         return;
     }
-    let tag = tag("keyword");
+    let tag = tag("t", "keyword");
     let to = format!("crm+{tag}@crm.example");
     let raw = imip::compose(&mail("bob@customer.example", &to, "Kickoff", "REQUEST", &invitation(&tag))).unwrap();
     SmtpSender::new(&smtp(None, Tls::None))
@@ -505,7 +453,7 @@ async fn fifty_messages_in_one_batch() {
     if !servers() {
         return;
     }
-    let tag = tag("batch");
+    let tag = tag("t", "batch");
     let to = format!("crm+{tag}@crm.example");
     let sender = SmtpSender::new(&smtp(Some(("bob@customer.example", "bob-secret")), Tls::StartTls)).unwrap();
     let started = Instant::now();
@@ -541,7 +489,7 @@ async fn the_sender_and_poller_loops_run_until_shutdown() {
     if !servers() {
         return;
     }
-    let tag = tag("loops");
+    let tag = tag("t", "loops");
     let outbox = MemoryOutbox::default();
     outbox.queued.lock().unwrap().push(OutboxItem {
         id: "row-loop".to_owned(),

@@ -8,6 +8,8 @@
 //! Mail for `user+TAG@domain` is filed by Dovecot into the folder `TAG` of
 //! the user's mailbox, so each run has folders of its own.
 
+mod mail_support;
+use mail_support::{IMAP_PORT, SMTP_PORT, ca_file, servers, tag};
 #[path = "server_support/mod.rs"]
 mod support;
 
@@ -18,60 +20,8 @@ use invitelink::itip::PartStat;
 use invitelink::mail::{Credential, InboxConfig, MailConfig, Mark, Secret, SmtpConfig, SmtpSender, Tls};
 use invitelink::server::{CrmStore, ServeOptions, bind, demo};
 use serde_json::{Value, json};
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use support::{Client, TestDb, at, repo_root};
-
-const IMAP_PORT: u16 = 1143;
-const SMTP_PORT: u16 = 2525;
-
-fn state_dir() -> PathBuf {
-    match std::env::var("INVITELINK_MAIL_STATE") {
-        Ok(d) if !d.is_empty() => PathBuf::from(d),
-        _ => std::env::temp_dir().join("invitelink-mail"),
-    }
-}
-
-fn ca_file() -> PathBuf {
-    state_dir().join("tls/ca.pem")
-}
-
-/// Starts the mail servers once per test binary; false (after saying why)
-/// when they cannot start outside CI.
-fn servers() -> bool {
-    static UP: OnceLock<bool> = OnceLock::new();
-    *UP.get_or_init(|| {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mail/start-servers.sh");
-        // Output to a file: the daemons outlive the script and would keep a pipe open.
-        let log_path = std::env::temp_dir().join(format!("invitelink-mail-server-start-{}.log", std::process::id()));
-        let log = std::fs::File::create(&log_path).unwrap();
-        let status = Command::new("bash")
-            .arg(script)
-            .stdin(std::process::Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .status();
-        let output = std::fs::read_to_string(&log_path).unwrap_or_default();
-        let _ = std::fs::remove_file(&log_path);
-        let why = match status {
-            Ok(s) if s.success() => return true,
-            Ok(s) => format!("{script} exited with {s}: {output}"),
-            Err(e) => format!("{script} cannot run: {e}"),
-        };
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("the mail servers must run in CI but could not start: {why}");
-        }
-        eprintln!("SKIPPED: the mail servers could not start here (set CI=true to make this a failure): {why}");
-        false
-    })
-}
-
-fn tag(test: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("s{}x{nanos}{test}", std::process::id())
-}
 
 fn inbox(name: &str, user: &str, password: &str, folder: &str) -> InboxConfig {
     InboxConfig {
@@ -254,7 +204,7 @@ fn a_followup_invitation_goes_out_and_the_answer_updates_the_crm() {
     if !servers() {
         return;
     }
-    let tag = tag("fu");
+    let tag = tag("s", "fu");
     let rt = runtime();
     let db = TestDb::new("mail-followup");
     rt.block_on(prepare(&db));
@@ -346,7 +296,7 @@ fn an_invitation_from_a_contact_becomes_a_tentative_appointment_through_imap() {
     if !servers() {
         return;
     }
-    let tag = tag("inv");
+    let tag = tag("s", "inv");
     let rt = runtime();
     let db = TestDb::new("mail-invitation");
     rt.block_on(prepare(&db));

@@ -220,13 +220,13 @@ fn encoded_words(text: &str) -> String {
     let mut chunk = String::new();
     for c in text.chars() {
         if chunk.len() + c.len_utf8() > max_bytes && !chunk.is_empty() {
-            words.push(format!("=?UTF-8?B?{}?=", base64(chunk.as_bytes())));
+            words.push(format!("=?UTF-8?B?{}?=", crate::base64::encode(chunk.as_bytes())));
             chunk.clear();
         }
         chunk.push(c);
     }
     if !chunk.is_empty() {
-        words.push(format!("=?UTF-8?B?{}?=", base64(chunk.as_bytes())));
+        words.push(format!("=?UTF-8?B?{}?=", crate::base64::encode(chunk.as_bytes())));
     }
     words.join(" ")
 }
@@ -279,7 +279,7 @@ fn part(out: &mut String, content_type: &str, disposition: Option<&str>, body: &
         _ => {
             header(out, "Content-Transfer-Encoding", "base64");
             out.push_str("\r\n");
-            let encoded = base64(body);
+            let encoded = crate::base64::encode(body);
             let mut first = true;
             for line in encoded.as_bytes().chunks(BASE64_LINE) {
                 if !first {
@@ -357,28 +357,6 @@ pub fn escape_html(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             c => out.push(c),
-        }
-    }
-    out
-}
-
-const BASE64_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Base64 (RFC 4648 4) with padding, on one line.
-fn base64(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b0 = chunk.first().copied().unwrap_or(0);
-        let b1 = chunk.get(1).copied().unwrap_or(0);
-        let b2 = chunk.get(2).copied().unwrap_or(0);
-        let n = (u32::from(b0) << 16) | (u32::from(b1) << 8) | u32::from(b2);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                let index = ((n >> (18 - 6 * i)) & 63) as usize;
-                out.push(BASE64_ALPHABET.get(index).copied().map(char::from).unwrap_or('A'));
-            } else {
-                out.push('=');
-            }
         }
     }
     out
@@ -543,7 +521,7 @@ ATTENDEE;CN=Bob;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:bob@customer.example\r\nE
     #[test]
     fn base64_matches_rfc_4648_vectors() {
         for (i, o) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
-            assert_eq!(base64(i.as_bytes()), o);
+            assert_eq!(crate::base64::encode(i.as_bytes()), o);
         }
     }
 }

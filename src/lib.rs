@@ -11,6 +11,7 @@
 //! panics on input; decisions are data.
 
 pub mod api;
+pub mod base64;
 pub mod error;
 pub mod expand;
 pub mod ical;

@@ -245,7 +245,7 @@ pub async fn archive(
     }
     let (raw_text, encoding) = match String::from_utf8(raw) {
         Ok(t) => (t, "utf8"),
-        Err(e) => (super::base64::encode(e.as_bytes()), "base64"),
+        Err(e) => (crate::base64::encode(e.as_bytes()), "base64"),
     };
     let id = store::new_id();
     let created_at = fmt_instant(store::now());

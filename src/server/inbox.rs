@@ -737,7 +737,7 @@ pub async fn deliver(
 pub fn raw_of(message: &Option<String>, message_base64: &Option<String>) -> ApiResult<Vec<u8>> {
     match (message, message_base64) {
         (Some(m), _) => Ok(m.as_bytes().to_vec()),
-        (None, Some(b)) => super::base64::decode(b).ok_or_else(|| ApiError::invalid("`message_base64` is not base64")),
+        (None, Some(b)) => crate::base64::decode(b).ok_or_else(|| ApiError::invalid("`message_base64` is not base64")),
         (None, None) => Err(ApiError::invalid("give the raw message as `message` or `message_base64`")),
     }
 }

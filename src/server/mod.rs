@@ -11,11 +11,11 @@
 //! nothing about messages itself: it builds the engine's context from the
 //! store and applies the decision's effects as written.
 
+pub use crate::base64;
 pub mod appointments;
 pub mod archive;
 pub mod auth;
 pub mod availability;
-pub mod base64;
 pub mod demo;
 pub mod directory;
 pub mod engine;

@@ -1,4 +1,5 @@
-//! Base64 (RFC 4648, standard alphabet) for raw messages that are not UTF-8.
+//! Base64 (RFC 4648, standard alphabet): MIME bodies and encoded words we
+//! write (`imip`), and raw messages that are not UTF-8 in the backend's JSON.
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

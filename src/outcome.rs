@@ -30,6 +30,9 @@ pub enum Ignored {
     UnknownAttendee,
     /// An update, cancellation or reply for an appointment we do not have.
     NoExistingAppointment,
+    /// The backend found the e-mail not authenticated (DKIM/DMARC failed, or
+    /// no verdict where one is required): nothing is applied automatically.
+    UnauthenticatedSender,
     /// The method or component is not one the engine applies (`PUBLISH` to
     /// `itip process`, a `VTODO`, a message without `METHOD`).
     Unsupported,
@@ -50,6 +53,7 @@ impl Ignored {
             Ignored::SenderMismatch => "sender_mismatch",
             Ignored::UnknownAttendee => "unknown_attendee",
             Ignored::NoExistingAppointment => "no_existing_appointment",
+            Ignored::UnauthenticatedSender => "unauthenticated_sender",
             Ignored::Unsupported => "unsupported",
         }
     }

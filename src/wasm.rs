@@ -68,6 +68,7 @@ export type IgnoredReason =
   | "sender_mismatch"
   | "unknown_attendee"
   | "no_existing_appointment"
+  | "unauthenticated_sender"
   | "unsupported";
 
 /** A CRM record id, written back as given. */
@@ -87,6 +88,8 @@ export interface Context {
   from?: string | null;
   /** The e-mail's `Sender` address; the envelope's when left out. */
   sender?: string | null;
+  /** The backend's verdict on the e-mail: authenticated (DKIM/DMARC), not, or unknown (null). */
+  authenticated?: boolean | null;
   /** The current instant (RFC 3339), e.g. `2026-12-03T09:00:00Z`. */
   now?: string | null;
   preferences?: {

@@ -23,6 +23,12 @@ pub struct Context {
     /// The e-mail's `Sender` address; the envelope's when left out.
     #[serde(default)]
     pub sender: Option<String>,
+    /// The backend's verdict on the e-mail's authenticity (DKIM/DMARC for the
+    /// `From` domain, or a trusted `Authentication-Results`): `true`
+    /// authenticated, `false` found not to be (nothing is applied
+    /// automatically: `unauthenticated_sender`), `null`/absent unknown.
+    #[serde(default)]
+    pub authenticated: Option<bool>,
     /// The current instant (RFC 3339), used as `DTSTAMP` of the replies the
     /// decision writes. Default: the message's `DTSTAMP`, else 1970-01-01T00:00:00Z.
     #[serde(default, deserialize_with = "instant")]
@@ -249,6 +255,7 @@ impl Context {
             mailbox: mailbox.to_owned(),
             from: None,
             sender: None,
+            authenticated: None,
             now: None,
             preferences: Preferences::default(),
             user: UserSettings::default(),

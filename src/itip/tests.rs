@@ -6,6 +6,7 @@ use super::*;
 use crate::ical::{OwnedComponent, ParseOptions, parse_calendar};
 use crate::outcome::Ignored;
 use chrono::{NaiveDate, NaiveDateTime};
+use trust::Author;
 
 fn cal(text: &str) -> OwnedComponent {
     let text = text.replace("\r\n", "\n");
@@ -95,10 +96,25 @@ fn only_the_organizer_may_update() {
         ignored(process(&hijack, Some(&v1), Some("mailto:mallory@evil.example")).unwrap()),
         Ignored::SenderMismatch
     );
-    // A delegate writing for the organizer (SENT-BY) is the organizer.
+    // An assistant writing for the organizer (SENT-BY) in the organizer's
+    // own domain speaks for him only when the e-mail is authenticated...
     let delegated =
         cal(&v2.to_ics().replace("ORGANIZER;CN=Bob:", "ORGANIZER;CN=Bob;SENT-BY=\"mailto:sue@acme.example\":"));
-    assert!(matches!(process(&delegated, Some(&v1), Some("sue@acme.example")).unwrap(), ProcessOutcome::Stored(_)));
+    let sue = |authenticated| Author { from: Some("sue@acme.example"), authenticated };
+    assert_eq!(ignored(process(&delegated, Some(&v1), Some("sue@acme.example")).unwrap()), Ignored::SenderMismatch);
+    assert_eq!(ignored(process_as(&delegated, Some(&v1), Some(&sue(Some(false)))).unwrap()), Ignored::SenderMismatch);
+    assert!(matches!(process_as(&delegated, Some(&v1), Some(&sue(Some(true)))).unwrap(), ProcessOutcome::Stored(_)));
+    // ... or when the stored copy already names her.
+    let v1_sue =
+        cal(&v1.to_ics().replace("ORGANIZER;CN=Bob:", "ORGANIZER;CN=Bob;SENT-BY=\"mailto:sue@acme.example\":"));
+    assert!(matches!(process(&v2, Some(&v1_sue), Some("sue@acme.example")).unwrap(), ProcessOutcome::Stored(_)));
+    // A stranger naming herself SENT-BY speaks for nobody, authenticated or not.
+    let eve = cal(&v2.to_ics().replace("ORGANIZER;CN=Bob:", "ORGANIZER;CN=Bob;SENT-BY=\"mailto:eve@evil.example\":"));
+    let from_eve = Author { from: Some("eve@evil.example"), authenticated: Some(true) };
+    assert_eq!(ignored(process_as(&eve, Some(&v1), Some(&from_eve)).unwrap()), Ignored::SenderMismatch);
+    // An e-mail without a From speaks for nobody.
+    let anonymous = Author { from: None, authenticated: None };
+    assert_eq!(ignored(process_as(&v2, Some(&v1), Some(&anonymous)).unwrap()), Ignored::SenderMismatch);
 }
 
 #[test]
@@ -215,10 +231,18 @@ fn forged_stale_and_orphan_replies_are_ignored() {
     assert_eq!(ignored(stale), Ignored::Stale);
     let orphan = process(&reply_msg("", 2, AMY), None, Some(AMY)).unwrap();
     assert_eq!(ignored(orphan), Ignored::NoExistingAppointment);
-    // An assistant answering for Amy (SENT-BY) speaks for her.
+    // An assistant answering for Amy (SENT-BY) in her own domain speaks for
+    // her when the e-mail is authenticated, not on its own word.
     let assistant =
         cal(&reply_msg("", 2, AMY).to_ics().replace("ATTENDEE;", "ATTENDEE;SENT-BY=\"mailto:tom@crm.example\";"));
-    assert!(matches!(process(&assistant, Some(&copy), Some("tom@crm.example")).unwrap(), ProcessOutcome::Stored(_)));
+    assert_eq!(ignored(process(&assistant, Some(&copy), Some("tom@crm.example")).unwrap()), Ignored::SenderMismatch);
+    let tom = Author { from: Some("tom@crm.example"), authenticated: Some(true) };
+    assert!(matches!(process_as(&assistant, Some(&copy), Some(&tom)).unwrap(), ProcessOutcome::Stored(_)));
+    // Another attendee writing Amy's line with herself as SENT-BY: refused.
+    let carol =
+        cal(&reply_msg("", 2, AMY).to_ics().replace("ATTENDEE;", "ATTENDEE;SENT-BY=\"mailto:carol@other.example\";"));
+    let from_carol = Author { from: Some("carol@other.example"), authenticated: Some(true) };
+    assert_eq!(ignored(process_as(&carol, Some(&copy), Some(&from_carol)).unwrap()), Ignored::SenderMismatch);
 }
 
 #[test]

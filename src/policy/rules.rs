@@ -95,7 +95,10 @@ pub fn buttons(case: &Case<'_, '_>) -> std::result::Result<Buttons, String> {
                 return Err("a calendar synchronizer is active: answer the invitation in your calendar".to_owned());
             }
             if case.kind == Kind::Update {
-                if let Some(r) = from_organizer(case) {
+                // An update that someone else wrote cannot be answered; one
+                // without any author can: the answer is recorded on the
+                // stored copy, which the message does not change.
+                if let Some(r) = from_organizer(case).filter(|_| case.from.is_some()) {
                     return Err(r.reason);
                 }
                 if let Some(r) = version(case).filter(|r| r.code == Ignored::Stale) {

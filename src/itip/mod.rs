@@ -28,7 +28,7 @@ pub mod trust;
 pub mod vocab;
 
 pub use object::{Attendee, Instance, Organizer, SchedulingObject};
-pub use process::{ProcessOutcome, process, process_as};
+pub use process::{ProcessOutcome, answers_current_version, process, process_as};
 pub use reply::reply;
 pub use schedule::{OutgoingMessage, ScheduleOptions, schedule};
 pub use significant::is_significant_change;

@@ -623,7 +623,9 @@ impl Target<'_> {
             let current = sequence_of(target)?;
             if let Some(seq) = status.sequence
                 && seq < current.unwrap_or(0)
+                && !answers_current_version(ev, zones, target, zones)
             {
+                // An answer to a version the organizer has moved since.
                 result = Err(Ignored::Stale);
                 continue;
             }
@@ -632,6 +634,39 @@ impl Target<'_> {
         }
         Ok(result)
     }
+}
+
+/// Whether the reply component `reply` answers what `current` (the
+/// organizer's component for that instance) is now, although its `SEQUENCE`
+/// is lower (servers and clients renumber; RFC 5546 2.1.5 only asks that an
+/// answer to an older version not undo a newer one): the same start, the
+/// same end where both give one, and the same rules where the reply carries
+/// them. A reply that does not say when its instance is answers nothing
+/// current.
+pub fn answers_current_version(
+    reply: &Component<'_>,
+    reply_zones: &ZoneSet,
+    current: &Component<'_>,
+    current_zones: &ZoneSet,
+) -> bool {
+    let at = |ev: &Component<'_>, zones: &ZoneSet, name: &str| {
+        ev.prop(name).and_then(|p| parse_date_time(p).ok()).map(|v| instant(zones, &v))
+    };
+    let Some(start) = at(reply, reply_zones, "DTSTART") else { return false };
+    if Some(start) != at(current, current_zones, "DTSTART") {
+        return false;
+    }
+    if let (Some(a), Some(b)) = (at(reply, reply_zones, "DTEND"), at(current, current_zones, "DTEND"))
+        && a != b
+    {
+        return false;
+    }
+    let rules = |ev: &Component<'_>| {
+        let mut r: Vec<String> = ev.props("RRULE").map(|p| p.value.trim().to_ascii_uppercase()).collect();
+        r.sort();
+        r
+    };
+    reply.prop("RRULE").is_none() || rules(reply) == rules(current)
 }
 
 fn has_attendee(ev: &Component<'_>, address: &str) -> bool {
@@ -855,7 +890,9 @@ impl Cancelling<'_> {
             let start = parse_date_time(start)?;
             master.properties.push(in_form_of(self.zones, &start, key).to_property("EXDATE"));
         }
-        raise_sequence(master, version.0);
+        // A message about one instance leaves the master's SEQUENCE alone:
+        // the series itself was not re-sent (a later update of the series
+        // at its own number must not look stale).
         Ok(Ok(()))
     }
 
@@ -951,10 +988,10 @@ fn add(input: &Inbound<'_, '_, '_>) -> Result<ProcessOutcome> {
         if index.find(Some(key)).is_some() {
             continue;
         }
-        let sequence = sequence_of(ev)?;
         if let Some(master) = master_at.and_then(|i| new.components.get_mut(i)) {
+            // The new instance is the master's RDATE; the master's SEQUENCE
+            // stays, as for any message about instances only.
             master.properties.push(rid.to_property("RDATE"));
-            raise_sequence(master, sequence);
         }
         let mut instance = ev.clone().into_owned();
         if instance.prop("RECURRENCE-ID").is_none() {

@@ -635,8 +635,10 @@ fn already_cancelled(case: &Case<'_, '_>) -> bool {
 }
 
 /// Rule 6 for replies: a reply to an older `SEQUENCE` than the stored one is
-/// stale; one that records nothing new (every answer already stored) is a
-/// duplicate.
+/// stale when the organizer has moved the instance since (another start,
+/// end or rule); a lower number for the same time is a renumbering, and the
+/// answer counts. One that records nothing new (every answer already
+/// stored) is a duplicate.
 pub fn reply_version(case: &Case<'_, '_>) -> Option<Refusal> {
     let stored = case.stored.as_ref()?;
     let (mut changes, mut older) = (false, false);
@@ -645,7 +647,9 @@ pub fn reply_version(case: &Case<'_, '_>) -> Option<Refusal> {
             changes = true;
             continue;
         };
-        if inst.sequence < s.sequence {
+        if inst.sequence < s.sequence
+            && !crate::itip::answers_current_version(inst.event, &case.message.zones, s.event, &stored.zones)
+        {
             older = true;
             continue;
         }

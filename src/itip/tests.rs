@@ -758,3 +758,46 @@ fn a_forwarded_request_is_trusted_only_when_both_delegation_lines_agree() {
     let unverified = Author { from: Some("amy@crm.example"), authenticated: Some(false) };
     assert_eq!(ignored(process_as(&ok, None, Some(&unverified)).unwrap()), Ignored::SenderMismatch);
 }
+
+#[test]
+fn a_renumbering_organizer_still_takes_the_answers_round_trip() {
+    let opts = ScheduleOptions { now: now(), rsvp: None };
+    let bobs = organized("", "");
+    let to_amy = schedule(None, Some(&bobs), &[ORG.to_owned()], &opts).unwrap();
+    let amys = stored(process(&cal(&to_amy[0].ics), None, Some("bob@acme.example")).unwrap());
+    // Bob's server renumbers its copy (SEQUENCE 3) without moving anything.
+    let renumbered = cal(&bobs.to_ics().replace("SEQUENCE:0", "SEQUENCE:3"));
+    // Amy answers through both writers; both answers are taken.
+    let by_reply = reply(&amys, AMY, PartStat::Accepted, now()).unwrap();
+    let out = stored(process(&by_reply, Some(&renumbered), Some("amy@crm.example")).unwrap());
+    assert_eq!(partstat_of(vevents(&out)[0], AMY).as_deref(), Some("ACCEPTED"));
+    let tentative = edited(&amys, AMY, &[("PARTSTAT", "TENTATIVE")], &[]);
+    let by_schedule = schedule(Some(&amys), Some(&tentative), &[AMY.to_owned()], &opts).unwrap();
+    let out = stored(process(&cal(&by_schedule[0].ics), Some(&out), Some("amy@crm.example")).unwrap());
+    assert_eq!(partstat_of(vevents(&out)[0], AMY).as_deref(), Some("TENTATIVE"));
+    // Bob moves the meeting; an answer to the old time is stale.
+    let moved = cal(&out.to_ics().replace("SEQUENCE:3", "SEQUENCE:4").replace("T090000Z", "T130000Z"));
+    assert_eq!(ignored(process(&by_reply, Some(&moved), Some("amy@crm.example")).unwrap()), Ignored::Stale);
+}
+
+#[test]
+fn a_thunderbird_delegation_reply_is_recorded_at_the_organizer() {
+    let bobs = organized("", "");
+    // As Thunderbird (Lightning) writes the delegator's answer.
+    let reply = cal(
+        "BEGIN:VCALENDAR\nPRODID:-//Mozilla.org/NONSGML Mozilla Calendar V1.1//EN\nVERSION:2.0\nMETHOD:REPLY\n\
+         BEGIN:VEVENT\nCREATED:20260110T100000Z\nLAST-MODIFIED:20260111T090000Z\nDTSTAMP:20260111T090000Z\n\
+         UID:org-1\nSUMMARY:Plan\nORGANIZER;CN=Bob:mailto:bob@acme.example\n\
+         ATTENDEE;RSVP=TRUE;PARTSTAT=DELEGATED;ROLE=REQ-PARTICIPANT;DELEGATED-TO=\"mailto:ed@crm.example\":mailto:amy@crm.example\n\
+         ATTENDEE;RSVP=TRUE;PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;DELEGATED-FROM=\"mailto:amy@crm.example\":mailto:ed@crm.example\n\
+         DTSTART:20260302T090000Z\nDTEND:20260302T100000Z\nSEQUENCE:0\nX-MOZ-SEND-INVITATIONS:TRUE\n\
+         END:VEVENT\nEND:VCALENDAR\n",
+    );
+    let out = stored(process(&reply, Some(&bobs), Some("amy@crm.example")).unwrap());
+    let ev = vevents(&out)[0];
+    assert_eq!(partstat_of(ev, AMY).as_deref(), Some("DELEGATED"));
+    assert_eq!(partstat_of(ev, ED).as_deref(), Some("NEEDS-ACTION"));
+    // Ed sending the same message speaks only for his own line, which Bob's
+    // copy does not know yet: nothing is recorded, Amy's answer least of all.
+    assert_eq!(ignored(process(&reply, Some(&bobs), Some("ed@crm.example")).unwrap()), Ignored::UnknownAttendee);
+}

@@ -452,3 +452,56 @@ proptest! {
         prop_assert!(again >= wall && again - wall <= TimeDelta::hours(1), "{wall} -> {again}");
     }
 }
+
+/// The zone a `TZID` resolves to in a calendar with the given `VTIMEZONE`s.
+fn resolved_in(vtimezones: &str, tzid: &str) -> Option<&'static str> {
+    let cal = calendar(vtimezones);
+    match ZoneSet::from_calendar(&cal).resolve(tzid)? {
+        Zone::Iana(tz) => Some(tz.name()),
+        Zone::Utc => Some("UTC"),
+        Zone::Custom(_) => Some("custom"),
+        Zone::Floating => None,
+    }
+}
+
+#[test]
+fn exchange_display_names_resolve_without_a_vtimezone() {
+    let cases = [
+        ("(UTC-05:00) Eastern Time (US & Canada)", Some("America/New_York")),
+        ("\"(UTC-05:00) Eastern Time (US & Canada)\"", Some("America/New_York")),
+        ("(UTC-05:00)  eastern time (us & canada)", Some("America/New_York")),
+        ("(GMT-05:00) Eastern Time (US & Canada)", Some("America/New_York")),
+        ("(GMT+10:00) Canberra, Melbourne, Sydney", Some("Australia/Sydney")),
+        ("(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna", Some("Europe/Berlin")),
+        ("(UTC+00:00) Dublin, Edinburgh, Lisbon, London", Some("Europe/London")),
+        ("(UTC) Coordinated Universal Time", Some("Etc/UTC")),
+        ("tzone://Microsoft/Eastern", Some("America/New_York")),
+        ("tzone://Microsoft/Pacific Standard Time", Some("America/Los_Angeles")),
+        ("tzone://Microsoft/Utc", Some("UTC")),
+        // Not Windows' words: stays floating.
+        ("(UTC+01:00) Atlantis", None),
+        ("tzone://Microsoft/Custom", None),
+    ];
+    for (tzid, want) in cases {
+        assert_eq!(resolved_in("", tzid), want, "{tzid}");
+    }
+    // The calendar's own VTIMEZONE of that name still wins.
+    let own = "BEGIN:VTIMEZONE\r\nTZID:(UTC-05:00) Eastern Time (US & Canada)\r\nBEGIN:STANDARD\r\n\
+               DTSTART:16010101T000000\r\nTZOFFSETFROM:+0300\r\nTZOFFSETTO:+0300\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n";
+    assert_eq!(resolved_in(own, "(UTC-05:00) Eastern Time (US & Canada)"), Some("custom"));
+    // An event in such a zone lands at the right instant (EST, UTC-5, in January).
+    let cal = calendar("");
+    let zones = ZoneSet::from_calendar(&cal);
+    let v = DateTimeValue::Zoned(at(2026, 1, 15, 9, 0), "(UTC-05:00) Eastern Time (US & Canada)".into());
+    assert_eq!(zones.to_utc(&v), at(2026, 1, 15, 14, 0));
+}
+
+#[test]
+fn every_generated_display_name_names_a_cldr_zone() {
+    use invitelink::tz::display_names::DISPLAY_TO_WINDOWS;
+    assert!(DISPLAY_TO_WINDOWS.len() >= 130);
+    for (display, windows) in DISPLAY_TO_WINDOWS.iter() {
+        assert!(iana_for_windows(windows).is_some(), "{display} -> {windows}");
+        assert!(resolved_in("", display).is_some(), "{display}");
+    }
+}

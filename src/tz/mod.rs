@@ -15,6 +15,7 @@
 //! first, earlier instant (RFC 5545 3.3.5).
 
 pub mod custom;
+pub mod display_names;
 pub mod windows;
 
 use crate::ical::Component;
@@ -130,7 +131,12 @@ impl ZoneSet {
         if let Some(z) = resolve_global(id) {
             return Some(z);
         }
-        self.custom.get(id).map(|z| Zone::Custom(Arc::clone(z)))
+        if let Some(z) = self.custom.get(id) {
+            return Some(Zone::Custom(Arc::clone(z)));
+        }
+        // Last, with no VTIMEZONE of that name: the names Exchange 2007/2010
+        // and Outlook export.
+        resolve_exchange_name(id)
     }
 
     /// The zone of a value: UTC, floating, or its `TZID` (floating when unknown).
@@ -200,6 +206,35 @@ fn iana_behind_prefix(id: &str) -> Option<chrono_tz::Tz> {
         }
     }
     None
+}
+
+/// The zone an Exchange or Outlook export names without a `VTIMEZONE`:
+/// Windows' display name, in its current form ("(UTC-05:00) Eastern Time
+/// (US & Canada)") or the older one ("(GMT-05:00) Eastern Time (US &
+/// Canada)"), through [`display_names`] (generated) and CLDR's table; or an
+/// old Exchange id `tzone://Microsoft/<Windows id>` (also `<name>` for
+/// `<name> Standard Time`).
+pub fn resolve_exchange_name(tzid: &str) -> Option<Zone> {
+    let id = normalize_tzid(tzid);
+    if let Some(rest) = id.get(..18).filter(|p| p.eq_ignore_ascii_case("tzone://Microsoft/")).and_then(|_| id.get(18..))
+    {
+        let rest = rest.trim();
+        if rest.eq_ignore_ascii_case("Utc") || rest.eq_ignore_ascii_case("GMT") {
+            return Some(Zone::Utc);
+        }
+        let iana = iana_for_windows_like(rest).or_else(|| iana_for_windows_like(&format!("{rest} Standard Time")))?;
+        return iana.parse::<chrono_tz::Tz>().ok().map(Zone::Iana);
+    }
+    if !id.starts_with('(') {
+        return None;
+    }
+    // One space between words; "(GMT+01:00)" is the older spelling of "(UTC+01:00)".
+    let mut key = id.split_whitespace().collect::<Vec<_>>().join(" ");
+    if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("(GMT")) {
+        key.replace_range(..4, "(UTC");
+    }
+    let windows_id = display_names::windows_for_display(&key)?;
+    windows::iana_for_windows(windows_id)?.parse::<chrono_tz::Tz>().ok().map(Zone::Iana)
 }
 
 /// Resolves a `TZID` without the calendar: UTC, an IANA name, a Windows name

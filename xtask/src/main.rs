@@ -10,7 +10,8 @@
 //!
 //! Other tasks: `pkg` (build the wasm package), `fuzz [SECONDS]`, `bench`,
 //! `gen-windows-zones` (regenerate the Windows zone table from CLDR),
-//! `gen-trust-data` (the public suffix and public mailbox provider lists).
+//! `gen-trust-data` (the public suffix and public mailbox provider lists),
+//! `gen-zone-display-names` (Windows' zone display names, as Exchange writes them).
 
 mod addin_tests;
 mod bench;
@@ -21,6 +22,7 @@ mod run;
 mod trust_data;
 mod wasm_tests;
 mod windows_zones;
+mod zone_display_names;
 
 use std::path::{Path, PathBuf};
 
@@ -107,6 +109,7 @@ fn main() {
         }
         "gen-windows-zones" => windows_zones::run(&root),
         "gen-trust-data" => trust_data::run(&root),
+        "gen-zone-display-names" => zone_display_names::run(&root),
         _ => {
             eprintln!(
                 "usage: cargo xtask test | run | pkg | bench [--quick] | fuzz [SECONDS] | gen-windows-zones | gen-trust-data"

@@ -100,6 +100,9 @@ pub struct Expansion {
     pub limited: bool,
     /// Series left out because a value could not be read, one error each.
     pub errors: Vec<EngineError>,
+    /// Damaged parts that were skipped while the rest was used (a malformed
+    /// `RRULE` part, a rule without a usable `FREQ`), with their lines.
+    pub warnings: Vec<EngineError>,
 }
 
 /// A start or end: an all-day date, a floating wall time or a UTC instant.
@@ -552,7 +555,15 @@ fn expand_series(
             break;
         }
         budget.rules -= 1;
-        rules.push(RRule::parse(&p.value).map_err(|e| e.with_line(p.line))?);
+        // Damaged input (docs/decision.md): a malformed part is skipped and
+        // reported, the rest of the rule used; a rule with no usable FREQ
+        // is dropped and reported. DTSTART stays an occurrence either way.
+        let (rule, skipped) = crate::recur::parse_lenient(&p.value);
+        out.warnings.extend(skipped.into_iter().map(|e| e.with_line(p.line)));
+        match rule {
+            Ok(r) => rules.push(r),
+            Err(e) => out.warnings.push(e.with_line(p.line)),
+        }
     }
     let start_local = frame.start.local();
 
@@ -883,15 +894,37 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_rule_leaves_its_series_out() {
+    fn a_rule_without_a_usable_freq_is_dropped_and_dtstart_stays() {
         let e = run(
             "BEGIN:VEVENT\r\nUID:x\r\nDTSTART:20260101T000000Z\r\nRRULE:FREQ=SOMETIMES\r\nEND:VEVENT\r\n\
              BEGIN:VEVENT\r\nUID:y\r\nDTSTART:20260101T000000Z\r\nEND:VEVENT\r\n",
             &ExpandOptions::default(),
         );
-        assert_eq!(e.occurrences.len(), 1);
-        assert_eq!(e.errors.len(), 1);
-        assert_eq!(e.errors[0].code, crate::ErrorCode::InvalidValue);
+        assert_eq!(e.occurrences.len(), 2, "DTSTART is always an occurrence");
+        assert!(e.errors.is_empty());
+        assert_eq!(e.warnings.len(), 2, "the bad FREQ, then the dropped rule: {:?}", e.warnings);
+        assert!(e.warnings.iter().all(|w| w.code == crate::ErrorCode::InvalidValue && w.line == Some(6)));
+    }
+
+    #[test]
+    fn a_malformed_rule_part_is_skipped_and_the_rest_expands() {
+        // As damaged Google exports carry them: junk, a repeated prefix, an
+        // unknown part name, a value out of range.
+        for rule in [
+            "FREQ=WEEKLY;BYDAY=MO;junk;COUNT=10",
+            "RRULE:FREQ=WEEKLY;RRULE:BYDAY=MO;COUNT=10",
+            "FREQ=WEEKLY;BYDAY=MO;X_BROKEN=1;COUNT=10",
+            "FREQ=WEEKLY;BYDAY=MO;BYHOUR=25;COUNT=10",
+        ] {
+            let e = run(
+                &format!("BEGIN:VEVENT\r\nUID:g\r\nDTSTART:20260105T090000Z\r\nRRULE:{rule}\r\nEND:VEVENT\r\n"),
+                &ExpandOptions::default(),
+            );
+            assert_eq!(e.occurrences.len(), 10, "{rule}");
+            assert!(e.occurrences.iter().all(|o| o.start.ends_with("T09:00:00Z")), "{rule}");
+            let skipped = if rule.contains("RRULE:BYDAY") { 0 } else { 1 };
+            assert_eq!(e.warnings.len(), skipped, "{rule}: {:?}", e.warnings);
+        }
     }
 
     #[test]

@@ -170,8 +170,10 @@ fn run(argv: &[String]) -> Result<String, Failure> {
                     "a series was cut at the instance limit or the horizon; raise `--max-instances` or `--horizon-days`",
                 ));
             }
-            // A series whose values cannot be read is left out; say which.
+            // A series whose values cannot be read is left out, and damaged
+            // parts that were skipped are named: say which.
             warnings.extend(expansion.errors.iter().cloned());
+            warnings.extend(expansion.warnings.iter().cloned());
             if !warnings.is_empty() {
                 write_stderr(&report("warning", &warnings));
             }

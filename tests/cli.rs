@@ -751,9 +751,11 @@ fn expand_of_a_secondly_rule_without_count_ends_quickly_with_a_warning() {
 }
 
 #[test]
-fn expand_names_a_series_it_cannot_read_and_shows_the_others() {
+fn expand_names_a_rule_it_cannot_read_and_keeps_the_dtstart() {
     let r = run(&["expand", "--message", &cli("bad-rrule.ics")]);
-    assert_eq!(r.ok_json(), serde_json::json!([]));
+    let list = r.ok_json();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["start"], "2026-12-03T09:00:00Z");
     let report: Value = serde_json::from_str(r.stderr.trim()).unwrap();
     assert_eq!(report["type"], "warning");
     assert_eq!(report["warnings"][0]["code"], "invalid_value");

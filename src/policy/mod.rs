@@ -163,6 +163,14 @@ impl<'c, 'a> Case<'c, 'a> {
         if self.ctx.authenticated == Some(false) {
             warnings.push(reasons::unverified(self.from.as_deref()));
         }
+        // Damaged recurrence rules: what was skipped changes the occurrences.
+        for rule in self.calendar.children("VEVENT").flat_map(|e| e.props("RRULE")) {
+            let (read, skipped) = crate::recur::parse_lenient(&rule.value);
+            warnings.extend(skipped.iter().map(|e| reasons::rule_part_skipped(rule.line, &e.message)));
+            if let Err(e) = read {
+                warnings.push(reasons::rule_dropped(rule.line, &e.message));
+            }
+        }
         let mut notes = Vec::new();
         if let Some(sender) = self.sender_header.as_deref().filter(|s| Some(*s) != self.from.as_deref()) {
             notes.push(reasons::sender_header(sender, self.from.as_deref()));

@@ -208,6 +208,18 @@ pub fn unverified(sender: Option<&str>) -> String {
     )
 }
 
+/// A malformed part of a recurrence rule was skipped (damaged input).
+pub fn rule_part_skipped(line: u32, why: &str) -> String {
+    format!(
+        "the recurrence rule on line {line} is damaged ({why}): that part was skipped and the rest of the rule used"
+    )
+}
+
+/// A recurrence rule could not be used at all (damaged input).
+pub fn rule_dropped(line: u32, why: &str) -> String {
+    format!("the recurrence rule on line {line} cannot be used ({why}): only the first occurrence is shown")
+}
+
 /// The `Sender:` header names someone else than `From`.
 pub fn sender_header(sender: &str, from: Option<&str>) -> String {
     match from {

@@ -23,7 +23,7 @@ mod parse;
 mod tests;
 
 pub use iterate::{Instances, Stop};
-pub use parse::parse;
+pub use parse::{parse, parse_lenient};
 
 use crate::ical::value::DateTimeValue;
 use chrono::Weekday;

@@ -36,76 +36,133 @@ fn invalid(message: String) -> EngineError {
 /// assert_eq!(rule.to_string(), "FREQ=WEEKLY;COUNT=4;BYDAY=MO,WE");
 /// ```
 pub fn parse(text: &str) -> Result<RRule> {
+    let (rule, mut skipped) = read(text);
+    match skipped.drain(..).next() {
+        Some(first) => Err(first),
+        None => rule,
+    }
+}
+
+/// Reads the value of an `RRULE` as damaged files need it (the policy of
+/// `docs/decision.md`, "Damaged input"): a malformed part (no `=`, an
+/// unknown name, a value out of range, a part given twice, a stray
+/// `RRULE:` inside the value) is skipped and reported, and the rest of the
+/// rule is used. The rule itself is an error only when no usable `FREQ` is
+/// left.
+///
+/// ```
+/// use invitelink::recur::parse_lenient;
+/// let (rule, skipped) = parse_lenient("FREQ=WEEKLY;junk;BYDAY=MO;COUNT=3");
+/// assert_eq!(rule.unwrap().to_string(), "FREQ=WEEKLY;COUNT=3;BYDAY=MO");
+/// assert_eq!(skipped.len(), 1);
+/// ```
+pub fn parse_lenient(text: &str) -> (Result<RRule>, Vec<EngineError>) {
+    read(text)
+}
+
+/// One reading of a rule: the rule (or why there is none) and the parts
+/// skipped, each with why.
+fn read(text: &str) -> (Result<RRule>, Vec<EngineError>) {
     let cleaned: String;
     let mut body = text.trim();
     if body.contains('\\') {
         cleaned = body.replace("\\;", ";").replace("\\,", ",");
         body = cleaned.as_str();
     }
-    if let Some(rest) = body.get(..6).filter(|p| p.eq_ignore_ascii_case("RRULE:")).and_then(|_| body.get(6..)) {
+    if let Some(rest) = strip_rrule_prefix(body) {
         body = rest;
     }
     let mut rule = RRule::new(Frequency::Daily);
     let mut seen: Vec<String> = Vec::new();
     let mut freq: Option<Frequency> = None;
+    let mut skipped = Vec::new();
     for part in body.split(';') {
         let part = part.trim();
         if part.is_empty() {
             continue;
         }
-        let Some((name, value)) = part.split_once('=') else {
-            return Err(invalid(format!("recurrence rule part `{part}` has no `=`")));
-        };
-        let name = name.trim().to_ascii_uppercase();
-        let value = value.trim();
-        if name.starts_with("X-") {
-            continue;
-        }
-        if seen.contains(&name) {
-            return Err(invalid(format!("recurrence rule part `{name}` is given twice")));
-        }
-        seen.push(name.clone());
-        match name.as_str() {
-            "FREQ" => freq = Some(frequency(value)?),
-            "INTERVAL" => {
-                let n: u32 = number(&name, value, 1, i64::from(u32::MAX))?;
-                rule.interval = n;
-            }
-            "COUNT" => rule.count = Some(number(&name, value, 0, i64::from(u32::MAX))?),
-            "UNTIL" => {
-                let v = parse_date_time_token(value, None, false)
-                    .ok_or_else(|| invalid(format!("`{value}` of `UNTIL` is not a valid date or date-time")))?;
-                rule.until = Some(v);
-            }
-            "BYSECOND" => rule.by_second = list(&name, value, 0, 60)?,
-            "BYMINUTE" => rule.by_minute = list(&name, value, 0, 59)?,
-            "BYHOUR" => rule.by_hour = list(&name, value, 0, 23)?,
-            "BYDAY" => rule.by_day = weekday_list(value)?,
-            "BYMONTHDAY" => rule.by_month_day = signed_list(&name, value, 31)?,
-            "BYYEARDAY" => rule.by_year_day = signed_list(&name, value, 366)?,
-            "BYWEEKNO" => rule.by_week_no = signed_list(&name, value, 53)?,
-            "BYMONTH" => rule.by_month = list(&name, value, 1, 12)?,
-            "BYSETPOS" => rule.by_set_pos = signed_list(&name, value, 366)?,
-            "WKST" => rule.week_start = weekday(value)?,
-            "RSCALE" => {
-                if !value.eq_ignore_ascii_case("GREGORIAN") {
-                    return Err(invalid(format!("calendar scale `{value}` of `RSCALE` is not supported")));
-                }
-                rule.rscale = true;
-            }
-            "SKIP" => {
-                rule.skip = match value.to_ascii_uppercase().as_str() {
-                    "OMIT" => Skip::Omit,
-                    "BACKWARD" => Skip::Backward,
-                    "FORWARD" => Skip::Forward,
-                    _ => return Err(invalid(format!("`{value}` is not a valid `SKIP`"))),
-                }
-            }
-            _ => return Err(invalid(format!("`{name}` is not a recurrence rule part"))),
+        // A repeated prefix inside the value (`RRULE:FREQ=DAILY;RRULE:COUNT=3`).
+        let part = strip_rrule_prefix(part).unwrap_or(part);
+        if let Err(e) = read_part(part, &mut rule, &mut seen, &mut freq) {
+            skipped.push(e);
         }
     }
-    rule.freq = freq.ok_or_else(|| invalid(format!("recurrence rule `{}` has no `FREQ`", text.trim())))?;
-    Ok(rule)
+    // Another calendar scale changes what every part means: the rule cannot
+    // be read as a Gregorian one, whatever else is right in it.
+    if let Some(scale) = body.split(';').filter_map(|p| p.split_once('=')).find_map(|(n, v)| {
+        let n = n.trim();
+        let n = strip_rrule_prefix(n).unwrap_or(n);
+        (n.eq_ignore_ascii_case("RSCALE") && !v.trim().eq_ignore_ascii_case("GREGORIAN")).then(|| v.trim())
+    }) {
+        return (Err(invalid(format!("calendar scale `{scale}` of `RSCALE` is not supported"))), Vec::new());
+    }
+    let rule = match freq {
+        Some(f) => {
+            rule.freq = f;
+            Ok(rule)
+        }
+        None => Err(invalid(format!("recurrence rule `{}` has no usable `FREQ`", text.trim()))),
+    };
+    (rule, skipped)
+}
+
+fn strip_rrule_prefix(s: &str) -> Option<&str> {
+    s.get(..6).filter(|p| p.eq_ignore_ascii_case("RRULE:")).and_then(|_| s.get(6..))
+}
+
+/// Reads one `NAME=value` part into `rule`.
+fn read_part(part: &str, rule: &mut RRule, seen: &mut Vec<String>, freq: &mut Option<Frequency>) -> Result<()> {
+    let Some((name, value)) = part.split_once('=') else {
+        return Err(invalid(format!("recurrence rule part `{part}` has no `=`")));
+    };
+    let name = name.trim().to_ascii_uppercase();
+    let value = value.trim();
+    if name.starts_with("X-") {
+        return Ok(());
+    }
+    if seen.contains(&name) {
+        return Err(invalid(format!("recurrence rule part `{name}` is given twice")));
+    }
+    seen.push(name.clone());
+    match name.as_str() {
+        "FREQ" => *freq = Some(frequency(value)?),
+        "INTERVAL" => {
+            let n: u32 = number(&name, value, 1, i64::from(u32::MAX))?;
+            rule.interval = n;
+        }
+        "COUNT" => rule.count = Some(number(&name, value, 0, i64::from(u32::MAX))?),
+        "UNTIL" => {
+            let v = parse_date_time_token(value, None, false)
+                .ok_or_else(|| invalid(format!("`{value}` of `UNTIL` is not a valid date or date-time")))?;
+            rule.until = Some(v);
+        }
+        "BYSECOND" => rule.by_second = list(&name, value, 0, 60)?,
+        "BYMINUTE" => rule.by_minute = list(&name, value, 0, 59)?,
+        "BYHOUR" => rule.by_hour = list(&name, value, 0, 23)?,
+        "BYDAY" => rule.by_day = weekday_list(value)?,
+        "BYMONTHDAY" => rule.by_month_day = signed_list(&name, value, 31)?,
+        "BYYEARDAY" => rule.by_year_day = signed_list(&name, value, 366)?,
+        "BYWEEKNO" => rule.by_week_no = signed_list(&name, value, 53)?,
+        "BYMONTH" => rule.by_month = list(&name, value, 1, 12)?,
+        "BYSETPOS" => rule.by_set_pos = signed_list(&name, value, 366)?,
+        "WKST" => rule.week_start = weekday(value)?,
+        "RSCALE" => {
+            if !value.eq_ignore_ascii_case("GREGORIAN") {
+                return Err(invalid(format!("calendar scale `{value}` of `RSCALE` is not supported")));
+            }
+            rule.rscale = true;
+        }
+        "SKIP" => {
+            rule.skip = match value.to_ascii_uppercase().as_str() {
+                "OMIT" => Skip::Omit,
+                "BACKWARD" => Skip::Backward,
+                "FORWARD" => Skip::Forward,
+                _ => return Err(invalid(format!("`{value}` is not a valid `SKIP`"))),
+            }
+        }
+        _ => return Err(invalid(format!("`{name}` is not a recurrence rule part"))),
+    }
+    Ok(())
 }
 
 fn frequency(value: &str) -> Result<Frequency> {

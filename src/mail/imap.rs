@@ -228,7 +228,13 @@ impl Poller {
     /// A poller for `inbox`. Reads the CA file now; connects only when polling.
     pub fn new(inbox: InboxConfig) -> Result<Poller, ImapError> {
         let tls = match inbox.tls {
-            Tls::None => None,
+            Tls::None if super::config::is_loopback(&inbox.host) => None,
+            Tls::None => {
+                return Err(ImapError::Config(format!(
+                    "plain text (tls = \"none\") is allowed only towards a loopback host, not `{}`",
+                    inbox.host
+                )));
+            }
             Tls::Implicit | Tls::StartTls => {
                 Some(super::tls::client_config(inbox.ca_file.as_deref()).map_err(ImapError::Config)?)
             }

@@ -17,7 +17,7 @@ use futures_util::TryStreamExt;
 use invitelink::api::{ReplyRequest, itip_reply};
 use invitelink::imip::{self, OutgoingMail};
 use invitelink::itip::PartStat;
-use invitelink::mail::{Credential, InboxConfig, MailConfig, Mark, Secret, SmtpConfig, SmtpSender, Tls};
+use invitelink::mail::{AuthSettings, Credential, InboxConfig, MailConfig, Mark, Secret, SmtpConfig, SmtpSender, Tls};
 use invitelink::server::{CrmStore, ServeOptions, bind, demo};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -39,6 +39,8 @@ fn inbox(name: &str, user: &str, password: &str, folder: &str) -> InboxConfig {
         mark: Mark::Move,
         batch: 50,
         max_message_bytes: 10 * 1024 * 1024,
+        max_attempts: 5,
+        authentication: AuthSettings::default(),
     }
 }
 
@@ -66,6 +68,7 @@ fn mail_config(tag: &str) -> MailConfig {
             inbox("crm", "crm@crm.example", "crm-secret", tag),
             inbox("ann", "ann@crm.example", "ann-secret", tag),
         ],
+        ..MailConfig::default()
     }
 }
 

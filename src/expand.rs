@@ -351,6 +351,7 @@ fn text_of(event: &Component<'_>, name: &str) -> Option<String> {
 /// assert_eq!(starts, ["2026-03-20T08:00:00Z", "2026-03-27T08:00:00Z", "2026-04-03T07:00:00Z"]);
 /// ```
 pub fn expand(calendar: &Component<'_>, opts: &ExpandOptions) -> Result<Expansion> {
+    let mut budget = Budget::default();
     let zones = ZoneSet::from_calendar(calendar);
     let events: Vec<&Component<'_>> = calendar.children("VEVENT").collect();
     let mut out = Expansion::default();
@@ -400,7 +401,13 @@ pub fn expand(calendar: &Component<'_>, opts: &ExpandOptions) -> Result<Expansio
             } else {
                 &[]
             };
-            expand_series(event, uid, is_recurring, own, &zones, &window, opts, cut_by_horizon, &mut out)
+            if out.occurrences.len() >= MAX_OCCURRENCES_PER_MESSAGE {
+                // The message's share of work is spent: later series are cut.
+                out.limited = true;
+                continue;
+            }
+            let series = Series { event, uid, is_recurring, overrides: own };
+            expand_series(&series, &zones, &window, opts, cut_by_horizon, &mut budget, &mut out)
         };
         if let Err(e) = result {
             out.errors.push(e.with_line(event.line));
@@ -408,6 +415,35 @@ pub fn expand(calendar: &Component<'_>, opts: &ExpandOptions) -> Result<Expansio
     }
     out.occurrences.sort_by(|a, b| (start_key(&a.start), &a.uid).cmp(&(start_key(&b.start), &b.uid)));
     Ok(out)
+}
+
+/// Most `RRULE`s read in one message, over all its components (SPEC 7: the
+/// work for one message is bounded, not only the work for one rule).
+pub const MAX_RULES_PER_MESSAGE: usize = 64;
+/// Most candidate periods examined in one message, over all its rules.
+pub const MAX_PERIODS_PER_MESSAGE: u64 = 2_000_000;
+/// Most occurrences listed for one message, over all its series.
+pub const MAX_OCCURRENCES_PER_MESSAGE: usize = 20_000;
+
+/// What is left of one message's recurrence work.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    rules: usize,
+    periods: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget { rules: MAX_RULES_PER_MESSAGE, periods: MAX_PERIODS_PER_MESSAGE }
+    }
+}
+
+/// One series to expand: its master (or single event) and overrides.
+struct Series<'s, 'c, 'a> {
+    event: &'s Component<'a>,
+    uid: &'s str,
+    is_recurring: bool,
+    overrides: &'c [&'s Component<'a>],
 }
 
 fn earliest_start(events: &[&Component<'_>], zones: &ZoneSet) -> Option<NaiveDateTime> {
@@ -498,19 +534,26 @@ impl Names {
 
 #[allow(clippy::too_many_arguments)]
 fn expand_series(
-    event: &Component<'_>,
-    uid: &str,
-    is_recurring: bool,
-    overrides: &[&Component<'_>],
+    series: &Series<'_, '_, '_>,
     zones: &ZoneSet,
     window: &Window,
     opts: &ExpandOptions,
     cut_by_horizon: bool,
+    budget: &mut Budget,
     out: &mut Expansion,
 ) -> Result<()> {
+    let Series { event, uid, is_recurring, overrides } = *series;
     let Some(frame) = Frame::read(event, zones)? else { return Ok(()) };
-    let rules: Vec<RRule> =
-        event.props("RRULE").map(|p| RRule::parse(&p.value).map_err(|e| e.with_line(p.line))).collect::<Result<_>>()?;
+    let mut rules: Vec<RRule> = Vec::new();
+    let mut limited = false;
+    for p in event.props("RRULE") {
+        if budget.rules == 0 {
+            limited = true;
+            break;
+        }
+        budget.rules -= 1;
+        rules.push(RRule::parse(&p.value).map_err(|e| e.with_line(p.line))?);
+    }
     let start_local = frame.start.local();
 
     // THISANDFUTURE overrides, by original start.
@@ -543,7 +586,6 @@ fn expand_series(
     };
     let cap = opts.max_instances.saturating_add(1).saturating_add(overrides.len());
     let mut slots: Vec<Slot> = Vec::new();
-    let mut limited = false;
     let mut beyond = false;
     let to_utc = |t: NaiveDateTime| if frame.floating || frame.is_date() { t } else { frame.zone.to_utc(t) };
     let local_of_instant =
@@ -554,7 +596,8 @@ fn expand_series(
         slots.push(Slot { local: start_local, start: s, end: e });
     }
     for rule in &rules {
-        let limits = Limits { max_instances: usize::MAX, max_periods: Limits::default().max_periods };
+        let max_periods = Limits::default().max_periods.min(budget.periods);
+        let limits = Limits { max_instances: usize::MAX, max_periods };
         let mut it = rule.instances(start_local, to_utc).with_limits(limits).stop_after(local_of_instant(walk.until));
         it.skip_to(local_of_instant(walk.from));
         let mut taken = 0usize;
@@ -574,6 +617,7 @@ fn expand_series(
                 break;
             }
         }
+        budget.periods = budget.periods.saturating_sub(it.periods_examined());
         if it.limit_hit() {
             limited = true;
         }
@@ -703,6 +747,52 @@ mod tests {
 
     fn starts(e: &Expansion) -> Vec<String> {
         e.occurrences.iter().map(|o| format!("{}/{}", o.start, o.end)).collect()
+    }
+
+    #[test]
+    fn the_work_of_one_message_is_bounded_over_all_its_components() {
+        // 100 series of two days each: the first 64 rules are read, the
+        // others keep only their DTSTART, and the cut is reported.
+        let body: String = (0..100)
+            .map(|i| {
+                format!(
+                    "BEGIN:VEVENT\r\nUID:s{i}\r\nDTSTART:20260101T{:02}0000Z\r\nRRULE:FREQ=DAILY;COUNT=2\r\nEND:VEVENT\r\n",
+                    i % 24
+                )
+            })
+            .collect();
+        let e = run(&body, &ExpandOptions::default());
+        assert_eq!(e.occurrences.len(), MAX_RULES_PER_MESSAGE * 2 + (100 - MAX_RULES_PER_MESSAGE));
+        assert!(e.limited);
+        // Sixty rules that match nothing after DTSTART (each would examine
+        // 500,000 seconds) share one budget: 2,000,000 periods in all.
+        let body: String = (0..60)
+            .map(|i| {
+                format!(
+                    "BEGIN:VEVENT\r\nUID:x{i}\r\nDTSTART:20260101T000000Z\r\nRRULE:FREQ=SECONDLY;BYSETPOS=2\r\nEND:VEVENT\r\n"
+                )
+            })
+            .collect();
+        let text = format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{body}END:VCALENDAR\r\n");
+        let cal = parse_calendar(&text, &ParseOptions::default()).unwrap();
+        let events: Vec<&Component<'_>> = cal.children("VEVENT").collect();
+        let zones = ZoneSet::from_calendar(&cal);
+        let window = Window {
+            from: NaiveDateTime::default(),
+            until: chrono::NaiveDate::from_ymd_opt(2028, 1, 1).unwrap().and_time(chrono::NaiveTime::MIN),
+        };
+        let mut budget = Budget::default();
+        let mut out = Expansion::default();
+        for (n, event) in events.iter().enumerate() {
+            let series = Series { event, uid: "x", is_recurring: true, overrides: &[] };
+            expand_series(&series, &zones, &window, &ExpandOptions::default(), false, &mut budget, &mut out).unwrap();
+            // Four rules spend it all (plus one period each to notice).
+            if n >= 4 {
+                assert_eq!(budget.periods, 0, "after rule {n}");
+            }
+        }
+        assert!(out.limited);
+        assert_eq!(out.occurrences.len(), 60, "each keeps its DTSTART");
     }
 
     #[test]

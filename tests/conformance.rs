@@ -332,6 +332,13 @@ fn run_schedule(dir: &Path, case: &Value, deviation: Option<&Deviation>) -> Resu
     let user: Vec<String> = inputs["user"].as_array().unwrap().iter().map(|u| u.as_str().unwrap().to_owned()).collect();
     let opts = ScheduleOptions { now: now(), rsvp: None };
     let result = schedule(old.as_ref(), new.as_ref(), &user, &opts);
+    if let Some(code) = deviation.and_then(|d| d.expect.get("error")).and_then(Value::as_str) {
+        // A documented refusal: the object cannot be scheduled.
+        return match result {
+            Err(e) if e.code.as_str() == code => Ok(Verdict::Deviation),
+            other => Err(format!("documented error `{code}`, got {other:?}")),
+        };
+    }
     let expect = &case["expect"];
     if let Some(kind) = expect.get("error").and_then(Value::as_str) {
         return match result {

@@ -306,11 +306,39 @@ pub fn escape_text(s: &str) -> String {
 /// CRM matches addresses case-insensitively).
 pub fn email_of(cal_address: &str) -> String {
     let t = cal_address.trim();
-    let t = match t.get(..7) {
-        Some(p) if p.eq_ignore_ascii_case("mailto:") => t.get(7..).unwrap_or(""),
-        _ => t,
+    let (t, mailto) = match t.get(..7) {
+        Some(p) if p.eq_ignore_ascii_case("mailto:") => (t.get(7..).unwrap_or(""), true),
+        _ => (t, false),
     };
-    t.trim().to_lowercase()
+    let t = t.trim();
+    // RFC 6068: a mailto URI may percent-encode its address
+    // (`mailto:anna%40crm.example`); compare and deliver the decoded one.
+    if mailto && t.contains('%') {
+        return percent_decode(t).trim().to_lowercase();
+    }
+    t.to_lowercase()
+}
+
+/// `%XX` sequences decoded as UTF-8 (lossily); a `%` not followed by two
+/// hex digits is kept as written.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = |j: usize| bytes.get(j).and_then(|c| (*c as char).to_digit(16));
+        match (b, hex(i + 1), hex(i + 2)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Whether two cal-addresses name the same mailbox.

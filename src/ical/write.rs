@@ -1,7 +1,38 @@
 //! Writing iCalendar text: CRLF line ends, folding at 75 octets (RFC 5545 3.1)
 //! on character boundaries, parameter values quoted where they must be.
+//!
+//! Architecture Invariant: the writer never emits a raw line break (nor a
+//! NUL) inside a name, a value or a parameter, whatever the tree holds: a
+//! value's line break is written as the TEXT escape `\n` (RFC 5545 3.3.11),
+//! a parameter's as `^n` (RFC 6868), so text from a message or a user can
+//! never start a property of its own.
 
 use super::{Component, Property};
+use std::borrow::Cow;
+
+/// `text` without raw line breaks or NULs: each CRLF, CR or LF becomes
+/// `line_break`, a NUL is dropped. Borrowed when there is nothing to change.
+fn without_breaks<'t>(text: &'t str, line_break: &str) -> Cow<'t, str> {
+    if memchr::memchr3(b'\r', b'\n', 0, text.as_bytes()).is_none() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push_str(line_break);
+            }
+            '\n' => out.push_str(line_break),
+            '\0' => {}
+            other => out.push(other),
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// Appends `comp` and its sub-components to `out`.
 pub fn write_component(comp: &Component<'_>, out: &mut String) {
@@ -34,26 +65,27 @@ pub fn write_component(comp: &Component<'_>, out: &mut String) {
 /// Appends one property as a folded content line.
 pub fn write_property(p: &Property<'_>, out: &mut String) {
     let mut line = String::with_capacity(p.name.len() + p.value.len() + 16);
-    line.push_str(&p.name);
+    line.push_str(&without_breaks(&p.name, ""));
     for param in &p.params {
         line.push(';');
-        line.push_str(&param.name);
+        line.push_str(&without_breaks(&param.name, ""));
         line.push('=');
         for (i, v) in param.values.iter().enumerate() {
             if i > 0 {
                 line.push(',');
             }
+            let v = without_breaks(v, "^n");
             if v.contains([':', ';', ',']) {
                 line.push('"');
                 line.push_str(&v.replace('"', "'"));
                 line.push('"');
             } else {
-                line.push_str(v);
+                line.push_str(&v);
             }
         }
     }
     line.push(':');
-    line.push_str(&p.value);
+    line.push_str(&without_breaks(&p.value, "\\n"));
     fold_line_into(&line, out);
 }
 
@@ -95,5 +127,22 @@ mod tests {
         let back = parse_calendar(&text, &ParseOptions::default()).unwrap();
         assert_eq!(back.value("SUMMARY"), Some(long.as_str()));
         assert_eq!(back.prop("SUMMARY").unwrap().param("CN"), Some("Berg, Bob"));
+    }
+
+    #[test]
+    fn line_breaks_in_values_and_parameters_never_start_a_property() {
+        let mut cal = Component::new("VCALENDAR");
+        let mut p = Property::new("SUMMARY", "Lunch\r\nATTENDEE:mailto:eve@evil.example\rX\nY\0Z");
+        p.set_param("CN", "Bob\r\nORGANIZER:mailto:eve@evil.example");
+        cal.properties.push(p);
+        cal.properties.push(Property::new("X-A\r\nB", "1"));
+        let text = cal.to_ics();
+        let back = parse_calendar(&text, &ParseOptions::default()).unwrap();
+        assert_eq!(back.properties.len(), 2, "{text}");
+        assert!(back.prop("ATTENDEE").is_none() && back.prop("ORGANIZER").is_none());
+        let summary = back.prop("SUMMARY").unwrap();
+        assert_eq!(summary.text(), "Lunch\nATTENDEE:mailto:eve@evil.example\nX\nYZ");
+        assert_eq!(summary.param("CN"), Some("Bob^nORGANIZER:mailto:eve@evil.example"));
+        assert!(!text.contains('\0'));
     }
 }

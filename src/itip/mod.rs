@@ -8,7 +8,8 @@
 //! - [`schedule`](mod@schedule): the messages to send after the organizer (or an
 //!   attendee) changed the stored copy;
 //! - [`reply`](mod@reply): an attendee's answer as a `REPLY`;
-//! - [`significant`]: which changes are significant (RFC 5546 2.1.4).
+//! - [`significant`]: which changes are significant (RFC 5546 2.1.4);
+//! - [`trust`]: who may speak for the organizer or an attendee (SPEC 3.3 rule 5).
 //!
 //! Architecture Invariant: these functions are pure. They take the message,
 //! the stored copy, the user's addresses and "now" as parameters and return
@@ -23,10 +24,11 @@ pub mod process;
 pub mod reply;
 pub mod schedule;
 pub mod significant;
+pub mod trust;
 pub mod vocab;
 
 pub use object::{Attendee, Instance, Organizer, SchedulingObject};
-pub use process::{ProcessOutcome, process};
+pub use process::{ProcessOutcome, answers_current_version, process, process_as};
 pub use reply::reply;
 pub use schedule::{OutgoingMessage, ScheduleOptions, schedule};
 pub use significant::is_significant_change;

@@ -327,12 +327,6 @@ pub fn normalize_address(address: &str) -> String {
     }
 }
 
-/// Whether `sender` is the calendar user at `address` or the one acting for
-/// it (`SENT-BY`).
-pub(crate) fn acts_for(sender: &str, address: &str, sent_by: &[Option<&str>]) -> bool {
-    same_address(sender, address) || sent_by.iter().flatten().any(|s| same_address(sender, s))
-}
-
 /// The instant an instance is named by (`RECURRENCE-ID`, an `EXDATE` or
 /// `RDATE` value, a `DTSTART`): UTC for zoned and UTC values, the wall time
 /// for floating times and dates. Two names of one instance given in

@@ -12,9 +12,10 @@
 //! replies only from an invited attendee speaking for itself (SPEC 3.3 rule 5).
 
 use super::object::{
-    SchedulingObject, acts_for, dtstamp_of, events, in_form_of, instant, recurrence_key, sequence_of, vtimezone_id,
+    SchedulingObject, dtstamp_of, events, in_form_of, instant, recurrence_key, sequence_of, vtimezone_id,
 };
 use super::significant::is_significant_change;
+use super::trust::{Author, Principal, Recorded, vouch};
 use super::vocab::{Method, PartStat, status_code};
 use crate::error::{EngineError, ErrorCode, Result};
 use crate::ical::value::{
@@ -44,7 +45,9 @@ pub enum ProcessOutcome {
 /// Applies the iTIP `message` (a `VCALENDAR` with `METHOD`) to `existing`,
 /// the stored copy with the same `UID` (or none). `sender` is the address the
 /// message came from (the e-mail's `From`), when known; without it no sender
-/// check is made.
+/// check is made (a bare file: the message speaks for itself). A sender
+/// speaks for the organizer or an attendee as [`super::trust::vouch`] says;
+/// [`process_as`] also takes the backend's verdict on the e-mail.
 ///
 /// - `REQUEST`: a new object, or an update when (`SEQUENCE`, `DTSTAMP`) is not
 ///   older than the stored copy (RFC 5546 2.1.5). A request for instances
@@ -65,6 +68,18 @@ pub fn process(
     message: &Component<'_>,
     existing: Option<&Component<'_>>,
     sender: Option<&str>,
+) -> Result<ProcessOutcome> {
+    let author = sender.map(|from| Author { from: Some(from), authenticated: None });
+    process_as(message, existing, author.as_ref())
+}
+
+/// [`process`] for a message whose e-mail is `author` (`None`: no e-mail,
+/// no sender check). An author without a `From` speaks for nobody: the
+/// message can only be a new invitation.
+pub fn process_as(
+    message: &Component<'_>,
+    existing: Option<&Component<'_>>,
+    author: Option<&Author<'_>>,
 ) -> Result<ProcessOutcome> {
     if events(message).is_empty() {
         let other = message.components.iter().any(|c| !c.is("VTIMEZONE"));
@@ -91,7 +106,7 @@ pub fn process(
         }
         None => None,
     };
-    let input = Inbound { message, msg: &msg, stored: stored.as_ref().map(|(e, s)| (*e, s)), sender };
+    let input = Inbound { message, msg: &msg, stored: stored.as_ref().map(|(e, s)| (*e, s)), author };
     match method {
         Method::Request => request(&input),
         Method::Reply => reply(&input),
@@ -108,7 +123,7 @@ struct Inbound<'i, 'a, 'b> {
     message: &'i Component<'a>,
     msg: &'i SchedulingObject,
     stored: Option<(&'i Component<'b>, &'i SchedulingObject)>,
-    sender: Option<&'i str>,
+    author: Option<&'i Author<'i>>,
 }
 
 impl Inbound<'_, '_, '_> {
@@ -122,8 +137,8 @@ impl Inbound<'_, '_, '_> {
     }
 
     /// Whether the organizer-side message comes from the organizer: the
-    /// message names the stored organizer (if any), and the sender (if
-    /// given) is that organizer or acts for it (`SENT-BY`).
+    /// message names the stored organizer (if any), and the author (if
+    /// given) speaks for that organizer ([`vouch`]).
     fn is_from_organizer(&self) -> bool {
         let stored_org = self.stored.and_then(|(_, s)| s.organizer.as_ref());
         let msg_org = self.msg.organizer.as_ref();
@@ -134,10 +149,15 @@ impl Inbound<'_, '_, '_> {
                 _ => return false,
             }
         }
-        let Some(sender) = self.sender else { return true };
-        let Some(org) = msg_org.or(stored_org) else { return false };
-        let sent_by = [org.sent_by.as_deref(), stored_org.and_then(|o| o.sent_by.as_deref())];
-        acts_for(sender, &org.address, &sent_by)
+        let Some(author) = self.author else { return true };
+        let Some(org) = stored_org.or(msg_org) else { return false };
+        let recorded = match self.stored {
+            Some(_) => Recorded::SentBy(stored_org.and_then(|o| o.sent_by.as_deref())),
+            None => Recorded::NothingStored,
+        };
+        let principal =
+            Principal { address: &org.address, claimed_sent_by: msg_org.and_then(|o| o.sent_by.as_deref()), recorded };
+        vouch(author, &principal).is_some()
     }
 }
 
@@ -467,9 +487,22 @@ fn reply(input: &Inbound<'_, '_, '_>) -> Result<ProcessOutcome> {
             "the reply names no `ATTENDEE`",
         ));
     };
-    let replier = match input.sender {
-        Some(sender) => {
-            let Some(line) = lines.iter().find(|l| acts_for(sender, &l.value, &[l.param("SENT-BY")])) else {
+    let replier = match input.author {
+        Some(author) => {
+            let speaks = |l: &&&Property<'_>| {
+                let recorded = events(existing)
+                    .into_iter()
+                    .flat_map(|e| e.props("ATTENDEE"))
+                    .find(|a| same_address(&a.value, &l.value))
+                    .and_then(|a| a.param("SENT-BY"));
+                let principal = Principal {
+                    address: &l.value,
+                    claimed_sent_by: l.param("SENT-BY"),
+                    recorded: Recorded::SentBy(recorded),
+                };
+                vouch(author, &principal).is_some()
+            };
+            let Some(line) = lines.iter().find(speaks) else {
                 return Ok(ProcessOutcome::Ignored(Ignored::SenderMismatch));
             };
             line.value.trim().to_owned()
@@ -590,7 +623,9 @@ impl Target<'_> {
             let current = sequence_of(target)?;
             if let Some(seq) = status.sequence
                 && seq < current.unwrap_or(0)
+                && !answers_current_version(ev, zones, target, zones)
             {
+                // An answer to a version the organizer has moved since.
                 result = Err(Ignored::Stale);
                 continue;
             }
@@ -599,6 +634,39 @@ impl Target<'_> {
         }
         Ok(result)
     }
+}
+
+/// Whether the reply component `reply` answers what `current` (the
+/// organizer's component for that instance) is now, although its `SEQUENCE`
+/// is lower (servers and clients renumber; RFC 5546 2.1.5 only asks that an
+/// answer to an older version not undo a newer one): the same start, the
+/// same end where both give one, and the same rules where the reply carries
+/// them. A reply that does not say when its instance is answers nothing
+/// current.
+pub fn answers_current_version(
+    reply: &Component<'_>,
+    reply_zones: &ZoneSet,
+    current: &Component<'_>,
+    current_zones: &ZoneSet,
+) -> bool {
+    let at = |ev: &Component<'_>, zones: &ZoneSet, name: &str| {
+        ev.prop(name).and_then(|p| parse_date_time(p).ok()).map(|v| instant(zones, &v))
+    };
+    let Some(start) = at(reply, reply_zones, "DTSTART") else { return false };
+    if Some(start) != at(current, current_zones, "DTSTART") {
+        return false;
+    }
+    if let (Some(a), Some(b)) = (at(reply, reply_zones, "DTEND"), at(current, current_zones, "DTEND"))
+        && a != b
+    {
+        return false;
+    }
+    let rules = |ev: &Component<'_>| {
+        let mut r: Vec<String> = ev.props("RRULE").map(|p| p.value.trim().to_ascii_uppercase()).collect();
+        r.sort();
+        r
+    };
+    reply.prop("RRULE").is_none() || rules(reply) == rules(current)
 }
 
 fn has_attendee(ev: &Component<'_>, address: &str) -> bool {
@@ -822,7 +890,9 @@ impl Cancelling<'_> {
             let start = parse_date_time(start)?;
             master.properties.push(in_form_of(self.zones, &start, key).to_property("EXDATE"));
         }
-        raise_sequence(master, version.0);
+        // A message about one instance leaves the master's SEQUENCE alone:
+        // the series itself was not re-sent (a later update of the series
+        // at its own number must not look stale).
         Ok(Ok(()))
     }
 
@@ -918,10 +988,10 @@ fn add(input: &Inbound<'_, '_, '_>) -> Result<ProcessOutcome> {
         if index.find(Some(key)).is_some() {
             continue;
         }
-        let sequence = sequence_of(ev)?;
         if let Some(master) = master_at.and_then(|i| new.components.get_mut(i)) {
+            // The new instance is the master's RDATE; the master's SEQUENCE
+            // stays, as for any message about instances only.
             master.properties.push(rid.to_property("RDATE"));
-            raise_sequence(master, sequence);
         }
         let mut instance = ev.clone().into_owned();
         if instance.prop("RECURRENCE-ID").is_none() {

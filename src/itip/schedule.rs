@@ -114,6 +114,10 @@ pub fn schedule(
         .and_then(|s| s.object.organizer.clone())
         .or_else(|| old.as_ref().and_then(|s| s.object.organizer.clone()));
     let Some(organizer) = organizer else { return Ok(Vec::new()) };
+    if organizer.schedule_agent == ScheduleAgent::Client {
+        // RFC 6638 7.1: the organizer's client schedules this object itself.
+        return Ok(Vec::new());
+    }
     let is_user = |address: &str| user.iter().any(|u| same_address(u, address));
     let ctx = Context { old: old.as_ref(), new: new.as_ref(), base, organizer: &organizer, user, opts };
     if is_user(&organizer.address) {
@@ -159,10 +163,32 @@ impl<'c, 'a> Side<'c, 'a> {
         let mut at = HashMap::new();
         for ev in events(calendar) {
             let key = recurrence_key(&zones, ev)?;
-            if let std::collections::hash_map::Entry::Vacant(slot) = at.entry(key) {
-                slot.insert(instances.len());
-                instances.push((key, ev));
+            match at.entry(key) {
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(instances.len());
+                    instances.push((key, ev));
+                }
+                std::collections::hash_map::Entry::Occupied(_) => {
+                    // Which of the two would the attendees get? Refuse.
+                    let what = match key {
+                        None => "two masters (components without `RECURRENCE-ID`)".to_owned(),
+                        Some(k) => format!("two components for the instance `{}`", k.format("%Y-%m-%dT%H:%M:%S")),
+                    };
+                    return Err(EngineError::at(
+                        ErrorCode::InvalidSchedulingObject,
+                        ev.line.max(1),
+                        format!("the object `{}` has {what}: it cannot be scheduled", object.uid),
+                    ));
+                }
             }
+        }
+        if let Some(todo) = calendar.children("VTODO").find(|t| t.value("UID").is_some_and(|u| u.trim() == object.uid))
+        {
+            return Err(EngineError::at(
+                ErrorCode::InvalidSchedulingObject,
+                todo.line.max(1),
+                format!("the object `{}` is both a `VEVENT` and a `VTODO`: it cannot be scheduled", object.uid),
+            ));
         }
         let mut attendance: HashMap<String, Attendance<'c, 'a>> = HashMap::new();
         for (key, ev) in &instances {
@@ -239,6 +265,28 @@ fn attendee_line<'c, 'a>(ev: &'c Component<'a>, address: &str) -> Option<&'c Pro
     ev.props("ATTENDEE").find(|a| same_address(&a.value, address))
 }
 
+/// Whether a calendar address can receive e-mail: a `mailto:` URI (or a
+/// bare address) that, percent-decoded, is one `local@domain` with no white
+/// space, control character, comma or angle bracket, and a dotted domain.
+fn is_deliverable(address: &str) -> bool {
+    let t = address.trim();
+    let is_uri = t.contains(':');
+    let mailto = t.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("mailto:"));
+    if is_uri && !mailto {
+        return false;
+    }
+    let email = email_of(t);
+    let Some((local, domain)) = email.rsplit_once('@') else { return false };
+    let bad = |c: char| c.is_whitespace() || c.is_control() || matches!(c, ',' | '<' | '>' | '@' | '"' | ';' | ':');
+    !local.is_empty()
+        && !domain.is_empty()
+        && !local.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, ',' | '<' | '>'))
+        && !domain.chars().any(bad)
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+}
+
 fn is_client_scheduled(p: &Property<'_>) -> bool {
     p.param("SCHEDULE-AGENT").map(ScheduleAgent::parse) == Some(ScheduleAgent::Client)
 }
@@ -282,6 +330,10 @@ fn organizer_messages(ctx: &Context<'_, '_, '_>) -> Result<Vec<OutgoingMessage>>
         if same_address(&address, &ctx.organizer.address) || ctx.user.iter().any(|u| same_address(u, &address)) {
             continue;
         }
+        if !is_deliverable(&address) {
+            // Not an e-mail address once decoded (RFC 6068): nobody to send to.
+            continue;
+        }
         let old_keys = ctx.old.map(|s| s.keys_of(&address)).unwrap_or_default();
         let new_keys = ctx.new.map(|s| s.keys_of(&address)).unwrap_or_default();
         if old_keys.is_empty() && new_keys.is_empty() {
@@ -301,7 +353,11 @@ fn organizer_messages(ctx: &Context<'_, '_, '_>) -> Result<Vec<OutgoingMessage>>
             ics,
         };
         let Some(new) = ctx.new.filter(|_| !new_keys.is_empty() && !cancelled) else {
-            let body = cancel_body(ctx, &address, name.as_deref(), seq, None);
+            // The whole object is cancelled (deleted, or STATUS:CANCELLED),
+            // or only this attendee is uninvited (RFC 5546 3.2.5: only the
+            // former carries STATUS:CANCELLED).
+            let whole = ctx.new.is_none() || cancelled;
+            let body = cancel_body(ctx, &address, name.as_deref(), seq, Cancelled::Object { whole });
             push_checked(&mut out, &mut total, envelope("CANCEL", true, body.to_ics()))?;
             continue;
         };
@@ -319,7 +375,8 @@ fn organizer_messages(ctx: &Context<'_, '_, '_>) -> Result<Vec<OutgoingMessage>>
             if before.is_some_and(is_status_cancelled) {
                 continue;
             }
-            let body = cancel_body(ctx, &address, name.as_deref(), seq.max(sequence_of_event(ev)), Some(ev));
+            let body =
+                cancel_body(ctx, &address, name.as_deref(), seq.max(sequence_of_event(ev)), Cancelled::Instance(ev));
             push_checked(&mut out, &mut total, envelope("CANCEL", true, body.to_ics()))?;
         }
     }
@@ -356,10 +413,12 @@ fn sequence_of_event(ev: &Component<'_>) -> i64 {
     super::object::sequence_of(ev).ok().flatten().unwrap_or(0)
 }
 
-/// Removes the scheduling parameters that are not ours to send (RFC 6638 7.2, 7.3).
+/// Removes the scheduling parameters that are not ours to send (RFC 6638
+/// 7.1 to 7.3): they speak to the organizer's own server, not to attendees.
 fn strip_scheduling_params(p: &mut Property<'_>) {
     p.remove_param("SCHEDULE-FORCE-SEND");
     p.remove_param("SCHEDULE-STATUS");
+    p.remove_param("SCHEDULE-AGENT");
 }
 
 /// The `REQUEST` for one attendee: the instances they are in.
@@ -421,15 +480,28 @@ fn request_body(
     Ok(msg)
 }
 
-/// A `CANCEL` for one attendee: of the whole object (`instance` `None`), or
-/// of one overridden instance.
+/// What a `CANCEL` is about.
+#[derive(Clone, Copy)]
+enum Cancelled<'c, 'a> {
+    /// The object for this attendee: `whole` when the object itself is
+    /// cancelled, not only the attendee removed.
+    Object { whole: bool },
+    /// One overridden instance.
+    Instance(&'c Component<'a>),
+}
+
+/// A `CANCEL` for one attendee: of the object, or of one overridden instance.
 fn cancel_body(
     ctx: &Context<'_, '_, '_>,
     address: &str,
     name: Option<&str>,
     seq: i64,
-    instance: Option<&Component<'_>>,
+    what: Cancelled<'_, '_>,
 ) -> OwnedComponent {
+    let instance = match what {
+        Cancelled::Instance(ev) => Some(ev),
+        Cancelled::Object { .. } => None,
+    };
     let mut msg = message_calendar("CANCEL");
     let mut ev = Component::new("VEVENT");
     ev.properties.push(Property::new("UID", ctx.base.object.uid.clone()));
@@ -453,6 +525,9 @@ fn cancel_body(
             }
             ev.properties.push(Property::new("STATUS", "CANCELLED"));
         }
+    }
+    if let Cancelled::Object { whole: true } = what {
+        ev.properties.push(Property::new("STATUS", "CANCELLED"));
     }
     let mut org = Property::new("ORGANIZER", normalize_address(&ctx.organizer.address));
     if let Some(n) = &ctx.organizer.name {
@@ -551,7 +626,7 @@ fn attendee_reply(ctx: &Context<'_, '_, '_>, me: &str) -> Result<Vec<OutgoingMes
     let model = base.instance_model()?;
     let summary = first_summary(base.calendar);
     let name = base.object.attendee(me).and_then(|a| a.name.clone());
-    let seq = base.object.sequence.unwrap_or(0);
+    let object_seq = base.object.sequence.unwrap_or(0);
     let mut msg = message_calendar("REPLY");
     for a in &answers {
         let mut org = Property::new("ORGANIZER", normalize_address(&ctx.organizer.address));
@@ -564,6 +639,10 @@ fn attendee_reply(ctx: &Context<'_, '_, '_>, me: &str) -> Result<Vec<OutgoingMes
             att.set_param("CN", n.clone());
         }
         let source = base.component(a.key);
+        // The SEQUENCE of the version answered (RFC 5546 2.1.5), as
+        // `itip::reply` writes it: the instance's own, else the series'.
+        let answered = source.or_else(|| base.master());
+        let seq = answered.and_then(|c| super::object::sequence_of(c).ok().flatten()).unwrap_or(object_seq);
         let ev = ReplyEvent {
             uid: &base.object.uid,
             sequence: seq,

@@ -6,6 +6,7 @@ use super::*;
 use crate::ical::{OwnedComponent, ParseOptions, parse_calendar};
 use crate::outcome::Ignored;
 use chrono::{NaiveDate, NaiveDateTime};
+use trust::Author;
 
 fn cal(text: &str) -> OwnedComponent {
     let text = text.replace("\r\n", "\n");
@@ -95,10 +96,25 @@ fn only_the_organizer_may_update() {
         ignored(process(&hijack, Some(&v1), Some("mailto:mallory@evil.example")).unwrap()),
         Ignored::SenderMismatch
     );
-    // A delegate writing for the organizer (SENT-BY) is the organizer.
+    // An assistant writing for the organizer (SENT-BY) in the organizer's
+    // own domain speaks for him only when the e-mail is authenticated...
     let delegated =
         cal(&v2.to_ics().replace("ORGANIZER;CN=Bob:", "ORGANIZER;CN=Bob;SENT-BY=\"mailto:sue@acme.example\":"));
-    assert!(matches!(process(&delegated, Some(&v1), Some("sue@acme.example")).unwrap(), ProcessOutcome::Stored(_)));
+    let sue = |authenticated| Author { from: Some("sue@acme.example"), authenticated };
+    assert_eq!(ignored(process(&delegated, Some(&v1), Some("sue@acme.example")).unwrap()), Ignored::SenderMismatch);
+    assert_eq!(ignored(process_as(&delegated, Some(&v1), Some(&sue(Some(false)))).unwrap()), Ignored::SenderMismatch);
+    assert!(matches!(process_as(&delegated, Some(&v1), Some(&sue(Some(true)))).unwrap(), ProcessOutcome::Stored(_)));
+    // ... or when the stored copy already names her.
+    let v1_sue =
+        cal(&v1.to_ics().replace("ORGANIZER;CN=Bob:", "ORGANIZER;CN=Bob;SENT-BY=\"mailto:sue@acme.example\":"));
+    assert!(matches!(process(&v2, Some(&v1_sue), Some("sue@acme.example")).unwrap(), ProcessOutcome::Stored(_)));
+    // A stranger naming herself SENT-BY speaks for nobody, authenticated or not.
+    let eve = cal(&v2.to_ics().replace("ORGANIZER;CN=Bob:", "ORGANIZER;CN=Bob;SENT-BY=\"mailto:eve@evil.example\":"));
+    let from_eve = Author { from: Some("eve@evil.example"), authenticated: Some(true) };
+    assert_eq!(ignored(process_as(&eve, Some(&v1), Some(&from_eve)).unwrap()), Ignored::SenderMismatch);
+    // An e-mail without a From speaks for nobody.
+    let anonymous = Author { from: None, authenticated: None };
+    assert_eq!(ignored(process_as(&v2, Some(&v1), Some(&anonymous)).unwrap()), Ignored::SenderMismatch);
 }
 
 #[test]
@@ -215,10 +231,18 @@ fn forged_stale_and_orphan_replies_are_ignored() {
     assert_eq!(ignored(stale), Ignored::Stale);
     let orphan = process(&reply_msg("", 2, AMY), None, Some(AMY)).unwrap();
     assert_eq!(ignored(orphan), Ignored::NoExistingAppointment);
-    // An assistant answering for Amy (SENT-BY) speaks for her.
+    // An assistant answering for Amy (SENT-BY) in her own domain speaks for
+    // her when the e-mail is authenticated, not on its own word.
     let assistant =
         cal(&reply_msg("", 2, AMY).to_ics().replace("ATTENDEE;", "ATTENDEE;SENT-BY=\"mailto:tom@crm.example\";"));
-    assert!(matches!(process(&assistant, Some(&copy), Some("tom@crm.example")).unwrap(), ProcessOutcome::Stored(_)));
+    assert_eq!(ignored(process(&assistant, Some(&copy), Some("tom@crm.example")).unwrap()), Ignored::SenderMismatch);
+    let tom = Author { from: Some("tom@crm.example"), authenticated: Some(true) };
+    assert!(matches!(process_as(&assistant, Some(&copy), Some(&tom)).unwrap(), ProcessOutcome::Stored(_)));
+    // Another attendee writing Amy's line with herself as SENT-BY: refused.
+    let carol =
+        cal(&reply_msg("", 2, AMY).to_ics().replace("ATTENDEE;", "ATTENDEE;SENT-BY=\"mailto:carol@other.example\";"));
+    let from_carol = Author { from: Some("carol@other.example"), authenticated: Some(true) };
+    assert_eq!(ignored(process_as(&carol, Some(&copy), Some(&from_carol)).unwrap()), Ignored::SenderMismatch);
 }
 
 #[test]
@@ -255,7 +279,8 @@ fn cancelling_one_occurrence_excludes_it_and_keeps_the_series() {
     assert!(master.prop("STATUS").is_none());
     let exdate = master.prop("EXDATE").unwrap();
     assert_eq!((exdate.value.as_ref(), exdate.param("TZID")), ("20260309T090000", Some("Europe/Berlin")));
-    assert_eq!(master.value("SEQUENCE"), Some("2"));
+    // A message about one instance leaves the master's SEQUENCE as it was.
+    assert_eq!(master.value("SEQUENCE"), Some("1"));
 }
 
 #[test]
@@ -305,7 +330,8 @@ fn add_puts_a_new_instance_into_the_series() {
     let out = stored(process(&msg, Some(&copy), Some(ORG)).unwrap());
     let evs = vevents(&out);
     assert_eq!(evs[0].value("RDATE"), Some("20260305T150000"));
-    assert_eq!(evs[0].value("SEQUENCE"), Some("2"));
+    assert_eq!(evs[0].value("SEQUENCE"), Some("1"), "the master was not re-sent");
+    assert_eq!(evs[1].value("SEQUENCE"), Some("2"));
     assert_eq!(evs[1].value("RECURRENCE-ID"), Some("20260305T150000"));
     assert_eq!(ignored(process(&msg, Some(&out), Some(ORG)).unwrap()), Ignored::Duplicate);
 }
@@ -449,4 +475,177 @@ fn the_messages_of_one_change_are_bounded() {
     let opts = ScheduleOptions { now: now(), rsvp: None };
     let err = schedule(None, Some(&cal(&text)), &[ORG.to_owned()], &opts).unwrap_err();
     assert_eq!(err.code, crate::ErrorCode::TooLarge);
+}
+
+// ------------------------------------------------ fidelity (RFC 5546, 6638)
+
+/// The organizer's copy of a one-off meeting, renumbered by the organizer's
+/// server to `seq`, at `start` (UTC).
+fn meeting(seq: u32, start: &str, end: &str) -> OwnedComponent {
+    cal(&format!(
+        "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nUID:040000008200E00074C5B7101A82E008-1\nSEQUENCE:{seq}\n\
+         DTSTAMP:20260110T100000Z\nDTSTART:{start}\nDTEND:{end}\nSUMMARY:Review\nORGANIZER;CN=Bob:{ORG}\n\
+         ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:{AMY}\nEND:VEVENT\nEND:VCALENDAR\n"
+    ))
+}
+
+/// A REPLY as Exchange writes it: SEQUENCE 0 (its own numbering), the
+/// Exchange sequence property, the time it answers, no RSVP.
+fn exchange_reply(start: &str, end: &str) -> OwnedComponent {
+    cal(&format!(
+        "BEGIN:VCALENDAR\nMETHOD:REPLY\nPRODID:Microsoft Exchange Server 2010\nVERSION:2.0\nBEGIN:VEVENT\n\
+         ATTENDEE;PARTSTAT=ACCEPTED;CN=Amy:{AMY}\nUID:040000008200E00074C5B7101A82E008-1\nSEQUENCE:0\n\
+         DTSTART:{start}\nDTEND:{end}\nDTSTAMP:20260111T080000Z\nSUMMARY;LANGUAGE=en-US:Accepted: Review\n\
+         X-MICROSOFT-CDO-APPT-SEQUENCE:0\nX-MICROSOFT-CDO-OWNERAPPTID:-1\nEND:VEVENT\nEND:VCALENDAR\n"
+    ))
+}
+
+#[test]
+fn a_renumbered_reply_for_the_same_time_is_applied_and_one_for_a_moved_meeting_is_stale() {
+    let copy = meeting(3, "20260302T090000Z", "20260302T100000Z");
+    // Exchange answered the version it holds; the time is still the same.
+    let out = stored(process(&exchange_reply("20260302T090000Z", "20260302T100000Z"), Some(&copy), Some(AMY)).unwrap());
+    assert_eq!(partstat_of(vevents(&out)[0], AMY).as_deref(), Some("ACCEPTED"));
+    // The organizer has moved the meeting since: the answer is to the old time.
+    let moved = meeting(4, "20260303T090000Z", "20260303T100000Z");
+    let old_answer = exchange_reply("20260302T090000Z", "20260302T100000Z");
+    assert_eq!(ignored(process(&old_answer, Some(&moved), Some(AMY)).unwrap()), Ignored::Stale);
+    // A renumbered reply that does not say when it is answers nothing current.
+    let bare =
+        cal(&old_answer.to_ics().replace("DTSTART:20260302T090000Z\r\n", "").replace("DTEND:20260302T100000Z\r\n", ""));
+    assert_eq!(ignored(process(&bare, Some(&copy), Some(AMY)).unwrap()), Ignored::Stale);
+}
+
+#[test]
+fn both_reply_writers_carry_the_sequence_of_the_version_answered() {
+    // Amy's copy: the series at SEQUENCE 2, one override at SEQUENCE 5.
+    let invitation = series(
+        Some("REQUEST"),
+        2,
+        "20260110T100000Z",
+        &format!(
+            "END:VEVENT\nBEGIN:VEVENT\nUID:series-1\nSEQUENCE:5\nDTSTAMP:20260110T100000Z\n\
+             RECURRENCE-ID;TZID=Europe/Berlin:20260309T090000\nDTSTART;TZID=Europe/Berlin:20260309T110000\n\
+             DTEND;TZID=Europe/Berlin:20260309T120000\nSUMMARY:Weekly\nORGANIZER;CN=Bob:{ORG}\n\
+             ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:{AMY}\n"
+        ),
+    );
+    let by_reply = reply(&invitation, AMY, PartStat::Accepted, now()).unwrap();
+    let mut copy = invitation.clone();
+    copy.remove_props("METHOD");
+    let mut answered = copy.clone();
+    for ev in answered.components.iter_mut().filter(|c| c.is("VEVENT")) {
+        for a in ev.props_mut("ATTENDEE") {
+            a.set_param("PARTSTAT", "ACCEPTED");
+        }
+    }
+    let opts = ScheduleOptions { now: now(), rsvp: None };
+    let sent = schedule(Some(&copy), Some(&answered), &[AMY.to_owned()], &opts).unwrap();
+    assert_eq!(sent.len(), 1);
+    let by_schedule = cal(&sent[0].ics);
+    let sequences = |c: &OwnedComponent| -> Vec<(Option<String>, Option<String>)> {
+        vevents(c)
+            .iter()
+            .map(|e| (e.value("RECURRENCE-ID").map(str::to_owned), e.value("SEQUENCE").map(str::to_owned)))
+            .collect()
+    };
+    assert_eq!(sequences(&by_reply), sequences(&by_schedule));
+    assert_eq!(
+        sequences(&by_reply),
+        vec![(None, Some("2".to_owned())), (Some("20260309T090000".to_owned()), Some("5".to_owned()))]
+    );
+}
+
+/// Bob's copy of a meeting with Amy and Carol (organizer side).
+fn organized(extra_org: &str, carol: &str) -> OwnedComponent {
+    cal(&format!(
+        "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nUID:org-1\nSEQUENCE:0\nDTSTAMP:20260110T100000Z\n\
+         DTSTART:20260302T090000Z\nDTEND:20260302T100000Z\nSUMMARY:Plan\nORGANIZER;CN=Bob{extra_org}:{ORG}\n\
+         ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:{AMY}\n{carol}END:VEVENT\nEND:VCALENDAR\n"
+    ))
+}
+
+#[test]
+fn only_a_cancel_of_the_whole_object_carries_status_cancelled() {
+    let carol = "ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:carol@partner.example\n";
+    let before = organized("", carol);
+    let opts = ScheduleOptions { now: now(), rsvp: None };
+    // Carol is uninvited: her CANCEL says nothing about the meeting's status.
+    let without_carol = organized("", "");
+    let sent = schedule(Some(&before), Some(&without_carol), &[ORG.to_owned()], &opts).unwrap();
+    let to_carol = sent.iter().find(|m| m.recipient == "mailto:carol@partner.example").unwrap();
+    assert_eq!(to_carol.method, "CANCEL");
+    assert!(vevents(&cal(&to_carol.ics))[0].prop("STATUS").is_none());
+    // The meeting is deleted: every CANCEL says STATUS:CANCELLED.
+    let sent = schedule(Some(&before), None, &[ORG.to_owned()], &opts).unwrap();
+    assert_eq!(sent.len(), 2);
+    for m in &sent {
+        assert_eq!(vevents(&cal(&m.ics))[0].value("STATUS"), Some("CANCELLED"), "to {}", m.recipient);
+    }
+}
+
+#[test]
+fn an_instance_request_leaves_the_master_sequence_alone() {
+    let copy = series(None, 1, "20260110T100000Z", "");
+    let one = cal(&format!(
+        "BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VEVENT\nUID:series-1\nSEQUENCE:3\nDTSTAMP:20260111T100000Z\n\
+         RECURRENCE-ID;TZID=Europe/Berlin:20260309T090000\nDTSTART;TZID=Europe/Berlin:20260309T140000\n\
+         DTEND;TZID=Europe/Berlin:20260309T150000\nORGANIZER;CN=Bob:{ORG}\nATTENDEE:{AMY}\nEND:VEVENT\nEND:VCALENDAR\n"
+    ));
+    let out = stored(process(&one, Some(&copy), Some(ORG)).unwrap());
+    let evs = vevents(&out);
+    assert_eq!(evs[0].value("SEQUENCE"), Some("1"));
+    assert_eq!(evs[1].value("SEQUENCE"), Some("3"));
+}
+
+#[test]
+fn a_client_scheduled_organizer_gets_nothing_sent_and_client_flags_are_not_forwarded() {
+    let carol = "ATTENDEE;SCHEDULE-AGENT=CLIENT;PARTSTAT=NEEDS-ACTION:mailto:carol@partner.example\n";
+    let opts = ScheduleOptions { now: now(), rsvp: None };
+    let by_client = organized(";SCHEDULE-AGENT=CLIENT", carol);
+    assert!(schedule(None, Some(&by_client), &[ORG.to_owned()], &opts).unwrap().is_empty());
+    assert!(schedule(None, Some(&by_client), &[AMY.to_owned()], &opts).unwrap().is_empty());
+    // Server-scheduled: Amy's REQUEST lists Carol without her SCHEDULE-AGENT.
+    let sent = schedule(None, Some(&organized("", carol)), &[ORG.to_owned()], &opts).unwrap();
+    assert_eq!(sent.len(), 1, "Carol's own client invites her");
+    assert!(!sent[0].ics.contains("SCHEDULE-AGENT"), "{}", sent[0].ics);
+}
+
+#[test]
+fn objects_that_cannot_be_scheduled_are_refused_before_anything_is_sent() {
+    let opts = ScheduleOptions { now: now(), rsvp: None };
+    let good = organized("", "").to_ics();
+    let event = good.split("BEGIN:VEVENT").nth(1).unwrap().split("END:VCALENDAR").next().unwrap().to_owned();
+    let two_masters = good.replace("END:VCALENDAR", &format!("BEGIN:VEVENT{event}END:VCALENDAR"));
+    let override_line = "RECURRENCE-ID:20260302T090000Z\r\n";
+    let with_rid =
+        format!("BEGIN:VEVENT{}", event.replacen("SEQUENCE:0\r\n", &format!("SEQUENCE:0\r\n{override_line}"), 1));
+    let two_overrides = good.replace("END:VCALENDAR", &format!("{with_rid}{with_rid}END:VCALENDAR"));
+    let todo = good.replace("END:VCALENDAR", "BEGIN:VTODO\r\nUID:org-1\r\nSUMMARY:Plan\r\nEND:VTODO\r\nEND:VCALENDAR");
+    for (what, text) in [("two masters", two_masters), ("one instance twice", two_overrides), ("a VTODO", todo)] {
+        let err = schedule(None, Some(&cal(&text)), &[ORG.to_owned()], &opts).unwrap_err();
+        assert_eq!(err.code, crate::error::ErrorCode::InvalidSchedulingObject, "{what}");
+        assert!(err.message.contains("cannot be scheduled"), "{what}: {}", err.message);
+    }
+}
+
+#[test]
+fn percent_encoded_addresses_are_decoded_and_invalid_ones_never_receive() {
+    let opts = ScheduleOptions { now: now(), rsvp: None };
+    let people = "ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:carol%40partner.example\n\
+                  ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:not%20an%20address\n\
+                  ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:dan%40x.example%2C%20eve%40evil.example\n\
+                  ATTENDEE;PARTSTAT=NEEDS-ACTION:urn:uuid:6b1c-42\n";
+    let sent = schedule(None, Some(&organized("", people)), &[ORG.to_owned()], &opts).unwrap();
+    let recipients: Vec<&str> = sent.iter().map(|m| m.recipient.as_str()).collect();
+    assert_eq!(recipients, vec![AMY, "mailto:carol@partner.example"]);
+    // The decoded address is the same calendar user for processing too.
+    let stored_copy = organized("", "ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:carol%40partner.example\n");
+    let answer = cal(&format!(
+        "BEGIN:VCALENDAR\nMETHOD:REPLY\nBEGIN:VEVENT\nUID:org-1\nSEQUENCE:0\nDTSTAMP:20260111T100000Z\n\
+         DTSTART:20260302T090000Z\nORGANIZER:{ORG}\nATTENDEE;PARTSTAT=ACCEPTED:mailto:carol@partner.example\n\
+         END:VEVENT\nEND:VCALENDAR\n"
+    ));
+    let out = stored(process(&answer, Some(&stored_copy), Some("carol@partner.example")).unwrap());
+    assert_eq!(partstat_of(vevents(&out)[0], "mailto:carol%40partner.example").as_deref(), Some("ACCEPTED"));
 }

@@ -34,6 +34,13 @@ pub fn answer(case: &Case<'_, '_>, action: Action, d: &mut Decision) -> Result<(
     if !buttons.allows(action.kind) {
         return Err(EngineError::new(ErrorCode::ActionDisabled, not_offered(action.kind)));
     }
+    if case.kind == Kind::Invitation
+        && let Some(r) = rules::invitation_from_organizer(case)
+    {
+        // The user answers by hand an invitation whose author does not speak
+        // for its organizer: allowed, and said plainly.
+        d.warnings.push(r.reason);
+    }
     let (partstat, status) = match action.kind {
         ActionType::Accept | ActionType::AcceptAll => ("ACCEPTED", AppointmentStatus::Accepted),
         ActionType::Tentative => ("TENTATIVE", AppointmentStatus::Tentative),
@@ -115,7 +122,7 @@ fn answered_copy(case: &Case<'_, '_>) -> Result<(OwnedComponent, bool)> {
         // The same version as stored (stale messages have no buttons).
         return Ok((stored_calendar.clone().into_owned(), false));
     }
-    Ok(match scheduling::process(case.calendar, Some(stored_calendar), rules::speaking_sender(case))? {
+    Ok(match scheduling::process(case.calendar, Some(stored_calendar), Some(&case.author()))? {
         Processed::Stored(new) => {
             let moved = scheduling::is_significant_change(stored_calendar, &new);
             (new, moved)

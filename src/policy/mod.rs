@@ -79,9 +79,15 @@ pub struct Case<'c, 'a> {
     pub ctx: &'c Context,
     /// The user's address, normalized.
     pub mailbox: String,
-    /// The addresses the e-mail came from (`From`, then `Sender`), normalized;
-    /// empty when the message came without an e-mail and the context names none.
-    pub senders: Vec<String>,
+    /// The e-mail's author (`From`), normalized: the only address that can
+    /// speak for the organizer or an attendee (rule 5); `None` when the
+    /// message came without one and the context names none.
+    pub from: Option<String>,
+    /// The e-mail's `Sender:` header, normalized: shown, never vouching.
+    pub sender_header: Option<String>,
+    /// Whether the message came as an e-mail (false: a bare calendar file,
+    /// whose invitation speaks for itself).
+    pub is_email: bool,
     /// The CRM lookups.
     pub directory: Directory<'c>,
     /// What the message is.
@@ -129,17 +135,9 @@ impl<'c, 'a> Case<'c, 'a> {
                 ));
             }
         };
-        let mut senders = Vec::new();
-        for addr in
-            [ctx.from.as_deref().or(envelope.from.as_deref()), ctx.sender.as_deref().or(envelope.sender.as_deref())]
-                .into_iter()
-                .flatten()
-        {
-            let addr = email_of(addr);
-            if !addr.is_empty() && !senders.contains(&addr) {
-                senders.push(addr);
-            }
-        }
+        let normalized = |a: Option<&str>| a.map(email_of).filter(|a| !a.is_empty());
+        let from = normalized(ctx.from.as_deref().or(envelope.from.as_deref()));
+        let sender_header = normalized(ctx.sender.as_deref().or(envelope.sender.as_deref()));
         let now = ctx.now.or_else(|| message.main().and_then(|m| m.dtstamp)).unwrap_or_default();
         Ok(Case {
             calendar,
@@ -148,7 +146,9 @@ impl<'c, 'a> Case<'c, 'a> {
             stored,
             ctx,
             mailbox: email_of(&ctx.mailbox),
-            senders,
+            from,
+            sender_header,
+            is_email: envelope.is_email || ctx.from.is_some(),
             directory: Directory::new(&ctx.contacts, &ctx.associates),
             kind,
             now,
@@ -159,6 +159,13 @@ impl<'c, 'a> Case<'c, 'a> {
         let mut warnings = Vec::new();
         if self.message.method.is_none() {
             warnings.push(reasons::no_method());
+        }
+        if self.ctx.authenticated == Some(false) {
+            warnings.push(reasons::unverified(self.from.as_deref()));
+        }
+        let mut notes = Vec::new();
+        if let Some(sender) = self.sender_header.as_deref().filter(|s| Some(*s) != self.from.as_deref()) {
+            notes.push(reasons::sender_header(sender, self.from.as_deref()));
         }
         Decision {
             kind: self.kind,
@@ -173,7 +180,7 @@ impl<'c, 'a> Case<'c, 'a> {
             sequence: self.message.sequence(),
             organizer: self.organizer().map(|o| self.directory.party_of(o)),
             action: None,
-            notes: Vec::new(),
+            notes,
             warnings,
         }
     }
@@ -181,6 +188,11 @@ impl<'c, 'a> Case<'c, 'a> {
     /// Whether the event recurs, by the message or else by the stored copy.
     pub fn recurring(&self) -> bool {
         self.message.recurring() || self.stored.as_ref().is_some_and(|s| s.recurring())
+    }
+
+    /// The e-mail's author as the trust rule sees it (SPEC 3.3 rule 5).
+    pub fn author(&self) -> crate::itip::trust::Author<'_> {
+        crate::itip::trust::Author { from: self.from.as_deref(), authenticated: self.ctx.authenticated }
     }
 
     /// The organizer: the stored appointment's, else the message's.

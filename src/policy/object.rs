@@ -50,14 +50,21 @@ impl Address {
         }
     }
 
-    /// Whether this is the mailbox `addr` (normalized), by value or `EMAIL`.
+    /// Whether this is the mailbox `addr` (normalized), by the value: an
+    /// `EMAIL` parameter never makes a line someone else's (a line
+    /// `ATTENDEE;EMAIL=anna@...:mailto:ben@...` is Ben's, not Anna's).
+    /// The one exception: a value that is no e-mail address at all
+    /// (`urn:uuid:...`, as booking systems write) is the user its `EMAIL`
+    /// names ([`Address::reach_email`]); it cannot stand for another mailbox.
     pub fn is(&self, addr: &str) -> bool {
-        !addr.is_empty() && (self.email == addr || self.alt_email.as_deref() == Some(addr))
+        !addr.is_empty() && (self.email == addr || self.reach_email() == Some(addr))
     }
 
-    /// Whether `addr` may speak for this address: itself or its `SENT-BY`.
-    pub fn spoken_for_by(&self, addr: &str) -> bool {
-        self.is(addr) || (!addr.is_empty() && self.sent_by.as_deref() == Some(addr))
+    /// The `EMAIL` parameter (RFC 7986 6.2), when the value is not itself an
+    /// e-mail address (`urn:uuid:...`): the address to reach this user by.
+    pub fn reach_email(&self) -> Option<&str> {
+        let mailto = self.raw.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("mailto:")) || self.raw.contains('@');
+        self.alt_email.as_deref().filter(|_| !mailto)
     }
 }
 

@@ -168,6 +168,54 @@ pub fn not_from_organizer(sender: &str, organizer: &str) -> String {
     format!("the message comes from {sender}, not from the organizer {organizer}: it is not applied")
 }
 
+/// Rule 5: an organizer's message that came without an author (`From`).
+pub fn no_author(organizer: &str) -> String {
+    format!(
+        "the message has no sender address (no `From`), so nothing shows it comes from {organizer}: it is not applied"
+    )
+}
+
+/// Rule 5: neither the message nor the stored appointment names an organizer.
+pub fn no_organizer() -> String {
+    "the message and the appointment name no organizer, so nobody can be shown to be entitled to change it: \
+     it is not applied"
+        .to_owned()
+}
+
+/// Rule 5: an invitation sent by someone else than its organizer.
+pub fn invitation_not_from_organizer(sender: &str, organizer: &str) -> String {
+    format!(
+        "the invitation names {organizer} as organizer but comes from {sender}: nothing is added to your diary; \
+         answer it yourself only if you trust it"
+    )
+}
+
+/// Rule 5: the e-mail was found not authenticated.
+pub fn unauthenticated(sender: Option<&str>) -> String {
+    match sender {
+        Some(s) => format!("this e-mail could not be verified as coming from {s}: nothing is applied automatically"),
+        None => {
+            "this e-mail could not be verified as coming from its sender: nothing is applied automatically".to_owned()
+        }
+    }
+}
+
+/// The warning shown with every decision on an unauthenticated e-mail.
+pub fn unverified(sender: Option<&str>) -> String {
+    format!(
+        "this e-mail could not be verified as coming from {}: answer it only if you trust it",
+        sender.unwrap_or("its sender")
+    )
+}
+
+/// The `Sender:` header names someone else than `From`.
+pub fn sender_header(sender: &str, from: Option<&str>) -> String {
+    match from {
+        Some(f) => format!("the e-mail was sent by {sender} on behalf of {f}; only {f} counts as its sender"),
+        None => format!("the e-mail was sent by {sender} but names no author (`From`)"),
+    }
+}
+
 /// Rule 5: the message names another organizer than the stored one.
 pub fn other_organizer(named: &str, stored: &str) -> String {
     format!("the message names {named} as organizer, but the appointment's organizer is {stored}: it is not applied")

@@ -4,7 +4,8 @@
 //! applied.
 //!
 //! Order of the checks (the first that holds gives the `ignored` code):
-//! `disable_all`; then, by kind, the stored appointment
+//! `disable_all`; an e-mail the backend found not authenticated
+//! (`unauthenticated_sender`); then, by kind, the stored appointment
 //! (`no_existing_appointment`), the addressee (`not_addressed_to_user`), the
 //! sender (`unknown_attendee`, `sender_mismatch`), the version (`stale`,
 //! `duplicate`), and last the preferences and settings.
@@ -17,6 +18,7 @@ use super::reasons;
 use super::scheduling::{self, Processed};
 use crate::error::Result;
 use crate::ical::value::{DateOrPeriod, parse_date_list};
+use crate::itip::trust::{self, Principal, Recorded, Voucher, vouch};
 use crate::outcome::Ignored;
 use std::cmp::Ordering;
 
@@ -51,6 +53,11 @@ pub fn on_arrival(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     if incoming == Incoming::DisableAll {
         d.display = Display::PlainEmail;
         return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::plain_email()));
+    }
+    if case.ctx.authenticated == Some(false) && case.kind != Kind::Publish {
+        // Nothing automatic from an e-mail that failed authentication; the
+        // user may still answer it by hand (the buttons stay, with a warning).
+        return refuse(d, Refusal::new(Ignored::UnauthenticatedSender, reasons::unauthenticated(case.from.as_deref())));
     }
     match case.kind {
         Kind::Invitation => invitation(case, d),
@@ -88,7 +95,10 @@ pub fn buttons(case: &Case<'_, '_>) -> std::result::Result<Buttons, String> {
                 return Err("a calendar synchronizer is active: answer the invitation in your calendar".to_owned());
             }
             if case.kind == Kind::Update {
-                if let Some(r) = from_organizer(case) {
+                // An update that someone else wrote cannot be answered; one
+                // without any author can: the answer is recorded on the
+                // stored copy, which the message does not change.
+                if let Some(r) = from_organizer(case).filter(|_| case.from.is_some()) {
                     return Err(r.reason);
                 }
                 if let Some(r) = version(case).filter(|r| r.code == Ignored::Stale) {
@@ -103,8 +113,11 @@ pub fn buttons(case: &Case<'_, '_>) -> std::result::Result<Buttons, String> {
 }
 
 /// How the organizer of an invitation matches the CRM (rule 1): by the
-/// `ORGANIZER` address, its `EMAIL`, its `SENT-BY`, then the e-mail's `From`
-/// and `Sender`. The first of these that matches any contact decides.
+/// `ORGANIZER` address (or its `EMAIL` when the value is no e-mail address),
+/// then by its `SENT-BY` when that is in the organizer's own organization
+/// (and the e-mail is not known to be unauthenticated), then by the e-mail's
+/// author when the author speaks for the organizer ([`vouch`]); with no
+/// `ORGANIZER`, by the author. The first that matches any contact decides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrganizerLink {
     /// Exactly one registered contact.
@@ -134,12 +147,21 @@ pub fn organizer_link(case: &Case<'_, '_>) -> OrganizerLink {
     let org = case.message.organizer().or_else(|| case.organizer());
     let name = org.and_then(|o| o.name.as_deref());
     let mut candidates: Vec<&str> = Vec::new();
-    if let Some(o) = org {
-        candidates.push(&o.email);
-        candidates.extend(o.alt_email.as_deref());
-        candidates.extend(o.sent_by.as_deref());
+    match org {
+        Some(o) => {
+            candidates.push(&o.email);
+            candidates.extend(o.reach_email());
+            // The organizer's own assistant (SENT-BY in the organizer's
+            // organization), and the author when the author speaks for the
+            // organizer (a colleague's booking system).
+            let unverified = case.ctx.authenticated == Some(false);
+            candidates.extend(o.sent_by.as_deref().filter(|a| !unverified && trust::same_organization(a, &o.email)));
+            if organizer_voucher(case).is_some_and(|v| v != Voucher::Itself) {
+                candidates.extend(case.from.as_deref());
+            }
+        }
+        None => candidates.extend(case.from.as_deref()),
     }
-    candidates.extend(case.senders.iter().map(String::as_str));
     for addr in &candidates {
         match case.directory.contact(addr) {
             super::directory::ContactMatch::One(_) => return OrganizerLink::Contact(case.directory.party(addr, name)),
@@ -196,6 +218,9 @@ fn invitation(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     if let Some(r) = addressed_to_attendee(case) {
         return refuse(d, r);
     }
+    if let Some(r) = invitation_from_organizer(case) {
+        return refuse(d, r);
+    }
     let link = organizer_link(case);
     let before = |d: &mut Decision, r: Refusal| {
         d.effects.extend(link.suggestion());
@@ -250,7 +275,7 @@ fn change(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     if !incoming.applies_changes() {
         return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::changes_held(incoming, "update")));
     }
-    match scheduling::process(case.calendar, Some(stored_calendar), speaking_sender(case))? {
+    match scheduling::process(case.calendar, Some(stored_calendar), Some(&case.author()))? {
         Processed::Stored(new) => {
             let (effect, moved) = diary::changed(case, new, case.kind == Kind::Update)?;
             d.effects.push(effect);
@@ -289,7 +314,7 @@ fn cancel(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
         return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::changes_held(incoming, "cancellation")));
     }
     let uid = case.message.uid.clone();
-    match scheduling::process(case.calendar, Some(stored_calendar), speaking_sender(case))? {
+    match scheduling::process(case.calendar, Some(stored_calendar), Some(&case.author()))? {
         Processed::Deleted => {
             d.effects.push(Effect::CancelAppointment { uid, ics: None });
             d.reasons.push(reasons::cancelled());
@@ -326,7 +351,7 @@ fn reply(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     if !incoming.applies_changes() {
         return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::changes_held(incoming, "answer")));
     }
-    let new = match scheduling::process(case.calendar, Some(stored_calendar), speaking_sender(case))? {
+    let new = match scheduling::process(case.calendar, Some(stored_calendar), Some(&case.author()))? {
         Processed::Stored(new) => new,
         Processed::Deleted => return Ok(()),
         Processed::Ignored(code) => return refuse(d, Refusal::new(code, reasons::itip_ignored(code))),
@@ -419,25 +444,6 @@ fn refresh(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     Ok(())
 }
 
-/// The address the message came from that rule 5 accepted (the organizer,
-/// an attendee, or one acting for them through `SENT-BY`), else the first
-/// one; iTIP processing checks it again.
-pub fn speaking_sender<'s>(case: &'s Case<'_, '_>) -> Option<&'s str> {
-    let speaks = |addr: &String| match case.kind {
-        Kind::Reply | Kind::Counter | Kind::Refresh => {
-            case.message.instances.iter().flat_map(|i| i.attendees.iter()).any(|a| {
-                a.spoken_for_by(addr)
-                    || case.stored.as_ref().and_then(|s| s.attendee(&a.email)).is_some_and(|l| l.spoken_for_by(addr))
-            })
-        }
-        _ => [case.stored.as_ref().and_then(|s| s.organizer()), case.message.organizer()]
-            .into_iter()
-            .flatten()
-            .any(|o| o.spoken_for_by(addr)),
-    };
-    case.senders.iter().find(|a| speaks(a)).or_else(|| case.senders.first()).map(String::as_str)
-}
-
 /// The user must be an attendee (requests, cancellations, `ADD`,
 /// `DECLINECOUNTER`). A cancellation, `ADD` or `DECLINECOUNTER` that lists no
 /// attendee at all is taken as addressed to everyone the stored copy invites.
@@ -461,52 +467,90 @@ pub fn addressed_to_attendee(case: &Case<'_, '_>) -> Option<Refusal> {
 /// the user.
 pub fn addressed_to_organizer(case: &Case<'_, '_>) -> Option<Refusal> {
     let org = case.organizer()?;
-    if org.spoken_for_by(&case.mailbox) {
+    // The user is the organizer, or the assistant the stored copy records.
+    if org.is(&case.mailbox) || org.sent_by.as_deref() == Some(case.mailbox.as_str()) {
         return None;
     }
     Some(Refusal::new(Ignored::NotAddressedToUser, reasons::not_organizer(&case.mailbox, &org.email)))
 }
 
+/// Rule 5 for a new invitation that came as an e-mail: its author speaks
+/// for the organizer ([`vouch`]: the organizer, or an assistant in the
+/// organizer's own organization). A bare calendar file speaks for itself.
+pub fn invitation_from_organizer(case: &Case<'_, '_>) -> Option<Refusal> {
+    let org = case.message.organizer()?;
+    if !case.is_email && case.from.is_none() {
+        return None;
+    }
+    let Some(from) = case.from.as_deref() else {
+        return Some(Refusal::new(Ignored::SenderMismatch, reasons::no_author(&org.email)));
+    };
+    if organizer_voucher(case).is_some() {
+        return None;
+    }
+    Some(Refusal::new(Ignored::SenderMismatch, reasons::invitation_not_from_organizer(from, &org.email)))
+}
+
+/// Why the e-mail's author speaks for the organizer (the stored one, else
+/// the message's), if anything vouches ([`vouch`]).
+fn organizer_voucher(case: &Case<'_, '_>) -> Option<Voucher> {
+    let stored_org = case.stored.as_ref().and_then(|s| s.organizer());
+    let message_org = case.message.organizer();
+    let org = stored_org.or(message_org)?;
+    let recorded = match &case.stored {
+        Some(_) => Recorded::SentBy(stored_org.and_then(|o| o.sent_by.as_deref())),
+        None => Recorded::NothingStored,
+    };
+    let principal =
+        Principal { address: &org.email, claimed_sent_by: message_org.and_then(|m| m.sent_by.as_deref()), recorded };
+    vouch(&case.author(), &principal)
+}
+
 /// Rule 5 for the organizer's messages: the message names the stored
-/// organizer, and the e-mail comes from that organizer (address or
-/// `SENT-BY`, of the stored line or of the message's line). Without an e-mail
-/// (raw iCalendar and no `from` in the context) the message's `ORGANIZER`
-/// speaks for itself.
+/// organizer, and the e-mail's author speaks for that organizer ([`vouch`]).
+/// A message without an author (no `From`, none in the context) changes
+/// nothing, and neither does one whose appointment names no organizer.
 pub fn from_organizer(case: &Case<'_, '_>) -> Option<Refusal> {
     let stored_org = case.stored.as_ref().and_then(|s| s.organizer());
     let message_org = case.message.organizer();
-    let renamed = stored_org
-        .zip(message_org)
-        .filter(|(s, m)| !s.is(&m.email) && !m.alt_email.as_deref().is_some_and(|a| s.is(a)));
+    let renamed = stored_org.zip(message_org).filter(|(s, m)| !s.is(&m.email));
     if let Some((s, m)) = renamed {
         return Some(Refusal::new(Ignored::SenderMismatch, reasons::other_organizer(&m.email, &s.email)));
     }
-    let org = stored_org.or(message_org)?;
-    let first = case.senders.first()?;
-    let speaks = |addr: &String| org.spoken_for_by(addr) || message_org.is_some_and(|m| m.spoken_for_by(addr));
-    if case.senders.iter().any(speaks) {
+    let Some(org) = stored_org.or(message_org) else {
+        return Some(Refusal::new(Ignored::SenderMismatch, reasons::no_organizer()));
+    };
+    let Some(from) = case.from.as_deref() else {
+        return Some(Refusal::new(Ignored::SenderMismatch, reasons::no_author(&org.email)));
+    };
+    if organizer_voucher(case).is_some() {
         return None;
     }
-    Some(Refusal::new(Ignored::SenderMismatch, reasons::not_from_organizer(first, &org.email)))
+    Some(Refusal::new(Ignored::SenderMismatch, reasons::not_from_organizer(from, &org.email)))
 }
 
 /// Rule 5 for attendees' messages (`REPLY`, `COUNTER`, `REFRESH`): every
-/// attendee the message speaks for was invited, and the e-mail comes from
-/// that attendee (address or `SENT-BY`).
+/// attendee the message speaks for was invited (by address: an `EMAIL`
+/// parameter matches nobody), and the e-mail's author speaks for that
+/// attendee ([`vouch`]).
 pub fn from_attendees(case: &Case<'_, '_>) -> Option<Refusal> {
     let stored = case.stored.as_ref()?;
     let mut any = false;
     for att in case.message.instances.iter().flat_map(|i| i.attendees.iter()) {
         any = true;
-        let invited = stored.attendee(&att.email).or_else(|| att.alt_email.as_deref().and_then(|a| stored.attendee(a)));
-        let Some(invited) = invited else {
+        let Some(invited) = stored.attendee(&att.email) else {
             return Some(Refusal::new(Ignored::UnknownAttendee, reasons::unknown_attendee(&att.email)));
         };
-        if let Some(first) = case.senders.first() {
-            let speaks = |addr: &String| att.spoken_for_by(addr) || invited.spoken_for_by(addr);
-            if !case.senders.iter().any(speaks) {
-                return Some(Refusal::new(Ignored::SenderMismatch, reasons::not_from_attendee(first, &att.email)));
-            }
+        let Some(from) = case.from.as_deref() else {
+            return Some(Refusal::new(Ignored::SenderMismatch, reasons::no_author(&att.email)));
+        };
+        let principal = Principal {
+            address: &att.email,
+            claimed_sent_by: att.sent_by.as_deref(),
+            recorded: Recorded::SentBy(invited.sent_by.as_deref()),
+        };
+        if vouch(&case.author(), &principal).is_none() {
+            return Some(Refusal::new(Ignored::SenderMismatch, reasons::not_from_attendee(from, &att.email)));
         }
     }
     if !any {
@@ -591,8 +635,10 @@ fn already_cancelled(case: &Case<'_, '_>) -> bool {
 }
 
 /// Rule 6 for replies: a reply to an older `SEQUENCE` than the stored one is
-/// stale; one that records nothing new (every answer already stored) is a
-/// duplicate.
+/// stale when the organizer has moved the instance since (another start,
+/// end or rule); a lower number for the same time is a renumbering, and the
+/// answer counts. One that records nothing new (every answer already
+/// stored) is a duplicate.
 pub fn reply_version(case: &Case<'_, '_>) -> Option<Refusal> {
     let stored = case.stored.as_ref()?;
     let (mut changes, mut older) = (false, false);
@@ -601,7 +647,9 @@ pub fn reply_version(case: &Case<'_, '_>) -> Option<Refusal> {
             changes = true;
             continue;
         };
-        if inst.sequence < s.sequence {
+        if inst.sequence < s.sequence
+            && !crate::itip::answers_current_version(inst.event, &case.message.zones, s.event, &stored.zones)
+        {
             older = true;
             continue;
         }

@@ -21,8 +21,12 @@ pub enum Processed {
 }
 
 /// Applies `message` to `existing` (RFC 5546 3.2) as [`itip::process`] does.
-pub fn process(message: &Component<'_>, existing: Option<&Component<'_>>, sender: Option<&str>) -> Result<Processed> {
-    Ok(match itip::process(message, existing, sender)? {
+pub fn process(
+    message: &Component<'_>,
+    existing: Option<&Component<'_>>,
+    author: Option<&itip::trust::Author<'_>>,
+) -> Result<Processed> {
+    Ok(match itip::process_as(message, existing, author)? {
         ProcessOutcome::Stored(c) => Processed::Stored(c),
         ProcessOutcome::Deleted => Processed::Deleted,
         ProcessOutcome::Ignored(code) => Processed::Ignored(code),

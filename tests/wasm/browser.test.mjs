@@ -15,6 +15,8 @@ import {
   conformanceCases,
   corpusFiles,
   firstAttendee,
+  forgedProblems,
+  forgedTable,
   native,
   processInputs,
   scheduleRequest,
@@ -91,6 +93,17 @@ test('a sample of the corpus and the conformance cases equals the CLI in Chromiu
     assert.equal(canonical(answer), canonical(expected), what);
   }
   assert.deepEqual(pageErrors, []);
+});
+
+test('the attacker\'s table in Chromium: forged messages change nothing, the controls apply', async () => {
+  const rows = forgedTable();
+  const failures = [];
+  for (const row of rows) {
+    const answer = await page.evaluate((j) => window.runJob(j), { op: 'decide', message: { text: row.text }, request: row.context });
+    const problems = forgedProblems(row, answer);
+    if (problems.length) failures.push(`${row.name}: ${problems.join('; ')}`);
+  }
+  assert.deepEqual(failures, []);
 });
 
 test('bad input in Chromium is a failure object, never an exception', async () => {

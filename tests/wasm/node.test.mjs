@@ -15,6 +15,8 @@ import {
   conformanceCases,
   corpusFiles,
   firstAttendee,
+  forgedProblems,
+  forgedTable,
   loadPkg,
   native,
   pkgDir,
@@ -64,6 +66,17 @@ test('version is the crate version', () => {
 test('the corpus and the conformance suite are there', () => {
   assert.ok(files.length >= 70, `${files.length} corpus files`);
   assert.ok(cases.length >= 80, `${cases.length} conformance cases`);
+});
+
+test('the attacker\'s table: forged messages change nothing, the controls apply', () => {
+  const rows = forgedTable();
+  assert.ok(rows.length >= 40, `${rows.length} rows`);
+  const failures = [];
+  for (const row of rows) {
+    const problems = forgedProblems(row, il.decide(new TextEncoder().encode(row.text), row.context));
+    if (problems.length) failures.push(`${row.name}: ${problems.join('; ')}`);
+  }
+  assert.deepEqual(failures, []);
 });
 
 test('decide over the corpus equals the CLI, for each context', () => {

@@ -232,3 +232,45 @@ export function firstAttendee(ics) {
   const m = /^ATTENDEE[^:\n]*:([^\r\n]+)/im.exec(unfolded);
   return m ? m[1].trim() : null;
 }
+
+/**
+ * The attacker's table (tests/fixtures/forged/table.json, also run natively
+ * by tests/forged.rs): rows with the message text, the context (the table's
+ * base, the row's fields over it, the stored copy) and what is expected.
+ */
+export function forgedTable() {
+  const dir = path.join(root, 'tests', 'fixtures', 'forged');
+  const table = JSON.parse(readFileSync(path.join(dir, 'table.json'), 'utf8'));
+  const read = (name) => readFileSync(path.join(dir, 'messages', name), 'utf8');
+  return table.cases.map((row) => {
+    const context = { ...table.context, ...(row.context ?? {}) };
+    if (row.existing) context.existing = read(row.existing);
+    return { name: row.name, text: read(row.message), context, expect: row.expect };
+  });
+}
+
+/** What is wrong with a wasm answer to one row of the attacker's table (empty: as expected). */
+export function forgedProblems(row, answer) {
+  const { expect } = row;
+  if (expect.error) {
+    return answer.type === 'failure' && answer.errors[0].code === expect.error
+      ? []
+      : [`expected error ${expect.error}, got ${JSON.stringify(answer)}`];
+  }
+  if (answer.type !== 'success') return [`unexpected failure ${JSON.stringify(answer)}`];
+  const d = answer.decision;
+  const problems = [];
+  if (d.ignored !== expect.ignored) problems.push(`ignored: got ${d.ignored}, expected ${expect.ignored}`);
+  const types = d.effects.map((e) => e.type);
+  if (JSON.stringify(types) !== JSON.stringify(expect.effects)) {
+    problems.push(`effects: got ${JSON.stringify(types)}, expected ${JSON.stringify(expect.effects)}`);
+  }
+  if (expect.contact != null) {
+    const created = d.effects.find((e) => e.type === 'create_appointment');
+    if (created?.contact?.person_id !== expect.contact) problems.push(`not linked to person ${expect.contact}`);
+  }
+  if (expect.warning && !d.warnings.some((w) => w.includes(expect.warning))) {
+    problems.push(`no warning contains "${expect.warning}"`);
+  }
+  return problems;
+}

@@ -9,7 +9,8 @@
 //!   product on its embedded SQLite database with demo data.
 //!
 //! Other tasks: `pkg` (build the wasm package), `fuzz [SECONDS]`, `bench`,
-//! `gen-windows-zones` (regenerate the Windows zone table from CLDR).
+//! `gen-windows-zones` (regenerate the Windows zone table from CLDR),
+//! `gen-trust-data` (the public suffix and public mailbox provider lists).
 
 mod addin_tests;
 mod bench;
@@ -17,6 +18,7 @@ mod fuzz;
 mod pkg;
 mod postgres;
 mod run;
+mod trust_data;
 mod wasm_tests;
 mod windows_zones;
 
@@ -104,8 +106,11 @@ fn main() {
             fuzz::run(&root, seconds)
         }
         "gen-windows-zones" => windows_zones::run(&root),
+        "gen-trust-data" => trust_data::run(&root),
         _ => {
-            eprintln!("usage: cargo xtask test | run | pkg | bench [--quick] | fuzz [SECONDS] | gen-windows-zones");
+            eprintln!(
+                "usage: cargo xtask test | run | pkg | bench [--quick] | fuzz [SECONDS] | gen-windows-zones | gen-trust-data"
+            );
             Err(String::new())
         }
     };

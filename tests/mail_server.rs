@@ -348,3 +348,134 @@ fn an_invitation_from_a_contact_becomes_a_tentative_appointment_through_imap() {
     assert_eq!(rejected[0].0, "ann@crm.example");
     eprintln!("invitation applied {} ms after it was sent", took.as_millis());
 }
+
+/// Appends `raw` to `folder` of `user`'s mailbox (created when missing).
+async fn append(user: &str, password: &str, folder: &str, raw: &[u8]) {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", IMAP_PORT)).await.unwrap();
+    let mut client = async_imap::Client::new(tcp);
+    client.read_response().await.unwrap();
+    let mut session = client.login(user, password).await.map_err(|(e, _)| e).unwrap();
+    let _ = session.create(folder).await;
+    session.append(folder, None, None, raw).await.unwrap();
+    session.logout().await.ok();
+}
+
+/// An invitation from `from` to Ann, as `from`'s mail system writes it.
+fn invitation_mail(from: &str, title: &str, uid: &str) -> String {
+    let ics = invitation(uid, from).replace("SUMMARY:Supplier visit", &format!("SUMMARY:{title}"));
+    imip::compose(&outgoing(from, "ann@crm.example", title, "REQUEST", &ics)).unwrap()
+}
+
+#[test]
+fn only_authenticated_mail_is_applied_automatically() {
+    use mail_auth::common::crypto::Ed25519Key;
+    use mail_auth::common::headers::HeaderWriter;
+    use mail_auth::dkim::DkimSigner;
+    use mail_auth::dkim::generate::DkimKeyPair;
+
+    if !servers() {
+        return;
+    }
+    let tag = tag("s", "auth");
+    let rt = runtime();
+    let db = TestDb::new("mail-auth");
+    rt.block_on(prepare(&db));
+
+    // customer.example signs with DKIM (a key made here, published in the
+    // server's fixed DNS records) under DMARC p=reject; partner.example is
+    // judged by our MTA (`mx.crm.example`) in Authentication-Results.
+    let key = DkimKeyPair::generate_ed25519().unwrap();
+    let public = invitelink::base64::encode(key.public_key());
+    let mut config = mail_config(&tag);
+    config.inboxes.retain(|i| i.name == "ann");
+    config.inboxes[0].authentication = AuthSettings {
+        verify_dkim: true,
+        trusted_authserv_ids: vec!["mx.crm.example".to_owned()],
+        require_authentication: true,
+    };
+    config.dns_txt = vec![
+        ("s1._domainkey.customer.example".to_owned(), format!("v=DKIM1; k=ed25519; p={public}")),
+        ("_dmarc.customer.example".to_owned(), "v=DMARC1; p=reject".to_owned()),
+    ];
+    let server = MailServer::start(&db, config);
+    let ann = server.sign_in("ann@crm.example", "demo-ada");
+    for (name, email) in [("Carol Customer", "carol@customer.example"), ("Dave Partner", "dave@partner.example")] {
+        let r = ann.post("/api/persons", &json!({"name": name, "emails": [email]}));
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+
+    let sign = |raw: &str| {
+        let signature = DkimSigner::from_key(Ed25519Key::from_pkcs8_der(key.private_key()).unwrap())
+            .domain("customer.example")
+            .selector("s1")
+            .headers(["From", "To", "Subject", "Message-ID", "Date"])
+            .sign(raw.as_bytes())
+            .unwrap();
+        format!("{}{raw}", signature.to_header())
+    };
+    let dave = "dave@partner.example";
+    let carol = "carol@customer.example";
+    let uid = |n: &str| format!("{tag}-{n}@test");
+    let messages = [
+        // Forged: an Authentication-Results of an authserv-id we do not trust.
+        format!(
+            "Authentication-Results: mx.evil.example; dkim=pass header.d=partner.example; dmarc=pass header.from=partner.example\r\n{}",
+            invitation_mail(dave, "Spoofed pass", &uid("spoofed"))
+        ),
+        // Our MTA says DMARC failed.
+        format!(
+            "Authentication-Results: mx.crm.example; dmarc=fail header.from=partner.example\r\n{}",
+            invitation_mail(dave, "Trusted fail", &uid("fail"))
+        ),
+        // Signed, then changed on the way.
+        sign(&invitation_mail(carol, "Signed visit", &uid("tampered")))
+            .replace("SUMMARY:Signed visit", "SUMMARY:Tampered visit"),
+        // Claims to be Carol, unsigned (p=reject).
+        invitation_mail(carol, "Unsigned visit", &uid("unsigned")),
+        // Positive controls: our MTA says DMARC passed; a valid aligned signature.
+        format!(
+            "Authentication-Results: mx.crm.example; dkim=pass header.d=partner.example; dmarc=pass header.from=partner.example\r\n{}",
+            invitation_mail(dave, "Trusted pass", &uid("pass"))
+        ),
+        sign(&invitation_mail(carol, "Signed visit", &uid("signed"))),
+    ];
+    for raw in &messages {
+        rt.block_on(append("ann@crm.example", "ann-secret", &tag, raw.as_bytes()));
+    }
+    rt.block_on(wait_for_messages("ann@crm.example", "ann-secret", &format!("{tag}-done.processed"), messages.len()));
+
+    // Only the two authenticated invitations became appointments.
+    let diary = format!("/api/diary?from={}&until={}", at(7, 0, 0), at(10, 0, 0));
+    let entries = ann.get(&diary).json;
+    let mut titles: Vec<String> =
+        entries.as_array().unwrap().iter().map(|e| e["title"].as_str().unwrap().to_owned()).collect();
+    titles.sort();
+    assert_eq!(titles, ["Signed visit", "Trusted pass"], "{entries}");
+    assert!(entries.as_array().unwrap().iter().all(|e| e["status"] == "tentative"), "{entries}");
+    server.stop();
+
+    // The verdicts are recorded with the messages, and the forged ones were
+    // ignored as unauthenticated.
+    let rows = rt.block_on(async {
+        let store = CrmStore::open(db.url()).await.unwrap();
+        let rows: Vec<(Option<i64>, Option<String>, String)> =
+            sqlx::query_as("SELECT authenticated, authentication, decision FROM processed_messages")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        store.close().await;
+        rows
+    });
+    assert_eq!(rows.len(), messages.len(), "{rows:?}");
+    let passed: Vec<_> = rows.iter().filter(|r| r.0 == Some(1)).collect();
+    let failed: Vec<_> = rows.iter().filter(|r| r.0 == Some(0)).collect();
+    assert_eq!((passed.len(), failed.len()), (2, 4), "{rows:?}");
+    for r in &failed {
+        assert!(r.2.contains("unauthenticated_sender"), "{r:?}");
+    }
+    let details: Vec<&str> = rows.iter().filter_map(|r| r.1.as_deref()).collect();
+    assert!(details.iter().any(|d| d.contains("mx.crm.example: dmarc=fail")), "{details:?}");
+    assert!(details.iter().any(|d| d.contains("dkim=fail (customer.example")), "{details:?}");
+    assert!(details.iter().any(|d| d.contains("dmarc=pass (customer.example)")), "{details:?}");
+    assert!(!details.iter().any(|d| d.contains("evil")), "an untrusted header is not even reported: {details:?}");
+}

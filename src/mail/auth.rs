@@ -549,21 +549,24 @@ async fn own_check(dns: &Dns, raw: &[u8], from: &str) -> (Finding, String) {
     // business), so DMARC rests on DKIM alone: a pass is a pass, and a
     // failure counts only where the domain asks for enforcement.
     let enforced = matches!(dmarc.policy(), Policy::Reject | Policy::Quarantine);
-    match dmarc.result() {
-        DmarcResult::Pass => return (Finding::Pass, format!("dmarc=pass ({from})")),
-        DmarcResult::Fail(_) if aligned_pass.is_none() && enforced => {
-            return (Finding::Fail, format!("dmarc=fail ({from}, no aligned dkim pass)"));
-        }
-        DmarcResult::TempError(_) | DmarcResult::PermError(_) if aligned_pass.is_none() => {
-            return (Finding::Unknown, format!("dmarc=temperror ({from})"));
-        }
-        _ => {}
+    let dmarc = dmarc.result();
+    if dmarc == DmarcResult::Pass {
+        return (Finding::Pass, format!("dmarc=pass ({from})"));
     }
     if let Some(d) = aligned_pass {
         return (Finding::Pass, format!("dkim=pass ({d}, aligned with {from})"));
     }
     if let Some(d) = aligned_fail {
         return (Finding::Fail, format!("dkim=fail ({d}, aligned with {from})"));
+    }
+    match dmarc {
+        DmarcResult::Fail(_) if enforced => {
+            return (Finding::Fail, format!("dmarc=fail ({from}, no aligned dkim pass)"));
+        }
+        DmarcResult::TempError(_) | DmarcResult::PermError(_) => {
+            return (Finding::Unknown, format!("dmarc=temperror ({from})"));
+        }
+        _ => {}
     }
     if temp {
         return (Finding::Unknown, format!("dkim=temperror ({from})"));

@@ -861,3 +861,118 @@ pub async fn answer(
     let judgement = state.authenticator.judge(&raw).await;
     Ok(Json(run(&state, Some(&user), req.mailbox.as_deref(), &raw, Some(req.action), &judgement).await?))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+    use crate::server::{demo, group_commit::GroupCommit, store::Store};
+    use std::time::Duration;
+
+    const INVITATION: &str = "From: Bob Berg <bob@acme.example>\r\nTo: ada@ourcompany.example\r\n\
+Message-ID: <writer-test@acme.example>\r\nSubject: Visit\r\nContent-Type: text/calendar; method=REQUEST\r\n\r\n\
+BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:writer-test@acme.example\r\n\
+SEQUENCE:0\r\nDTSTAMP:20291201T080000Z\r\nDTSTART:20300115T090000Z\r\nDTEND:20300115T100000Z\r\nSUMMARY:Visit\r\n\
+ORGANIZER:mailto:bob@acme.example\r\nATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:ada@ourcompany.example\r\n\
+END:VEVENT\r\nEND:VCALENDAR\r\n";
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_engine_decides_before_the_writer_s_transaction() {
+        let dir = std::env::temp_dir().join(format!("invitelink-inbox-writer-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::open(&format!("sqlite:{}", dir.join("t.sqlite").display())).await.unwrap();
+        demo::seed(&store).await.unwrap();
+        let state = AppState {
+            store: store.clone(),
+            static_root: dir.clone(),
+            group_commit: GroupCommit::start(store.clone()),
+            authenticator: crate::mail::Authenticator::off(),
+            dns: None,
+        };
+        // Another write holds the single writer.
+        let held = store.write().await.unwrap();
+        // A message whose calendar the engine refuses is answered at once:
+        // reading and deciding do not wait for the writer.
+        let broken = INVITATION.replace("END:VEVENT\r\n", "");
+        let answer = tokio::time::timeout(
+            Duration::from_secs(5),
+            deliver_to_mailbox(&state, "ada@ourcompany.example", broken.as_bytes(), &Judgement::unchecked()),
+        )
+        .await
+        .expect("decided without waiting for the writer");
+        assert!(answer.unwrap_err().status.is_client_error());
+        // A good one is decided now and applied once the writer is free.
+        let task = {
+            let state = state.clone();
+            tokio::spawn(async move {
+                deliver_to_mailbox(&state, "ada@ourcompany.example", INVITATION.as_bytes(), &Judgement::unchecked())
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!task.is_finished(), "the write waits for the writer");
+        drop(held);
+        let result = task.await.unwrap().unwrap();
+        assert!(!result.duplicate);
+        assert!(result.appointment_id.is_some(), "{:?}", result.decision);
+        // The same message again: a duplicate, found before the writer.
+        let again =
+            deliver_to_mailbox(&state, "ada@ourcompany.example", INVITATION.as_bytes(), &Judgement::unchecked())
+                .await
+                .unwrap();
+        assert!(again.duplicate);
+        let keys: Vec<(String,)> =
+            sqlx::query_as("SELECT message_key FROM processed_messages").fetch_all(store.pool()).await.unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].0.len(), 64, "stored hashed: {keys:?}");
+        assert!(keys[0].0.chars().all(|c| c.is_ascii_hexdigit()));
+        store.close().await;
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_huge_message_id_is_recorded_and_a_key_recorded_before_the_upgrade_still_counts() {
+        let dir = std::env::temp_dir().join(format!("invitelink-inbox-keys-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::open(&format!("sqlite:{}", dir.join("t.sqlite").display())).await.unwrap();
+        demo::seed(&store).await.unwrap();
+        let state = AppState {
+            store: store.clone(),
+            static_root: dir.clone(),
+            group_commit: GroupCommit::start(store.clone()),
+            authenticator: crate::mail::Authenticator::off(),
+            dns: None,
+        };
+        let huge = format!("<{}@acme.example>", "x".repeat(100_000));
+        let message = INVITATION.replace("<writer-test@acme.example>", &huge);
+        let r = deliver_to_mailbox(&state, "ada@ourcompany.example", message.as_bytes(), &Judgement::unchecked())
+            .await
+            .unwrap();
+        assert!(!r.duplicate);
+        let longest: (i64,) = sqlx::query_as("SELECT MAX(LENGTH(message_key)) FROM processed_messages")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(longest.0, 64);
+        // A message recorded under its plain key by an earlier version.
+        let old = INVITATION.replace("writer-test", "before-upgrade");
+        sqlx::query(
+            "INSERT INTO processed_messages (mailbox, message_key, decision, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind("ada@ourcompany.example")
+        .bind("message-id:<before-upgrade@acme.example>")
+        .bind("{}")
+        .bind("2029-12-01T08:00:00Z")
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let r = deliver_to_mailbox(&state, "ada@ourcompany.example", old.as_bytes(), &Judgement::unchecked())
+            .await
+            .unwrap();
+        assert!(r.duplicate, "applied once, across the upgrade");
+        store.close().await;
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -479,3 +479,77 @@ fn only_authenticated_mail_is_applied_automatically() {
     assert!(details.iter().any(|d| d.contains("dmarc=pass (customer.example)")), "{details:?}");
     assert!(!details.iter().any(|d| d.contains("evil")), "an untrusted header is not even reported: {details:?}");
 }
+
+#[test]
+fn an_outbox_row_with_a_forged_sender_is_failed_and_never_sent() {
+    if !servers() {
+        return;
+    }
+    let tag = tag("s", "forged");
+    let rt = runtime();
+    let db = TestDb::new("mail-forged-sender");
+    rt.block_on(prepare(&db));
+    let bob = format!("bob+{tag}@customer.example");
+    rt.block_on(async {
+        let store = CrmStore::open(db.url()).await.unwrap();
+        let (ann_id,): (String,) = sqlx::query_as("SELECT id FROM associates WHERE email = 'ann@crm.example'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        let mut tx = store.write().await.unwrap();
+        for (id, sender) in [("forged", "ceo@crm.example"), ("own", "ann@crm.example")] {
+            sqlx::query(
+                "INSERT INTO outbox (id, appointment_id, associate_id, method, sender, recipient, reply_to, subject, ics, \
+                 status, created_at, sent_at) VALUES ($1, NULL, $2, 'REQUEST', $3, $4, NULL, $5, $6, 'queued', $7, NULL)",
+            )
+            .bind(id)
+            .bind(&ann_id)
+            .bind(sender)
+            .bind(&bob)
+            .bind(format!("From {sender}"))
+            .bind(invitation(&format!("{tag}-{id}@test"), sender))
+            .bind(format!("2029-12-01T08:00:0{}Z", if id == "forged" { 0 } else { 1 }))
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        store.close().await;
+    });
+    let server = MailServer::start(&db, mail_config(&tag));
+    let ann = server.sign_in("ann@crm.example", "demo-ada");
+    wait_until(
+        "the outbox is worked through",
+        || ann.get("/api/outbox").json,
+        |v| v.as_array().unwrap().iter().all(|m| m["status"] != "queued"),
+    );
+    // Ann's own message arrives; the forged one never does.
+    let arrived = rt.block_on(wait_for_messages("bob@customer.example", "bob-secret", &tag, 1));
+    std::thread::sleep(Duration::from_secs(1));
+    let arrived_now = rt.block_on(messages("bob@customer.example", "bob-secret", &tag));
+    assert_eq!(arrived_now.len(), 1);
+    assert!(String::from_utf8_lossy(&arrived[0]).contains("From ann@crm.example"));
+    server.stop();
+    let rows = rt.block_on(async {
+        let store = CrmStore::open(db.url()).await.unwrap();
+        let rows: Vec<(String, String, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT id, status, last_error, retry_at FROM outbox ORDER BY id")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        store.close().await;
+        rows
+    });
+    assert_eq!(rows[0].0, "forged");
+    assert_eq!(rows[0].1, "failed");
+    assert!(
+        rows[0]
+            .2
+            .as_deref()
+            .unwrap()
+            .contains("`ceo@crm.example` is neither the associate's own address nor the CRM inbox"),
+        "{rows:?}"
+    );
+    assert_eq!(rows[0].3, None, "failed for good");
+    assert_eq!((rows[1].0.as_str(), rows[1].1.as_str()), ("own", "sent"));
+}

@@ -15,7 +15,7 @@ use super::object::{
     SchedulingObject, dtstamp_of, events, in_form_of, instant, recurrence_key, sequence_of, vtimezone_id,
 };
 use super::significant::is_significant_change;
-use super::trust::{Author, Principal, Recorded, vouch};
+use super::trust::{Author, Principal, Recorded, delegated_by_author, vouch};
 use super::vocab::{Method, PartStat, status_code};
 use crate::error::{EngineError, ErrorCode, Result};
 use crate::ical::value::{
@@ -157,7 +157,9 @@ impl Inbound<'_, '_, '_> {
         };
         let principal =
             Principal { address: &org.address, claimed_sent_by: msg_org.and_then(|o| o.sent_by.as_deref()), recorded };
-        vouch(author, &principal).is_some()
+        // A delegator forwarding a new invitation to a delegate (RFC 5546 3.2.2.3).
+        let forwarded = self.stored.is_none() && delegated_by_author(author, self.message, None);
+        vouch(author, &principal).is_some() || forwarded
     }
 }
 

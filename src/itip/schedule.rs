@@ -626,6 +626,7 @@ fn attendee_reply(ctx: &Context<'_, '_, '_>, me: &str) -> Result<Vec<OutgoingMes
     let model = base.instance_model()?;
     let summary = first_summary(base.calendar);
     let name = base.object.attendee(me).and_then(|a| a.name.clone());
+    let delegation = Delegation::of(base, me);
     let object_seq = base.object.sequence.unwrap_or(0);
     let mut msg = message_calendar("REPLY");
     for a in &answers {
@@ -637,6 +638,13 @@ fn attendee_reply(ctx: &Context<'_, '_, '_>, me: &str) -> Result<Vec<OutgoingMes
         att.set_param("PARTSTAT", a.after.as_str().to_owned());
         if let Some(n) = &name {
             att.set_param("CN", n.clone());
+        }
+        let delegating = a.after == PartStat::Delegated && !delegation.to.is_empty();
+        if delegating {
+            att.params.push(address_param("DELEGATED-TO", &delegation.to));
+        }
+        if !delegation.from.is_empty() {
+            att.params.push(address_param("DELEGATED-FROM", &delegation.from));
         }
         let source = base.component(a.key);
         // The SEQUENCE of the version answered (RFC 5546 2.1.5), as
@@ -654,17 +662,114 @@ fn attendee_reply(ctx: &Context<'_, '_, '_>, me: &str) -> Result<Vec<OutgoingMes
             attendee: att,
         }
         .build(&base.zones);
+        let mut ev = ev;
+        if delegating {
+            // RFC 5546 3.2.2.3: the reply names the delegate too.
+            for d in &delegation.to {
+                let mut line = Property::new("ATTENDEE", normalize_address(d));
+                line.set_param("DELEGATED-FROM", normalize_address(me));
+                line.set_param("PARTSTAT", PartStat::NeedsAction.as_str().to_owned());
+                line.set_param("RSVP", "TRUE");
+                ev.properties.push(line);
+            }
+        }
         msg.components.push(ev);
     }
     attach_timezones(&mut msg, base.calendar);
-    Ok(vec![OutgoingMessage {
+    let ics = msg.to_ics();
+    let reply_to = |recipient: &str, recipient_name: Option<String>| OutgoingMessage {
         uid: base.object.uid.clone(),
         method: "REPLY".to_owned(),
         sender: normalize_address(me),
-        sender_name: name,
-        recipient: normalize_address(&ctx.organizer.address),
-        recipient_name: ctx.organizer.name.clone(),
+        sender_name: name.clone(),
+        recipient: normalize_address(recipient),
+        recipient_name,
         significant_change: true,
-        ics: msg.to_ics(),
-    }])
+        ics: ics.clone(),
+    };
+    let mut out = vec![reply_to(&ctx.organizer.address, ctx.organizer.name.clone())];
+    // A delegate's answer goes to the delegator too (RFC 5546 3.2.2.3).
+    for d in delegation.from.iter().filter(|d| is_deliverable(d) && !same_address(d, &ctx.organizer.address)) {
+        out.push(reply_to(d, base.object.attendee(d).and_then(|a| a.name.clone())));
+    }
+    // The delegator forwards the invitation to each new delegate.
+    if let Some(new) = ctx.new
+        && answers.iter().any(|a| a.after == PartStat::Delegated)
+    {
+        let before = ctx.old.and_then(|o| o.object.attendee(me)).map(|a| a.delegated_to.clone()).unwrap_or_default();
+        for d in delegation.to.iter().filter(|d| is_deliverable(d) && !before.iter().any(|b| same_address(b, d))) {
+            out.push(OutgoingMessage {
+                uid: base.object.uid.clone(),
+                method: "REQUEST".to_owned(),
+                sender: normalize_address(me),
+                sender_name: name.clone(),
+                recipient: normalize_address(d),
+                recipient_name: new.object.attendee(d).and_then(|a| a.name.clone()),
+                significant_change: true,
+                ics: delegated_request(ctx, new, me, d).to_ics(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The delegation the user's line records in a copy.
+struct Delegation {
+    /// `DELEGATED-TO` of the user's line: to whom the user delegated.
+    to: Vec<String>,
+    /// `DELEGATED-FROM` of the user's line: who delegated to the user.
+    from: Vec<String>,
+}
+
+impl Delegation {
+    fn of(side: &Side<'_, '_>, me: &str) -> Delegation {
+        let mine = side.object.attendee(me);
+        let clean = |list: &[String]| list.iter().filter(|a| !same_address(a, me)).cloned().collect::<Vec<_>>();
+        Delegation {
+            to: mine.map(|a| clean(&a.delegated_to)).unwrap_or_default(),
+            from: mine.map(|a| clean(&a.delegated_from)).unwrap_or_default(),
+        }
+    }
+}
+
+/// A parameter listing calendar addresses, each quoted by the writer.
+fn address_param(name: &str, addresses: &[String]) -> crate::ical::Param<'static> {
+    crate::ical::Param {
+        name: name.to_owned().into(),
+        values: addresses.iter().map(|a| normalize_address(a).into()).collect(),
+    }
+}
+
+/// The invitation the delegator forwards to the delegate `delegate`
+/// (RFC 5546 3.2.2.3): the delegator's copy as a `REQUEST`, the delegator's
+/// line `DELEGATED` to the delegate, the delegate's line
+/// `DELEGATED-FROM` the delegator and asked to answer.
+fn delegated_request(ctx: &Context<'_, '_, '_>, new: &Side<'_, '_>, me: &str, delegate: &str) -> OwnedComponent {
+    let mut msg = message_calendar("REQUEST");
+    for (_, comp) in &new.instances {
+        let mut ev = (*comp).clone().into_owned();
+        let mut has_delegate = false;
+        for p in ev.properties.iter_mut().filter(|p| p.name == "ATTENDEE" || p.name == "ORGANIZER") {
+            strip_scheduling_params(p);
+            if p.name == "ATTENDEE" && same_address(&p.value, delegate) {
+                has_delegate = true;
+                p.set_param("DELEGATED-FROM", normalize_address(me));
+                p.set_param("RSVP", "TRUE");
+                if p.param("PARTSTAT").is_none() {
+                    p.set_param("PARTSTAT", PartStat::NeedsAction.as_str().to_owned());
+                }
+            }
+        }
+        if !has_delegate {
+            let mut line = Property::new("ATTENDEE", normalize_address(delegate));
+            line.set_param("DELEGATED-FROM", normalize_address(me));
+            line.set_param("PARTSTAT", PartStat::NeedsAction.as_str().to_owned());
+            line.set_param("RSVP", "TRUE");
+            ev.properties.push(line);
+        }
+        ev.set_value("DTSTAMP", DateTimeValue::Utc(ctx.opts.now).to_ical_value());
+        msg.components.push(ev);
+    }
+    attach_timezones(&mut msg, new.calendar);
+    msg
 }

@@ -649,3 +649,155 @@ fn percent_encoded_addresses_are_decoded_and_invalid_ones_never_receive() {
     let out = stored(process(&answer, Some(&stored_copy), Some("carol@partner.example")).unwrap());
     assert_eq!(partstat_of(vevents(&out)[0], "mailto:carol%40partner.example").as_deref(), Some("ACCEPTED"));
 }
+
+// ------------------------------------------------------------- delegation
+
+const ED: &str = "mailto:ed@crm.example";
+
+/// Marks `who`'s line in every VEVENT with the given parameters (set) and
+/// appends `extra` lines to every VEVENT.
+fn edited(c: &OwnedComponent, who: &str, params: &[(&str, &str)], extra: &[&str]) -> OwnedComponent {
+    let mut c = c.clone();
+    for ev in c.components.iter_mut().filter(|x| x.is("VEVENT")) {
+        for a in ev.props_mut("ATTENDEE").filter(|a| a.value.eq_ignore_ascii_case(who)) {
+            for (k, v) in params {
+                a.set_param(k, (*v).to_owned());
+            }
+        }
+        for line in extra {
+            let parsed = cal(&format!("BEGIN:VCALENDAR\nBEGIN:VEVENT\n{line}\nEND:VEVENT\nEND:VCALENDAR\n"));
+            ev.properties.push(parsed.children("VEVENT").next().unwrap().prop("ATTENDEE").unwrap().clone());
+        }
+    }
+    c
+}
+
+#[test]
+fn delegation_round_trip_through_schedule_reply_and_process() {
+    let opts = ScheduleOptions { now: now(), rsvp: None };
+    let bob = [ORG.to_owned()];
+    let amy = [AMY.to_owned()];
+    let ed = [ED.to_owned()];
+    // Bob invites Amy; Amy's CRM stores the invitation.
+    let bobs = organized("", "");
+    let to_amy = schedule(None, Some(&bobs), &bob, &opts).unwrap();
+    let amys = stored(process(&cal(&to_amy[0].ics), None, Some("bob@acme.example")).unwrap());
+    // Amy delegates to Ed, as Apple Calendar writes it in her copy.
+    let delegated = edited(
+        &amys,
+        AMY,
+        &[("PARTSTAT", "DELEGATED"), ("DELEGATED-TO", ED)],
+        &[
+            "ATTENDEE;CN=Ed;DELEGATED-FROM=\"mailto:amy@crm.example\";PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:ed@crm.example",
+        ],
+    );
+    let sent = schedule(Some(&amys), Some(&delegated), &amy, &opts).unwrap();
+    let kinds: Vec<(&str, &str)> = sent.iter().map(|m| (m.method.as_str(), m.recipient.as_str())).collect();
+    assert_eq!(kinds, vec![("REPLY", ORG), ("REQUEST", ED)]);
+    let reply_to_bob = cal(&sent[0].ics);
+    let lines: Vec<String> = vevents(&reply_to_bob)[0].props("ATTENDEE").map(|a| a.value.to_string()).collect();
+    assert_eq!(lines, vec![AMY.to_owned(), ED.to_owned()]);
+    // Bob's CRM records both: Amy delegated, Ed invited by her.
+    let bobs_after = stored(process(&reply_to_bob, Some(&bobs), Some("amy@crm.example")).unwrap());
+    let ev = vevents(&bobs_after)[0];
+    assert_eq!(partstat_of(ev, AMY).as_deref(), Some("DELEGATED"));
+    let ed_line = ev.props("ATTENDEE").find(|a| a.value.eq_ignore_ascii_case(ED)).unwrap();
+    assert_eq!(ed_line.param("DELEGATED-FROM").map(crate::ical::value::email_of).as_deref(), Some("amy@crm.example"));
+    // Ed's CRM takes the REQUEST Amy forwarded: a valid invitation.
+    let eds = stored(process(&cal(&sent[1].ics), None, Some("amy@crm.example")).unwrap());
+    // ... but not the same REQUEST from anyone else.
+    assert_eq!(
+        ignored(process(&cal(&sent[1].ics), None, Some("mallory@evil.example")).unwrap()),
+        Ignored::SenderMismatch
+    );
+    // Ed accepts: the REPLY goes to Bob, with a copy to Amy.
+    let accepted = edited(&eds, ED, &[("PARTSTAT", "ACCEPTED")], &[]);
+    let sent = schedule(Some(&eds), Some(&accepted), &ed, &opts).unwrap();
+    let kinds: Vec<(&str, &str)> = sent.iter().map(|m| (m.method.as_str(), m.recipient.as_str())).collect();
+    assert_eq!(kinds, vec![("REPLY", ORG), ("REPLY", AMY)]);
+    let from_ed = cal(&sent[0].ics);
+    assert_eq!(
+        vevents(&from_ed)[0]
+            .prop("ATTENDEE")
+            .and_then(|a| a.param("DELEGATED-FROM"))
+            .map(crate::ical::value::email_of)
+            .as_deref(),
+        Some("amy@crm.example")
+    );
+    let bobs_final = stored(process(&from_ed, Some(&bobs_after), Some("ed@crm.example")).unwrap());
+    let ev = vevents(&bobs_final)[0];
+    assert_eq!(partstat_of(ev, ED).as_deref(), Some("ACCEPTED"));
+    assert_eq!(partstat_of(ev, AMY).as_deref(), Some("DELEGATED"));
+}
+
+#[test]
+fn a_forwarded_request_is_trusted_only_when_both_delegation_lines_agree() {
+    let base = organized("", "");
+    let with = |amy_params: &[(&str, &str)], ed_line: &str| {
+        let mut c = edited(&base, AMY, amy_params, &[ed_line]);
+        c.properties.push(crate::ical::Property::new("METHOD", "REQUEST"));
+        c
+    };
+    let ed_from_amy = "ATTENDEE;DELEGATED-FROM=\"mailto:amy@crm.example\";RSVP=TRUE:mailto:ed@crm.example";
+    let ed_plain = "ATTENDEE;RSVP=TRUE:mailto:ed@crm.example";
+    let amy_delegated: &[(&str, &str)] = &[("PARTSTAT", "DELEGATED"), ("DELEGATED-TO", ED)];
+    let ok = with(amy_delegated, ed_from_amy);
+    assert!(matches!(process(&ok, None, Some("amy@crm.example")).unwrap(), ProcessOutcome::Stored(_)));
+    // Amy's line does not delegate, or Ed's does not name her: refused.
+    for bad in [with(&[], ed_from_amy), with(amy_delegated, ed_plain)] {
+        assert_eq!(ignored(process(&bad, None, Some("amy@crm.example")).unwrap()), Ignored::SenderMismatch);
+    }
+    // A delegator changes nothing stored: an update from Amy is refused.
+    let stored_copy = stored(process(&ok, None, Some("bob@acme.example")).unwrap());
+    let update = cal(&ok.to_ics().replace("SEQUENCE:0", "SEQUENCE:1").replace("SUMMARY:Plan", "SUMMARY:Moved"));
+    assert_eq!(
+        ignored(process(&update, Some(&stored_copy), Some("amy@crm.example")).unwrap()),
+        Ignored::SenderMismatch
+    );
+    // An unauthenticated e-mail from the delegator vouches for nothing.
+    let unverified = Author { from: Some("amy@crm.example"), authenticated: Some(false) };
+    assert_eq!(ignored(process_as(&ok, None, Some(&unverified)).unwrap()), Ignored::SenderMismatch);
+}
+
+#[test]
+fn a_renumbering_organizer_still_takes_the_answers_round_trip() {
+    let opts = ScheduleOptions { now: now(), rsvp: None };
+    let bobs = organized("", "");
+    let to_amy = schedule(None, Some(&bobs), &[ORG.to_owned()], &opts).unwrap();
+    let amys = stored(process(&cal(&to_amy[0].ics), None, Some("bob@acme.example")).unwrap());
+    // Bob's server renumbers its copy (SEQUENCE 3) without moving anything.
+    let renumbered = cal(&bobs.to_ics().replace("SEQUENCE:0", "SEQUENCE:3"));
+    // Amy answers through both writers; both answers are taken.
+    let by_reply = reply(&amys, AMY, PartStat::Accepted, now()).unwrap();
+    let out = stored(process(&by_reply, Some(&renumbered), Some("amy@crm.example")).unwrap());
+    assert_eq!(partstat_of(vevents(&out)[0], AMY).as_deref(), Some("ACCEPTED"));
+    let tentative = edited(&amys, AMY, &[("PARTSTAT", "TENTATIVE")], &[]);
+    let by_schedule = schedule(Some(&amys), Some(&tentative), &[AMY.to_owned()], &opts).unwrap();
+    let out = stored(process(&cal(&by_schedule[0].ics), Some(&out), Some("amy@crm.example")).unwrap());
+    assert_eq!(partstat_of(vevents(&out)[0], AMY).as_deref(), Some("TENTATIVE"));
+    // Bob moves the meeting; an answer to the old time is stale.
+    let moved = cal(&out.to_ics().replace("SEQUENCE:3", "SEQUENCE:4").replace("T090000Z", "T130000Z"));
+    assert_eq!(ignored(process(&by_reply, Some(&moved), Some("amy@crm.example")).unwrap()), Ignored::Stale);
+}
+
+#[test]
+fn a_thunderbird_delegation_reply_is_recorded_at_the_organizer() {
+    let bobs = organized("", "");
+    // As Thunderbird (Lightning) writes the delegator's answer.
+    let reply = cal(
+        "BEGIN:VCALENDAR\nPRODID:-//Mozilla.org/NONSGML Mozilla Calendar V1.1//EN\nVERSION:2.0\nMETHOD:REPLY\n\
+         BEGIN:VEVENT\nCREATED:20260110T100000Z\nLAST-MODIFIED:20260111T090000Z\nDTSTAMP:20260111T090000Z\n\
+         UID:org-1\nSUMMARY:Plan\nORGANIZER;CN=Bob:mailto:bob@acme.example\n\
+         ATTENDEE;RSVP=TRUE;PARTSTAT=DELEGATED;ROLE=REQ-PARTICIPANT;DELEGATED-TO=\"mailto:ed@crm.example\":mailto:amy@crm.example\n\
+         ATTENDEE;RSVP=TRUE;PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;DELEGATED-FROM=\"mailto:amy@crm.example\":mailto:ed@crm.example\n\
+         DTSTART:20260302T090000Z\nDTEND:20260302T100000Z\nSEQUENCE:0\nX-MOZ-SEND-INVITATIONS:TRUE\n\
+         END:VEVENT\nEND:VCALENDAR\n",
+    );
+    let out = stored(process(&reply, Some(&bobs), Some("amy@crm.example")).unwrap());
+    let ev = vevents(&out)[0];
+    assert_eq!(partstat_of(ev, AMY).as_deref(), Some("DELEGATED"));
+    assert_eq!(partstat_of(ev, ED).as_deref(), Some("NEEDS-ACTION"));
+    // Ed sending the same message speaks only for his own line, which Bob's
+    // copy does not know yet: nothing is recorded, Amy's answer least of all.
+    assert_eq!(ignored(process(&reply, Some(&bobs), Some("ed@crm.example")).unwrap()), Ignored::UnknownAttendee);
+}

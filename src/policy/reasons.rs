@@ -226,6 +226,11 @@ pub fn not_from_attendee(sender: &str, attendee: &str) -> String {
     format!("the answer speaks for {attendee} but comes from {sender}: it is not recorded")
 }
 
+/// A delegate named by a reply is added to the meeting.
+pub fn delegate_added(who: &str) -> String {
+    format!("{who} was added to the meeting as a delegate: their own answer will follow")
+}
+
 /// Rule 5: a reply from an address that was not invited.
 pub fn unknown_attendee(attendee: &str) -> String {
     format!("{attendee} answered, but was not invited to this meeting: the answer is not recorded")

@@ -360,6 +360,13 @@ fn reply(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     for inst in &case.message.instances {
         let at = case.message.recurrence_id_of(inst);
         for att in &inst.attendees {
+            if case.stored.as_ref().is_some_and(|s| s.attendee(&att.email).is_none()) {
+                // A delegate the reply introduces: added to the meeting by
+                // iTIP processing; its own answer comes later.
+                let who = reasons::who(&case.directory.party_of(att));
+                d.reasons.push(reasons::delegate_added(&who));
+                continue;
+            }
             let party = case.directory.party_of(att);
             d.reasons.push(reasons::answer_recorded(&reasons::who(&party), &att.partstat, at.as_deref()));
             d.effects.push(Effect::SetAttendeeStatus {
@@ -488,6 +495,11 @@ pub fn invitation_from_organizer(case: &Case<'_, '_>) -> Option<Refusal> {
     if organizer_voucher(case).is_some() {
         return None;
     }
+    // An attendee who delegated the invitation to the user forwards it
+    // (RFC 5546 3.2.2.3): trusted for this new invitation only.
+    if trust::delegated_by_author(&case.author(), case.calendar, Some(&case.mailbox)) {
+        return None;
+    }
     Some(Refusal::new(Ignored::SenderMismatch, reasons::invitation_not_from_organizer(from, &org.email)))
 }
 
@@ -536,9 +548,12 @@ pub fn from_organizer(case: &Case<'_, '_>) -> Option<Refusal> {
 pub fn from_attendees(case: &Case<'_, '_>) -> Option<Refusal> {
     let stored = case.stored.as_ref()?;
     let mut any = false;
-    for att in case.message.instances.iter().flat_map(|i| i.attendees.iter()) {
+    for (inst, att) in case.message.instances.iter().flat_map(|i| i.attendees.iter().map(move |a| (i, a))) {
         any = true;
         let Some(invited) = stored.attendee(&att.email) else {
+            if is_introduced_delegate(case, inst, att) {
+                continue;
+            }
             return Some(Refusal::new(Ignored::UnknownAttendee, reasons::unknown_attendee(&att.email)));
         };
         let Some(from) = case.from.as_deref() else {
@@ -557,6 +572,40 @@ pub fn from_attendees(case: &Case<'_, '_>) -> Option<Refusal> {
         return Some(Refusal::new(Ignored::UnknownAttendee, reasons::reply_without_attendee()));
     }
     None
+}
+
+/// Whether `att` is a delegate the reply itself introduces (RFC 5546
+/// 3.2.2.3): its line is `DELEGATED-FROM` an invited attendee of the same
+/// component who is `DELEGATED-TO` it, and the e-mail's author speaks for
+/// that delegator. Such a line is recorded by iTIP processing as a new
+/// attendee, not as an answer.
+pub fn is_introduced_delegate(
+    case: &Case<'_, '_>,
+    inst: &super::object::Instance<'_, '_>,
+    att: &super::object::Address,
+) -> bool {
+    let Some(stored) = case.stored.as_ref() else { return false };
+    let listed = |line: Option<&crate::ical::Property<'_>>, name: &str, who: &str| {
+        line.is_some_and(|l| {
+            l.params
+                .iter()
+                .filter(|p| p.name.eq_ignore_ascii_case(name))
+                .flat_map(|p| p.values.iter())
+                .any(|v| crate::ical::value::email_of(v) == who)
+        })
+    };
+    let line_of = |email: &str| inst.event.props("ATTENDEE").find(|l| crate::ical::value::email_of(&l.value) == email);
+    inst.attendees.iter().any(|d| {
+        let Some(invited) = stored.attendee(&d.email) else { return false };
+        let principal = Principal {
+            address: &d.email,
+            claimed_sent_by: d.sent_by.as_deref(),
+            recorded: Recorded::SentBy(invited.sent_by.as_deref()),
+        };
+        listed(line_of(&att.email), "DELEGATED-FROM", &d.email)
+            && listed(line_of(&d.email), "DELEGATED-TO", &att.email)
+            && vouch(&case.author(), &principal).is_some()
+    })
 }
 
 /// Rule 6 for the organizer's messages: older than the stored copy is stale

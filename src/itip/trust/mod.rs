@@ -26,6 +26,7 @@
 //! calendar or the headers makes a stranger speak for someone.
 
 use crate::ical::value::email_of;
+use crate::ical::{Component, Property};
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
@@ -105,6 +106,37 @@ pub fn vouch(author: &Author<'_>, principal: &Principal<'_>) -> Option<Voucher> 
         }
         _ => None,
     }
+}
+
+/// Whether the author delegated this new invitation to `delegate` (any
+/// delegate when `None`), as the message's own lines say on both ends
+/// (RFC 5546 3.2.2.3): the author's `ATTENDEE` line is `DELEGATED-TO` the
+/// delegate and the delegate's line is `DELEGATED-FROM` the author. The
+/// delegator speaks for nobody else, and for nothing stored: this holds for
+/// a new invitation only, and never for an e-mail known to be
+/// unauthenticated.
+pub fn delegated_by_author(author: &Author<'_>, message: &Component<'_>, delegate: Option<&str>) -> bool {
+    let Some(from) = author.from.map(email_of).filter(|f| !f.is_empty()) else { return false };
+    if author.authenticated == Some(false) {
+        return false;
+    }
+    let listed = |p: &Property<'_>, name: &str, who: &str| {
+        p.params
+            .iter()
+            .filter(|x| x.name.eq_ignore_ascii_case(name))
+            .flat_map(|x| x.values.iter())
+            .any(|v| email_of(v) == who)
+    };
+    message.components.iter().filter(|c| c.is("VEVENT")).any(|ev| {
+        let lines: Vec<&Property<'_>> = ev.props("ATTENDEE").collect();
+        lines.iter().any(|d| {
+            let d_email = email_of(&d.value);
+            d_email != from
+                && delegate.is_none_or(|want| email_of(want) == d_email)
+                && listed(d, "DELEGATED-FROM", &from)
+                && lines.iter().any(|a| email_of(&a.value) == from && listed(a, "DELEGATED-TO", &d_email))
+        })
+    })
 }
 
 /// Whether two e-mail addresses belong to one organization: the same

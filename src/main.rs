@@ -272,7 +272,9 @@ fn serve(argv: &[String]) -> Result<String, Failure> {
     // Mail from `--mail-config FILE` and the `INVITELINK_*` variables (docs/mail.md).
     let mail_config = args.one("mail-config")?.map(std::path::PathBuf::from);
     let mail = invitelink::mail::MailConfig::load(mail_config.as_deref()).map_err(|e| usage(e.to_string()))?;
-    let mail = (mail_config.is_some() || mail.smtp.is_some() || !mail.inboxes.is_empty()).then_some(mail);
+    let mail =
+        (mail_config.is_some() || mail.smtp.is_some() || !mail.inboxes.is_empty() || mail.authentication.is_active())
+            .then_some(mail);
     let opts = ServeOptions { listen, database, demo: args.has("demo"), static_root, mail };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

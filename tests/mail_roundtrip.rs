@@ -17,8 +17,8 @@ use invitelink::api::{ReplyRequest, itip_reply};
 use invitelink::imip::{self, OutgoingMail};
 use invitelink::itip::PartStat;
 use invitelink::mail::{
-    Credential, Delivered, ImapError, InboxConfig, InboxSink, Mark, Outbox, OutboxError, OutboxItem, PollReport,
-    Poller, Secret, SendSettings, SinkError, SmtpConfig, SmtpError, SmtpSender, Tls, send_due,
+    AuthSettings, Credential, Delivered, ImapError, InboxConfig, InboxSink, Judgement, Mark, Outbox, OutboxError,
+    OutboxItem, PollReport, Poller, Secret, SendSettings, SinkError, SmtpConfig, SmtpError, SmtpSender, Tls, send_due,
 };
 use invitelink::message::{InputLimits, read_message};
 use invitelink::policy::{self, Kind};
@@ -55,6 +55,8 @@ fn inbox(user: &str, password: &str, folder: &str, tls: Tls) -> InboxConfig {
         mark: Mark::Move,
         batch: 50,
         max_message_bytes: 10 * 1024 * 1024,
+        max_attempts: 5,
+        authentication: AuthSettings::default(),
     }
 }
 
@@ -72,12 +74,19 @@ fn smtp(auth: Option<(&str, &str)>, tls: Tls) -> SmtpConfig {
 }
 
 /// Records what it is given; rejects what the engine cannot read; fails
-/// (as a database outage would) for the Message-IDs in `fail_once`.
+/// (as a database outage would) for the Message-IDs in `fail_once`, and
+/// (as a message the backend cannot take would, the database up) every
+/// time for those in `always_fail`.
 #[derive(Default)]
 struct RecordingSink {
     applied: Mutex<Vec<(String, Vec<u8>)>>,
     rejected: Mutex<Vec<String>>,
     fail_once: Mutex<Vec<String>>,
+    always_fail: Mutex<Vec<String>>,
+    /// `(Message-ID, code, message)` of the messages set aside.
+    set_aside: Mutex<Vec<(String, String, String)>>,
+    deliveries: Mutex<Vec<String>>,
+    down: std::sync::atomic::AtomicBool,
 }
 
 impl RecordingSink {
@@ -90,7 +99,18 @@ impl RecordingSink {
 }
 
 impl InboxSink for RecordingSink {
-    async fn deliver(&self, mailbox: &str, raw: &[u8]) -> Result<Delivered, SinkError> {
+    async fn set_aside(&self, _mailbox: &str, raw: &[u8], code: &str, message: &str) -> Result<(), SinkError> {
+        let id = read_message(raw, &InputLimits::default()).ok().and_then(|e| e.message_id).unwrap_or_default();
+        self.set_aside.lock().unwrap().push((id, code.to_owned(), message.to_owned()));
+        Ok(())
+    }
+
+    async fn available(&self) -> bool {
+        !self.down.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    async fn deliver(&self, mailbox: &str, raw: &[u8], _judgement: &Judgement) -> Result<Delivered, SinkError> {
+        self.down.store(false, std::sync::atomic::Ordering::SeqCst);
         let envelope = match read_message(raw, &InputLimits::default()) {
             Ok(e) => e,
             Err(e) => {
@@ -99,12 +119,17 @@ impl InboxSink for RecordingSink {
             }
         };
         let id = envelope.message_id.unwrap_or_default();
+        self.deliveries.lock().unwrap().push(id.clone());
         {
             let mut fail = self.fail_once.lock().unwrap();
             if let Some(i) = fail.iter().position(|f| *f == id) {
                 fail.remove(i);
+                self.down.store(true, std::sync::atomic::Ordering::SeqCst);
                 return Err(SinkError { message: "the database is not available".to_owned() });
             }
+        }
+        if self.always_fail.lock().unwrap().contains(&id) {
+            return Err(SinkError { message: "value too long for the index".to_owned() });
         }
         self.applied.lock().unwrap().push((mailbox.to_owned(), raw.to_vec()));
         Ok(Delivered::Applied)
@@ -221,6 +246,7 @@ async fn an_invitation_goes_out_and_the_reply_comes_back_once() {
         subject: "Quarterly review".to_owned(),
         method: "REQUEST".to_owned(),
         ics: ics.clone(),
+        allowed_senders: vec!["ann@crm.example".to_owned()],
         ..OutboxItem::default()
     });
     let ann = SmtpSender::new(&smtp(Some(("ann@crm.example", "ann-secret")), Tls::StartTls)).unwrap();
@@ -389,6 +415,69 @@ async fn a_restarted_poller_resumes_without_delivering_again() {
 }
 
 #[tokio::test]
+async fn a_message_that_keeps_failing_is_moved_aside_and_blocks_nothing() {
+    if !servers() {
+        return;
+    }
+    let tag = tag("t", "poison");
+    let to = format!("crm+{tag}@crm.example");
+    let sender = SmtpSender::new(&smtp(None, Tls::None)).unwrap();
+    let mut ids = Vec::new();
+    for n in 0..4 {
+        let m =
+            mail("bob@customer.example", &to, &format!("Review {n}"), "REQUEST", &invitation(&format!("{tag}-{n}")));
+        let raw = imip::compose(&m).unwrap();
+        ids.push(read_message(raw.as_bytes(), &InputLimits::default()).unwrap().message_id.unwrap());
+        sender.send_raw("bob@customer.example", std::slice::from_ref(&to), raw.as_bytes()).await.unwrap();
+        wait_for("crm@crm.example", "crm-secret", &tag, n + 1).await;
+    }
+    // Message 3 (UID 4) was tried 3 times by pollers that died during the
+    // delivery (the tries are counted before each delivery starts).
+    flag("crm@crm.example", "crm-secret", &tag, "4", "$InvitelinkAttempt1 $InvitelinkAttempt2 $InvitelinkAttempt3")
+        .await;
+
+    // Message 0 fails every time while the backend works.
+    let sink = RecordingSink::default();
+    sink.always_fail.lock().unwrap().push(ids[0].clone());
+    let mut config = inbox("crm@crm.example", "crm-secret", &tag, Tls::StartTls);
+    config.max_attempts = 3;
+    let crm = Poller::new(config).unwrap();
+
+    // The first poll applies the messages behind the failing one and moves
+    // the one tried too often aside without delivering it again.
+    let report = crm.poll_once(&sink).await.unwrap();
+    assert_eq!(report.applied.len(), 2, "{report:?}");
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert_eq!(report.rejected.len(), 1, "{report:?}");
+    assert_eq!(report.rejected[0].code, "too_many_attempts");
+    assert!(report.deferred.is_none());
+    let applied: Vec<String> = sink
+        .applied()
+        .into_iter()
+        .map(|(_, raw)| read_message(&raw, &InputLimits::default()).unwrap().message_id.unwrap())
+        .collect();
+    assert_eq!(applied, [ids[1].clone(), ids[2].clone()]);
+    assert!(!sink.deliveries.lock().unwrap().contains(&ids[3]), "not delivered again");
+
+    // Two more failed tries, then it is moved aside with its reason.
+    let report = crm.poll_once(&sink).await.unwrap();
+    assert_eq!((report.failed.len(), report.rejected.len()), (1, 0), "{report:?}");
+    let report = crm.poll_once(&sink).await.unwrap();
+    assert_eq!(report.rejected.len(), 1, "{report:?}");
+    assert_eq!(report.rejected[0].code, "too_many_attempts");
+    assert!(report.rejected[0].message.contains("failed 3 times") && report.rejected[0].message.contains("too long"));
+    assert_eq!(crm.poll_once(&sink).await.unwrap(), PollReport::default());
+
+    let aside = sink.set_aside.lock().unwrap().clone();
+    assert_eq!(aside.iter().map(|a| a.0.clone()).collect::<Vec<_>>(), [ids[3].clone(), ids[0].clone()]);
+    assert!(aside.iter().all(|a| a.1 == "too_many_attempts"));
+    assert_eq!(sink.deliveries.lock().unwrap().iter().filter(|d| **d == ids[0]).count(), 3);
+    assert_eq!(count("crm@crm.example", "crm-secret", &tag).await, 0);
+    assert_eq!(count("crm@crm.example", "crm-secret", &format!("{tag}-done.rejected")).await, 2);
+    assert_eq!(count("crm@crm.example", "crm-secret", &format!("{tag}-done.processed")).await, 2);
+}
+
+#[tokio::test]
 async fn keyword_marking_leaves_messages_in_place() {
     if !servers() {
         return;
@@ -498,6 +587,7 @@ async fn the_sender_and_poller_loops_run_until_shutdown() {
         subject: "Loop".to_owned(),
         method: "REQUEST".to_owned(),
         ics: invitation(&tag),
+        allowed_senders: vec!["ann@crm.example".to_owned()],
         ..OutboxItem::default()
     });
     let transport = SmtpSender::new(&smtp(Some(("ann@crm.example", "ann-secret")), Tls::StartTls)).unwrap();

@@ -17,7 +17,7 @@ use futures_util::TryStreamExt;
 use invitelink::api::{ReplyRequest, itip_reply};
 use invitelink::imip::{self, OutgoingMail};
 use invitelink::itip::PartStat;
-use invitelink::mail::{Credential, InboxConfig, MailConfig, Mark, Secret, SmtpConfig, SmtpSender, Tls};
+use invitelink::mail::{AuthSettings, Credential, InboxConfig, MailConfig, Mark, Secret, SmtpConfig, SmtpSender, Tls};
 use invitelink::server::{CrmStore, ServeOptions, bind, demo};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -39,6 +39,8 @@ fn inbox(name: &str, user: &str, password: &str, folder: &str) -> InboxConfig {
         mark: Mark::Move,
         batch: 50,
         max_message_bytes: 10 * 1024 * 1024,
+        max_attempts: 5,
+        authentication: AuthSettings::default(),
     }
 }
 
@@ -66,6 +68,7 @@ fn mail_config(tag: &str) -> MailConfig {
             inbox("crm", "crm@crm.example", "crm-secret", tag),
             inbox("ann", "ann@crm.example", "ann-secret", tag),
         ],
+        ..MailConfig::default()
     }
 }
 
@@ -344,4 +347,209 @@ fn an_invitation_from_a_contact_becomes_a_tentative_appointment_through_imap() {
     assert_eq!(rejected.len(), 1, "{rejected:?}");
     assert_eq!(rejected[0].0, "ann@crm.example");
     eprintln!("invitation applied {} ms after it was sent", took.as_millis());
+}
+
+/// Appends `raw` to `folder` of `user`'s mailbox (created when missing).
+async fn append(user: &str, password: &str, folder: &str, raw: &[u8]) {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", IMAP_PORT)).await.unwrap();
+    let mut client = async_imap::Client::new(tcp);
+    client.read_response().await.unwrap();
+    let mut session = client.login(user, password).await.map_err(|(e, _)| e).unwrap();
+    let _ = session.create(folder).await;
+    session.append(folder, None, None, raw).await.unwrap();
+    session.logout().await.ok();
+}
+
+/// An invitation from `from` to Ann, as `from`'s mail system writes it.
+fn invitation_mail(from: &str, title: &str, uid: &str) -> String {
+    let ics = invitation(uid, from).replace("SUMMARY:Supplier visit", &format!("SUMMARY:{title}"));
+    imip::compose(&outgoing(from, "ann@crm.example", title, "REQUEST", &ics)).unwrap()
+}
+
+#[test]
+fn only_authenticated_mail_is_applied_automatically() {
+    use mail_auth::common::crypto::Ed25519Key;
+    use mail_auth::common::headers::HeaderWriter;
+    use mail_auth::dkim::DkimSigner;
+    use mail_auth::dkim::generate::DkimKeyPair;
+
+    if !servers() {
+        return;
+    }
+    let tag = tag("s", "auth");
+    let rt = runtime();
+    let db = TestDb::new("mail-auth");
+    rt.block_on(prepare(&db));
+
+    // customer.example signs with DKIM (a key made here, published in the
+    // server's fixed DNS records) under DMARC p=reject; partner.example is
+    // judged by our MTA (`mx.crm.example`) in Authentication-Results.
+    let key = DkimKeyPair::generate_ed25519().unwrap();
+    let public = invitelink::base64::encode(key.public_key());
+    let mut config = mail_config(&tag);
+    config.inboxes.retain(|i| i.name == "ann");
+    config.inboxes[0].authentication = AuthSettings {
+        verify_dkim: true,
+        trusted_authserv_ids: vec!["mx.crm.example".to_owned()],
+        require_authentication: true,
+    };
+    config.dns_txt = vec![
+        ("s1._domainkey.customer.example".to_owned(), format!("v=DKIM1; k=ed25519; p={public}")),
+        ("_dmarc.customer.example".to_owned(), "v=DMARC1; p=reject".to_owned()),
+    ];
+    let server = MailServer::start(&db, config);
+    let ann = server.sign_in("ann@crm.example", "demo-ada");
+    for (name, email) in [("Carol Customer", "carol@customer.example"), ("Dave Partner", "dave@partner.example")] {
+        let r = ann.post("/api/persons", &json!({"name": name, "emails": [email]}));
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+
+    let sign = |raw: &str| {
+        let signature = DkimSigner::from_key(Ed25519Key::from_pkcs8_der(key.private_key()).unwrap())
+            .domain("customer.example")
+            .selector("s1")
+            .headers(["From", "To", "Subject", "Message-ID", "Date"])
+            .sign(raw.as_bytes())
+            .unwrap();
+        format!("{}{raw}", signature.to_header())
+    };
+    let dave = "dave@partner.example";
+    let carol = "carol@customer.example";
+    let uid = |n: &str| format!("{tag}-{n}@test");
+    let messages = [
+        // Forged: an Authentication-Results of an authserv-id we do not trust.
+        format!(
+            "Authentication-Results: mx.evil.example; dkim=pass header.d=partner.example; dmarc=pass header.from=partner.example\r\n{}",
+            invitation_mail(dave, "Spoofed pass", &uid("spoofed"))
+        ),
+        // Our MTA says DMARC failed.
+        format!(
+            "Authentication-Results: mx.crm.example; dmarc=fail header.from=partner.example\r\n{}",
+            invitation_mail(dave, "Trusted fail", &uid("fail"))
+        ),
+        // Signed, then changed on the way.
+        sign(&invitation_mail(carol, "Signed visit", &uid("tampered")))
+            .replace("SUMMARY:Signed visit", "SUMMARY:Tampered visit"),
+        // Claims to be Carol, unsigned (p=reject).
+        invitation_mail(carol, "Unsigned visit", &uid("unsigned")),
+        // Positive controls: our MTA says DMARC passed; a valid aligned signature.
+        format!(
+            "Authentication-Results: mx.crm.example; dkim=pass header.d=partner.example; dmarc=pass header.from=partner.example\r\n{}",
+            invitation_mail(dave, "Trusted pass", &uid("pass"))
+        ),
+        sign(&invitation_mail(carol, "Signed visit", &uid("signed"))),
+    ];
+    for raw in &messages {
+        rt.block_on(append("ann@crm.example", "ann-secret", &tag, raw.as_bytes()));
+    }
+    rt.block_on(wait_for_messages("ann@crm.example", "ann-secret", &format!("{tag}-done.processed"), messages.len()));
+
+    // Only the two authenticated invitations became appointments.
+    let diary = format!("/api/diary?from={}&until={}", at(7, 0, 0), at(10, 0, 0));
+    let entries = ann.get(&diary).json;
+    let mut titles: Vec<String> =
+        entries.as_array().unwrap().iter().map(|e| e["title"].as_str().unwrap().to_owned()).collect();
+    titles.sort();
+    assert_eq!(titles, ["Signed visit", "Trusted pass"], "{entries}");
+    assert!(entries.as_array().unwrap().iter().all(|e| e["status"] == "tentative"), "{entries}");
+    server.stop();
+
+    // The verdicts are recorded with the messages, and the forged ones were
+    // ignored as unauthenticated.
+    let rows = rt.block_on(async {
+        let store = CrmStore::open(db.url()).await.unwrap();
+        let rows: Vec<(Option<i64>, Option<String>, String)> =
+            sqlx::query_as("SELECT authenticated, authentication, decision FROM processed_messages")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        store.close().await;
+        rows
+    });
+    assert_eq!(rows.len(), messages.len(), "{rows:?}");
+    let passed: Vec<_> = rows.iter().filter(|r| r.0 == Some(1)).collect();
+    let failed: Vec<_> = rows.iter().filter(|r| r.0 == Some(0)).collect();
+    assert_eq!((passed.len(), failed.len()), (2, 4), "{rows:?}");
+    for r in &failed {
+        assert!(r.2.contains("unauthenticated_sender"), "{r:?}");
+    }
+    let details: Vec<&str> = rows.iter().filter_map(|r| r.1.as_deref()).collect();
+    assert!(details.iter().any(|d| d.contains("mx.crm.example: dmarc=fail")), "{details:?}");
+    assert!(details.iter().any(|d| d.contains("dkim=fail (customer.example")), "{details:?}");
+    assert!(details.iter().any(|d| d.contains("dmarc=pass (customer.example)")), "{details:?}");
+    assert!(!details.iter().any(|d| d.contains("evil")), "an untrusted header is not even reported: {details:?}");
+}
+
+#[test]
+fn an_outbox_row_with_a_forged_sender_is_failed_and_never_sent() {
+    if !servers() {
+        return;
+    }
+    let tag = tag("s", "forged");
+    let rt = runtime();
+    let db = TestDb::new("mail-forged-sender");
+    rt.block_on(prepare(&db));
+    let bob = format!("bob+{tag}@customer.example");
+    rt.block_on(async {
+        let store = CrmStore::open(db.url()).await.unwrap();
+        let (ann_id,): (String,) = sqlx::query_as("SELECT id FROM associates WHERE email = 'ann@crm.example'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        let mut tx = store.write().await.unwrap();
+        for (id, sender) in [("forged", "ceo@crm.example"), ("own", "ann@crm.example")] {
+            sqlx::query(
+                "INSERT INTO outbox (id, appointment_id, associate_id, method, sender, recipient, reply_to, subject, ics, \
+                 status, created_at, sent_at) VALUES ($1, NULL, $2, 'REQUEST', $3, $4, NULL, $5, $6, 'queued', $7, NULL)",
+            )
+            .bind(id)
+            .bind(&ann_id)
+            .bind(sender)
+            .bind(&bob)
+            .bind(format!("From {sender}"))
+            .bind(invitation(&format!("{tag}-{id}@test"), sender))
+            .bind(format!("2029-12-01T08:00:0{}Z", if id == "forged" { 0 } else { 1 }))
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        store.close().await;
+    });
+    let server = MailServer::start(&db, mail_config(&tag));
+    let ann = server.sign_in("ann@crm.example", "demo-ada");
+    wait_until(
+        "the outbox is worked through",
+        || ann.get("/api/outbox").json,
+        |v| v.as_array().unwrap().iter().all(|m| m["status"] != "queued"),
+    );
+    // Ann's own message arrives; the forged one never does.
+    let arrived = rt.block_on(wait_for_messages("bob@customer.example", "bob-secret", &tag, 1));
+    std::thread::sleep(Duration::from_secs(1));
+    let arrived_now = rt.block_on(messages("bob@customer.example", "bob-secret", &tag));
+    assert_eq!(arrived_now.len(), 1);
+    assert!(String::from_utf8_lossy(&arrived[0]).contains("From ann@crm.example"));
+    server.stop();
+    let rows = rt.block_on(async {
+        let store = CrmStore::open(db.url()).await.unwrap();
+        let rows: Vec<(String, String, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT id, status, last_error, retry_at FROM outbox ORDER BY id")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        store.close().await;
+        rows
+    });
+    assert_eq!(rows[0].0, "forged");
+    assert_eq!(rows[0].1, "failed");
+    assert!(
+        rows[0]
+            .2
+            .as_deref()
+            .unwrap()
+            .contains("`ceo@crm.example` is neither the associate's own address nor the CRM inbox"),
+        "{rows:?}"
+    );
+    assert_eq!(rows[0].3, None, "failed for good");
+    assert_eq!((rows[1].0.as_str(), rows[1].1.as_str()), ("own", "sent"));
 }

@@ -31,7 +31,9 @@
 //! Secrets are [`Secret`]s: their `Debug` prints `***`, and no error message
 //! quotes them (TOML errors give the line, not the text).
 
+use super::auth::AuthSettings;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -42,6 +44,10 @@ pub const ENV_PREFIX: &str = "INVITELINK_";
 /// The largest message the poller downloads (SPEC 7: 10 MiB); larger ones are
 /// moved aside as `too_large`.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 10 * 1024 * 1024;
+
+/// How many times a message is offered to the backend before it is moved
+/// aside as `too_many_attempts`.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 
 /// A password or token: never printed.
 #[derive(Clone, PartialEq, Eq, Default, Deserialize)]
@@ -116,11 +122,25 @@ pub struct MailConfig {
     pub smtp: Option<SmtpConfig>,
     /// The mailboxes polled.
     pub inboxes: Vec<InboxConfig>,
+    /// How the HTTP inbox endpoint judges messages, and what an inbox
+    /// without settings of its own does.
+    pub authentication: AuthSettings,
+    /// Fixed DNS TXT records `(name, text)` for DKIM keys and DMARC
+    /// policies; when given, no DNS query is sent and other names do not
+    /// exist (for tests and offline installations).
+    pub dns_txt: Vec<(String, String)>,
 }
 
 impl Default for MailConfig {
     fn default() -> Self {
-        MailConfig { poll_interval: Duration::from_secs(60), message_id_domain: None, smtp: None, inboxes: Vec::new() }
+        MailConfig {
+            poll_interval: Duration::from_secs(60),
+            message_id_domain: None,
+            smtp: None,
+            inboxes: Vec::new(),
+            authentication: AuthSettings::default(),
+            dns_txt: Vec::new(),
+        }
     }
 }
 
@@ -177,6 +197,10 @@ pub struct InboxConfig {
     pub batch: usize,
     /// Largest message downloaded, in bytes.
     pub max_message_bytes: usize,
+    /// Offers of one message to the backend before it is moved aside.
+    pub max_attempts: u32,
+    /// How this inbox's messages are judged authenticated.
+    pub authentication: AuthSettings,
 }
 
 /// How an inbox signs in.
@@ -215,6 +239,47 @@ struct FileConfig {
     smtp: Option<FileSmtp>,
     #[serde(default)]
     inbox: Vec<FileInbox>,
+    authentication: Option<FileAuth>,
+    dns_txt: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAuth {
+    verify_dkim: Option<bool>,
+    trusted_authserv_ids: Option<Vec<String>>,
+    require_authentication: Option<bool>,
+}
+
+impl FileAuth {
+    /// These settings over `base`.
+    fn over(self, base: &AuthSettings) -> AuthSettings {
+        AuthSettings {
+            verify_dkim: self.verify_dkim.unwrap_or(base.verify_dkim),
+            trusted_authserv_ids: match self.trusted_authserv_ids {
+                Some(ids) => ids.iter().map(|i| i.trim().to_ascii_lowercase()).filter(|i| !i.is_empty()).collect(),
+                None => base.trusted_authserv_ids.clone(),
+            },
+            require_authentication: self.require_authentication.unwrap_or(base.require_authentication),
+        }
+    }
+
+    fn apply_env(&mut self, get: &dyn Fn(&str) -> Option<String>) {
+        let flag = |v: String| match v.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Some(true),
+            "0" | "false" | "no" | "off" => Some(false),
+            _ => None,
+        };
+        if let Some(v) = get("VERIFY_DKIM").and_then(flag) {
+            self.verify_dkim = Some(v);
+        }
+        if let Some(v) = get("TRUSTED_AUTHSERV_IDS") {
+            self.trusted_authserv_ids = Some(v.split(',').map(str::to_owned).collect());
+        }
+        if let Some(v) = get("REQUIRE_AUTHENTICATION").and_then(flag) {
+            self.require_authentication = Some(v);
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -251,6 +316,8 @@ struct FileInbox {
     mark: Option<Mark>,
     batch: Option<usize>,
     max_message_bytes: Option<usize>,
+    max_attempts: Option<u32>,
+    authentication: Option<FileAuth>,
 }
 
 impl MailConfig {
@@ -297,9 +364,11 @@ impl MailConfig {
         if let Some(s) = file.smtp {
             config.smtp = Some(smtp_config(s, &lookup)?);
         }
+        config.authentication = file.authentication.unwrap_or_default().over(&AuthSettings::default());
+        config.dns_txt = file.dns_txt.unwrap_or_default().into_iter().collect();
         let mut names: Vec<String> = Vec::new();
         for inbox in file.inbox {
-            let inbox = inbox_config(inbox, &lookup)?;
+            let inbox = inbox_config(inbox, &lookup, &config.authentication)?;
             if names.contains(&inbox.name) {
                 return Err(error(format!("two inboxes are named `{}`", inbox.name)));
             }
@@ -326,6 +395,10 @@ fn apply_env(file: &mut FileConfig, env: &[(String, String)]) {
     if let Some(v) = get(&format!("{ENV_PREFIX}MAIL_MESSAGE_ID_DOMAIN")) {
         file.message_id_domain = Some(v);
     }
+    let mail_var = |field: &str| get(&format!("{ENV_PREFIX}MAIL_{field}"));
+    let mut auth = file.authentication.take().unwrap_or_default();
+    auth.apply_env(&mail_var);
+    file.authentication = Some(auth);
     let smtp_var = |field: &str| get(&format!("{ENV_PREFIX}SMTP_{field}"));
     if ["HOST", "PORT", "TLS", "USER", "PASSWORD", "CA_FILE", "HELLO_NAME"].iter().any(|f| smtp_var(f).is_some()) {
         let s = file.smtp.get_or_insert_with(FileSmtp::default);
@@ -397,6 +470,14 @@ fn apply_env(file: &mut FileConfig, env: &[(String, String)]) {
         if let Some(v) = var("FOLDER") {
             inbox.folder = Some(v);
         }
+        if let Some(v) = var("MAX_ATTEMPTS") {
+            inbox.max_attempts = v.trim().parse().ok().or(Some(0));
+        }
+        if ["VERIFY_DKIM", "TRUSTED_AUTHSERV_IDS", "REQUIRE_AUTHENTICATION"].iter().any(|f| var(f).is_some()) {
+            let mut auth = inbox.authentication.take().unwrap_or_default();
+            auth.apply_env(&var);
+            inbox.authentication = Some(auth);
+        }
         if let Some(v) = var("MARK") {
             inbox.mark = match v.trim().to_ascii_lowercase().as_str() {
                 "keyword" => Some(Mark::Keyword),
@@ -445,6 +526,26 @@ fn port(value: Option<u16>, tls: Tls, defaults: [u16; 3], what: &str) -> Result<
     }
 }
 
+/// Whether `host` is a loopback host: `localhost`, 127.0.0.0/8 or `::1`.
+pub fn is_loopback(host: &str) -> bool {
+    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
+    if h.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `tls = "none"` is refused unless `host` is a loopback host.
+fn plain_only_on_loopback(tls: Tls, host: &str, what: &str) -> Result<(), ConfigError> {
+    if tls == Tls::None && !is_loopback(host) {
+        return Err(error(format!(
+            "{what}: `tls = \"none\"` is allowed only towards a loopback host (127.0.0.0/8, ::1, localhost), \
+             not `{host}`; use \"tls\" or \"starttls\""
+        )));
+    }
+    Ok(())
+}
+
 fn smtp_config(s: FileSmtp, lookup: &dyn Fn(&str) -> Option<String>) -> Result<SmtpConfig, ConfigError> {
     let tls = s.tls.unwrap_or(Tls::StartTls);
     let password = secret(s.password, s.password_env, "smtp.password", lookup)?;
@@ -456,8 +557,10 @@ fn smtp_config(s: FileSmtp, lookup: &dyn Fn(&str) -> Option<String>) -> Result<S
     if timeout == 0 || timeout > 3600 {
         return Err(error(format!("`smtp.timeout_secs` is {timeout}; give 1 to 3600")));
     }
+    let host = required(s.host, "`smtp.host`")?;
+    plain_only_on_loopback(tls, &host, "smtp")?;
     Ok(SmtpConfig {
-        host: required(s.host, "`smtp.host`")?,
+        host,
         port: port(s.port, tls, [465, 587, 25], "smtp")?,
         tls,
         user,
@@ -468,7 +571,11 @@ fn smtp_config(s: FileSmtp, lookup: &dyn Fn(&str) -> Option<String>) -> Result<S
     })
 }
 
-fn inbox_config(i: FileInbox, lookup: &dyn Fn(&str) -> Option<String>) -> Result<InboxConfig, ConfigError> {
+fn inbox_config(
+    i: FileInbox,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    server_auth: &AuthSettings,
+) -> Result<InboxConfig, ConfigError> {
     let name = i.name.trim().to_owned();
     if name.is_empty() {
         return Err(error("an inbox has no `name`"));
@@ -502,9 +609,15 @@ fn inbox_config(i: FileInbox, lookup: &dyn Fn(&str) -> Option<String>) -> Result
     if batch == 0 || batch > 1000 {
         return Err(error(format!("inbox `{name}`: `batch` is {batch}; give 1 to 1000")));
     }
+    let max_attempts = i.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
+    if max_attempts == 0 || max_attempts > 100 {
+        return Err(error(format!("inbox `{name}`: `max_attempts` is {max_attempts}; give 1 to 100")));
+    }
+    let host = required(i.host, &field("host"))?;
+    plain_only_on_loopback(tls, &host, &format!("inbox `{name}`"))?;
     Ok(InboxConfig {
         address: address.to_lowercase(),
-        host: required(i.host, &field("host"))?,
+        host,
         port: port(i.port, tls, [993, 143, 143], &format!("inbox `{name}`"))?,
         tls,
         user: required(i.user, &field("user"))?,
@@ -516,6 +629,8 @@ fn inbox_config(i: FileInbox, lookup: &dyn Fn(&str) -> Option<String>) -> Result
         mark: i.mark.unwrap_or_default(),
         batch,
         max_message_bytes: i.max_message_bytes.unwrap_or(DEFAULT_MAX_MESSAGE_BYTES).max(1),
+        max_attempts,
+        authentication: i.authentication.unwrap_or_default().over(server_auth),
         name,
     })
 }
@@ -569,6 +684,7 @@ password = "hunter2"
                 ("INVITELINK_TEST_SMTP_PW", "pw"),
                 ("INVITELINK_SMTP_PORT", "2525"),
                 ("INVITELINK_SMTP_TLS", "none"),
+                ("INVITELINK_SMTP_HOST", "127.0.0.1"),
                 ("INVITELINK_INBOX_CRM_TOKEN", "tok"),
                 ("INVITELINK_INBOX_SALES_HOST", "127.0.0.1"),
                 ("INVITELINK_INBOX_SALES_PORT", "1143"),
@@ -587,6 +703,74 @@ password = "hunter2"
         let sales = c.inboxes.iter().find(|i| i.name == "sales").unwrap();
         assert_eq!((sales.port, sales.tls), (1143, Tls::StartTls));
         assert_eq!(sales.address, "sales@crm.example");
+    }
+
+    #[test]
+    fn plain_text_is_refused_unless_the_host_is_loopback() {
+        let pw = ("INVITELINK_TEST_SMTP_PW", "pw");
+        for host in ["127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost", "LOCALHOST"] {
+            let c = MailConfig::from_sources(
+                Some(FILE),
+                env(&[pw, ("INVITELINK_SMTP_TLS", "none"), ("INVITELINK_SMTP_HOST", host)]),
+            );
+            assert!(c.is_ok(), "{host}: {c:?}");
+            let c = MailConfig::from_sources(
+                Some(FILE),
+                env(&[pw, ("INVITELINK_INBOX_CRM_TLS", "none"), ("INVITELINK_INBOX_CRM_HOST", host)]),
+            );
+            assert!(c.is_ok(), "{host}: {c:?}");
+        }
+        for host in ["smtp.example.com", "10.0.0.1", "128.0.0.1", "localhost.example.com", "::2"] {
+            let err = MailConfig::from_sources(
+                Some(FILE),
+                env(&[pw, ("INVITELINK_SMTP_TLS", "none"), ("INVITELINK_SMTP_HOST", host)]),
+            )
+            .unwrap_err();
+            assert!(err.message.contains("only towards a loopback host") && err.message.contains(host), "{err}");
+            let text = FILE.replace("host = \"imap.example.com\"", &format!("host = \"{host}\"\ntls = \"none\""));
+            let err = MailConfig::from_sources(Some(&text), env(&[pw])).unwrap_err();
+            assert!(err.message.starts_with("inbox `crm`: `tls = \"none\"` is allowed only"), "{err}");
+        }
+    }
+
+    #[test]
+    fn authentication_settings_per_inbox_over_the_server_s() {
+        let text = format!(
+            "{FILE}\n[inbox.authentication]\nrequire_authentication = true\n\n\
+             [[inbox]]\nname = \"ann\"\naddress = \"ann@crm.example\"\nhost = \"imap.example.com\"\n\
+             user = \"ann\"\npassword = \"x\"\nmax_attempts = 3\n\n\
+             [authentication]\nverify_dkim = true\ntrusted_authserv_ids = [\"MX.crm.example\"]\n\n\
+             [dns_txt]\n\"_dmarc.crm.example\" = \"v=DMARC1; p=reject\"\n"
+        );
+        let c = MailConfig::from_sources(Some(&text), env(&[("INVITELINK_TEST_SMTP_PW", "pw")])).unwrap();
+        assert!(c.authentication.verify_dkim && !c.authentication.require_authentication);
+        assert_eq!(c.authentication.trusted_authserv_ids, ["mx.crm.example"]);
+        assert_eq!(c.dns_txt, [("_dmarc.crm.example".to_owned(), "v=DMARC1; p=reject".to_owned())]);
+        let crm = &c.inboxes[0];
+        assert!(crm.authentication.verify_dkim && crm.authentication.require_authentication);
+        assert_eq!(crm.authentication.trusted_authserv_ids, ["mx.crm.example"]);
+        assert_eq!(crm.max_attempts, DEFAULT_MAX_ATTEMPTS);
+        let ann = &c.inboxes[1];
+        assert_eq!(ann.authentication, c.authentication);
+        assert_eq!(ann.max_attempts, 3);
+        // The environment.
+        let c = MailConfig::from_sources(
+            Some(FILE),
+            env(&[
+                ("INVITELINK_TEST_SMTP_PW", "pw"),
+                ("INVITELINK_MAIL_TRUSTED_AUTHSERV_IDS", "mx1.crm.example, mx2.crm.example"),
+                ("INVITELINK_MAIL_VERIFY_DKIM", "true"),
+                ("INVITELINK_INBOX_CRM_REQUIRE_AUTHENTICATION", "yes"),
+                ("INVITELINK_INBOX_CRM_VERIFY_DKIM", "false"),
+                ("INVITELINK_INBOX_CRM_MAX_ATTEMPTS", "7"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.authentication.trusted_authserv_ids, ["mx1.crm.example", "mx2.crm.example"]);
+        let crm = &c.inboxes[0];
+        assert!(!crm.authentication.verify_dkim && crm.authentication.require_authentication);
+        assert_eq!(crm.authentication.trusted_authserv_ids, ["mx1.crm.example", "mx2.crm.example"]);
+        assert_eq!(crm.max_attempts, 7);
     }
 
     #[test]

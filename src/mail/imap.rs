@@ -17,6 +17,7 @@
 //! Architecture Invariant: the poller decides nothing about a message; it
 //! moves bytes between the mailbox and the sink and marks what the sink said.
 
+use super::auth::{Authenticator, Judgement};
 use super::config::{Credential, InboxConfig, Mark, Tls};
 use async_imap::types::{Fetch, Flag};
 use async_imap::{Client, Session};
@@ -41,6 +42,10 @@ pub const PROCESSED_KEYWORD: &str = "$InvitelinkProcessed";
 
 /// The keyword of a message the sink rejected.
 pub const REJECTED_KEYWORD: &str = "$InvitelinkRejected";
+
+/// The prefix of the keywords that count deliveries of a message:
+/// `$InvitelinkAttempt3` is set before the third.
+pub const ATTEMPT_KEYWORD: &str = "$InvitelinkAttempt";
 
 /// Time allowed to connect, secure the connection and sign in.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -86,9 +91,31 @@ impl std::error::Error for SinkError {}
 /// Where polled messages go: the backend's inbox (engine and database).
 pub trait InboxSink: Send + Sync {
     /// Takes the raw e-mail `raw` that arrived for `mailbox` (the inbox's
-    /// configured address), applies it, and returns only after the outcome is
-    /// committed.
-    fn deliver(&self, mailbox: &str, raw: &[u8]) -> impl Future<Output = Result<Delivered, SinkError>> + Send;
+    /// configured address), judged as `judgement` says, applies it, and
+    /// returns only after the outcome is committed.
+    fn deliver(
+        &self,
+        mailbox: &str,
+        raw: &[u8],
+        judgement: &Judgement,
+    ) -> impl Future<Output = Result<Delivered, SinkError>> + Send;
+
+    /// Records that the message `raw` is moved aside without being applied
+    /// (`code`, `message`: why), before the poller moves it to the rejected
+    /// folder.
+    fn set_aside(
+        &self,
+        mailbox: &str,
+        raw: &[u8],
+        code: &str,
+        message: &str,
+    ) -> impl Future<Output = Result<(), SinkError>> + Send;
+
+    /// Whether the sink works at all (its database answers): after a failed
+    /// delivery, tells a message that fails from a sink that is down.
+    fn available(&self) -> impl Future<Output = bool> + Send {
+        async { true }
+    }
 }
 
 /// Why a poll failed. Messages never quote a password or token.
@@ -154,6 +181,10 @@ pub struct PollReport {
     pub resumed: Vec<u32>,
     /// The sink's error that stopped this poll early (the message stays).
     pub deferred: Option<String>,
+    /// Messages whose delivery failed while the sink worked, with the
+    /// error: offered again until [`InboxConfig::max_attempts`], then moved
+    /// aside as `too_many_attempts`.
+    pub failed: Vec<(u32, String)>,
     /// Whether the folder held a whole batch or more: poll again soon.
     pub more: bool,
 }
@@ -216,6 +247,9 @@ impl async_imap::Authenticator for XOAuth2<'_> {
 pub struct Poller {
     inbox: InboxConfig,
     tls: Option<Arc<ClientConfig>>,
+    authenticator: Authenticator,
+    /// Deliveries counted here where the folder keeps no keywords.
+    attempts: Arc<std::sync::Mutex<HashMap<u32, u32>>>,
 }
 
 /// What became of one message.
@@ -228,12 +262,26 @@ impl Poller {
     /// A poller for `inbox`. Reads the CA file now; connects only when polling.
     pub fn new(inbox: InboxConfig) -> Result<Poller, ImapError> {
         let tls = match inbox.tls {
-            Tls::None => None,
+            Tls::None if super::config::is_loopback(&inbox.host) => None,
+            Tls::None => {
+                return Err(ImapError::Config(format!(
+                    "plain text (tls = \"none\") is allowed only towards a loopback host, not `{}`",
+                    inbox.host
+                )));
+            }
             Tls::Implicit | Tls::StartTls => {
                 Some(super::tls::client_config(inbox.ca_file.as_deref()).map_err(ImapError::Config)?)
             }
         };
-        Ok(Poller { inbox, tls })
+        let authenticator = Authenticator::new(inbox.authentication.clone(), None);
+        Ok(Poller { inbox, tls, authenticator, attempts: Arc::default() })
+    }
+
+    /// The same poller judging messages with `authenticator` (which shares
+    /// its DNS with the other inboxes).
+    pub fn with_authenticator(mut self, authenticator: Authenticator) -> Poller {
+        self.authenticator = authenticator;
+        self
     }
 
     /// The inbox polled.
@@ -257,15 +305,18 @@ impl Poller {
             let wait = match result {
                 Ok(Ok(report)) => {
                     failures = 0;
-                    if !report.applied.is_empty() || !report.rejected.is_empty() {
+                    if !report.applied.is_empty() || !report.rejected.is_empty() || !report.failed.is_empty() {
                         eprintln!(
-                            "mail: inbox `{name}`: {} applied, {} rejected",
+                            "mail: inbox `{name}`: {} applied, {} rejected, {} failed (tried again later)",
                             report.applied.len(),
-                            report.rejected.len()
+                            report.rejected.len(),
+                            report.failed.len()
                         );
                     }
                     if let Some(e) = &report.deferred {
                         eprintln!("mail: inbox `{name}`: delivery deferred: {e}");
+                        error_backoff(interval, 1)
+                    } else if !report.failed.is_empty() {
                         error_backoff(interval, 1)
                     } else if report.more {
                         Duration::ZERO
@@ -388,17 +439,25 @@ impl Poller {
         }
         let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
         let meta: Vec<Fetch> = session.uid_fetch(&set, "(UID FLAGS RFC822.SIZE)").await?.try_collect().await?;
-        let meta: HashMap<u32, (usize, bool, bool)> = meta
+        let meta: HashMap<u32, (usize, bool, bool, u32)> = meta
             .iter()
             .filter_map(|f| {
                 let has = |k: &str| f.flags().any(|fl| matches!(fl, Flag::Custom(c) if c == k));
+                let tries = f
+                    .flags()
+                    .filter_map(|fl| match fl {
+                        Flag::Custom(c) => c.strip_prefix(ATTEMPT_KEYWORD).and_then(|n| n.parse::<u32>().ok()),
+                        _ => None,
+                    })
+                    .max()
+                    .unwrap_or(0);
                 let size = f.size.map(|s| s as usize).unwrap_or(0);
-                f.uid.map(|u| (u, (size, has(PROCESSED_KEYWORD), has(REJECTED_KEYWORD))))
+                f.uid.map(|u| (u, (size, has(PROCESSED_KEYWORD), has(REJECTED_KEYWORD), tries)))
             })
             .collect();
         let marker = Marker { mark: inbox.mark, can_move, uidplus, keywords, processed, rejected };
         for uid in uids {
-            let Some(&(size, done, refused)) = meta.get(&uid) else { continue };
+            let Some(&(size, done, refused, tries)) = meta.get(&uid) else { continue };
             if done || refused {
                 marker.mark(session, uid, if done { Outcome::Applied } else { Outcome::Rejected }).await?;
                 report.resumed.push(uid);
@@ -418,24 +477,115 @@ impl Poller {
             let Some(raw) = fetched.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.body()) else {
                 continue; // expunged meanwhile
             };
-            match sink.deliver(&inbox.address, raw).await {
+            // Deliveries are counted before they start, so that one that
+            // never ends (the process died) counts too.
+            let tries = if keywords {
+                tries
+            } else {
+                self.attempts.lock().map(|m| m.get(&uid).copied().unwrap_or(0)).unwrap_or(0)
+            };
+            if tries >= inbox.max_attempts {
+                let why = format!("delivery was tried {tries} times without an outcome");
+                match sink.set_aside(&inbox.address, raw, TOO_MANY_ATTEMPTS, &why).await {
+                    Ok(()) => {
+                        marker.mark(session, uid, Outcome::Rejected).await?;
+                        self.forget(uid);
+                        report.rejected.push(Rejection { uid, code: TOO_MANY_ATTEMPTS.to_owned(), message: why });
+                        continue;
+                    }
+                    Err(e) => {
+                        report.deferred = Some(e.message);
+                        break;
+                    }
+                }
+            }
+            let this_try = tries.saturating_add(1);
+            self.count_attempt(session, uid, this_try, keywords).await?;
+            let judgement = self.authenticator.judge(raw).await;
+            match sink.deliver(&inbox.address, raw, &judgement).await {
                 Ok(Delivered::Applied) => {
                     marker.mark(session, uid, Outcome::Applied).await?;
+                    self.forget(uid);
                     report.applied.push(uid);
                 }
                 Ok(Delivered::Rejected { code, message }) => {
                     marker.mark(session, uid, Outcome::Rejected).await?;
+                    self.forget(uid);
                     report.rejected.push(Rejection { uid, code, message });
                 }
-                Err(e) => {
+                Err(e) if !sink.available().await => {
+                    // The sink is down: this try does not count against the
+                    // message, and the rest waits for the next poll.
+                    self.uncount_attempt(session, uid, this_try, keywords).await?;
                     report.deferred = Some(e.message);
                     break;
+                }
+                Err(e) if this_try >= inbox.max_attempts => {
+                    let why = format!("delivery failed {this_try} times; the last error: {}", e.message);
+                    match sink.set_aside(&inbox.address, raw, TOO_MANY_ATTEMPTS, &why).await {
+                        Ok(()) => {
+                            marker.mark(session, uid, Outcome::Rejected).await?;
+                            self.forget(uid);
+                            report.rejected.push(Rejection { uid, code: TOO_MANY_ATTEMPTS.to_owned(), message: why });
+                        }
+                        Err(e) => {
+                            report.deferred = Some(e.message);
+                            break;
+                        }
+                    }
+                }
+                Err(e) => {
+                    // This message fails, the sink works: the others go on.
+                    report.failed.push((uid, e.message));
                 }
             }
         }
         // Untagged answers nobody asked for are dropped, not kept.
         while session.unsolicited_responses.try_recv().is_ok() {}
         Ok(report)
+    }
+}
+
+/// The code of a message moved aside after too many failed deliveries.
+pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
+
+impl Poller {
+    async fn count_attempt(
+        &self,
+        session: &mut Session<Stream>,
+        uid: u32,
+        attempt: u32,
+        keywords: bool,
+    ) -> Result<(), ImapError> {
+        if keywords {
+            let flag = format!("+FLAGS.SILENT ({ATTEMPT_KEYWORD}{attempt})");
+            drain(session.uid_store(uid.to_string(), flag).await?).await?;
+        } else if let Ok(mut m) = self.attempts.lock() {
+            m.insert(uid, attempt);
+        }
+        Ok(())
+    }
+
+    async fn uncount_attempt(
+        &self,
+        session: &mut Session<Stream>,
+        uid: u32,
+        attempt: u32,
+        keywords: bool,
+    ) -> Result<(), ImapError> {
+        if keywords {
+            let flag = format!("-FLAGS.SILENT ({ATTEMPT_KEYWORD}{attempt})");
+            drain(session.uid_store(uid.to_string(), flag).await?).await?;
+        } else if let Ok(mut m) = self.attempts.lock() {
+            m.insert(uid, attempt.saturating_sub(1));
+        }
+        Ok(())
+    }
+
+    fn forget(&self, uid: u32) {
+        if let Ok(mut m) = self.attempts.lock() {
+            m.remove(&uid);
+        }
     }
 }
 

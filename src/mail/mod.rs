@@ -13,12 +13,14 @@
 //! only after the SMTP server accepted it; a crash in between means the same
 //! message is handled again, never lost.
 
+pub mod auth;
 pub mod config;
 pub mod imap;
 pub mod outbox;
 pub mod smtp;
 mod tls;
 
+pub use auth::{AuthSettings, Authenticator, Dns, Judgement};
 pub use config::{ConfigError, Credential, InboxConfig, MailConfig, Mark, Secret, SmtpConfig, Tls};
 pub use imap::{Delivered, ImapError, InboxSink, PollReport, Poller, SinkError};
 pub use outbox::{Backoff, Outbox, OutboxError, OutboxItem, SendReport, SendSettings, send_due};

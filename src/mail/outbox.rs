@@ -39,6 +39,16 @@ pub struct OutboxItem {
     pub ics: String,
     /// The text people read (none: [`imip::default_text_body`]).
     pub text_body: Option<String>,
+    /// The addresses this message may be sent from: the owning associate's
+    /// own address and the CRM inbox. Any other `from` is refused for good
+    /// and never sent; with none given, every `from` is.
+    pub allowed_senders: Vec<String>,
+}
+
+/// Whether `item` may be sent from its `from` address.
+pub fn sender_allowed(item: &OutboxItem) -> bool {
+    let from = item.from.trim();
+    !from.is_empty() && item.allowed_senders.iter().any(|a| a.trim().eq_ignore_ascii_case(from))
 }
 
 /// The outbox could not be read or written.
@@ -168,9 +178,16 @@ pub async fn send_due<O: Outbox, T: Transport>(
     let mut report = SendReport::default();
     for _ in 0..settings.batch {
         let Some(item) = outbox.next_due(now).await? else { break };
-        let result = match imip::compose(&mail_of(&item, now, &settings.message_id_domain)) {
-            Ok(raw) => transport.send(&item.from, std::slice::from_ref(&item.to), raw.as_bytes()).await,
-            Err(e) => Err(SmtpError::Address(e.message)),
+        let result = if !sender_allowed(&item) {
+            Err(SmtpError::Address(format!(
+                "the sender `{}` is neither the associate's own address nor the CRM inbox; not sent",
+                item.from
+            )))
+        } else {
+            match imip::compose(&mail_of(&item, now, &settings.message_id_domain)) {
+                Ok(raw) => transport.send(&item.from, std::slice::from_ref(&item.to), raw.as_bytes()).await,
+                Err(e) => Err(SmtpError::Address(e.message)),
+            }
         };
         match result {
             Ok(()) => {
@@ -297,6 +314,7 @@ mod tests {
             subject: "Review".into(),
             method: "REQUEST".into(),
             ics: "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n".into(),
+            allowed_senders: vec!["ann@crm.example".into(), "crm@crm.example".into()],
             ..OutboxItem::default()
         }
     }
@@ -337,6 +355,29 @@ mod tests {
         assert_eq!(*transport.sent.lock().unwrap(), vec!["bob@customer.example".to_owned()]);
         let rows = outbox.rows.lock().unwrap();
         assert_eq!(rows.iter().map(|r| r.2).collect::<Vec<_>>(), vec!["sent", "failed"]);
+    }
+
+    #[tokio::test]
+    async fn a_forged_sender_is_failed_for_good_and_never_sent() {
+        let outbox = MemoryOutbox::default();
+        let mut forged = item("forged", "bob@customer.example");
+        forged.from = "ceo@crm.example".into();
+        let mut unlisted = item("unlisted", "bob@customer.example");
+        unlisted.allowed_senders.clear();
+        let mut inbox = item("crm", "bob@customer.example");
+        inbox.from = "CRM@crm.example".into();
+        outbox.rows.lock().unwrap().extend([
+            (forged, None, "queued"),
+            (unlisted, None, "queued"),
+            (inbox, None, "queued"),
+        ]);
+        let transport = ScriptedTransport::default();
+        let r = send_due(&outbox, &transport, &SendSettings::default(), at(0)).await.unwrap();
+        assert_eq!(r.failed.iter().map(|f| f.0.as_str()).collect::<Vec<_>>(), ["forged", "unlisted"]);
+        assert!(r.failed[0].1.contains("`ceo@crm.example` is neither the associate's own address nor the CRM inbox"));
+        assert_eq!(r.sent, ["crm"]);
+        assert_eq!(transport.sent.lock().unwrap().len(), 1);
+        assert!(send_due(&outbox, &transport, &SendSettings::default(), at(9999)).await.unwrap().sent.is_empty());
     }
 
     #[tokio::test]

@@ -103,7 +103,13 @@ impl SmtpSender {
         let tls = match config.tls {
             Tls::Implicit => LettreTls::Wrapper(tls_parameters()?),
             Tls::StartTls => LettreTls::Required(tls_parameters()?),
-            Tls::None => LettreTls::None,
+            Tls::None if super::config::is_loopback(&config.host) => LettreTls::None,
+            Tls::None => {
+                return Err(SmtpError::Config(format!(
+                    "plain text (tls = \"none\") is allowed only towards a loopback host, not `{}`",
+                    config.host
+                )));
+            }
         };
         let hello = config.hello_name.clone().unwrap_or_else(|| "localhost".to_owned());
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.clone())

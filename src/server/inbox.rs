@@ -20,6 +20,7 @@ use super::preferences::{self, Preferences};
 use super::store::{self, fmt_instant, hex, text};
 use crate::ical::value::email_of;
 use crate::ical::{Component, ParseOptions, parse_calendar};
+use crate::mail::Judgement;
 use crate::message::{Envelope, InputLimits, read_message};
 use crate::policy::{self, Decision, Effect, RecordId};
 use axum::extract::State;
@@ -629,7 +630,17 @@ async fn apply(
     Ok((current.map(|a| a.id), queued))
 }
 
+/// The key a message is recorded under in `processed_messages`: the
+/// SHA-256 (hex) of its `Message-ID`, or of its calendar when it has none.
+/// Hashed, so that a key of any length fits an index entry.
 fn message_key(envelope: &Envelope) -> String {
+    hex(&Sha256::digest(legacy_message_key(envelope).as_bytes()))
+}
+
+/// The key as recorded before version 3 of the store (the plain
+/// `Message-ID`), still looked up so that a message applied before the
+/// upgrade is not applied again.
+fn legacy_message_key(envelope: &Envelope) -> String {
     match envelope.message_id.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
         Some(id) => format!("message-id:{id}"),
         None => format!("sha256:{}", hex(&Sha256::digest(envelope.calendar.as_bytes()))),
@@ -640,79 +651,167 @@ fn limits() -> InputLimits {
     InputLimits::default()
 }
 
+/// How many times a message is decided again because its appointment
+/// changed between the decision and the write.
+const MAX_DECISIONS: usize = 5;
+
+/// A message decided on a snapshot of the store, waiting to be applied.
+struct Decided {
+    target: Target,
+    decision: Decision,
+    decision_json: serde_json::Value,
+}
+
+/// What the write found.
+enum Written {
+    Done(InboxResult),
+    /// The appointment changed since the decision: decide again.
+    Stale,
+}
+
 async fn run(
     state: &AppState,
     user: Option<&CurrentUser>,
     mailbox: Option<&str>,
     raw: &[u8],
     action: Option<ActionBody>,
+    judgement: &Judgement,
 ) -> ApiResult<InboxResult> {
-    // The e-mail is read before the write, in parallel with other requests;
-    // the rest runs in the (group-committed) write transaction.
+    // Reading and deciding happen outside the single writer's transaction,
+    // in parallel with other requests, on a snapshot read from the store;
+    // the write transaction only checks that the snapshot still holds and
+    // applies the decision.
     let envelope = read_message(raw, &limits())?;
-    let user = user.cloned();
-    let mailbox = mailbox.map(str::to_owned);
-    state
-        .group_commit
-        .write(move |conn| {
-            Box::pin(async move { apply_message(conn, user.as_ref(), mailbox.as_deref(), &envelope, action).await })
-        })
-        .await
+    let calendar = parse_calendar(&envelope.calendar, &ParseOptions::default())?;
+    let uid = uid_of(&calendar).unwrap_or_default();
+    let keys = [message_key(&envelope), legacy_message_key(&envelope)];
+    for _ in 0..MAX_DECISIONS {
+        let decided = {
+            let mut conn = state.store.read().await?;
+            let conn: &mut AnyConnection = &mut conn;
+            let prefs = preferences::load(conn).await?;
+            let target = resolve_target(conn, user, mailbox, &prefs, &uid).await?;
+            if action.is_none()
+                && let Some(done) = duplicate(conn, &target, &keys).await?
+            {
+                return Ok(done);
+            }
+            let mut ctx = context(conn, &target, &envelope, &calendar, &prefs, action).await?;
+            ctx.authenticated = judgement.authenticated;
+            let decision = crate::policy::decide(&envelope, &calendar, &ctx)?;
+            let decision_json = serde_json::to_value(&decision).map_err(ApiError::internal)?;
+            Decided { target, decision, decision_json }
+        };
+        let (user, mailbox, uid, keys) = (user.cloned(), mailbox.map(str::to_owned), uid.clone(), keys.clone());
+        let judgement = judgement.clone();
+        let written = state
+            .group_commit
+            .write(move |conn| {
+                Box::pin(async move {
+                    apply_decided(conn, user.as_ref(), mailbox.as_deref(), &uid, &keys, action, decided, &judgement)
+                        .await
+                })
+            })
+            .await?;
+        if let Written::Done(result) = written {
+            return Ok(result);
+        }
+    }
+    Err(ApiError::internal("the appointment kept changing while the message was decided"))
+}
+
+/// The recorded outcome of a message applied before, under any of its `keys`.
+async fn duplicate(conn: &mut AnyConnection, target: &Target, keys: &[String; 2]) -> ApiResult<Option<InboxResult>> {
+    let [key, legacy] = keys;
+    let seen = sqlx::query(
+        "SELECT decision FROM processed_messages WHERE mailbox = $1 AND (message_key = $2 OR message_key = $3)",
+    )
+    .bind(&target.mailbox_key)
+    .bind(key)
+    .bind(legacy)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = seen else { return Ok(None) };
+    let decision = serde_json::from_str(&text(&row, "decision")?).unwrap_or(serde_json::Value::Null);
+    Ok(Some(InboxResult {
+        decision,
+        duplicate: true,
+        appointment_id: target.existing.as_ref().map(|a| a.id.clone()),
+        outbox: Vec::new(),
+    }))
+}
+
+/// Whether two reads of the stored appointment are the same state.
+fn same_state(a: &Option<Appointment>, b: &Option<Appointment>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            a.id == b.id
+                && a.updated_at == b.updated_at
+                && a.ics == b.ics
+                && a.status == b.status
+                && a.sequence == b.sequence
+        }
+        _ => false,
+    }
+}
+
+/// Applies a decision inside the writer's transaction, if the stored
+/// appointment it was made on is unchanged and the message is not recorded
+/// meanwhile.
+#[allow(clippy::too_many_arguments)]
+async fn apply_decided(
+    conn: &mut AnyConnection,
+    user: Option<&CurrentUser>,
+    mailbox: Option<&str>,
+    uid: &str,
+    keys: &[String; 2],
+    action: Option<ActionBody>,
+    decided: Decided,
+    judgement: &Judgement,
+) -> ApiResult<Written> {
+    let prefs = preferences::load(conn).await?;
+    let target = resolve_target(conn, user, mailbox, &prefs, uid).await?;
+    if action.is_none()
+        && let Some(done) = duplicate(conn, &target, keys).await?
+    {
+        return Ok(Written::Done(done));
+    }
+    if !same_state(&target.existing, &decided.target.existing)
+        || target.mailbox != decided.target.mailbox
+        || target.owner.as_ref().map(|o| &o.id) != decided.target.owner.as_ref().map(|o| &o.id)
+    {
+        return Ok(Written::Stale);
+    }
+    let (appointment_id, outbox) = apply(conn, &target, uid, &decided.decision).await?;
+    if action.is_none() {
+        sqlx::query(
+            "INSERT INTO processed_messages (mailbox, message_key, decision, created_at, authenticated, authentication) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&target.mailbox_key)
+        .bind(&keys[0])
+        .bind(decided.decision_json.to_string())
+        .bind(fmt_instant(store::now()))
+        .bind(judgement.authenticated.map(i64::from))
+        .bind(&judgement.detail)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(Written::Done(InboxResult { decision: decided.decision_json, duplicate: false, appointment_id, outbox }))
 }
 
 /// Applies a raw e-mail that arrived in `mailbox` (an associate's address or
 /// the CRM inbox) on the system's behalf: the mail poller's way in, with the
-/// same decision, effects and duplicate check as `POST /api/inbox`.
-pub async fn deliver_to_mailbox(state: &AppState, mailbox: &str, raw: &[u8]) -> ApiResult<InboxResult> {
-    run(state, None, Some(mailbox), raw, None).await
-}
-
-/// Decides on a read message and applies the decision, inside the caller's
-/// write transaction.
-async fn apply_message(
-    conn: &mut AnyConnection,
-    user: Option<&CurrentUser>,
-    mailbox: Option<&str>,
-    envelope: &Envelope,
-    action: Option<ActionBody>,
+/// same decision, effects and duplicate check as `POST /api/inbox`, and the
+/// poller's verdict on its authenticity.
+pub async fn deliver_to_mailbox(
+    state: &AppState,
+    mailbox: &str,
+    raw: &[u8],
+    judgement: &Judgement,
 ) -> ApiResult<InboxResult> {
-    let calendar = parse_calendar(&envelope.calendar, &ParseOptions::default())?;
-    let uid = uid_of(&calendar).unwrap_or_default();
-    let prefs = preferences::load(conn).await?;
-    let target = resolve_target(conn, user, mailbox, &prefs, &uid).await?;
-    let key = message_key(envelope);
-    if action.is_none() {
-        let seen = sqlx::query("SELECT decision FROM processed_messages WHERE mailbox = $1 AND message_key = $2")
-            .bind(&target.mailbox_key)
-            .bind(&key)
-            .fetch_optional(&mut *conn)
-            .await?;
-        if let Some(row) = seen {
-            let decision = serde_json::from_str(&text(&row, "decision")?).unwrap_or(serde_json::Value::Null);
-            return Ok(InboxResult {
-                decision,
-                duplicate: true,
-                appointment_id: target.existing.map(|a| a.id),
-                outbox: Vec::new(),
-            });
-        }
-    }
-    let ctx = context(conn, &target, envelope, &calendar, &prefs, action).await?;
-    let decision = crate::policy::decide(envelope, &calendar, &ctx)?;
-    let (appointment_id, outbox) = apply(conn, &target, &uid, &decision).await?;
-    let decision_json = serde_json::to_value(&decision).map_err(ApiError::internal)?;
-    if action.is_none() {
-        sqlx::query(
-            "INSERT INTO processed_messages (mailbox, message_key, decision, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&target.mailbox_key)
-        .bind(&key)
-        .bind(decision_json.to_string())
-        .bind(fmt_instant(store::now()))
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(InboxResult { decision: decision_json, duplicate: false, appointment_id, outbox })
+    run(state, None, Some(mailbox), raw, None, judgement).await
 }
 
 /// Delivers a raw e-mail (`message/rfc822`) or `.ics` to a mailbox: the
@@ -730,7 +829,8 @@ pub async fn deliver(
     Query(q): Query<InboxQuery>,
     RawBody(body): RawBody,
 ) -> ApiResult<Json<InboxResult>> {
-    Ok(Json(run(&state, Some(&user), q.mailbox.as_deref(), &body, None).await?))
+    let judgement = state.authenticator.judge(&body).await;
+    Ok(Json(run(&state, Some(&user), q.mailbox.as_deref(), &body, None, &judgement).await?))
 }
 
 /// Raw message bytes from a JSON body (`message` or `message_base64`).
@@ -758,5 +858,121 @@ pub async fn answer(
     Json(req): Json<ActionRequest>,
 ) -> ApiResult<Json<InboxResult>> {
     let raw = raw_of(&req.message, &req.message_base64)?;
-    Ok(Json(run(&state, Some(&user), req.mailbox.as_deref(), &raw, Some(req.action)).await?))
+    let judgement = state.authenticator.judge(&raw).await;
+    Ok(Json(run(&state, Some(&user), req.mailbox.as_deref(), &raw, Some(req.action), &judgement).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+    use crate::server::{demo, group_commit::GroupCommit, store::Store};
+    use std::time::Duration;
+
+    const INVITATION: &str = "From: Bob Berg <bob@acme.example>\r\nTo: ada@ourcompany.example\r\n\
+Message-ID: <writer-test@acme.example>\r\nSubject: Visit\r\nContent-Type: text/calendar; method=REQUEST\r\n\r\n\
+BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:writer-test@acme.example\r\n\
+SEQUENCE:0\r\nDTSTAMP:20291201T080000Z\r\nDTSTART:20300115T090000Z\r\nDTEND:20300115T100000Z\r\nSUMMARY:Visit\r\n\
+ORGANIZER:mailto:bob@acme.example\r\nATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:ada@ourcompany.example\r\n\
+END:VEVENT\r\nEND:VCALENDAR\r\n";
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_engine_decides_before_the_writer_s_transaction() {
+        let dir = std::env::temp_dir().join(format!("invitelink-inbox-writer-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::open(&format!("sqlite:{}", dir.join("t.sqlite").display())).await.unwrap();
+        demo::seed(&store).await.unwrap();
+        let state = AppState {
+            store: store.clone(),
+            static_root: dir.clone(),
+            group_commit: GroupCommit::start(store.clone()),
+            authenticator: crate::mail::Authenticator::off(),
+            dns: None,
+        };
+        // Another write holds the single writer.
+        let held = store.write().await.unwrap();
+        // A message whose calendar the engine refuses is answered at once:
+        // reading and deciding do not wait for the writer.
+        let broken = INVITATION.replace("END:VEVENT\r\n", "");
+        let answer = tokio::time::timeout(
+            Duration::from_secs(5),
+            deliver_to_mailbox(&state, "ada@ourcompany.example", broken.as_bytes(), &Judgement::unchecked()),
+        )
+        .await
+        .expect("decided without waiting for the writer");
+        assert!(answer.unwrap_err().status.is_client_error());
+        // A good one is decided now and applied once the writer is free.
+        let task = {
+            let state = state.clone();
+            tokio::spawn(async move {
+                deliver_to_mailbox(&state, "ada@ourcompany.example", INVITATION.as_bytes(), &Judgement::unchecked())
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!task.is_finished(), "the write waits for the writer");
+        drop(held);
+        let result = task.await.unwrap().unwrap();
+        assert!(!result.duplicate);
+        assert!(result.appointment_id.is_some(), "{:?}", result.decision);
+        // The same message again: a duplicate, found before the writer.
+        let again =
+            deliver_to_mailbox(&state, "ada@ourcompany.example", INVITATION.as_bytes(), &Judgement::unchecked())
+                .await
+                .unwrap();
+        assert!(again.duplicate);
+        let keys: Vec<(String,)> =
+            sqlx::query_as("SELECT message_key FROM processed_messages").fetch_all(store.pool()).await.unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].0.len(), 64, "stored hashed: {keys:?}");
+        assert!(keys[0].0.chars().all(|c| c.is_ascii_hexdigit()));
+        store.close().await;
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_huge_message_id_is_recorded_and_a_key_recorded_before_the_upgrade_still_counts() {
+        let dir = std::env::temp_dir().join(format!("invitelink-inbox-keys-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::open(&format!("sqlite:{}", dir.join("t.sqlite").display())).await.unwrap();
+        demo::seed(&store).await.unwrap();
+        let state = AppState {
+            store: store.clone(),
+            static_root: dir.clone(),
+            group_commit: GroupCommit::start(store.clone()),
+            authenticator: crate::mail::Authenticator::off(),
+            dns: None,
+        };
+        let huge = format!("<{}@acme.example>", "x".repeat(100_000));
+        let message = INVITATION.replace("<writer-test@acme.example>", &huge);
+        let r = deliver_to_mailbox(&state, "ada@ourcompany.example", message.as_bytes(), &Judgement::unchecked())
+            .await
+            .unwrap();
+        assert!(!r.duplicate);
+        let longest: (i64,) = sqlx::query_as("SELECT MAX(LENGTH(message_key)) FROM processed_messages")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(longest.0, 64);
+        // A message recorded under its plain key by an earlier version.
+        let old = INVITATION.replace("writer-test", "before-upgrade");
+        sqlx::query(
+            "INSERT INTO processed_messages (mailbox, message_key, decision, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind("ada@ourcompany.example")
+        .bind("message-id:<before-upgrade@acme.example>")
+        .bind("{}")
+        .bind("2029-12-01T08:00:00Z")
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let r = deliver_to_mailbox(&state, "ada@ourcompany.example", old.as_bytes(), &Judgement::unchecked())
+            .await
+            .unwrap();
+        assert!(r.duplicate, "applied once, across the upgrade");
+        store.close().await;
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

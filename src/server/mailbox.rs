@@ -16,9 +16,11 @@
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::inbox;
+use super::preferences;
 use super::store::{self, Store, fmt_instant, fmt_naive_utc, hex, int, opt_text, text};
 use crate::mail::{
-    Delivered, InboxSink, MailConfig, Outbox, OutboxError, OutboxItem, Poller, SendSettings, SinkError, SmtpSender,
+    Authenticator, Delivered, InboxSink, Judgement, MailConfig, Outbox, OutboxError, OutboxItem, Poller, SendSettings,
+    SinkError, SmtpSender,
 };
 use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
@@ -30,14 +32,27 @@ use tokio::task::JoinHandle;
 pub const MAX_SEND_INTERVAL: Duration = Duration::from_secs(10);
 
 impl InboxSink for AppState {
-    async fn deliver(&self, mailbox: &str, raw: &[u8]) -> Result<Delivered, SinkError> {
-        match inbox::deliver_to_mailbox(self, mailbox, raw).await {
+    async fn deliver(&self, mailbox: &str, raw: &[u8], judgement: &Judgement) -> Result<Delivered, SinkError> {
+        match inbox::deliver_to_mailbox(self, mailbox, raw, judgement).await {
             Ok(_) => Ok(Delivered::Applied),
             Err(e) if e.status.is_client_error() => {
-                record_rejection(&self.store, mailbox, raw, &e).await.map_err(sink_error)?;
+                record_rejection(&self.store, mailbox, raw, &e.code, &e.message, judgement)
+                    .await
+                    .map_err(sink_error)?;
                 Ok(Delivered::Rejected { code: e.code, message: e.message })
             }
             Err(e) => Err(sink_error(e)),
+        }
+    }
+
+    async fn set_aside(&self, mailbox: &str, raw: &[u8], code: &str, message: &str) -> Result<(), SinkError> {
+        record_rejection(&self.store, mailbox, raw, code, message, &Judgement::unchecked()).await.map_err(sink_error)
+    }
+
+    async fn available(&self) -> bool {
+        match self.store.write().await {
+            Ok(mut tx) => sqlx::query("SELECT 1").execute(tx.conn()).await.is_ok(),
+            Err(_) => false,
         }
     }
 }
@@ -46,18 +61,28 @@ fn sink_error(e: ApiError) -> SinkError {
     SinkError { message: e.to_string() }
 }
 
-/// Records why the message `raw` of `mailbox` was refused (once per message).
-async fn record_rejection(store: &Store, mailbox: &str, raw: &[u8], e: &ApiError) -> ApiResult<()> {
+/// Records why the message `raw` of `mailbox` was refused or set aside, with
+/// the verdict on its authenticity (once per message).
+async fn record_rejection(
+    store: &Store,
+    mailbox: &str,
+    raw: &[u8],
+    code: &str,
+    message: &str,
+    judgement: &Judgement,
+) -> ApiResult<()> {
     let mut tx = store.write().await?;
     sqlx::query(
-        "INSERT INTO rejected_messages (mailbox, message_key, code, message, created_at) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (mailbox, message_key) DO NOTHING",
+        "INSERT INTO rejected_messages (mailbox, message_key, code, message, created_at, authenticated, authentication) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (mailbox, message_key) DO NOTHING",
     )
     .bind(email_key(mailbox))
     .bind(format!("sha256:{}", hex(&Sha256::digest(raw))))
-    .bind(&e.code)
-    .bind(&e.message)
+    .bind(code)
+    .bind(message)
     .bind(fmt_instant(store::now()))
+    .bind(judgement.authenticated.map(i64::from))
+    .bind(&judgement.detail)
     .execute(tx.conn())
     .await?;
     tx.commit().await
@@ -75,8 +100,10 @@ impl Store {
     async fn next_due_row(&self, now: NaiveDateTime) -> ApiResult<Option<OutboxItem>> {
         let mut conn = self.read().await?;
         let row = sqlx::query(
-            "SELECT o.id, o.attempts, o.sender, o.recipient, o.reply_to, o.subject, o.method, o.ics, a.name AS sender_name \
+            "SELECT o.id, o.attempts, o.sender, o.recipient, o.reply_to, o.subject, o.method, o.ics, a.name AS sender_name, \
+             owner.email AS owner_email \
              FROM outbox o LEFT JOIN associates a ON a.id = o.associate_id AND a.email = o.sender \
+             LEFT JOIN associates owner ON owner.id = o.associate_id \
              WHERE o.status = 'queued' OR (o.status = 'failed' AND o.retry_at IS NOT NULL AND o.retry_at <= $1) \
              ORDER BY o.created_at, o.id LIMIT 1",
         )
@@ -84,6 +111,9 @@ impl Store {
         .fetch_optional(&mut *conn)
         .await?;
         let Some(row) = row else { return Ok(None) };
+        // A message may leave only as its associate or as the CRM inbox.
+        let crm_inbox = preferences::load(&mut conn).await?.crm_inbox;
+        let allowed_senders = [opt_text(&row, "owner_email")?, Some(crm_inbox)].into_iter().flatten().collect();
         Ok(Some(OutboxItem {
             id: text(&row, "id")?,
             attempts: u32::try_from(int(&row, "attempts")?).unwrap_or(u32::MAX),
@@ -96,6 +126,7 @@ impl Store {
             method: text(&row, "method")?,
             ics: text(&row, "ics")?,
             text_body: None,
+            allowed_senders,
         }))
     }
 
@@ -152,6 +183,8 @@ pub fn spawn(state: &AppState, mail: &MailConfig, stop: &watch::Receiver<bool>) 
         let name = inbox.name.clone();
         match Poller::new(inbox.clone()) {
             Ok(poller) => {
+                let poller =
+                    poller.with_authenticator(Authenticator::new(inbox.authentication.clone(), state.dns.clone()));
                 let state = state.clone();
                 let stop = stop.clone();
                 let interval = mail.poll_interval;

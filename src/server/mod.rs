@@ -58,6 +58,11 @@ pub struct AppState {
     pub static_root: PathBuf,
     /// The writer that lets concurrent write jobs share a commit (the inbox).
     pub group_commit: group_commit::GroupCommit,
+    /// How `POST /api/inbox` judges whether an e-mail is authenticated.
+    pub authenticator: crate::mail::Authenticator,
+    /// The DNS of DKIM and DMARC checks, shared by the inboxes (none when no
+    /// check needs it).
+    pub dns: Option<crate::mail::Dns>,
 }
 
 /// How to start the backend.
@@ -251,12 +256,26 @@ pub async fn bind(opts: &ServeOptions) -> Result<Server, ServeError> {
         demo::first_admin(&store).await.map_err(|e| ServeError::Database(e.to_string()))?
     };
     let listener = tokio::net::TcpListener::bind(opts.listen).await.map_err(ServeError::Io)?;
+    let (authenticator, dns) = match &opts.mail {
+        Some(mail) => {
+            let dkim = mail.authentication.verify_dkim || mail.inboxes.iter().any(|i| i.authentication.verify_dkim);
+            let dns = if !mail.dns_txt.is_empty() {
+                Some(crate::mail::Dns::fixed(&mail.dns_txt))
+            } else {
+                dkim.then(crate::mail::Dns::system)
+            };
+            (crate::mail::Authenticator::new(mail.authentication.clone(), dns.clone()), dns)
+        }
+        None => (crate::mail::Authenticator::off(), None),
+    };
     Ok(Server {
         listener,
         state: AppState {
             group_commit: group_commit::GroupCommit::start(store.clone()),
             store,
             static_root: opts.static_root.clone(),
+            authenticator,
+            dns,
         },
         first_admin_password,
         mail: opts.mail.clone(),

@@ -29,6 +29,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/0001_init.sql")),
     (2, "mail", include_str!("../../migrations/0002_mail.sql")),
+    (3, "mail_trust", include_str!("../../migrations/0003_mail_trust.sql")),
 ];
 
 #[derive(Debug)]

@@ -105,9 +105,10 @@ impl Judgement {
 }
 
 /// Whether the DKIM domain `d` is aligned with the `From` domain `from`
-/// (relaxed alignment, RFC 7489 3.1.1, without the public suffix list: the
-/// same domain, or one a subdomain of the other, the shorter having at least
-/// two labels).
+/// (relaxed alignment, RFC 7489 3.1.1): the same domain, or the same
+/// organizational domain by the Public Suffix List (`mail.crm.example` and
+/// `crm.example`; never two sites under one public suffix such as
+/// `github.io` or `co.uk`).
 pub fn aligned(d: &str, from: &str) -> bool {
     let d = d.trim().trim_end_matches('.').to_ascii_lowercase();
     let from = from.trim().trim_end_matches('.').to_ascii_lowercase();
@@ -117,8 +118,10 @@ pub fn aligned(d: &str, from: &str) -> bool {
     if d == from {
         return true;
     }
-    let (short, long) = if d.len() < from.len() { (&d, &from) } else { (&from, &d) };
-    short.contains('.') && long.ends_with(&format!(".{short}"))
+    // Relaxed alignment (RFC 7489 3.1.1): the same organizational domain,
+    // by the Public Suffix List the engine's trust rule uses.
+    let org = crate::itip::trust::registrable_domain;
+    matches!((org(&d), org(&from)), (Some(a), Some(b)) if a == b)
 }
 
 /// The domain of the single `From` address, lower case; none when there is
@@ -638,6 +641,10 @@ mod tests {
         assert!(!aligned("evil.example", "crm.example"));
         assert!(!aligned("notcrm.example", "crm.example"));
         assert!(!aligned("", "crm.example"));
+        assert!(aligned("mail.acme.co.uk", "acme.co.uk"));
+        assert!(!aligned("evil.co.uk", "acme.co.uk"));
+        assert!(!aligned("co.uk", "acme.co.uk"));
+        assert!(!aligned("alice.github.io", "bob.github.io"));
     }
 
     fn headers(text: &str) -> Vec<mailparse::MailHeader<'_>> {

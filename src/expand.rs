@@ -35,7 +35,9 @@
 
 use crate::error::{EngineError, Result};
 use crate::ical::Component;
-use crate::ical::value::{DateOrPeriod, DateTimeValue, PeriodEnd, parse_date_list, parse_date_time, parse_duration};
+use crate::ical::value::{
+    DateOrPeriod, DateTimeValue, PeriodEnd, parse_date_list_lenient, parse_date_time, parse_duration,
+};
 use crate::recur::{Limits, RRule};
 use crate::tz::{Zone, ZoneSet};
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
@@ -289,6 +291,44 @@ fn end_length(start: &DateTimeValue, end: &DateTimeValue, zones: &ZoneSet) -> Le
     }
     let span = zones.to_utc(end) - zones.to_utc(start);
     Length::Exact(span.max(TimeDelta::zero()))
+}
+
+/// What is wrong with the length of an event, as damaged input: a `DTEND`
+/// that cannot be read or is before `DTSTART`, a `DURATION` that cannot be
+/// read or is negative. The event is kept with the default length (or none).
+fn length_warnings(event: &Component<'_>, zones: &ZoneSet) -> Vec<EngineError> {
+    let mut out = Vec::new();
+    let warn = |p: &crate::ical::Property<'_>, what: String| {
+        EngineError::at(crate::ErrorCode::InvalidValue, p.line.max(1), what)
+    };
+    let start = event.prop("DTSTART").and_then(|p| parse_date_time(p).ok());
+    if let Some(p) = event.prop("DTEND") {
+        match parse_date_time(p) {
+            Err(_) => out.push(warn(p, format!("`{}` of `DTEND` cannot be read: the default length is used", p.value))),
+            Ok(end) => {
+                if start.as_ref().is_some_and(|s| zones.to_utc(&end) < zones.to_utc(s)) {
+                    out.push(warn(
+                        p,
+                        format!("`DTEND` `{}` is before `DTSTART`: the event is read as lasting no time", p.value),
+                    ));
+                }
+            }
+        }
+    } else if let Some(p) = event.prop("DURATION") {
+        match parse_duration(&p.value) {
+            None => {
+                out.push(warn(p, format!("`{}` of `DURATION` cannot be read: the default length is used", p.value)))
+            }
+            Some(d) if d < TimeDelta::zero() => {
+                out.push(warn(
+                    p,
+                    format!("`DURATION` `{}` is negative: the event is read as lasting no time", p.value),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    out
 }
 
 /// `DURATION` split into nominal days and an exact time part (RFC 5545 3.3.6).
@@ -547,6 +587,7 @@ fn expand_series(
 ) -> Result<()> {
     let Series { event, uid, is_recurring, overrides } = *series;
     let Some(frame) = Frame::read(event, zones)? else { return Ok(()) };
+    out.warnings.extend(length_warnings(event, zones));
     let mut rules: Vec<RRule> = Vec::new();
     let mut limited = false;
     for p in event.props("RRULE") {
@@ -636,37 +677,33 @@ fn expand_series(
             beyond = true;
         }
     }
-    let mut errors = Vec::new();
     for p in event.props("RDATE") {
-        match parse_date_list(p) {
-            Ok(list) => {
-                for item in list {
-                    let (value, end) = match item {
-                        DateOrPeriod::At(v) => (v, None),
-                        DateOrPeriod::Period(v, end) => (v, Some(end)),
-                    };
-                    let local = frame.local_of(&value, zones);
-                    let (s, mut e) = frame.at(local);
-                    match end {
-                        Some(PeriodEnd::End(v)) => {
-                            let end_local = frame.local_of(&v, zones);
-                            e = frame.at(end_local).0.max(s);
-                        }
-                        Some(PeriodEnd::Duration(d)) => {
-                            e = match s {
-                                Moment::Date(day) => Moment::Date(day + TimeDelta::days(d.num_days().max(0))),
-                                Moment::Floating(t) => Moment::Floating(t + d.max(TimeDelta::zero())),
-                                Moment::Utc(t) => Moment::Utc(t + d.max(TimeDelta::zero())),
-                            }
-                        }
-                        None => {}
-                    }
-                    if keep.overlaps(s, e) {
-                        slots.push(Slot { local, start: s, end: e });
+        let (list, skipped) = parse_date_list_lenient(p);
+        out.warnings.extend(skipped);
+        for item in list {
+            let (value, end) = match item {
+                DateOrPeriod::At(v) => (v, None),
+                DateOrPeriod::Period(v, end) => (v, Some(end)),
+            };
+            let local = frame.local_of(&value, zones);
+            let (s, mut e) = frame.at(local);
+            match end {
+                Some(PeriodEnd::End(v)) => {
+                    let end_local = frame.local_of(&v, zones);
+                    e = frame.at(end_local).0.max(s);
+                }
+                Some(PeriodEnd::Duration(d)) => {
+                    e = match s {
+                        Moment::Date(day) => Moment::Date(day + TimeDelta::days(d.num_days().max(0))),
+                        Moment::Floating(t) => Moment::Floating(t + d.max(TimeDelta::zero())),
+                        Moment::Utc(t) => Moment::Utc(t + d.max(TimeDelta::zero())),
                     }
                 }
+                None => {}
             }
-            Err(e) => errors.push(e),
+            if keep.overlaps(s, e) {
+                slots.push(Slot { local, start: s, end: e });
+            }
         }
     }
     slots.sort_by_key(|s| s.start.instant());
@@ -674,17 +711,13 @@ fn expand_series(
 
     let mut excluded = Names::default();
     for p in event.props("EXDATE") {
-        match parse_date_list(p) {
-            Ok(list) => {
-                for item in list {
-                    let (DateOrPeriod::At(v) | DateOrPeriod::Period(v, _)) = item;
-                    excluded.add(&v, &frame, zones);
-                }
-            }
-            Err(e) => errors.push(e),
+        let (list, skipped) = parse_date_list_lenient(p);
+        out.warnings.extend(skipped);
+        for item in list {
+            let (DateOrPeriod::At(v) | DateOrPeriod::Period(v, _)) = item;
+            excluded.add(&v, &frame, zones);
         }
     }
-    out.errors.extend(errors.into_iter().map(|e| e.with_line(event.line)));
 
     // Overrides, unless an EXDATE removed the instance they modify.
     for o in overrides {
@@ -925,6 +958,28 @@ mod tests {
             let skipped = if rule.contains("RRULE:BYDAY") { 0 } else { 1 };
             assert_eq!(e.warnings.len(), skipped, "{rule}: {:?}", e.warnings);
         }
+    }
+
+    #[test]
+    fn damaged_date_lists_and_lengths_keep_what_can_be_read() {
+        let e = run(
+            "BEGIN:VEVENT\r\nUID:d\r\nDTSTART:20260105T090000Z\r\nDURATION:-PT1H\r\nRRULE:FREQ=DAILY;COUNT=5\r\n\
+             EXDATE:20260106T090000Z,2026013XT090000Z,20260108T090000Z\r\n\
+             RDATE:20260231T090000Z,20260120T090000Z\r\nEND:VEVENT\r\n",
+            &ExpandOptions::default(),
+        );
+        let days: Vec<&str> = e.occurrences.iter().map(|o| o.start.get(..10).unwrap()).collect();
+        assert_eq!(days, ["2026-01-05", "2026-01-07", "2026-01-09", "2026-01-20"]);
+        assert!(e.occurrences.iter().all(|o| o.start == o.end), "a negative DURATION lasts no time");
+        let lines: Vec<Option<u32>> = e.warnings.iter().map(|w| w.line).collect();
+        assert_eq!(lines, [Some(6), Some(9), Some(8)], "{:?}", e.warnings);
+        // A DURATION that cannot be read: the default length (none for a date-time).
+        let e = run(
+            "BEGIN:VEVENT\r\nUID:p\r\nDTSTART:20260105T090000Z\r\nDURATION:PXYZ\r\nEND:VEVENT\r\n",
+            &ExpandOptions::default(),
+        );
+        assert_eq!(e.occurrences.len(), 1);
+        assert_eq!(e.warnings.len(), 1);
     }
 
     #[test]

@@ -851,3 +851,112 @@ fn windows_outside_the_icalendar_years_are_refused() {
         assert_eq!(api::expand(&ics, &request).unwrap().occurrences, []);
     }
 }
+
+// ======================================================================
+// (d) damaged input degrades gracefully (docs/decision.md, "Damaged input")
+// ======================================================================
+
+/// Valid recurring events as clients write them; `DTSTART`, `UID` and the
+/// component lines are never damaged, every other line may be.
+const SERIES: &[&str] = &[
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:weekly-1\r\nDTSTAMP:20260101T100000Z\r\n\
+     DTSTART;TZID=Europe/Oslo:20260105T090000\r\nDTEND;TZID=Europe/Oslo:20260105T100000\r\n\
+     RRULE:FREQ=WEEKLY;WKST=MO;COUNT=30;BYDAY=MO,WE\r\nEXDATE;TZID=Europe/Oslo:20260302T090000\r\n\
+     SUMMARY:Standup\r\nORGANIZER:mailto:bob@acme.example\r\nATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:anna@crm.example\r\n\
+     END:VEVENT\r\nEND:VCALENDAR\r\n",
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:monthly-1\r\nDTSTAMP:20260101T100000Z\r\n\
+     DTSTART:20260115T140000Z\r\nDURATION:PT1H30M\r\nRRULE:FREQ=MONTHLY;BYMONTHDAY=15;UNTIL=20271231T235959Z\r\n\
+     RDATE:20260220T140000Z,20260320T140000Z\r\nEXDATE:20260615T140000Z\r\nSUMMARY:Review\r\n\
+     END:VEVENT\r\nEND:VCALENDAR\r\n",
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:allday-1\r\nDTSTAMP:20260101T100000Z\r\n\
+     DTSTART;VALUE=DATE:20260110\r\nDTEND;VALUE=DATE:20260111\r\nRRULE:FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=10\r\n\
+     SUMMARY:Anniversary\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+];
+
+#[derive(Debug, Clone)]
+enum Damage {
+    /// Drop the character at this position of the line.
+    DropChar(Index),
+    /// Repeat the property's name and colon inside its value (`RRULE:RRULE:...`).
+    DuplicatePrefix,
+    /// Cut the line at this position.
+    Truncate(Index),
+    /// Turn a date-time into a date, or a date into a date-time.
+    SwapValueType,
+}
+
+fn damage() -> impl Strategy<Value = Damage> {
+    prop_oneof![
+        any::<Index>().prop_map(Damage::DropChar),
+        Just(Damage::DuplicatePrefix),
+        any::<Index>().prop_map(Damage::Truncate),
+        Just(Damage::SwapValueType),
+    ]
+}
+
+/// Whether a line may be damaged: not `DTSTART`, `UID`, `BEGIN` or `END`.
+fn damageable(line: &str) -> bool {
+    !["DTSTART", "UID", "BEGIN", "END", "VERSION", "METHOD"].iter().any(|n| line.starts_with(n))
+}
+
+fn apply_damage(line: &str, d: &Damage) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    match d {
+        Damage::DropChar(i) if !chars.is_empty() => {
+            let at = i.index(chars.len());
+            chars.iter().enumerate().filter(|(j, _)| *j != at).map(|(_, c)| *c).collect()
+        }
+        Damage::Truncate(i) if !chars.is_empty() => chars.iter().take(i.index(chars.len())).collect(),
+        Damage::DuplicatePrefix => match line.split_once(':') {
+            Some((name, value)) => {
+                let bare = name.split(';').next().unwrap_or(name);
+                format!("{name}:{bare}:{value}")
+            }
+            None => line.to_owned(),
+        },
+        Damage::SwapValueType => {
+            if let Some(i) = line.find('T').filter(|i| line[..*i].ends_with(|c: char| c.is_ascii_digit())) {
+                // Drop the time part of the first date-time.
+                let end = line[i..].find([',', ';']).map_or(line.len(), |e| i + e);
+                format!("{}{}", &line[..i], &line[end..])
+            } else {
+                format!("{line}T120000")
+            }
+        }
+        _ => line.to_owned(),
+    }
+}
+
+proptest! {
+    #![proptest_config(cases(96))]
+
+    /// Damaging one line other than `DTSTART` never panics, never loses the
+    /// series' `DTSTART` occurrence, and `decide` answers with a decision or
+    /// a clean error.
+    #[test]
+    fn a_damaged_series_keeps_its_dtstart(which in 0..SERIES.len(), line in any::<Index>(), harm in damage(), more in damage()) {
+        let lines: Vec<&str> = SERIES[which].split("\r\n").filter(|l| !l.is_empty()).collect();
+        let targets: Vec<usize> = (0..lines.len()).filter(|i| damageable(lines[*i])).collect();
+        let target = targets[line.index(targets.len())];
+        let damaged: Vec<String> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| if i == target { apply_damage(&apply_damage(l, &harm), &more) } else { (*l).to_owned() })
+            .collect();
+        let text = format!("{}\r\n", damaged.join("\r\n"));
+        let expansion = api::expand(text.as_bytes(), &ExpandRequest::default());
+        let expansion = match expansion {
+            Ok(e) => e,
+            Err(e) => {
+                // Only a line that breaks the file's structure may stop the reader.
+                assert_good_error(&e);
+                return Ok(());
+            }
+        };
+        prop_assert!(!expansion.occurrences.is_empty(), "no occurrence left from:\n{text}\nwarnings: {:?}", expansion.warnings);
+        let ctx = Context::for_mailbox("anna@crm.example");
+        if let Err(e) = api::decide(text.as_bytes(), &ctx) {
+            assert_good_error(&e);
+        }
+    }
+}

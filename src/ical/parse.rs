@@ -71,6 +71,12 @@ pub fn parse_components<'a>(text: &'a str, opts: &ParseOptions) -> Result<Vec<Co
                         "expected a content line `NAME:value`",
                     ));
                 };
+                if !is_text_valued(&last.name) {
+                    // A stray line after a date, a rule or an address is not
+                    // part of it: joining it would spoil a usable value
+                    // (docs/decision.md, "Damaged input"). It is dropped.
+                    continue;
+                }
                 let mut value = std::mem::take(&mut last.value).into_owned();
                 value.push_str("\\n");
                 value.push_str(&text);
@@ -252,6 +258,52 @@ enum Piece {
     ParamName(usize, usize),
     /// A value (unquoted) of the parameter named last.
     ParamValue(usize, usize),
+}
+
+/// Whether a property's value is free text (RFC 5545 3.3.11), where a line
+/// that lost its folding can only be more of the same text: the text
+/// properties of RFC 5545 and 7986, and `X-` and unknown names.
+fn is_text_valued(name: &str) -> bool {
+    const STRUCTURED: &[&str] = &[
+        "DTSTART",
+        "DTEND",
+        "DUE",
+        "DTSTAMP",
+        "CREATED",
+        "LAST-MODIFIED",
+        "RECURRENCE-ID",
+        "EXDATE",
+        "RDATE",
+        "RRULE",
+        "EXRULE",
+        "DURATION",
+        "TRIGGER",
+        "ORGANIZER",
+        "ATTENDEE",
+        "UID",
+        "SEQUENCE",
+        "STATUS",
+        "TRANSP",
+        "CLASS",
+        "PRIORITY",
+        "METHOD",
+        "VERSION",
+        "CALSCALE",
+        "TZID",
+        "TZOFFSETFROM",
+        "TZOFFSETTO",
+        "FREEBUSY",
+        "GEO",
+        "PERCENT-COMPLETE",
+        "COMPLETED",
+        "REPEAT",
+        "ACTION",
+        "URL",
+        "TZURL",
+        "REQUEST-STATUS",
+        "ATTACH",
+    ];
+    !STRUCTURED.iter().any(|s| s.eq_ignore_ascii_case(name))
 }
 
 /// Walks a content line `NAME *(";" param) ":" value`, calling `each` for

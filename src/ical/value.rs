@@ -155,28 +155,51 @@ pub enum PeriodEnd {
 
 /// Reads a multi-valued `RDATE` / `EXDATE` property. Empty tokens are skipped.
 pub fn parse_date_list(prop: &Property<'_>) -> Result<Vec<DateOrPeriod>> {
+    let (list, mut skipped) = parse_date_list_lenient(prop);
+    match skipped.drain(..).next() {
+        Some(first) => Err(first),
+        None => Ok(list),
+    }
+}
+
+/// [`parse_date_list`] for damaged input (`docs/decision.md`, "Damaged
+/// input"): each value that cannot be read (an impossible date, a
+/// malformed period, junk) is skipped and reported with the property's
+/// line, the others kept. A `DATE` among `DATE-TIME`s is read as the date
+/// it is.
+pub fn parse_date_list_lenient(prop: &Property<'_>) -> (Vec<DateOrPeriod>, Vec<EngineError>) {
     let date_only = prop.param("VALUE").is_some_and(|v| v.eq_ignore_ascii_case("DATE"));
     let tzid = prop.param("TZID");
     let mut out = Vec::new();
+    let mut skipped = Vec::new();
     for token in prop.value.split(',') {
         let token = token.trim();
         if token.is_empty() {
             continue;
         }
-        if let Some((a, b)) = token.split_once('/') {
-            let start = parse_date_time_token(a, tzid, false).ok_or_else(|| invalid(prop, "period"))?;
-            let end = if b.starts_with(['P', 'p', '+', '-']) {
-                PeriodEnd::Duration(parse_duration(b).ok_or_else(|| invalid(prop, "period"))?)
-            } else {
-                PeriodEnd::End(parse_date_time_token(b, tzid, false).ok_or_else(|| invalid(prop, "period"))?)
-            };
-            out.push(DateOrPeriod::Period(start, end));
-        } else {
-            let v = parse_date_time_token(token, tzid, date_only).ok_or_else(|| invalid(prop, "date list"))?;
-            out.push(DateOrPeriod::At(v));
+        match date_list_item(token, tzid, date_only) {
+            Some(item) => out.push(item),
+            None => skipped.push(EngineError::at(
+                ErrorCode::InvalidValue,
+                prop.line.max(1),
+                format!("`{token}` of `{}` is not a valid date, date-time or period", prop.name),
+            )),
         }
     }
-    Ok(out)
+    (out, skipped)
+}
+
+fn date_list_item(token: &str, tzid: Option<&str>, date_only: bool) -> Option<DateOrPeriod> {
+    if let Some((a, b)) = token.split_once('/') {
+        let start = parse_date_time_token(a, tzid, false)?;
+        let end = if b.starts_with(['P', 'p', '+', '-']) {
+            PeriodEnd::Duration(parse_duration(b)?)
+        } else {
+            PeriodEnd::End(parse_date_time_token(b, tzid, false)?)
+        };
+        return Some(DateOrPeriod::Period(start, end));
+    }
+    parse_date_time_token(token, tzid, date_only).map(DateOrPeriod::At)
 }
 
 /// Reads a duration (`P1W`, `-PT15M`, `P1DT2H30M`). `None` when malformed.

@@ -19,7 +19,7 @@ use super::trust::{Author, Principal, Recorded, delegated_by_author, vouch};
 use super::vocab::{Method, PartStat, status_code};
 use crate::error::{EngineError, ErrorCode, Result};
 use crate::ical::value::{
-    DateTimeValue, email_of, parse_date_list, parse_date_time, parse_date_time_token, same_address,
+    DateTimeValue, email_of, parse_date_list_lenient, parse_date_time, parse_date_time_token, same_address,
 };
 use crate::ical::{Component, OwnedComponent, Param, Property};
 use crate::outcome::Ignored;
@@ -683,7 +683,7 @@ fn is_recurring(ev: &Component<'_>) -> bool {
 fn exdates_of(zones: &ZoneSet, master: &Component<'_>) -> Result<HashSet<NaiveDateTime>> {
     let mut out = HashSet::new();
     for p in master.props("EXDATE") {
-        for item in parse_date_list(p)? {
+        for item in parse_date_list_lenient(p).0 {
             if let crate::ical::value::DateOrPeriod::At(v) = item {
                 out.insert(instant(zones, &v));
             }

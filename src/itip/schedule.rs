@@ -29,7 +29,9 @@ use super::reply::{ReplyEvent, attach_timezones, first_summary, message_calendar
 use super::significant::is_significant_change;
 use super::vocab::{PartStat, ScheduleAgent};
 use crate::error::{EngineError, ErrorCode, Result};
-use crate::ical::value::{DateOrPeriod, DateTimeValue, email_of, parse_date_list, parse_date_time, same_address};
+use crate::ical::value::{
+    DateOrPeriod, DateTimeValue, email_of, parse_date_list_lenient, parse_date_time, same_address,
+};
 use crate::ical::{Component, OwnedComponent, Property};
 use crate::tz::ZoneSet;
 use chrono::NaiveDateTime;
@@ -207,7 +209,7 @@ impl<'c, 'a> Side<'c, 'a> {
         let mut exdates = HashSet::new();
         if let Some((_, m)) = instances.iter().find(|(k, _)| k.is_none()) {
             for p in m.props("EXDATE") {
-                for item in parse_date_list(p)? {
+                for item in parse_date_list_lenient(p).0 {
                     if let DateOrPeriod::At(v) = item {
                         exdates.insert(instant(&zones, &v));
                     }

@@ -163,12 +163,19 @@ impl<'c, 'a> Case<'c, 'a> {
         if self.ctx.authenticated == Some(false) {
             warnings.push(reasons::unverified(self.from.as_deref()));
         }
-        // Damaged recurrence rules: what was skipped changes the occurrences.
-        for rule in self.calendar.children("VEVENT").flat_map(|e| e.props("RRULE")) {
-            let (read, skipped) = crate::recur::parse_lenient(&rule.value);
-            warnings.extend(skipped.iter().map(|e| reasons::rule_part_skipped(rule.line, &e.message)));
-            if let Err(e) = read {
-                warnings.push(reasons::rule_dropped(rule.line, &e.message));
+        // Damaged recurrence (docs/decision.md, "Damaged input"): what was
+        // skipped changes the occurrences, so the user is told.
+        for event in self.calendar.children("VEVENT") {
+            for rule in event.props("RRULE") {
+                let (read, skipped) = crate::recur::parse_lenient(&rule.value);
+                warnings.extend(skipped.iter().map(|e| reasons::rule_part_skipped(rule.line, &e.message)));
+                if let Err(e) = read {
+                    warnings.push(reasons::rule_dropped(rule.line, &e.message));
+                }
+            }
+            for list in event.props("RDATE").chain(event.props("EXDATE")) {
+                let (_, skipped) = crate::ical::value::parse_date_list_lenient(list);
+                warnings.extend(skipped.iter().map(|e| reasons::value_skipped(list.line, &e.message)));
             }
         }
         let mut notes = Vec::new();

@@ -220,6 +220,11 @@ pub fn rule_dropped(line: u32, why: &str) -> String {
     format!("the recurrence rule on line {line} cannot be used ({why}): only the first occurrence is shown")
 }
 
+/// A value of a date list (`RDATE`, `EXDATE`) was skipped (damaged input).
+pub fn value_skipped(line: u32, why: &str) -> String {
+    format!("line {line} is damaged ({why}): that value was skipped and the others used")
+}
+
 /// The `Sender:` header names someone else than `From`.
 pub fn sender_header(sender: &str, from: Option<&str>) -> String {
     match from {

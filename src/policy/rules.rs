@@ -17,7 +17,7 @@ use super::diary;
 use super::reasons;
 use super::scheduling::{self, Processed};
 use crate::error::Result;
-use crate::ical::value::{DateOrPeriod, parse_date_list};
+use crate::ical::value::{DateOrPeriod, parse_date_list_lenient};
 use crate::itip::trust::{self, Principal, Recorded, Voucher, vouch};
 use crate::outcome::Ignored;
 use std::cmp::Ordering;
@@ -663,7 +663,7 @@ fn already_cancelled(case: &Case<'_, '_>) -> bool {
         .map(|m| {
             m.event
                 .props("EXDATE")
-                .filter_map(|p| parse_date_list(p).ok())
+                .map(|p| parse_date_list_lenient(p).0)
                 .flatten()
                 .filter_map(|v| match v {
                     DateOrPeriod::At(v) => Some(stored.zones.to_utc(&v)),

@@ -663,8 +663,7 @@ fn already_cancelled(case: &Case<'_, '_>) -> bool {
         .map(|m| {
             m.event
                 .props("EXDATE")
-                .map(|p| parse_date_list_lenient(p).0)
-                .flatten()
+                .flat_map(|p| parse_date_list_lenient(p).0)
                 .filter_map(|v| match v {
                     DateOrPeriod::At(v) => Some(stored.zones.to_utc(&v)),
                     DateOrPeriod::Period(..) => None,

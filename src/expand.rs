@@ -460,6 +460,23 @@ pub fn expand(calendar: &Component<'_>, opts: &ExpandOptions) -> Result<Expansio
     Ok(out)
 }
 
+/// The start and end of an event's own instance (its `DTSTART`), by the same
+/// rules as every expanded occurrence: `DTEND`, else `DURATION` with its
+/// days and weeks nominal (RFC 5545 3.3.6: the same wall time on the next
+/// day, across a daylight-saving change), else the default length. Dates
+/// as `2026-12-03`, instants in UTC as `2026-12-03T09:00:00Z` (floating
+/// times read as UTC). `None` without a readable `DTSTART`. The diary's
+/// appointment and `expand` give the same meeting because both use this.
+pub fn own_span(event: &Component<'_>, zones: &ZoneSet) -> Option<(String, String, bool)> {
+    let frame = Frame::read(event, zones).ok()??;
+    let (start, end) = frame.at(frame.start.local());
+    let text = |m: Moment| match m {
+        Moment::Date(_) | Moment::Utc(_) => m.text(),
+        Moment::Floating(t) => Moment::Utc(t).text(),
+    };
+    Some((text(start), text(end), frame.is_date()))
+}
+
 /// Most `RRULE`s read in one message, over all its components (SPEC 7: the
 /// work for one message is bounded, not only the work for one rule).
 pub const MAX_RULES_PER_MESSAGE: usize = 64;

@@ -344,3 +344,38 @@ fn bad_context_is_an_invalid_context_error() {
     assert_eq!(err.code, invitelink::ErrorCode::InvalidContext);
     assert_eq!(err.line, Some(3));
 }
+
+/// One reading of a meeting's time: the diary's appointment (`decide`) and
+/// the expansion (`expand`) give the same start and end, `DURATION` days
+/// nominal across daylight-saving changes (RFC 5545 3.3.6).
+#[test]
+fn the_diary_and_the_expansion_show_the_same_meeting() {
+    let cases = [
+        // Spring forward in Oslo: a nominal day is 23 exact hours.
+        ("DTSTART;TZID=Europe/Oslo:20260328T120000\r\nDURATION:P1D", "2026-03-28T11:00:00Z", "2026-03-29T10:00:00Z"),
+        // Fall back: 25 exact hours.
+        ("DTSTART;TZID=Europe/Oslo:20261024T120000\r\nDURATION:P1D", "2026-10-24T10:00:00Z", "2026-10-25T11:00:00Z"),
+        // A week and an exact time part.
+        ("DTSTART;TZID=Europe/Oslo:20260325T090000\r\nDURATION:P1WT2H", "2026-03-25T08:00:00Z", "2026-04-01T09:00:00Z"),
+        ("DTSTART;VALUE=DATE:20261024\r\nDURATION:P2D", "2026-10-24", "2026-10-26"),
+        ("DTSTART:20261024T120000Z\r\nDTEND:20261025T120000Z", "2026-10-24T12:00:00Z", "2026-10-25T12:00:00Z"),
+    ];
+    for (when, start, end) in cases {
+        let ics = format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:span-1\r\nDTSTAMP:20260101T000000Z\r\n\
+             {when}\r\nSUMMARY:Day\r\nORGANIZER:mailto:bob@customer.example\r\n\
+             ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:anna@crm.example\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        );
+        let context = json!({
+            "mailbox": "anna@crm.example", "from": "bob@customer.example",
+            "contacts": [{"email": "bob@customer.example", "person_id": 1}]
+        });
+        let d = serde_json::to_value(run(ics.as_bytes(), &context).unwrap()).unwrap();
+        let created = &d["effects"][0];
+        assert_eq!(created["type"], "create_appointment", "{when}: {d}");
+        assert_eq!((created["start"].as_str(), created["end"].as_str()), (Some(start), Some(end)), "decide: {when}");
+        let expansion = invitelink::api::expand(ics.as_bytes(), &invitelink::api::ExpandRequest::default()).unwrap();
+        let o = &expansion.occurrences[0];
+        assert_eq!((o.start.as_str(), o.end.as_str()), (start, end), "expand: {when}");
+    }
+}

@@ -6,9 +6,9 @@
 
 use crate::error::{EngineError, ErrorCode, Result};
 use crate::ical::Component;
-use crate::ical::value::{DateTimeValue, email_of, parse_date_time, parse_duration};
+use crate::ical::value::{DateTimeValue, email_of, parse_date_time};
 use crate::tz::ZoneSet;
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::NaiveDateTime;
 
 /// A calendar user address (`ORGANIZER` or `ATTENDEE`) and its parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,36 +194,14 @@ impl<'c, 'a> SchedulingObject<'c, 'a> {
         format_moment(v, &self.zones)
     }
 
-    /// Start and end of an instance, as in [`Self::moment`], and whether it is all-day.
+    /// Start and end of an instance, as in [`Self::moment`], and whether it
+    /// is all-day: by the rules of [`crate::expand::own_span`], so the diary
+    /// and the expansion show the same meeting.
     pub fn span(&self, inst: &Instance<'_, '_>) -> (Option<String>, Option<String>, bool) {
-        let Some(start) = inst.event.prop("DTSTART").and_then(|p| parse_date_time(p).ok()) else {
-            return (None, None, false);
-        };
-        let all_day = start.is_date();
-        let end = inst
-            .event
-            .prop("DTEND")
-            .and_then(|p| parse_date_time(p).ok())
-            .map(|e| self.moment(&e))
-            .or_else(|| {
-                let d = inst.event.value("DURATION").and_then(parse_duration)?;
-                let end = if all_day {
-                    DateTimeValue::Date((start.local() + d).date())
-                } else {
-                    DateTimeValue::Utc(self.zones.to_utc(&start) + d)
-                };
-                Some(self.moment(&end))
-            })
-            .or_else(|| {
-                // RFC 5545 3.6.1: a date lasts one day, a date-time no time.
-                let end = if all_day {
-                    DateTimeValue::Date((start.local() + TimeDelta::days(1)).date())
-                } else {
-                    start.clone()
-                };
-                Some(self.moment(&end))
-            });
-        (Some(self.moment(&start)), end, all_day)
+        match crate::expand::own_span(inst.event, &self.zones) {
+            Some((start, end, all_day)) => (Some(start), Some(end), all_day),
+            None => (None, None, false),
+        }
     }
 
     /// The `RECURRENCE-ID` of an instance as written in decisions.

@@ -10,10 +10,10 @@
 use super::context::{Action, ActionType, Incoming};
 use super::decision::{AppointmentStatus, AppointmentUpdate, Decision, Effect, Kind};
 use super::rules;
-use super::scheduling::{self, Processed};
 use super::{Case, diary, reasons};
 use crate::error::{EngineError, ErrorCode, Result};
 use crate::ical::OwnedComponent;
+use crate::itip::{self, ProcessOutcome as Processed};
 
 /// Carries out `action` for `case` into `d`.
 pub fn answer(case: &Case<'_, '_>, action: Action, d: &mut Decision) -> Result<()> {
@@ -109,22 +109,22 @@ fn not_offered(action: ActionType) -> String {
 /// for a new invitation. Also tells whether the update moved the appointment.
 fn answered_copy(case: &Case<'_, '_>) -> Result<(OwnedComponent, bool)> {
     let Some(stored_calendar) = case.stored_calendar else {
-        return Ok(match scheduling::process(case.calendar, None, None)? {
+        return Ok(match itip::process_as(case.calendar, None, None)? {
             Processed::Stored(c) => (c, false),
             Processed::Deleted | Processed::Ignored(_) => (diary::stored_copy(case.calendar), false),
         });
     };
     if case.kind == Kind::Publish {
-        let moved = scheduling::is_significant_change(stored_calendar, case.calendar);
+        let moved = itip::is_significant_change(stored_calendar, case.calendar);
         return Ok((diary::stored_copy(case.calendar), moved));
     }
     if rules::version(case).is_some() {
         // The same version as stored (stale messages have no buttons).
         return Ok((stored_calendar.clone().into_owned(), false));
     }
-    Ok(match scheduling::process(case.calendar, Some(stored_calendar), Some(&case.author()))? {
+    Ok(match itip::process_as(case.calendar, Some(stored_calendar), Some(&case.author()))? {
         Processed::Stored(new) => {
-            let moved = scheduling::is_significant_change(stored_calendar, &new);
+            let moved = itip::is_significant_change(stored_calendar, &new);
             (new, moved)
         }
         Processed::Deleted | Processed::Ignored(_) => (stored_calendar.clone().into_owned(), false),
@@ -159,7 +159,7 @@ fn notify_organizer(case: &Case<'_, '_>, action: Action, partstat: &str, d: &mut
         d.reasons.push(reasons::rsvp_false());
         return Ok(());
     }
-    let reply = scheduling::reply(case.calendar, &line.raw, partstat, case.now)?;
+    let reply = itip::reply(case.calendar, &line.raw, itip::PartStat::parse(partstat), case.now)?;
     d.effects.push(Effect::SendReply {
         partstat: partstat.to_owned(),
         to: organizer.email.clone(),

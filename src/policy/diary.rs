@@ -2,11 +2,11 @@
 //! user's answer written into the user's own `ATTENDEE` lines.
 
 use super::Case;
-use super::decision::{Appointment, AppointmentStatus, AppointmentUpdate, Effect, Party};
+use super::decision::{Appointment, AppointmentStatus, AppointmentUpdate, Effect, OccurrenceTime, Party};
 use super::object::SchedulingObject;
-use super::scheduling;
 use crate::error::Result;
 use crate::ical::{Component, OwnedComponent};
+use crate::itip;
 
 /// The user's status in a stored copy: from the `PARTSTAT` of the user's line
 /// in the main instance (`ACCEPTED`, `DECLINED`; anything else is tentative).
@@ -60,7 +60,7 @@ pub fn appointment(
     let main = obj.main();
     let (start, end, all_day) = main.map(|m| obj.span(m)).unwrap_or((None, None, false));
     let (occurrences, occurrences_limited) = if obj.recurring() {
-        let (list, limited) = scheduling::occurrences(calendar)?;
+        let (list, limited) = occurrences(calendar)?;
         (Some(list), limited)
     } else {
         (None, false)
@@ -94,7 +94,7 @@ pub fn changed(case: &Case<'_, '_>, mut new: OwnedComponent, may_move: bool) -> 
         let appointment = appointment(case, &new, AppointmentStatus::Tentative, None)?;
         return Ok((Effect::CreateAppointment(appointment), false));
     };
-    let moved = may_move && scheduling::is_significant_change(stored_calendar, &new);
+    let moved = may_move && itip::is_significant_change(stored_calendar, &new);
     let before = status_of(stored, &case.mailbox);
     if case.message.instances_only() {
         // Single occurrences changed (Exchange sends only the moved one): the
@@ -110,4 +110,23 @@ pub fn changed(case: &Case<'_, '_>, mut new: OwnedComponent, may_move: bool) -> 
     }
     let appointment = appointment(case, &new, status, None)?;
     Ok((Effect::UpdateAppointment(AppointmentUpdate { appointment, moved }), moved))
+}
+
+/// Every occurrence of the series in `calendar` over the default window
+/// (SPEC 3.4: from the first `DTSTART`, 730 days), and whether the list was
+/// cut at the expansion limit.
+fn occurrences(calendar: &Component<'_>) -> Result<(Vec<OccurrenceTime>, bool)> {
+    let expansion = crate::expand::expand(calendar, &crate::expand::ExpandOptions::default())?;
+    let list = expansion
+        .occurrences
+        .into_iter()
+        .map(|o| OccurrenceTime {
+            recurrence_id: o.recurrence_id.unwrap_or_else(|| o.start.clone()),
+            start: o.start,
+            end: o.end,
+            all_day: o.all_day,
+            status: o.status,
+        })
+        .collect();
+    Ok((list, expansion.limited))
 }

@@ -19,7 +19,6 @@ pub mod directory;
 pub mod object;
 pub mod reasons;
 pub mod rules;
-mod scheduling;
 
 pub use context::{
     Action, ActionType, Associate, Contact, Context, Incoming, Preferences, RecordId, UserSettings, parse_context,

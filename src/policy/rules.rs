@@ -15,10 +15,10 @@ use super::context::Incoming;
 use super::decision::{AppointmentStatus, Buttons, Decision, Display, Effect, Kind, Notice, Party};
 use super::diary;
 use super::reasons;
-use super::scheduling::{self, Processed};
 use crate::error::Result;
 use crate::ical::value::{DateOrPeriod, parse_date_list_lenient};
 use crate::itip::trust::{self, Principal, Recorded, Voucher, vouch};
+use crate::itip::{self, ProcessOutcome as Processed};
 use crate::outcome::Ignored;
 use std::cmp::Ordering;
 
@@ -248,7 +248,7 @@ fn invitation(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     };
     let sequence = case.message.sequence();
     // Anyone may invite: a new invitation is stored without a sender check.
-    let copy = match scheduling::process(case.calendar, None, None)? {
+    let copy = match itip::process_as(case.calendar, None, None)? {
         Processed::Stored(c) => c,
         Processed::Deleted | Processed::Ignored(_) => diary::stored_copy(case.calendar),
     };
@@ -275,7 +275,7 @@ fn change(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     if !incoming.applies_changes() {
         return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::changes_held(incoming, "update")));
     }
-    match scheduling::process(case.calendar, Some(stored_calendar), Some(&case.author()))? {
+    match itip::process_as(case.calendar, Some(stored_calendar), Some(&case.author()))? {
         Processed::Stored(new) => {
             let (effect, moved) = diary::changed(case, new, case.kind == Kind::Update)?;
             d.effects.push(effect);
@@ -314,7 +314,7 @@ fn cancel(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
         return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::changes_held(incoming, "cancellation")));
     }
     let uid = case.message.uid.clone();
-    match scheduling::process(case.calendar, Some(stored_calendar), Some(&case.author()))? {
+    match itip::process_as(case.calendar, Some(stored_calendar), Some(&case.author()))? {
         Processed::Deleted => {
             d.effects.push(Effect::CancelAppointment { uid, ics: None });
             d.reasons.push(reasons::cancelled());
@@ -351,7 +351,7 @@ fn reply(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     if !incoming.applies_changes() {
         return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::changes_held(incoming, "answer")));
     }
-    let new = match scheduling::process(case.calendar, Some(stored_calendar), Some(&case.author()))? {
+    let new = match itip::process_as(case.calendar, Some(stored_calendar), Some(&case.author()))? {
         Processed::Stored(new) => new,
         Processed::Deleted => return Ok(()),
         Processed::Ignored(code) => return refuse(d, Refusal::new(code, reasons::itip_ignored(code))),
@@ -639,7 +639,7 @@ pub fn version(case: &Case<'_, '_>) -> Option<Refusal> {
         return stale();
     }
     let mut r = Refusal::new(Ignored::Duplicate, reasons::duplicate());
-    if case.stored_calendar.is_some_and(|stored| scheduling::is_significant_change(stored, case.calendar)) {
+    if case.stored_calendar.is_some_and(|stored| itip::is_significant_change(stored, case.calendar)) {
         r.warning = Some(
             "the message has the same SEQUENCE and DTSTAMP as the stored appointment but another time, \
              recurrence or location: it is not applied"

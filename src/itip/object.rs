@@ -229,17 +229,31 @@ fn uid_of(ev: &Component<'_>) -> Result<String> {
     }
 }
 
-/// `SEQUENCE` of a component, else `X-MICROSOFT-CDO-APPT-SEQUENCE`.
-pub(crate) fn sequence_of(ev: &Component<'_>) -> Result<Option<i64>> {
-    let prop = ev.prop("SEQUENCE").or_else(|| ev.prop("X-MICROSOFT-CDO-APPT-SEQUENCE"));
-    let Some(p) = prop else { return Ok(None) };
-    p.value.trim().parse::<i64>().map(Some).map_err(|_| {
-        EngineError::at(
-            ErrorCode::InvalidValue,
-            p.line.max(1),
-            format!("`{}` of `{}` is not an integer", p.value, p.name),
-        )
-    })
+/// The version number of a component (RFC 5546 2.1.5): `SEQUENCE`, or
+/// Exchange's `X-MICROSOFT-CDO-APPT-SEQUENCE` where `SEQUENCE` is absent or 0
+/// and the Exchange number is higher. The one reading of it: the policy and
+/// iTIP processing both call this. A malformed `SEQUENCE` is an error.
+pub fn sequence_of(ev: &Component<'_>) -> Result<Option<i64>> {
+    let number = |name: &str| -> Result<Option<i64>> {
+        let Some(p) = ev.prop(name) else { return Ok(None) };
+        p.value.trim().parse::<i64>().map(Some).map_err(|_| {
+            EngineError::at(
+                ErrorCode::InvalidValue,
+                p.line.max(1),
+                format!("`{}` of `{}` is not an integer", p.value, p.name),
+            )
+        })
+    };
+    let sequence = number("SEQUENCE")?;
+    // Exchange keeps the real number in its own property and may write
+    // SEQUENCE:0 (or none) beside it.
+    if sequence.is_none_or(|s| s <= 0)
+        && let Ok(Some(cdo)) = number("X-MICROSOFT-CDO-APPT-SEQUENCE")
+        && cdo > 0
+    {
+        return Ok(Some(cdo));
+    }
+    Ok(sequence)
 }
 
 /// `DTSTAMP` of a component in UTC; a malformed one reads as absent (it only
@@ -406,6 +420,22 @@ mod tests {
         assert_eq!(read(todo).unwrap_err().code, ErrorCode::NoEvent);
         let bad_seq = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nSEQUENCE:x\nEND:VEVENT\nEND:VCALENDAR\n";
         assert_eq!(read(bad_seq).unwrap_err().code, ErrorCode::InvalidValue);
+    }
+
+    #[test]
+    fn one_version_number_with_exchanges_fallback() {
+        let seq = |lines: &str| {
+            let text = format!("BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:u\n{lines}END:VEVENT\nEND:VCALENDAR\n");
+            let cal = parse_calendar(&text, &ParseOptions::default()).unwrap();
+            sequence_of(cal.children("VEVENT").next().unwrap())
+        };
+        assert_eq!(seq("SEQUENCE:2\n").unwrap(), Some(2));
+        assert_eq!(seq("").unwrap(), None);
+        assert_eq!(seq("SEQUENCE:0\nX-MICROSOFT-CDO-APPT-SEQUENCE:3\n").unwrap(), Some(3));
+        assert_eq!(seq("X-MICROSOFT-CDO-APPT-SEQUENCE:3\n").unwrap(), Some(3));
+        assert_eq!(seq("SEQUENCE:2\nX-MICROSOFT-CDO-APPT-SEQUENCE:5\n").unwrap(), Some(2));
+        assert_eq!(seq("SEQUENCE:0\nX-MICROSOFT-CDO-APPT-SEQUENCE:junk\n").unwrap(), Some(0));
+        assert!(seq("SEQUENCE:two\n").is_err());
     }
 
     #[test]

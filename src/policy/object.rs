@@ -224,11 +224,9 @@ impl<'c, 'a> Instance<'c, 'a> {
             Some(p) => Some(parse_date_time(p)?),
             None => None,
         };
-        let number = |name: &str| event.value(name).and_then(|v| v.trim().parse::<i64>().ok());
-        let sequence = match number("SEQUENCE") {
-            Some(s) if s > 0 => s,
-            other => number("X-MICROSOFT-CDO-APPT-SEQUENCE").filter(|s| *s > 0).or(other).unwrap_or(0),
-        };
+        // The one rule for the version number (Exchange's fallback included);
+        // a malformed number reads as 0 here, as iTIP processing reports it.
+        let sequence = crate::itip::object::sequence_of(event).ok().flatten().unwrap_or(0);
         let dtstamp = event.prop("DTSTAMP").and_then(|p| parse_date_time(p).ok()).map(|v| v.local());
         Ok(Instance {
             event,

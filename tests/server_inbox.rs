@@ -537,3 +537,29 @@ fn archive_with_suggestions() {
 fn base64(bytes: &[u8]) -> String {
     invitelink::server::base64::encode(bytes)
 }
+
+/// One reading of a meeting's time in the backend's diary: a day-long event
+/// in Oslo across the spring change ends where `expand` says (a nominal day
+/// is 23 exact hours there), as it does in `decide`.
+#[test]
+fn the_diary_takes_a_nominal_day_across_daylight_saving() {
+    let (server, _db) = TestServer::demo("inbox-nominal-day");
+    let (cara, _) = server.sign_in(CARA.0, CARA.1);
+    let event = "UID:day-1@acme.example\r\nSEQUENCE:0\r\nDTSTAMP:20300101T120000Z\r\n\
+                 DTSTART;TZID=Europe/Oslo:20300330T120000\r\nDURATION:P1D\r\nSUMMARY:Offsite\r\n\
+                 ORGANIZER;CN=Bob Berg:mailto:bob@acme.example\r\n\
+                 ATTENDEE;CN=Cara Dahl;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:cara@ourcompany.example\r\n";
+    let msg = email("Bob Berg <bob@acme.example>", "REQUEST", "day-1@acme.example", event);
+    let r = cara.post_raw("/api/inbox", "message/rfc822", msg.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    let entries = cara.get("/api/diary?from=2030-03-01T00:00:00Z&until=2030-04-30T00:00:00Z").json;
+    let entry = entries.as_array().unwrap().iter().find(|e| e["title"] == "Offsite").unwrap().clone();
+    // 2030-03-31 is the change in Oslo: 12:00 CET = 11:00Z, next day 12:00 CEST = 10:00Z.
+    assert_eq!(
+        (entry["start"].as_str(), entry["end"].as_str()),
+        (Some("2030-03-30T11:00:00Z"), Some("2030-03-31T10:00:00Z"))
+    );
+    let ics = format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\n{event}END:VEVENT\r\nEND:VCALENDAR\r\n");
+    let expansion = invitelink::api::expand(ics.as_bytes(), &invitelink::api::ExpandRequest::default()).unwrap();
+    assert_eq!(expansion.occurrences[0].end, "2030-03-31T10:00:00Z");
+}

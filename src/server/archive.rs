@@ -7,10 +7,10 @@ use super::appointments::{self, Appointment};
 use super::auth::CurrentUser;
 use super::directory;
 use super::error::{ApiError, ApiResult, Json, Query};
-use super::inbox::raw_of;
-use super::store::{self, fmt_instant, fmt_naive_utc, opt_text, text};
+use super::inbox::{engine_instant, raw_of};
+use super::store::{self, fmt_instant, opt_text, text};
 use crate::error::ErrorCode;
-use crate::ical::value::{email_of, parse_date_time, parse_duration};
+use crate::ical::value::email_of;
 use crate::ical::{Component, ParseOptions, parse_calendar};
 use crate::message::{InputLimits, read_message};
 use crate::tz::ZoneSet;
@@ -73,20 +73,12 @@ fn table_of(kind: &str) -> Option<&'static str> {
     }
 }
 
-/// The start, end and all-day flag of an event, in UTC.
+/// Start, end (as stored: UTC instants) and all-day of an event, by the
+/// engine's one reading of a meeting's time ([`crate::expand::own_span`]).
 fn event_times(calendar: &Component<'_>, event: &Component<'_>) -> Option<(String, String, bool)> {
     let zones = ZoneSet::from_calendar(calendar);
-    let start_value = parse_date_time(event.prop("DTSTART")?).ok()?;
-    let start = zones.to_utc(&start_value);
-    let end = match event.prop("DTEND").and_then(|p| parse_date_time(p).ok()) {
-        Some(v) => zones.to_utc(&v),
-        None => match event.value("DURATION").and_then(parse_duration) {
-            Some(d) => start + d,
-            None if start_value.is_date() => start + chrono::Duration::days(1),
-            None => start,
-        },
-    };
-    Some((fmt_naive_utc(start), fmt_naive_utc(end.max(start)), start_value.is_date()))
+    let (start, end, all_day) = crate::expand::own_span(event, &zones)?;
+    Some((engine_instant(&start), engine_instant(&end), all_day))
 }
 
 /// Creates or updates the user's appointment for an archived meeting.
@@ -108,7 +100,7 @@ async fn meeting_appointment(
     let Some((start, end, all_day)) = event_times(&calendar, event) else { return Ok(None) };
     let title = event.prop("SUMMARY").map(|p| p.text()).unwrap_or_default();
     let location = event.prop("LOCATION").map(|p| p.text()).unwrap_or_default();
-    let sequence = event.value("SEQUENCE").and_then(|s| s.trim().parse::<i64>().ok()).unwrap_or(0);
+    let sequence = crate::itip::object::sequence_of(event).ok().flatten().unwrap_or(0);
     let organizer = event.prop("ORGANIZER");
     let recurring = event.prop("RRULE").is_some() || event.prop("RDATE").is_some();
     let cancelled = event.value("STATUS").is_some_and(|s| s.eq_ignore_ascii_case("CANCELLED"));

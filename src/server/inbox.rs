@@ -291,7 +291,7 @@ fn record_id(id: &Option<RecordId>) -> Option<String> {
 }
 
 /// An engine instant (`2026-12-03T09:00:00Z`) or date (`2026-12-03`) as stored.
-fn engine_instant(s: &str) -> String {
+pub(super) fn engine_instant(s: &str) -> String {
     let s = s.trim();
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return fmt_instant(t.with_timezone(&chrono::Utc));

@@ -118,6 +118,8 @@ fn every_endpoint_for_every_caller() {
         "/api/invitations?responses=true".to_owned(),
         "/api/notifications".to_owned(),
         format!("/api/diary?from={}&until={}", at(0, 0, 0), at(7, 0, 0)),
+        format!("/api/calendar?from={}&until={}", at(0, 0, 0), at(7, 0, 0)),
+        "/api/inbox/messages".to_owned(),
         format!("/api/freebusy?resources={}&from={}&until={}", w.fjord, at(0, 0, 0), at(7, 0, 0)),
         format!("/api/first-available?resources={}&after={}", w.fjord, at(0, 0, 0)),
         "/api/preferences".to_owned(),
@@ -290,6 +292,35 @@ fn every_endpoint_for_every_caller() {
         &w.cara,
         &w.dan,
     );
+
+    // The received e-mails of Cara's mailbox (the web client's Inbox page),
+    // and the engine's context for a message in it: hers and administrators'.
+    check(
+        &w,
+        "received e-mails of Cara's mailbox",
+        [401, 403, 200, 200],
+        &|c, _| c.get("/api/inbox/messages?mailbox=cara@ourcompany.example").status,
+        &w.cara,
+        &w.dan,
+    );
+    let received = w.cara.get("/api/inbox/messages").json;
+    assert!(
+        received.as_array().unwrap().iter().any(|m| m["subject"] == "" && m["raw"] == INVITE),
+        "a delivered message is kept for the inbox page: {received}"
+    );
+    assert!(w.dan.get("/api/inbox/messages").json.as_array().unwrap().is_empty(), "nobody sees another's mail");
+    check(
+        &w,
+        "engine context for Cara's mailbox",
+        [401, 403, 200, 200],
+        &post("/api/inbox/context".to_owned(), json!({"message": INVITE, "mailbox": "cara@ourcompany.example"})),
+        &w.cara,
+        &w.dan,
+    );
+    let context = w.cara.post("/api/inbox/context", &json!({"message": INVITE})).json;
+    assert_eq!(context["mailbox"], "cara@ourcompany.example");
+    assert!(context["existing"].as_str().unwrap().contains("matrix-1@acme.example"), "{context}");
+    assert_eq!(context["contacts"][0]["email"], "bob@acme.example");
 
     // Archive and the outbox.
     check(

@@ -811,7 +811,9 @@ pub async fn deliver_to_mailbox(
     raw: &[u8],
     judgement: &Judgement,
 ) -> ApiResult<InboxResult> {
-    run(state, None, Some(mailbox), raw, None, judgement).await
+    let result = run(state, None, Some(mailbox), raw, None, judgement).await?;
+    super::received::keep(state, mailbox, raw, &result).await;
+    Ok(result)
 }
 
 /// Delivers a raw e-mail (`message/rfc822`) or `.ics` to a mailbox: the
@@ -830,7 +832,43 @@ pub async fn deliver(
     RawBody(body): RawBody,
 ) -> ApiResult<Json<InboxResult>> {
     let judgement = state.authenticator.judge(&body).await;
-    Ok(Json(run(&state, Some(&user), q.mailbox.as_deref(), &body, None, &judgement).await?))
+    let result = run(&state, Some(&user), q.mailbox.as_deref(), &body, None, &judgement).await?;
+    super::received::keep(&state, q.mailbox.as_deref().unwrap_or(&user.email), &body, &result).await;
+    Ok(Json(result))
+}
+
+/// The engine's context for `raw` in `mailbox` as the inbox would build it
+/// now (the web client and the task pane decide with it in the browser):
+/// the context JSON of the engine's contract, without an action.
+pub async fn engine_context(
+    state: &AppState,
+    user: &CurrentUser,
+    mailbox: Option<&str>,
+    raw: &[u8],
+) -> ApiResult<serde_json::Value> {
+    let envelope = read_message(raw, &limits())?;
+    let calendar = parse_calendar(&envelope.calendar, &ParseOptions::default())?;
+    let uid = uid_of(&calendar).unwrap_or_default();
+    let judgement = state.authenticator.judge(raw).await;
+    let mut conn = state.store.read().await?;
+    let conn: &mut AnyConnection = &mut conn;
+    let prefs = preferences::load(conn).await?;
+    let target = resolve_target(conn, Some(user), mailbox, &prefs, &uid).await?;
+    let ctx = context(conn, &target, &envelope, &calendar, &prefs, None).await?;
+    Ok(serde_json::json!({
+        "mailbox": ctx.mailbox,
+        "authenticated": judgement.authenticated,
+        "now": fmt_instant(store::now()),
+        "preferences": {
+            "incoming": ctx.preferences.incoming,
+            "request_reply": ctx.preferences.request_reply,
+            "synchronizer": ctx.preferences.synchronizer,
+        },
+        "user": { "import_tentative": ctx.user.import_tentative, "synchronizer": ctx.user.synchronizer },
+        "contacts": ctx.contacts,
+        "associates": ctx.associates,
+        "existing": ctx.existing,
+    }))
 }
 
 /// Raw message bytes from a JSON body (`message` or `message_base64`).

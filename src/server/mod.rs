@@ -16,6 +16,7 @@ pub mod appointments;
 pub mod archive;
 pub mod auth;
 pub mod availability;
+pub mod calendar;
 pub mod demo;
 pub mod directory;
 pub mod engine;
@@ -27,8 +28,10 @@ pub mod invitations;
 pub mod mailbox;
 pub mod outbox;
 pub mod preferences;
+pub mod received;
 pub mod store;
 pub mod tls;
+pub mod web;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -157,6 +160,7 @@ impl Modify for BearerAuth {
         preferences::get_preferences, preferences::put_preferences, preferences::get_settings,
         preferences::put_settings,
         inbox::deliver, inbox::answer,
+        received::messages, received::context, calendar::calendar,
         archive::archive, archive::list, archive::suggestions,
         outbox::list, outbox::mark_sent,
     )
@@ -177,6 +181,7 @@ pub fn app(state: AppState) -> Router {
         .fallback_service(tower_http::services::ServeDir::new(state.static_root.join("addin")))
         .layer(axum::middleware::from_fn(hide_addin_sources));
     let pkg = tower_http::services::ServeDir::new(state.static_root.join("pkg"));
+    let web_client = web::routes(&state.static_root);
     let api = Router::new()
         .route("/health", get(health))
         .route("/openapi.json", get(openapi_json))
@@ -214,11 +219,15 @@ pub fn app(state: AppState) -> Router {
         .route("/api/archive/suggestions", get(archive::suggestions))
         .route("/api/outbox", get(outbox::list))
         .route("/api/outbox/{id}/sent", post(outbox::mark_sent))
+        // The web client's additions (src/server/received.rs, calendar.rs).
+        .route("/api/inbox/messages", get(received::messages))
+        .route("/api/inbox/context", post(received::context))
+        .route("/api/calendar", get(calendar::calendar))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);
-    api.nest("/addin", addin).nest_service("/pkg", pkg)
+    api.nest("/addin", addin).nest_service("/pkg", pkg).merge(web_client)
 }
 
 /// Folders of `addin/` that are not part of the task pane (its tests with
@@ -331,6 +340,7 @@ fn announce(opts: &ServeOptions, server: &Server, https: bool) -> Result<(), Ser
         addr.to_string()
     };
     println!("invitelink CRM listening on {scheme}://{host} (database {})", store::display_url(&opts.database));
+    println!("  web client: {scheme}://{host}/");
     println!("  task pane: {scheme}://{host}/addin/taskpane.html   API description: {scheme}://{host}/openapi.json");
     println!("  add-in manifest: {}", opts.static_root.join("addin").join("manifest.xml").display());
     if let Some(password) = &server.first_admin_password {

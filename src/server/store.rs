@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/0001_init.sql")),
     (2, "mail", include_str!("../../migrations/0002_mail.sql")),
     (3, "mail_trust", include_str!("../../migrations/0003_mail_trust.sql")),
+    (6, "received_messages", include_str!("../../migrations/0006_received_messages.sql")),
 ];
 
 #[derive(Debug)]

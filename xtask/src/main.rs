@@ -4,7 +4,7 @@
 //!   engine (unit, conformance, corpus, decision table, CLI, properties), the
 //!   backend on SQLite and again on PostgreSQL, the mail round trip against
 //!   real servers, the wasm package in Node and Chromium with its TypeScript
-//!   types, the add-in in Chromium, and a short fuzzing run.
+//!   types, the add-in and the web client in Chromium, and a short fuzzing run.
 //! - `cargo xtask run`: builds everything (`pkg/` included) and starts the
 //!   product on its embedded SQLite database with demo data.
 //!
@@ -21,6 +21,7 @@ mod postgres;
 mod run;
 mod trust_data;
 mod wasm_tests;
+mod web_tests;
 mod windows_zones;
 mod zone_display_names;
 
@@ -86,6 +87,8 @@ fn test() -> TaskResult {
     wasm_tests::run(&root)?;
     // The add-in in Chromium against the real backend.
     addin_tests::run(&root)?;
+    // The web client in Chromium against the real backend, with axe-core.
+    web_tests::run(&root)?;
     // A short fuzzing run of every input boundary.
     fuzz::run(&root, 15)?;
     Ok(())

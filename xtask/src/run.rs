@@ -1,9 +1,11 @@
 //! `cargo xtask run`: builds everything and starts the product.
 //!
-//! Steps: build the wasm package (`pkg/`, served at `/pkg/`); build the
+//! Steps: build the wasm package (`pkg/`, served at `/pkg/`); place the web
+//! client's npm packages (`web/vendor/`); build the
 //! release program; start `invitelink serve --tls --demo` in the foreground
 //! with a demo database in the target directory and the repository as static
-//! root, so that the add-in is at `https://localhost:3443/addin/`. Extra
+//! root, so that the web client is at `https://localhost:3443/` and the
+//! add-in at `https://localhost:3443/addin/`. Extra
 //! arguments go to `serve` (`--listen 127.0.0.1:8443`, `--database ...`);
 //! one that names a flag replaces the default of that flag.
 
@@ -18,10 +20,12 @@ const DEMO_DATABASE: &str = "invitelink-demo.sqlite";
 /// product over HTTPS with demo data until Ctrl-C; `extra` goes to `serve`.
 pub fn run(root: &Path, extra: &[String]) -> Result<(), String> {
     crate::pkg::build(root)?;
+    crate::web_tests::place_packages(root)?;
     run_command(cargo().args(["build", "--release", "-p", "invitelink", "--bin", "invitelink"]).current_dir(root))?;
     let target = target_dir(root)?;
     let program = target.join("release").join(if cfg!(windows) { "invitelink.exe" } else { "invitelink" });
     let args = serve_args(root, &target, extra);
+    eprintln!("xtask: the CRM's web client: {}", web_client_url(&args));
     eprintln!("xtask: {} {}", program.display(), args.join(" "));
     let mut command = Command::new(&program);
     command.args(&args).current_dir(root);
@@ -43,6 +47,21 @@ fn serve_args(root: &Path, target: &Path, extra: &[String]) -> Vec<String> {
     args
 }
 
+/// The address of the web client for the `serve` arguments: HTTPS on
+/// localhost unless `--listen` names another address.
+fn web_client_url(args: &[String]) -> String {
+    let listen = args
+        .iter()
+        .position(|a| a == "--listen")
+        .and_then(|i| args.get(i + 1).cloned())
+        .or_else(|| args.iter().find_map(|a| a.strip_prefix("--listen=").map(str::to_owned)))
+        .unwrap_or_else(|| "127.0.0.1:3443".to_owned());
+    let port = listen.rsplit(':').next().unwrap_or("3443");
+    let host = listen.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1");
+    let host = if matches!(host, "127.0.0.1" | "0.0.0.0" | "[::1]" | "[::]") { "localhost" } else { host };
+    format!("https://{host}:{port}/")
+}
+
 /// Runs the server in place of this process (Unix), so that Ctrl-C and the
 /// exit status are the server's own; elsewhere, waits for it.
 #[cfg(unix)]
@@ -61,6 +80,15 @@ fn foreground(mut command: Command, program: &Path) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_web_client_s_address() {
+        let root = Path::new("/repo");
+        let target = Path::new("/repo/target");
+        assert_eq!(web_client_url(&serve_args(root, target, &[])), "https://localhost:3443/");
+        let extra = ["--listen".to_owned(), "127.0.0.1:8443".to_owned()];
+        assert_eq!(web_client_url(&serve_args(root, target, &extra)), "https://localhost:8443/");
+    }
 
     #[test]
     fn extra_flags_replace_the_defaults() {

@@ -1,0 +1,133 @@
+// The web client's shell: sign-in, the header with its navigation and the
+// Invitations badge, and a hash router (#/diary, #/invitations, ...) that
+// renders one page at a time into <main>.
+
+import * as api from './api.js';
+import { byId, h, replace } from './dom.js';
+import { renderSignIn } from './pages/signin.js';
+
+const PAGES = {
+  diary: () => import('./pages/diary.js'),
+  invitations: () => import('./pages/invitations.js'),
+  inbox: () => import('./pages/inbox.js'),
+  group: () => import('./pages/group.js'),
+  contacts: () => import('./pages/contacts.js'),
+  try: () => import('./pages/try.js'),
+  settings: () => import('./pages/settings.js'),
+};
+
+const TITLES = {
+  diary: 'Diary',
+  invitations: 'Invitations',
+  inbox: 'Inbox',
+  group: 'Group view',
+  contacts: 'Contacts',
+  try: 'Try it without Outlook',
+  settings: 'My settings',
+};
+
+export const app = {
+  user: null,
+  /** Shows a short message in the status line. */
+  toast(text) {
+    const el = byId('toast');
+    el.textContent = text;
+    el.hidden = false;
+    clearTimeout(app.toastTimer);
+    app.toastTimer = setTimeout(() => {
+      el.hidden = true;
+    }, 6000);
+  },
+  /** Re-counts what waits in the Invitations list and the notifications. */
+  async refreshBadge() {
+    if (!app.user) return;
+    try {
+      const [list, notes] = await Promise.all([api.invitations(false), api.notifications()]);
+      const waiting = list.filter((i) => i.direction === 'incoming' || i.status === 'declined').length + notes.length;
+      const badge = byId('badge');
+      badge.textContent = String(waiting);
+      badge.hidden = waiting === 0;
+      badge.setAttribute('aria-label', `${waiting} waiting`);
+    } catch {
+      // The badge is a hint; the page itself shows errors.
+    }
+  },
+  /** Renders the current route again. */
+  refresh: () => route(),
+};
+
+function currentPage() {
+  const name = window.location.hash.replace(/^#\/?/, '').split('?')[0];
+  return PAGES[name] ? name : 'diary';
+}
+
+let rendering = 0;
+
+async function route() {
+  const main = byId('main');
+  if (!app.user) {
+    byId('top').hidden = true;
+    document.title = 'Sign in · invitelink CRM';
+    renderSignIn(main, async (user) => {
+      app.user = user;
+      await start();
+    });
+    return;
+  }
+  const name = currentPage();
+  const mine = ++rendering;
+  for (const a of document.querySelectorAll('#nav a')) {
+    if (a.dataset.page === name) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  document.title = `${TITLES[name]} · invitelink CRM`;
+  main.setAttribute('aria-busy', 'true');
+  try {
+    const page = await PAGES[name]();
+    if (mine !== rendering) return;
+    replace(main);
+    await page.render(main, app);
+  } catch (e) {
+    replace(main, h('h1', {}, TITLES[name]), h('p', { class: 'message error', role: 'alert' }, `This page could not be shown: ${e?.message ?? e}`));
+  } finally {
+    if (mine === rendering) main.setAttribute('aria-busy', 'false');
+  }
+  app.refreshBadge();
+}
+
+async function start() {
+  byId('top').hidden = false;
+  byId('who-name').textContent = `${app.user.name}${app.user.role === 'admin' ? ' (administrator)' : ''}`;
+  if (!window.location.hash) window.location.hash = '#/diary';
+  await route();
+}
+
+api.whenUnauthorized(() => {
+  app.user = null;
+  route();
+});
+
+byId('signout').addEventListener('click', async () => {
+  try {
+    await api.signOut();
+  } catch {
+    // Signed out here in any case.
+  }
+  app.user = null;
+  window.location.hash = '';
+  route();
+});
+
+window.addEventListener('hashchange', () => route());
+
+(async () => {
+  if (api.session.token) {
+    try {
+      app.user = await api.me();
+    } catch {
+      app.user = null;
+    }
+  }
+  if (app.user) await start();
+  else await route();
+})();

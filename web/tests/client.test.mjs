@@ -1,0 +1,438 @@
+// The CRM web client end to end: headless Chromium (Debian's, driven by
+// playwright-core) against the real backend on a fresh SQLite file with the
+// demo data. Each page's main flow is done as a person does it, what it did
+// is checked through the API, every page passes axe-core without serious or
+// critical violations, and screenshots of every page at 1280 and 390 px go
+// to web/test-artifacts/ (git-ignored).
+
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { USERS, root, startBackend } from '../../addin/tests/support/backend.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const ARTIFACTS = path.join(root, 'web', 'test-artifacts');
+
+let backend;
+let browser;
+
+before(async () => {
+  if (!existsSync(path.join(root, 'web', 'vendor', 'fullcalendar', 'core.js'))) {
+    throw new Error('web/vendor/ is missing: run `cargo xtask test` (it places the npm packages)');
+  }
+  backend = await startBackend();
+  const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+  browser = await chromium.launch({ executablePath, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+});
+
+after(async () => {
+  await browser?.close();
+  await backend?.stop();
+});
+
+/** A signed-in page of its own context (UTC, so times typed are the API's times). */
+async function open(user, { width = 1280, height = 900, hash = '#/diary' } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, timezoneId: 'UTC', locale: 'en-GB' });
+  await context.route('**/*', (route) => (new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort()));
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(`${backend.origin}/${hash}`);
+  await page.fill('#signin-email', user.email);
+  await page.fill('#signin-password', user.password);
+  await page.click('#signin-submit');
+  await page.locator('#top').waitFor({ state: 'visible' });
+  await ready(page);
+  return { page, errors, close: () => context.close() };
+}
+
+async function ready(page) {
+  await page.waitForFunction(() => document.getElementById('main')?.getAttribute('aria-busy') === 'false');
+}
+
+async function go(page, hash) {
+  await page.evaluate((h) => {
+    window.location.hash = h;
+  }, hash);
+  await page.waitForFunction((h) => window.location.hash === h && document.getElementById('main').getAttribute('aria-busy') === 'false', hash);
+}
+
+async function shot(page, name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** axe-core on the page: the serious and critical violations. */
+async function axe(page) {
+  await page.addScriptTag({ path: AXE });
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'best-practice'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+  });
+  return found;
+}
+
+/** The demo's "next Monday" at `hour` UTC plus `day` days (as src/server/demo.rs plans it). */
+function nextWeek(day, hour, minute = 0) {
+  const now = new Date();
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  const untilMonday = 7 - ((now.getUTCDay() + 6) % 7);
+  return new Date(today + (untilMonday + day) * 86400_000 + hour * 3600_000 + minute * 60_000);
+}
+
+const local = (d) => d.toISOString().slice(0, 16);
+
+async function token(user) {
+  const r = await fetch(`${backend.origin}/api/signin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: user.email, password: user.password }) });
+  return (await r.json()).token;
+}
+
+async function deliver(user, raw) {
+  const r = await fetch(`${backend.origin}/api/inbox`, { method: 'POST', headers: { authorization: `Bearer ${await token(user)}`, 'content-type': 'message/rfc822' }, body: raw });
+  const text = await r.text();
+  assert.equal(r.status, 200, text);
+  return JSON.parse(text);
+}
+
+function invitation({ uid, summary, start, to = USERS.ben.email }) {
+  const stamp = (d) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+  return [
+    'From: Bob Berg <bob@acme.example>', `To: ${to}`, `Subject: ${summary}`, `Message-ID: <${uid}>`, 'MIME-Version: 1.0',
+    'Content-Type: text/calendar; method=REQUEST; charset=utf-8', '',
+    'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', 'METHOD:REQUEST', 'BEGIN:VEVENT', `UID:${uid}`, 'SEQUENCE:0',
+    `DTSTAMP:${stamp(new Date())}`, `DTSTART:${stamp(start)}`, `DTEND:${stamp(new Date(start.getTime() + 3600_000))}`,
+    `SUMMARY:${summary}`, 'ORGANIZER;CN=Bob Berg:mailto:bob@acme.example', `ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:${to}`,
+    'END:VEVENT', 'END:VCALENDAR', '',
+  ].join('\r\n');
+}
+
+/** The participant of follow-up `id` named `name`, through the API. */
+async function participant(user, id, name) {
+  const f = await (await backend.api(user)).get(`/api/followups/${id}`);
+  return { followup: f, p: f.participants.find((p) => p.name === name) };
+}
+
+let followupId;
+
+test('sign in, the diary with its legend, and signing out', async () => {
+  const s = await open(USERS.ben);
+  try {
+    const { page } = s;
+    assert.equal(await page.textContent('#who-name'), 'Ben Holm');
+    assert.equal(await page.getAttribute('#nav a[data-page=diary]', 'aria-current'), 'page');
+    await page.locator('.fc-timegrid').waitFor();
+    await page.locator('#diary-date').fill(nextWeek(0, 0).toISOString().slice(0, 10));
+    await page.locator('#diary-date').dispatchEvent('change');
+    await page.locator('.fc-event[data-state]').first().waitFor();
+    const states = await page.$$eval('.fc-event[data-state]', (els) => els.map((e) => e.dataset.state));
+    // Ben's week: his own follow-ups, Cara's pricing workshop that moved, Dan's cancelled sync, Dan's planning he has not seen.
+    for (const s of ['accepted', 'moved', 'cancelled', 'pending-new']) assert.ok(states.includes(s), `${s} in ${states}`);
+    assert.equal(await page.locator('.legend li').count(), 8);
+    const conflict = await page.locator('.fc-event.st-conflict').count();
+    assert.ok(conflict >= 1, 'the double-booked room shows as a conflict');
+    assert.deepEqual(await axe(page), []);
+    await shot(page, 'diary-week-1280');
+    await page.click('.fc-timeGridDay-button');
+    await shot(page, 'diary-day-1280');
+    await page.click('.fc-dayGridMonth-button');
+    await page.locator('.fc-daygrid').waitFor();
+    assert.deepEqual(await axe(page), []);
+    await shot(page, 'diary-month-1280');
+    await page.click('#signout');
+    await page.locator('#signin-email').waitFor();
+    assert.ok(await page.isHidden('#top'));
+    assert.deepEqual(await axe(page), []);
+    await shot(page, 'signin-1280');
+    assert.deepEqual(s.errors, []);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a wrong password is refused with a message', async () => {
+  const s = await open(USERS.ben);
+  try {
+    await s.page.click('#signout');
+    await s.page.fill('#signin-email', USERS.ben.email);
+    await s.page.fill('#signin-password', 'wrong');
+    await s.page.click('#signin-submit');
+    await s.page.locator('#signin-error:not([hidden])').waitFor();
+    assert.match(await s.page.textContent('#signin-error'), /Wrong e-mail address or password/);
+  } finally {
+    await s.close();
+  }
+});
+
+test('Ben invites Cara and a double-booked room; the conflict shows and First available moves it', async () => {
+  const s = await open(USERS.ben);
+  try {
+    const { page } = s;
+    // Keyboard: the dialog opens from the button, fields are reached with Tab.
+    await page.focus('#new-followup');
+    await page.keyboard.press('Enter');
+    await page.locator('#followup-dialog').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'followup-name');
+    await page.keyboard.type('Rollout review');
+    await page.fill('#followup-start', local(nextWeek(0, 9)));
+    await page.fill('#followup-end', local(nextWeek(0, 10)));
+    await page.fill('#followup-location', 'Room Fjord');
+    await page.fill('#participant-search', 'cara');
+    await page.locator('#participant-results button', { hasText: 'Cara Dahl' }).click();
+    await page.fill('#participant-search', 'fjord');
+    await page.locator('#participant-results button', { hasText: 'Room Fjord' }).click();
+    await page.fill('#participant-search', 'bob');
+    await page.locator('#participant-results button', { hasText: 'Bob Berg' }).click();
+    await page.fill('#participant-search', 'guest@elsewhere.example');
+    await page.locator('#participant-results button', { hasText: 'guest@elsewhere.example' }).click();
+    assert.equal(await page.locator('#followup-participants li').count(), 4);
+    assert.deepEqual(await axe(page), []);
+    await shot(page, 'followup-new-1280');
+    await page.click('#followup-save');
+    await page.locator('#first-available-button').waitFor();
+    const row = page.locator('#followup-participants tr.conflict');
+    assert.match(await row.textContent(), /Room Fjord.*Conflict/);
+    assert.match(await page.textContent('#followup-participants'), /Cara Dahl.*Not seen/);
+    await shot(page, 'followup-conflict-1280');
+    const title = await page.textContent('#followup-title');
+    assert.equal(title, 'Rollout review');
+    const entries = await (await backend.api(USERS.ben)).get(`/api/calendar?from=${nextWeek(0, 0).toISOString()}&until=${nextWeek(1, 0).toISOString()}`);
+    followupId = entries.find((e) => e.title === 'Rollout review').appointment_id;
+    const before = (await participant(USERS.ben, followupId, 'Room Fjord')).followup;
+    assert.ok(before.first_available);
+    await page.click('#first-available-button');
+    await page.waitForFunction(() => !document.getElementById('first-available'));
+    const { followup, p } = await participant(USERS.ben, followupId, 'Room Fjord');
+    assert.equal(followup.start, before.first_available);
+    assert.equal(p.conflict, false);
+    assert.equal(await page.locator('#followup-participants tr.conflict').count(), 0);
+    // The outbox has the e-mail invitations of the contact and the bare address.
+    const outbox = await (await backend.api(USERS.ben)).get('/api/outbox');
+    assert.ok(outbox.some((m) => m.recipient === 'guest@elsewhere.example' && m.method === 'REQUEST'));
+    await page.keyboard.press('Escape');
+    await page.locator('#followup-dialog').waitFor({ state: 'detached' });
+    assert.deepEqual(s.errors, []);
+  } finally {
+    await s.close();
+  }
+});
+
+test('Cara declines; Ben gets the notification, Got it, Reschedule; Cara accepts', async () => {
+  const cara = await open(USERS.cara, { hash: '#/invitations' });
+  try {
+    await go(cara.page, '#/invitations');
+    const item = cara.page.locator('li.item[data-direction=incoming]', { hasText: 'Rollout review' });
+    await item.waitFor();
+    assert.deepEqual(await axe(cara.page), []);
+    await shot(cara.page, 'invitations-cara-1280');
+    await item.getByRole('button', { name: 'Decline' }).click();
+    await cara.page.locator('#invitations-status:not([hidden])').waitFor();
+    assert.equal((await participant(USERS.ben, followupId, 'Cara Dahl')).p.status, 'declined');
+  } finally {
+    await cara.close();
+  }
+  const ben = await open(USERS.ben);
+  try {
+    await ben.page.locator('#badge:not([hidden])').waitFor();
+    const badge = await ben.page.locator('#badge').textContent();
+    assert.ok(Number(badge) >= 1, `badge ${badge}`);
+    await go(ben.page, '#/invitations');
+    const note = ben.page.locator('li[data-what=invitation_declined]', { hasText: 'Rollout review' });
+    await note.waitFor();
+    await shot(ben.page, 'invitations-ben-declined-1280');
+    await note.getByRole('button', { name: 'Got it' }).click();
+    const reschedule = ben.page.locator('li[data-what=invitation_declined]', { hasText: 'Rollout review' }).getByRole('button', { name: 'Reschedule' });
+    await reschedule.click();
+    await ben.page.locator('#followup-dialog #followup-start:not([disabled])').waitFor();
+    await ben.page.fill('#followup-start', local(nextWeek(1, 13)));
+    await ben.page.fill('#followup-end', local(nextWeek(1, 14)));
+    await ben.page.click('#followup-save');
+    await ben.page.waitForFunction(() => /Saved/.test(document.querySelector('#followup-dialog [role=status]')?.textContent ?? ''));
+    const { followup, p } = await participant(USERS.ben, followupId, 'Cara Dahl');
+    assert.equal(followup.start, nextWeek(1, 13).toISOString().replace('.000', ''));
+    // Her answer starts over: she had answered, so the invitation is pending
+    // again as `moved` (docs/api.md), back in her list.
+    assert.equal(p.status, 'moved', 'a reschedule starts the answers over');
+    const notes = await (await backend.api(USERS.ben)).get('/api/notifications');
+    assert.ok(!notes.some((n) => n.appointment_id === followupId), 'Got it acknowledged the notification');
+    await ben.page.keyboard.press('Escape');
+    // Show responses keeps the responses alone.
+    await ben.page.check('#show-responses');
+    await ben.page.waitForFunction(() => /Responses/.test(document.getElementById('list-title')?.textContent ?? ''));
+    assert.equal(await ben.page.locator('#invitation-list li.item[data-direction=incoming]').count(), 0);
+  } finally {
+    await ben.close();
+  }
+  const again = await open(USERS.cara);
+  try {
+    await go(again.page, '#/invitations');
+    const item = again.page.locator('li.item[data-direction=incoming]', { hasText: 'Rollout review' });
+    // Keyboard: Tab reaches the Accept button of the list; Enter presses it.
+    const accept = item.getByRole('button', { name: 'Accept' });
+    await accept.focus();
+    await again.page.keyboard.press('Enter');
+    await again.page.locator('#invitations-status:not([hidden])').waitFor();
+    assert.equal((await participant(USERS.ben, followupId, 'Cara Dahl')).p.status, 'accepted');
+    await go(again.page, '#/diary');
+    await again.page.locator('#diary-date').fill(nextWeek(1, 0).toISOString().slice(0, 10));
+    await again.page.locator('#diary-date').dispatchEvent('change');
+    const event = again.page.locator(`.fc-event[data-appointment="${followupId}"]`);
+    await event.waitFor();
+    assert.equal(await event.getAttribute('data-state'), 'accepted');
+  } finally {
+    await again.close();
+  }
+});
+
+test('the inbox loop: an invitation from a contact arrives, shows tentative, Accept and notify puts a REPLY in the outbox', async () => {
+  const start = nextWeek(3, 8);
+  await deliver(USERS.ben, invitation({ uid: 'web-inbox-1@acme.example', summary: 'Contract <b>renewal</b>', start }));
+  const s = await open(USERS.ben);
+  try {
+    const { page } = s;
+    await page.locator('#diary-date').fill(start.toISOString().slice(0, 10));
+    await page.locator('#diary-date').dispatchEvent('change');
+    const event = page.locator('.fc-event', { hasText: 'Contract <b>renewal</b>' });
+    await event.waitFor();
+    assert.equal(await event.getAttribute('data-state'), 'tentative');
+    await go(page, '#/inbox');
+    await page.locator('#inbox-decision[aria-busy=false]').waitFor({ timeout: 30_000 });
+    assert.equal(await page.textContent('#mail-title'), 'Contract <b>renewal</b>', 'shown as text');
+    assert.equal(await page.locator('#mail-detail b').count(), 0, 'never as markup');
+    assert.match(await page.textContent('#inbox-decision'), /Bob Berg/);
+    assert.ok(await page.isEnabled('#inbox-accept-notify'));
+    assert.ok(await page.isEnabled('#inbox-accept-quiet'));
+    assert.deepEqual(await axe(page), []);
+    await shot(page, 'inbox-1280');
+    await page.click('#inbox-accept-notify');
+    await page.waitForFunction(() => /done/.test(document.getElementById('inbox-status')?.textContent ?? ''));
+    assert.match(await page.textContent('#inbox-status'), /bob@acme\.example/);
+    const outbox = await (await backend.api(USERS.ben)).get('/api/outbox');
+    assert.ok(outbox.some((m) => m.method === 'REPLY' && m.recipient === 'bob@acme.example' && /PARTSTAT=ACCEPTED/.test(m.ics)));
+    const entries = await (await backend.api(USERS.ben)).get(`/api/calendar?from=${nextWeek(3, 0).toISOString()}&until=${nextWeek(4, 0).toISOString()}`);
+    assert.equal(entries.find((e) => e.title === 'Contract <b>renewal</b>').status, 'accepted');
+    assert.deepEqual(s.errors, []);
+  } finally {
+    await s.close();
+  }
+});
+
+test('under disable_all an invitation is a plain e-mail with the buttons disabled', async () => {
+  const ada = await backend.api(USERS.ada);
+  await ada.put('/api/preferences', { incoming: 'disable_all' });
+  try {
+    await deliver(USERS.dan, invitation({ uid: 'web-plain@acme.example', summary: 'Plain lunch', start: nextWeek(2, 11), to: USERS.dan.email }));
+    const s = await open(USERS.dan, { hash: '#/inbox' });
+    try {
+      await go(s.page, '#/inbox');
+      await s.page.locator('#inbox-decision[aria-busy=false]').waitFor({ timeout: 30_000 });
+      assert.equal(await s.page.getAttribute('#inbox-decision-card', 'data-display'), 'plain_email');
+      for (const id of ['inbox-accept-notify', 'inbox-accept-quiet', 'inbox-tentative', 'inbox-decline']) assert.ok(await s.page.isDisabled(`#${id}`), id);
+      await shot(s.page, 'inbox-plain-1280');
+    } finally {
+      await s.close();
+    }
+  } finally {
+    await ada.put('/api/preferences', { incoming: 'enable_all' });
+  }
+});
+
+test('settings: the tentative import toggle saves, and is disabled with the reason under a synchronizer', async () => {
+  const s = await open(USERS.dan, { hash: '#/settings' });
+  try {
+    await go(s.page, '#/settings');
+    assert.ok(await s.page.isChecked('#import-tentative'));
+    await s.page.uncheck('#import-tentative');
+    await s.page.locator('#settings-status.success').waitFor();
+    assert.equal((await (await backend.api(USERS.dan)).get('/api/settings')).import_tentative, false);
+    assert.deepEqual(await axe(s.page), []);
+    await shot(s.page, 'settings-1280');
+    await (await backend.api(USERS.dan)).put('/api/settings', { synchronizer: true });
+    await s.page.reload();
+    await ready(s.page);
+    assert.ok(await s.page.isDisabled('#import-tentative'));
+    assert.match(await s.page.textContent('#import-tentative-help'), /Not available: .*synchroni/i);
+    await shot(s.page, 'settings-synchronizer-1280');
+  } finally {
+    await (await backend.api(USERS.dan)).put('/api/settings', { synchronizer: false, import_tentative: true });
+    await s.close();
+  }
+});
+
+test('group view, contacts and Try it', async () => {
+  const s = await open(USERS.ben, { hash: '#/group' });
+  try {
+    const { page } = s;
+    await go(page, '#/group');
+    await page.fill('#group-date', nextWeek(0, 0).toISOString().slice(0, 10));
+    await page.locator('#group-date').dispatchEvent('change');
+    await page.waitForFunction(() => document.querySelectorAll('#group-grid .g-busy').length > 0);
+    assert.ok(await page.locator('#group-grid .g-row[data-id]').count() >= 4);
+    assert.equal(await page.locator('#group-grid').evaluate((g) => /kick-off|planning/i.test(g.textContent)), false, 'no titles');
+    assert.deepEqual(await axe(page), []);
+    await shot(page, 'group-1280');
+    await page.click('#group-first');
+    await page.locator('#followup-dialog #followup-name').waitFor();
+    assert.ok((await page.locator('#followup-participants li').count()) >= 3, 'the people and rooms shown come along');
+    await page.keyboard.press('Escape');
+
+    await go(page, '#/contacts');
+    await page.fill('#contact-search', 'bob');
+    await page.locator('#person-list button', { hasText: 'Bob Berg' }).click();
+    await page.locator('#contact-name').waitFor();
+    assert.match(await page.textContent('#contact-card'), /bob@acme\.example/);
+    assert.match(await page.textContent('#activities'), /Acme rollout kick-off/);
+    assert.deepEqual(await axe(page), []);
+    await shot(page, 'contacts-1280');
+
+    await go(page, '#/try');
+    await page.getByRole('button', { name: 'Weekly series' }).click();
+    await page.locator('#try-decision').waitFor({ timeout: 30_000 });
+    assert.match(await page.textContent('#try-decision'), /recurring/);
+    assert.match(await page.textContent('#try-decision'), /Accept all/i);
+    await page.getByRole('button', { name: 'Unknown sender' }).click();
+    await page.waitForFunction(() => /not a registered contact/.test(document.getElementById('try-decision')?.textContent ?? ''));
+    assert.deepEqual(await axe(page), []);
+    await shot(page, 'try-1280');
+    assert.deepEqual(s.errors, []);
+  } finally {
+    await s.close();
+  }
+});
+
+test('every page at 390 px: nothing wider than the screen, no serious accessibility violation', async () => {
+  const s = await open(USERS.ben, { width: 390, height: 844 });
+  try {
+    for (const page of ['diary', 'invitations', 'inbox', 'group', 'contacts', 'try', 'settings']) {
+      await go(s.page, `#/${page}`);
+      if (page === 'diary') await s.page.locator('.fc-view').waitFor();
+      const overflow = await s.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `${page} is ${overflow}px wider than the screen`);
+      assert.deepEqual(await axe(s.page), [], page);
+      await shot(s.page, `${page}-390`);
+    }
+    await go(s.page, '#/diary');
+    await s.page.click('#new-followup');
+    await s.page.locator('#followup-dialog').waitFor();
+    await shot(s.page, 'followup-new-390');
+    assert.deepEqual(s.errors, []);
+  } finally {
+    await s.close();
+  }
+});
+
+test('the web client is served at / and its private folders are not', async () => {
+  const index = await fetch(`${backend.origin}/`);
+  assert.equal(index.status, 200);
+  assert.match(await index.text(), /invitelink CRM/);
+  for (const p of ['/web/tests/client.test.mjs', '/web/node_modules/@fullcalendar/core/package.json', '/web/package.json']) {
+    assert.equal((await fetch(`${backend.origin}${p}`)).status, 404, p);
+  }
+  assert.equal((await fetch(`${backend.origin}/web/src/main.js`)).status, 200);
+  assert.ok(here);
+});

@@ -1,0 +1,63 @@
+//! The web client: placing the npm packages it loads (`cargo xtask run` and
+//! `cargo xtask test`), and its tests (part of `cargo xtask test`): every
+//! page end to end in headless Chromium (Debian's `chromium`) against the
+//! real backend, with axe-core's accessibility check on every page.
+
+use crate::pkg::{cargo, run_command};
+use std::path::Path;
+use std::process::Command;
+
+/// The files of `web/node_modules/` the client loads, and where they go
+/// under `web/vendor/` (served at `/web/vendor/`).
+const VENDOR: &[(&str, &str)] = &[
+    ("@fullcalendar/core/index.global.min.js", "fullcalendar/core.js"),
+    ("@fullcalendar/daygrid/index.global.min.js", "fullcalendar/daygrid.js"),
+    ("@fullcalendar/timegrid/index.global.min.js", "fullcalendar/timegrid.js"),
+    ("@fullcalendar/interaction/index.global.min.js", "fullcalendar/interaction.js"),
+    ("@fullcalendar/core/LICENSE.md", "fullcalendar/LICENSE.md"),
+];
+
+fn npm_install(dir: &Path) -> Result<(), String> {
+    let verb = if dir.join("package-lock.json").is_file() { "ci" } else { "install" };
+    run_command(Command::new("npm").args([verb, "--no-audit", "--no-fund"]).current_dir(dir))
+}
+
+/// Installs the client's npm packages (`web/package.json`) and copies the
+/// files it loads into `web/vendor/`.
+pub fn place_packages(root: &Path) -> Result<(), String> {
+    let web = root.join("web");
+    npm_install(&web)?;
+    for (from, to) in VENDOR {
+        let from = web.join("node_modules").join(from);
+        let to = web.join("vendor").join(to);
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot make `{}`: {e}", dir.display()))?;
+        }
+        std::fs::copy(&from, &to).map_err(|e| format!("cannot copy `{}`: {e}", from.display()))?;
+    }
+    Ok(())
+}
+
+/// Builds what the client needs and runs its tests; `root` is the workspace root.
+pub fn run(root: &Path) -> Result<(), String> {
+    crate::pkg::build(root)?;
+    run_command(cargo().args(["build", "--bin", "invitelink", "--all-features"]).current_dir(root))?;
+    place_packages(root)?;
+    let chromium = std::env::var_os("CHROMIUM").unwrap_or_else(|| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        return Err(format!(
+            "no Chromium at {}: install Debian's package `chromium` (apt-get install chromium) or set CHROMIUM",
+            Path::new(&chromium).display()
+        ));
+    }
+    let tests = root.join("web/tests");
+    npm_install(&tests)?;
+    let bin = crate::pkg::target_dir(root)?.join("debug").join("invitelink");
+    run_command(
+        Command::new("node")
+            .args(["--test", "--test-concurrency=1", "client.test.mjs"])
+            .current_dir(&tests)
+            .env("INVITELINK_BIN", &bin)
+            .env("CHROMIUM", &chromium),
+    )
+}

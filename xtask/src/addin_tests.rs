@@ -19,13 +19,7 @@ pub fn run(root: &Path) -> Result<(), String> {
     // The same features as the other tests that use the program, so that
     // neither rebuilds it for the other.
     run_command(cargo().args(["build", "--bin", "invitelink", "--all-features"]).current_dir(root))?;
-    let chromium = std::env::var_os("CHROMIUM").unwrap_or_else(|| "/usr/bin/chromium".into());
-    if !Path::new(&chromium).exists() {
-        return Err(format!(
-            "no Chromium at {}: install Debian's package `chromium` (apt-get install chromium) or set CHROMIUM",
-            Path::new(&chromium).display()
-        ));
-    }
+    let chromium = crate::browser::chromium()?;
     let dir = root.join("addin/tests");
     let verb = if dir.join("package-lock.json").is_file() { "ci" } else { "install" };
     run_command(Command::new("npm").args([verb, "--no-audit", "--no-fund"]).current_dir(&dir))?;

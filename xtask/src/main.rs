@@ -15,6 +15,7 @@
 
 mod addin_tests;
 mod bench;
+mod browser;
 mod fuzz;
 mod pkg;
 mod postgres;

@@ -43,13 +43,7 @@ pub fn run(root: &Path) -> Result<(), String> {
     crate::pkg::build(root)?;
     run_command(cargo().args(["build", "--bin", "invitelink", "--all-features"]).current_dir(root))?;
     place_packages(root)?;
-    let chromium = std::env::var_os("CHROMIUM").unwrap_or_else(|| "/usr/bin/chromium".into());
-    if !Path::new(&chromium).exists() {
-        return Err(format!(
-            "no Chromium at {}: install Debian's package `chromium` (apt-get install chromium) or set CHROMIUM",
-            Path::new(&chromium).display()
-        ));
-    }
+    let chromium = crate::browser::chromium()?;
     let tests = root.join("web/tests");
     npm_install(&tests)?;
     let bin = crate::pkg::target_dir(root)?.join("debug").join("invitelink");

@@ -33,11 +33,13 @@ pub fn run(root: &Path) -> Result<(), String> {
     let dir = root.join("tests/wasm");
     npm_install(&dir)?;
     let bin = crate::pkg::target_dir(root)?.join("debug").join("invitelink");
+    let chromium = crate::browser::chromium()?;
     run_command(
         Command::new("node")
             .arg("--test")
             .args(TEST_FILES)
             .current_dir(&dir)
+            .env("CHROMIUM", &chromium)
             .env("INVITELINK_BIN", &bin)
             .env("INVITELINK_PKG", root.join("pkg")),
     )

@@ -692,7 +692,7 @@ async fn run(
             let prefs = preferences::load(conn).await?;
             let target = resolve_target(conn, user, mailbox, &prefs, &uid).await?;
             if action.is_none()
-                && let Some(done) = duplicate(conn, &target, &keys).await?
+                && let Some(done) = duplicate(conn, &target, &uid, &keys).await?
             {
                 return Ok(done);
             }
@@ -721,7 +721,12 @@ async fn run(
 }
 
 /// The recorded outcome of a message applied before, under any of its `keys`.
-async fn duplicate(conn: &mut AnyConnection, target: &Target, keys: &[String; 2]) -> ApiResult<Option<InboxResult>> {
+async fn duplicate(
+    conn: &mut AnyConnection,
+    target: &Target,
+    uid: &str,
+    keys: &[String; 2],
+) -> ApiResult<Option<InboxResult>> {
     let [key, legacy] = keys;
     let seen = sqlx::query(
         "SELECT decision FROM processed_messages WHERE mailbox = $1 AND (message_key = $2 OR message_key = $3)",
@@ -733,12 +738,15 @@ async fn duplicate(conn: &mut AnyConnection, target: &Target, keys: &[String; 2]
     .await?;
     let Some(row) = seen else { return Ok(None) };
     let decision = serde_json::from_str(&text(&row, "decision")?).unwrap_or(serde_json::Value::Null);
-    Ok(Some(InboxResult {
-        decision,
-        duplicate: true,
-        appointment_id: target.existing.as_ref().map(|a| a.id.clone()),
-        outbox: Vec::new(),
-    }))
+    // The appointment as it is now: outside a transaction (the read before
+    // deciding), another writer may have applied the message between the
+    // target's read and this one.
+    let appointment_id = match (&target.existing, &target.owner) {
+        (Some(a), _) => Some(a.id.clone()),
+        (None, Some(owner)) if !uid.is_empty() => appointments::find_by_uid(conn, &owner.id, uid).await?.map(|a| a.id),
+        _ => None,
+    };
+    Ok(Some(InboxResult { decision, duplicate: true, appointment_id, outbox: Vec::new() }))
 }
 
 /// Whether two reads of the stored appointment are the same state.
@@ -773,7 +781,7 @@ async fn apply_decided(
     let prefs = preferences::load(conn).await?;
     let target = resolve_target(conn, user, mailbox, &prefs, uid).await?;
     if action.is_none()
-        && let Some(done) = duplicate(conn, &target, keys).await?
+        && let Some(done) = duplicate(conn, &target, uid, keys).await?
     {
         return Ok(Written::Done(done));
     }

@@ -55,10 +55,7 @@ pub static DISPLAY_TO_WINDOWS: [(&str, &str); 139] = [
     ("(UTC+05:30) Chennai, Kolkata, Mumbai, New Delhi", "India Standard Time"),
     ("(UTC+05:30) Sri Jayawardenepura", "Sri Lanka Standard Time"),
     ("(UTC+05:45) Kathmandu", "Nepal Standard Time"),
-    (
-        "(UTC+06:00) Astana --> <!-- Microsoft probably keeps Central Asia Standard Time, but change Astana to something else.",
-        "Central Asia Standard Time",
-    ),
+    ("(UTC+06:00) Astana", "Central Asia Standard Time"),
     ("(UTC+06:00) Dhaka", "Bangladesh Standard Time"),
     ("(UTC+06:00) Omsk", "Omsk Standard Time"),
     ("(UTC+06:30) Yangon (Rangoon)", "Myanmar Standard Time"),

@@ -17,6 +17,7 @@ mod addin_tests;
 mod bench;
 mod browser;
 mod fuzz;
+mod npm;
 mod pkg;
 mod postgres;
 mod run;

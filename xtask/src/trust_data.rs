@@ -118,28 +118,9 @@ fn fetch_suffix_list(work: &Path) -> Result<String, String> {
 }
 
 fn fetch_provider_list(work: &Path) -> Result<String, String> {
-    let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
-    let spec = format!("free-email-domains@{FREE_EMAIL_DOMAINS_VERSION}");
-    let status = Command::new(npm)
-        .args(["pack", "--silent", &spec])
-        .current_dir(work)
-        .stdout(Stdio::null())
-        .status()
-        .map_err(|e| format!("cannot run `npm pack {spec}`: {e}"))?;
-    if !status.success() {
-        return Err(format!("`npm pack {spec}` failed ({status})"));
-    }
-    let tarball = format!("free-email-domains-{FREE_EMAIL_DOMAINS_VERSION}.tgz");
-    let status = Command::new("tar")
-        .args(["-xzf", &tarball, "package/domains.json"])
-        .current_dir(work)
-        .status()
-        .map_err(|e| format!("cannot run `tar`: {e}"))?;
-    if !status.success() {
-        return Err(format!("cannot unpack `{tarball}` ({status})"));
-    }
-    let path = work.join("package/domains.json");
-    std::fs::read_to_string(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+    let member = "package/domains.json";
+    crate::npm::unpack(work, "free-email-domains", FREE_EMAIL_DOMAINS_VERSION, &[member])?;
+    crate::npm::read(work, member)
 }
 
 fn find_file(dir: &Path, suffix: &str) -> Result<PathBuf, String> {

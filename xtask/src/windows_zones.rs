@@ -11,7 +11,6 @@
 use serde_json::Value;
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The `cldr-core` release the table is generated from.
 pub const CLDR_CORE_VERSION: &str = "48.2.0";
@@ -65,28 +64,8 @@ pub fn run(repo_root: &Path) -> Result<(), String> {
 
 /// Runs `npm pack` in `work` and unpacks the two files needed; returns the package folder.
 fn fetch_package(work: &Path) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(work).map_err(|e| format!("cannot create `{}`: {e}", work.display()))?;
-    let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
-    let spec = format!("cldr-core@{CLDR_CORE_VERSION}");
-    let status = Command::new(npm)
-        .args(["pack", "--silent", &spec])
-        .current_dir(work)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .map_err(|e| format!("cannot run `npm pack {spec}`: {e}"))?;
-    if !status.success() {
-        return Err(format!("`npm pack {spec}` failed ({status})"));
-    }
-    let tarball = format!("cldr-core-{CLDR_CORE_VERSION}.tgz");
-    let status = Command::new("tar")
-        .args(["-xzf", &tarball, "package/package.json", "package/supplemental/windowsZones.json"])
-        .current_dir(work)
-        .status()
-        .map_err(|e| format!("cannot run `tar`: {e}"))?;
-    if !status.success() {
-        return Err(format!("cannot unpack `{tarball}` ({status})"));
-    }
-    Ok(work.join("package"))
+    let members = ["package/package.json", "package/supplemental/windowsZones.json"];
+    Ok(crate::npm::unpack(work, "cldr-core", CLDR_CORE_VERSION, &members)?.join("package"))
 }
 
 fn read_json(path: &Path) -> Result<Value, String> {

@@ -12,7 +12,6 @@
 //! generated `src/tz/windows.rs`).
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 /// The npm release of `cldr` whose CLDR XML the names come from.
 pub const CLDR_XML_PACKAGE_VERSION: &str = "8.0.0";
@@ -63,7 +62,8 @@ fn select(xml: &str, windows: &[String]) -> (Rows, Rows) {
     let mut left_out: Rows = Vec::new();
     let mut pending: Option<String> = None;
     for line in xml.lines().map(str::trim) {
-        if let Some(comment) = line.strip_prefix("<!--").and_then(|c| c.strip_suffix("-->")) {
+        // The first comment of the line (a line may hold two).
+        if let Some(comment) = line.strip_prefix("<!--").and_then(|c| c.split("-->").next()) {
             let text = comment.trim();
             pending = text.starts_with("(UTC").then(|| text.to_owned());
             continue;
@@ -109,28 +109,8 @@ fn render(rows: &Rows) -> String {
 }
 
 fn fetch(work: &Path) -> Result<String, String> {
-    let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
-    let spec = format!("cldr@{CLDR_XML_PACKAGE_VERSION}");
-    let status = Command::new(npm)
-        .args(["pack", "--silent", &spec])
-        .current_dir(work)
-        .stdout(Stdio::null())
-        .status()
-        .map_err(|e| format!("cannot run `npm pack {spec}`: {e}"))?;
-    if !status.success() {
-        return Err(format!("`npm pack {spec}` failed ({status})"));
-    }
-    let tarball = format!("cldr-{CLDR_XML_PACKAGE_VERSION}.tgz");
-    let status = Command::new("tar")
-        .args(["-xzf", &tarball, XML_PATH])
-        .current_dir(work)
-        .status()
-        .map_err(|e| format!("cannot run `tar`: {e}"))?;
-    if !status.success() {
-        return Err(format!("cannot unpack `{tarball}` ({status})"));
-    }
-    let path = work.join(XML_PATH);
-    std::fs::read_to_string(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+    crate::npm::unpack(work, "cldr", CLDR_XML_PACKAGE_VERSION, &[XML_PATH])?;
+    crate::npm::read(work, XML_PATH)
 }
 
 #[cfg(test)]
@@ -146,6 +126,8 @@ mod tests {
             <!-- (UTC-02:00) Mid-Atlantic - Old -->
             <mapZone other="Mid-Atlantic Standard Time" territory="001" type="Etc/GMT+2"/>
             <!-- Some other note -->
+            <!-- (UTC+06:00) Astana --> <!-- a second comment on the line -->
+            <mapZone other="Tokyo Standard Time" territory="KZ" type="Asia/Almaty"/>
             <!-- (UTC+09:00) Osaka, Sapporo, Tokyo -->
             <mapZone other="Tokyo Standard Time" territory="001" type="Asia/Tokyo"/>"#;
         let windows = vec!["Pacific Standard Time".to_owned(), "Tokyo Standard Time".to_owned()];
@@ -153,6 +135,7 @@ mod tests {
         assert_eq!(
             rows,
             vec![
+                ("(UTC+06:00) Astana".to_owned(), "Tokyo Standard Time".to_owned()),
                 ("(UTC+09:00) Osaka, Sapporo, Tokyo".to_owned(), "Tokyo Standard Time".to_owned()),
                 ("(UTC-08:00) Pacific Time (US & Canada)".to_owned(), "Pacific Standard Time".to_owned()),
             ]

@@ -20,9 +20,18 @@ fn options(db: &TestDb) -> ServeOptions {
     }
 }
 
-#[tokio::test]
-async fn a_second_server_on_one_sqlite_file_is_refused_and_one_on_postgresql_is_not() {
+#[test]
+fn a_second_server_on_one_sqlite_file_is_refused_and_one_on_postgresql_is_not() {
+    // The database is made and dropped outside the runtime (on PostgreSQL
+    // the support code runs its own).
     let db = TestDb::new("instances");
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(check(&db));
+    drop(rt);
+}
+
+async fn check(db: &TestDb) {
+    let db = db.clone();
     let first = bind(&options(&db)).await.unwrap();
     let second = bind(&options(&db)).await;
     if postgres_server().is_some() {

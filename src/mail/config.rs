@@ -49,6 +49,12 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 10 * 1024 * 1024;
 /// aside as `too_many_attempts`.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 
+/// How long an instance holds an inbox between renewals, by default.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+
+/// The most IMAP connections held at once, by default.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 50;
+
 /// A password or token: never printed.
 #[derive(Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(transparent)]
@@ -114,8 +120,16 @@ pub enum Mark {
 /// The mail settings of the backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailConfig {
-    /// Seconds between two polls of an inbox.
+    /// Seconds between two polls of an inbox (where it is not waited for
+    /// with `IDLE`).
     pub poll_interval: Duration,
+    /// How long an instance holds an inbox between two renewals: an
+    /// instance that dies is replaced after at most this long.
+    pub lease: Duration,
+    /// The most IMAP connections the pollers hold at once. With no more
+    /// inboxes than this, each keeps its connection and waits with `IDLE`;
+    /// with more, they take turns (first come, first served) and poll.
+    pub max_connections: usize,
     /// The domain of the `Message-ID`s written (none: the sender's domain).
     pub message_id_domain: Option<String>,
     /// Where messages are sent (none: nothing is sent).
@@ -135,6 +149,8 @@ impl Default for MailConfig {
     fn default() -> Self {
         MailConfig {
             poll_interval: Duration::from_secs(60),
+            lease: DEFAULT_LEASE,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             message_id_domain: None,
             smtp: None,
             inboxes: Vec::new(),
@@ -235,6 +251,8 @@ fn error(message: impl Into<String>) -> ConfigError {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     poll_interval_secs: Option<u64>,
+    lease_secs: Option<u64>,
+    max_connections: Option<usize>,
     message_id_domain: Option<String>,
     smtp: Option<FileSmtp>,
     #[serde(default)]
@@ -360,6 +378,18 @@ impl MailConfig {
             }
             config.poll_interval = Duration::from_secs(secs);
         }
+        if let Some(secs) = file.lease_secs {
+            if !(3..=3600).contains(&secs) {
+                return Err(error(format!("`lease_secs` is {secs}; give 3 to 3600")));
+            }
+            config.lease = Duration::from_secs(secs);
+        }
+        if let Some(n) = file.max_connections {
+            if n == 0 || n > 10_000 {
+                return Err(error(format!("`max_connections` is {n}; give 1 to 10000")));
+            }
+            config.max_connections = n;
+        }
         config.message_id_domain = file.message_id_domain.filter(|d| !d.trim().is_empty());
         if let Some(s) = file.smtp {
             config.smtp = Some(smtp_config(s, &lookup)?);
@@ -391,6 +421,12 @@ fn apply_env(file: &mut FileConfig, env: &[(String, String)]) {
     let number = |name: &str| get(name).and_then(|v| v.trim().parse::<u64>().ok());
     if let Some(v) = number(&format!("{ENV_PREFIX}MAIL_POLL_SECONDS")) {
         file.poll_interval_secs = Some(v);
+    }
+    if let Some(v) = number(&format!("{ENV_PREFIX}MAIL_LEASE_SECONDS")) {
+        file.lease_secs = Some(v);
+    }
+    if let Some(v) = number(&format!("{ENV_PREFIX}MAIL_MAX_CONNECTIONS")) {
+        file.max_connections = Some(usize::try_from(v).unwrap_or(usize::MAX));
     }
     if let Some(v) = get(&format!("{ENV_PREFIX}MAIL_MESSAGE_ID_DOMAIN")) {
         file.message_id_domain = Some(v);
@@ -665,6 +701,7 @@ password = "hunter2"
     fn reads_a_file_with_defaults() {
         let c = MailConfig::from_sources(Some(FILE), env(&[("INVITELINK_TEST_SMTP_PW", "pw")])).unwrap();
         assert_eq!(c.poll_interval, Duration::from_secs(30));
+        assert_eq!((c.lease, c.max_connections), (DEFAULT_LEASE, DEFAULT_MAX_CONNECTIONS));
         let s = c.smtp.as_ref().unwrap();
         assert_eq!((s.port, s.tls), (587, Tls::StartTls));
         assert_eq!(s.password.as_ref().unwrap().expose(), "pw");
@@ -693,10 +730,13 @@ password = "hunter2"
                 ("INVITELINK_INBOX_SALES_USER", "sales"),
                 ("INVITELINK_INBOX_SALES_PASSWORD", "pw2"),
                 ("INVITELINK_MAIL_POLL_SECONDS", "5"),
+                ("INVITELINK_MAIL_LEASE_SECONDS", "20"),
+                ("INVITELINK_MAIL_MAX_CONNECTIONS", "8"),
             ]),
         )
         .unwrap();
         assert_eq!(c.poll_interval, Duration::from_secs(5));
+        assert_eq!((c.lease, c.max_connections), (Duration::from_secs(20), 8));
         let s = c.smtp.unwrap();
         assert_eq!((s.port, s.tls), (2525, Tls::None));
         assert_eq!(c.inboxes[0].credential, Credential::Token(Secret::new("tok")));
@@ -793,6 +833,8 @@ password = "hunter2"
             (FILE.replace("name = \"crm\"", "name = \"crm\"\nfolder = \"a\\\"b\""), "without quotes"),
             (FILE.replace("poll_interval_secs = 30", "poll_interval_secs = 0"), "give 1 to 86400"),
             (FILE.replace("poll_interval_secs = 30", "pol_interval = 3"), "unknown field"),
+            (FILE.replace("poll_interval_secs = 30", "lease_secs = 1"), "give 3 to 3600"),
+            (FILE.replace("poll_interval_secs = 30", "max_connections = 0"), "give 1 to 10000"),
         ];
         for (text, expected) in cases {
             let err = MailConfig::from_sources(Some(&text), env(&[("INVITELINK_TEST_SMTP_PW", "x")])).unwrap_err();

@@ -88,6 +88,53 @@ impl fmt::Display for SinkError {
 
 impl std::error::Error for SinkError {}
 
+/// Where an inbox's reading stands: the folder's UIDVALIDITY (RFC 3501
+/// 2.3.1.1) and the next UID to read. UIDs below `next_uid` were delivered
+/// (or are being retried: a message that failed stays in the folder).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Cursor {
+    /// The folder's UIDVALIDITY when the cursor was written.
+    pub uid_validity: u32,
+    /// The next UID to read.
+    pub next_uid: u32,
+}
+
+/// The right to poll one inbox, held by one instance at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Lease {
+    /// The inbox's key ([`Poller::key`]: `user@host:port/folder`).
+    pub inbox: String,
+    /// The holder (an instance id).
+    pub holder: String,
+    /// Raised at every take-over; a cursor written under an older one is
+    /// refused.
+    pub generation: i64,
+    /// The cursor stored with the lease, if the sink keeps one.
+    pub cursor: Option<Cursor>,
+}
+
+/// One message of a batch, as read from the folder.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    /// The whole e-mail.
+    pub raw: Vec<u8>,
+    /// The verdict on its authenticity.
+    pub judgement: Judgement,
+}
+
+/// What the sink did with a batch.
+#[derive(Debug, Clone, Default)]
+pub struct BatchDelivery {
+    /// One outcome per message, in order, for the messages it took; a
+    /// message's own error ([`SinkError`]) means it failed while the sink
+    /// worked.
+    pub outcomes: Vec<Result<Delivered, SinkError>>,
+    /// Set when the sink stopped (down, or the lease is another instance's
+    /// now): the messages without an outcome were not applied, and the
+    /// cursor was not written.
+    pub stopped: Option<SinkError>,
+}
+
 /// Where polled messages go: the backend's inbox (engine and database).
 pub trait InboxSink: Send + Sync {
     /// Takes the raw e-mail `raw` that arrived for `mailbox` (the inbox's
@@ -115,6 +162,64 @@ pub trait InboxSink: Send + Sync {
     /// delivery, tells a message that fails from a sink that is down.
     fn available(&self) -> impl Future<Output = bool> + Send {
         async { true }
+    }
+
+    /// Applies `batch` and writes `cursor` for `lease`, all in one
+    /// transaction when the sink has them: either every outcome and the
+    /// cursor are committed, or nothing is ([`BatchDelivery::stopped`]).
+    /// The cursor write must be refused when `lease` is no longer the
+    /// current one. By default: [`InboxSink::deliver`] for each message in
+    /// turn, stopping when the sink is down; the poller then keeps the
+    /// cursor in memory.
+    fn deliver_batch(
+        &self,
+        mailbox: &str,
+        batch: Vec<Incoming>,
+        lease: &Lease,
+        cursor: Cursor,
+    ) -> impl Future<Output = BatchDelivery> + Send {
+        let _ = (lease, cursor);
+        async move {
+            let mut done = BatchDelivery::default();
+            for m in &batch {
+                match self.deliver(mailbox, &m.raw, &m.judgement).await {
+                    Err(e) if !self.available().await => {
+                        done.stopped = Some(e);
+                        break;
+                    }
+                    outcome => done.outcomes.push(outcome),
+                }
+            }
+            done
+        }
+    }
+
+    /// Takes (or renews, for the same `holder`) the lease of the inbox
+    /// `inbox` for `ttl`: `None` while another instance holds it. By
+    /// default every poller holds its inbox.
+    fn acquire(
+        &self,
+        inbox: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<Option<Lease>, SinkError>> + Send {
+        let lease = Lease { inbox: inbox.to_owned(), holder: holder.to_owned(), generation: 0, cursor: None };
+        let _ = ttl;
+        async move { Ok(Some(lease)) }
+    }
+
+    /// Extends `lease` by `ttl`; false when it is no longer held (taken
+    /// over after it ran out).
+    fn renew(&self, lease: &Lease, ttl: Duration) -> impl Future<Output = Result<bool, SinkError>> + Send {
+        let _ = (lease, ttl);
+        async { Ok(true) }
+    }
+
+    /// Gives `lease` up (on shutdown), so another instance takes the inbox
+    /// at once.
+    fn release(&self, lease: &Lease) -> impl Future<Output = ()> + Send {
+        let _ = lease;
+        async {}
     }
 }
 
@@ -187,6 +292,8 @@ pub struct PollReport {
     pub failed: Vec<(u32, String)>,
     /// Whether the folder held a whole batch or more: poll again soon.
     pub more: bool,
+    /// Another instance holds the inbox's lease: nothing was polled.
+    pub elsewhere: bool,
 }
 
 /// The connection: plain or TLS.
@@ -242,6 +349,40 @@ impl async_imap::Authenticator for XOAuth2<'_> {
     }
 }
 
+/// The default lease of an inbox: an instance that dies is replaced after
+/// at most this long.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+
+/// The longest `IDLE` (RFC 2177 asks for a new one within 29 minutes; the
+/// lease is renewed more often than this anyway).
+pub const MAX_IDLE: Duration = Duration::from_secs(240);
+
+/// How many windows a scan for new UIDs widens at most in one poll.
+const MAX_SCAN_STEPS: usize = 16;
+
+/// The IMAP connections the pollers of one process may hold at once, and
+/// whether they keep them open to wait with `IDLE`.
+#[derive(Debug, Clone)]
+pub struct Connections {
+    permits: Arc<tokio::sync::Semaphore>,
+    idle: bool,
+}
+
+impl Connections {
+    /// At most `max` connections at once (taken in turn, first come first
+    /// served); `idle`: a poller keeps its connection between polls and
+    /// waits with `IDLE` where the server has it.
+    pub fn new(max: usize, idle: bool) -> Connections {
+        Connections { permits: Arc::new(tokio::sync::Semaphore::new(max.max(1))), idle }
+    }
+}
+
+impl Default for Connections {
+    fn default() -> Self {
+        Connections::new(tokio::sync::Semaphore::MAX_PERMITS, true)
+    }
+}
+
 /// Polls one inbox.
 #[derive(Debug, Clone)]
 pub struct Poller {
@@ -250,12 +391,38 @@ pub struct Poller {
     authenticator: Authenticator,
     /// Deliveries counted here where the folder keeps no keywords.
     attempts: Arc<std::sync::Mutex<HashMap<u32, u32>>>,
+    /// The cursor, where the sink keeps none.
+    cursor: Arc<std::sync::Mutex<Option<Cursor>>>,
+    /// The lease held, if any.
+    lease: Arc<std::sync::Mutex<Option<Lease>>>,
+    holder: String,
+    lease_ttl: Duration,
+    connections: Connections,
 }
 
 /// What became of one message.
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Applied,
     Rejected,
+}
+
+/// An open session and what the poller learnt of the server.
+struct Connected {
+    session: Session<Stream>,
+    idle: bool,
+    marker: Marker,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// What the poller knows of a message before downloading it.
+#[derive(Debug, Clone, Copy)]
+struct Meta {
+    uid: u32,
+    size: usize,
+    done: bool,
+    refused: bool,
+    tries: u32,
 }
 
 impl Poller {
@@ -274,7 +441,17 @@ impl Poller {
             }
         };
         let authenticator = Authenticator::new(inbox.authentication.clone(), None);
-        Ok(Poller { inbox, tls, authenticator, attempts: Arc::default() })
+        Ok(Poller {
+            inbox,
+            tls,
+            authenticator,
+            attempts: Arc::default(),
+            cursor: Arc::default(),
+            lease: Arc::default(),
+            holder: format!("poller-{}", std::process::id()),
+            lease_ttl: DEFAULT_LEASE,
+            connections: Connections::default(),
+        })
     }
 
     /// The same poller judging messages with `authenticator` (which shares
@@ -284,25 +461,51 @@ impl Poller {
         self
     }
 
+    /// The same poller taking its inbox's lease as `holder` (this
+    /// instance's id) for `ttl` at a time.
+    pub fn with_lease(mut self, holder: &str, ttl: Duration) -> Poller {
+        holder.clone_into(&mut self.holder);
+        self.lease_ttl = ttl.max(Duration::from_secs(3));
+        self
+    }
+
+    /// The same poller sharing `connections` with the other inboxes.
+    pub fn with_connections(mut self, connections: Connections) -> Poller {
+        self.connections = connections;
+        self
+    }
+
     /// The inbox polled.
     pub fn inbox(&self) -> &InboxConfig {
         &self.inbox
     }
 
-    /// Polls until `shutdown` completes: every `interval`, at once again
-    /// after a full batch, and after failures with a doubling wait (at most
-    /// 15 minutes). Failures and what each poll did are written to stderr
-    /// (no secrets).
+    /// The key of the polled folder, under which its lease and cursor are
+    /// kept: `user@host:port/folder`.
+    pub fn key(&self) -> String {
+        let i = &self.inbox;
+        format!("{}@{}:{}/{}", i.user, i.host, i.port, i.folder)
+    }
+
+    /// Polls until `shutdown` completes. With a connection of its own and a
+    /// server that has `IDLE`, the poller waits in `IDLE` and polls when
+    /// the folder changes (and every few minutes, renewing its lease);
+    /// otherwise every `interval`. It polls again at once after a full
+    /// batch, and after failures with a doubling wait (at most 15 minutes).
+    /// While another instance holds the inbox's lease, it only checks, now
+    /// and then, whether the lease ran out. Failures and what each poll did
+    /// are written to stderr (no secrets).
     pub async fn run<S: InboxSink>(&self, sink: &S, interval: Duration, shutdown: impl Future<Output = ()>) {
         let mut shutdown = std::pin::pin!(shutdown);
         let mut failures: u32 = 0;
+        let mut conn: Option<Connected> = None;
         loop {
             let result = tokio::select! {
-                r = tokio::time::timeout(POLL_TIMEOUT, self.poll_once(sink)) => r,
-                () = &mut shutdown => return,
+                r = tokio::time::timeout(POLL_TIMEOUT, self.cycle(&mut conn, sink)) => r,
+                () = &mut shutdown => break,
             };
             let name = &self.inbox.name;
-            let wait = match result {
+            let (wait, keep) = match result {
                 Ok(Ok(report)) => {
                     failures = 0;
                     if !report.applied.is_empty() || !report.rejected.is_empty() || !report.failed.is_empty() {
@@ -315,40 +518,94 @@ impl Poller {
                     }
                     if let Some(e) = &report.deferred {
                         eprintln!("mail: inbox `{name}`: delivery deferred: {e}");
-                        error_backoff(interval, 1)
+                        (error_backoff(interval, 1), false)
+                    } else if report.elsewhere {
+                        (interval.min(self.lease_ttl / 2), false)
                     } else if !report.failed.is_empty() {
-                        error_backoff(interval, 1)
+                        (error_backoff(interval, 1), true)
                     } else if report.more {
-                        Duration::ZERO
+                        (Duration::ZERO, true)
                     } else {
-                        interval
+                        (interval, true)
                     }
                 }
                 Ok(Err(e)) => {
                     failures = failures.saturating_add(1);
                     eprintln!("mail: inbox `{name}`: {e}");
-                    error_backoff(interval, failures)
+                    (error_backoff(interval, failures), false)
                 }
                 Err(_) => {
                     failures = failures.saturating_add(1);
                     eprintln!("mail: inbox `{name}`: the poll took longer than {} s", POLL_TIMEOUT.as_secs());
-                    error_backoff(interval, failures)
+                    (error_backoff(interval, failures), false)
                 }
             };
+            if wait.is_zero() {
+                continue;
+            }
+            let idle = keep && self.connections.idle && conn.as_ref().is_some_and(|c| c.idle);
+            match conn.take() {
+                Some(c) if idle => {
+                    let limit = MAX_IDLE.min(self.lease_ttl / 3).max(Duration::from_secs(1));
+                    tokio::select! {
+                        r = idle_wait(c, limit) => conn = r.ok(),
+                        () = &mut shutdown => break,
+                    }
+                    continue;
+                }
+                Some(mut c) => {
+                    // The outcome is marked already; a failed LOGOUT changes nothing.
+                    let _ = tokio::time::timeout(CONNECT_TIMEOUT, c.session.logout()).await;
+                }
+                None => {}
+            }
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
-                () = &mut shutdown => return,
+                () = &mut shutdown => break,
             }
         }
+        self.give_up_lease(sink).await;
     }
 
     /// One poll: at most `batch` messages delivered and marked.
     pub async fn poll_once<S: InboxSink>(&self, sink: &S) -> Result<PollReport, ImapError> {
-        let mut session = self.connect().await?;
-        let result = self.process(&mut session, sink).await;
-        // The outcome is marked already; a failed LOGOUT changes nothing.
-        let _ = session.logout().await;
+        let mut conn = None;
+        let result = self.cycle(&mut conn, sink).await;
+        if let Some(mut c) = conn {
+            // The outcome is marked already; a failed LOGOUT changes nothing.
+            let _ = c.session.logout().await;
+        }
         result
+    }
+
+    /// Gives the lease up, if held.
+    async fn give_up_lease<S: InboxSink>(&self, sink: &S) {
+        let held = self.lease.lock().ok().and_then(|mut l| l.take());
+        if let Some(lease) = held {
+            sink.release(&lease).await;
+        }
+    }
+
+    /// The lease of the inbox: the one held, renewed, or a new one.
+    async fn lease<S: InboxSink>(&self, sink: &S) -> Result<Option<Lease>, ImapError> {
+        let held = self.lease.lock().ok().and_then(|l| l.clone());
+        let sink_error = |e: SinkError| ImapError::Protocol(format!("the inbox's lease: {e}"));
+        if let Some(lease) = held {
+            if sink.renew(&lease, self.lease_ttl).await.map_err(sink_error)? {
+                return Ok(Some(lease));
+            }
+            eprintln!("mail: inbox `{}`: its lease was taken over by another instance", self.inbox.name);
+        }
+        let lease = sink.acquire(&self.key(), &self.holder, self.lease_ttl).await.map_err(sink_error)?;
+        if let Ok(mut l) = self.lease.lock() {
+            l.clone_from(&lease);
+        }
+        if let Some(c) = lease.as_ref().and_then(|l| l.cursor)
+            && let Ok(mut mine) = self.cursor.lock()
+        {
+            *mine = Some(c);
+        }
+        Ok(lease)
     }
 
     async fn connect(&self) -> Result<Session<Stream>, ImapError> {
@@ -403,145 +660,275 @@ impl Poller {
         TlsConnector::from(config.clone()).connect(name, tcp).await.map_err(|e| ImapError::Tls(e.to_string()))
     }
 
-    async fn process<S: InboxSink>(&self, session: &mut Session<Stream>, sink: &S) -> Result<PollReport, ImapError> {
+    /// Connects, signs in, and learns what the server can do; makes the
+    /// processed and rejected folders when missing.
+    async fn open(&self) -> Result<Connected, ImapError> {
+        let permit = self
+            .connections
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ImapError::Connection("the pollers are stopping".to_owned()))?;
+        let mut session = self.connect().await?;
         let inbox = &self.inbox;
         let capabilities = session.capabilities().await?;
         let can_move = capabilities.has_str("MOVE");
         let uidplus = capabilities.has_str("UIDPLUS");
-        let delimiter = hierarchy_delimiter(session).await?;
+        let idle = capabilities.has_str("IDLE");
+        let delimiter = hierarchy_delimiter(&mut session).await?;
         let processed = server_folder(&inbox.processed_folder, delimiter.as_deref());
         let rejected = server_folder(&inbox.rejected_folder, delimiter.as_deref());
         if inbox.mark == Mark::Move {
-            ensure_folder(session, &processed).await?;
-            ensure_folder(session, &rejected).await?;
+            ensure_folder(&mut session, &processed).await?;
+            ensure_folder(&mut session, &rejected).await?;
         }
-        let mailbox = session.select(&inbox.folder).await?;
-        let keywords = mailbox.permanent_flags.iter().any(|f| matches!(f, Flag::MayCreate))
+        let marker = Marker { mark: inbox.mark, can_move, uidplus, keywords: true, processed, rejected };
+        Ok(Connected { session, idle, marker, _permit: permit })
+    }
+
+    /// One poll on `conn` (opened when `None`; left `None` after an error).
+    async fn cycle<S: InboxSink>(&self, conn: &mut Option<Connected>, sink: &S) -> Result<PollReport, ImapError> {
+        let Some(lease) = self.lease(sink).await? else {
+            return Ok(PollReport { elsewhere: true, ..PollReport::default() });
+        };
+        let mut c = match conn.take() {
+            Some(c) => c,
+            None => self.open().await?,
+        };
+        let report = self.process(&mut c, sink, &lease).await?;
+        *conn = Some(c);
+        Ok(report)
+    }
+
+    /// Selects the folder and handles what is new since the cursor (a
+    /// bounded UID range), else what stays below it (messages to retry, or
+    /// marked but not yet moved).
+    async fn process<S: InboxSink>(&self, c: &mut Connected, sink: &S, lease: &Lease) -> Result<PollReport, ImapError> {
+        let inbox = &self.inbox;
+        let mailbox = c.session.select(&inbox.folder).await?;
+        c.marker.keywords = mailbox.permanent_flags.iter().any(|f| matches!(f, Flag::MayCreate))
             || [PROCESSED_KEYWORD, REJECTED_KEYWORD]
                 .iter()
                 .all(|k| mailbox.permanent_flags.iter().any(|f| matches!(f, Flag::Custom(c) if c == k)));
-        if inbox.mark == Mark::Keyword && !keywords {
+        if inbox.mark == Mark::Keyword && !c.marker.keywords {
             return Err(ImapError::Config(format!(
                 "the folder `{}` does not keep keywords; use mark = \"move\"",
                 inbox.folder
             )));
         }
-        let query = match inbox.mark {
-            Mark::Move => "ALL".to_owned(),
-            Mark::Keyword => format!("UNKEYWORD {PROCESSED_KEYWORD} UNKEYWORD {REJECTED_KEYWORD}"),
+        let validity = mailbox.uid_validity.unwrap_or(0);
+        let stored = self.cursor.lock().ok().and_then(|c| *c);
+        // A new UIDVALIDITY: the folder is read again from its first UID;
+        // the sink's record of applied messages keeps that from applying
+        // anything twice.
+        let cursor = match stored {
+            Some(s) if s.uid_validity == validity => s,
+            _ => Cursor { uid_validity: validity, next_uid: 1 },
         };
-        let mut uids: Vec<u32> = session.uid_search(&query).await?.into_iter().collect();
-        uids.sort_unstable();
-        let mut report = PollReport { more: uids.len() > inbox.batch, ..PollReport::default() };
-        uids.truncate(inbox.batch);
-        if uids.is_empty() {
+        let uid_next = mailbox.uid_next;
+        // Untagged answers nobody asked for are dropped, not kept.
+        while c.session.unsolicited_responses.try_recv().is_ok() {}
+        if uid_next.is_none_or(|n| n > cursor.next_uid) {
+            let (metas, next, more) = self.scan(&mut c.session, cursor.next_uid, uid_next).await?;
+            let after = Cursor { uid_validity: validity, next_uid: next };
+            let mut report = self.handle(c, sink, lease, metas, after).await?;
+            report.more |= more && report.deferred.is_none();
             return Ok(report);
         }
-        let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-        let meta: Vec<Fetch> = session.uid_fetch(&set, "(UID FLAGS RFC822.SIZE)").await?.try_collect().await?;
-        let meta: HashMap<u32, (usize, bool, bool, u32)> = meta
-            .iter()
-            .filter_map(|f| {
-                let has = |k: &str| f.flags().any(|fl| matches!(fl, Flag::Custom(c) if c == k));
-                let tries = f
-                    .flags()
-                    .filter_map(|fl| match fl {
-                        Flag::Custom(c) => c.strip_prefix(ATTEMPT_KEYWORD).and_then(|n| n.parse::<u32>().ok()),
-                        _ => None,
-                    })
-                    .max()
-                    .unwrap_or(0);
-                let size = f.size.map(|s| s as usize).unwrap_or(0);
-                f.uid.map(|u| (u, (size, has(PROCESSED_KEYWORD), has(REJECTED_KEYWORD), tries)))
-            })
-            .collect();
-        let marker = Marker { mark: inbox.mark, can_move, uidplus, keywords, processed, rejected };
-        for uid in uids {
-            let Some(&(size, done, refused, tries)) = meta.get(&uid) else { continue };
-            if done || refused {
-                marker.mark(session, uid, if done { Outcome::Applied } else { Outcome::Rejected }).await?;
-                report.resumed.push(uid);
-                continue;
+        if mailbox.exists == 0 || cursor.next_uid <= 1 {
+            return Ok(PollReport::default());
+        }
+        // Nothing new, yet the folder holds messages: those below the cursor.
+        let below = cursor.next_uid.saturating_sub(1);
+        let query = match inbox.mark {
+            Mark::Move => format!("UID 1:{below}"),
+            Mark::Keyword => format!("UID 1:{below} UNKEYWORD {PROCESSED_KEYWORD} UNKEYWORD {REJECTED_KEYWORD}"),
+        };
+        let mut uids: Vec<u32> = c.session.uid_search(&query).await?.into_iter().filter(|u| *u <= below).collect();
+        uids.sort_unstable();
+        let more = uids.len() > inbox.batch;
+        uids.truncate(inbox.batch);
+        if uids.is_empty() {
+            return Ok(PollReport::default());
+        }
+        let metas = fetch_meta(&mut c.session, &uid_set(&uids)).await?;
+        let mut report = self.handle(c, sink, lease, metas, cursor).await?;
+        report.more |= more && report.deferred.is_none();
+        Ok(report)
+    }
+
+    /// The messages from UID `from` on, at most a batch, read in UID
+    /// windows that widen while they come back empty (UIDs left by moved
+    /// messages); with the next UID to read after them and whether more are
+    /// left.
+    async fn scan(
+        &self,
+        session: &mut Session<Stream>,
+        from: u32,
+        uid_next: Option<u32>,
+    ) -> Result<(Vec<Meta>, u32, bool), ImapError> {
+        let batch = u32::try_from(self.inbox.batch).unwrap_or(u32::MAX).max(1);
+        let last = uid_next.map(|n| n.saturating_sub(1));
+        let mut window = batch;
+        let mut start = from;
+        let mut found: Vec<Meta> = Vec::new();
+        for _ in 0..MAX_SCAN_STEPS {
+            let end = start.saturating_add(window.saturating_sub(1));
+            let (range, reached_end) = match last {
+                Some(l) if end >= l => (format!("{start}:{l}"), true),
+                Some(_) => (format!("{start}:{end}"), false),
+                None => (format!("{start}:*"), true),
+            };
+            // `N:*` names the last message even when its UID is below N.
+            let mut metas: Vec<Meta> =
+                fetch_meta(session, &range).await?.into_iter().filter(|m| m.uid >= start).collect();
+            found.append(&mut metas);
+            found.sort_unstable_by_key(|m| m.uid);
+            if found.len() >= self.inbox.batch {
+                found.truncate(self.inbox.batch);
+                let next = found.last().map_or(start, |m| m.uid.saturating_add(1));
+                let more = last.is_none_or(|l| next <= l);
+                return Ok((found, next, more));
             }
-            if size > inbox.max_message_bytes {
-                marker.mark(session, uid, Outcome::Rejected).await?;
+            if reached_end {
+                let next = match uid_next {
+                    Some(n) => n,
+                    None => found.last().map_or(start, |m| m.uid.saturating_add(1)),
+                };
+                return Ok((found, next, false));
+            }
+            start = end.saturating_add(1);
+            window = window.saturating_mul(4);
+        }
+        let next = found.last().map_or(start, |m| m.uid.saturating_add(1)).max(start);
+        Ok((found, next, true))
+    }
+
+    /// Delivers the messages of `metas` as one batch, writes `after` as the
+    /// cursor in the same transaction, then marks and moves them by outcome.
+    async fn handle<S: InboxSink>(
+        &self,
+        c: &mut Connected,
+        sink: &S,
+        lease: &Lease,
+        metas: Vec<Meta>,
+        after: Cursor,
+    ) -> Result<PollReport, ImapError> {
+        let inbox = &self.inbox;
+        let keywords = c.marker.keywords;
+        let mut report = PollReport::default();
+        let mut marks: Vec<(u32, Outcome)> = Vec::new();
+        let mut wanted: Vec<(Meta, u32)> = Vec::new();
+        for m in metas {
+            if m.done || m.refused {
+                marks.push((m.uid, if m.done { Outcome::Applied } else { Outcome::Rejected }));
+                report.resumed.push(m.uid);
+            } else if m.size > inbox.max_message_bytes {
+                marks.push((m.uid, Outcome::Rejected));
                 report.rejected.push(Rejection {
-                    uid,
+                    uid: m.uid,
                     code: "too_large".to_owned(),
-                    message: format!("the e-mail is {size} bytes, more than the limit of {}", inbox.max_message_bytes),
+                    message: format!(
+                        "the e-mail is {} bytes, more than the limit of {}",
+                        m.size, inbox.max_message_bytes
+                    ),
                 });
+            } else {
+                let tries = if keywords { m.tries } else { self.remembered_tries(m.uid) };
+                wanted.push((m, tries));
+            }
+        }
+        let bodies = if wanted.is_empty() {
+            HashMap::new()
+        } else {
+            let set = uid_set(&wanted.iter().map(|(m, _)| m.uid).collect::<Vec<_>>());
+            let fetched: Vec<Fetch> = c.session.uid_fetch(&set, "(UID BODY.PEEK[])").await?.try_collect().await?;
+            fetched.iter().filter_map(|f| Some((f.uid?, f.body()?.to_vec()))).collect::<HashMap<u32, Vec<u8>>>()
+        };
+        // Tried too often already (by pollers that died during delivery):
+        // moved aside without another try.
+        let mut batch: Vec<(u32, u32)> = Vec::new();
+        let mut deferred = None;
+        for (m, tries) in wanted {
+            let Some(raw) = bodies.get(&m.uid) else { continue }; // expunged meanwhile
+            if tries < inbox.max_attempts {
+                batch.push((m.uid, tries.saturating_add(1)));
                 continue;
             }
-            let fetched: Vec<Fetch> =
-                session.uid_fetch(uid.to_string(), "(UID BODY.PEEK[])").await?.try_collect().await?;
-            let Some(raw) = fetched.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.body()) else {
-                continue; // expunged meanwhile
-            };
-            // Deliveries are counted before they start, so that one that
-            // never ends (the process died) counts too.
-            let tries = if keywords {
-                tries
-            } else {
-                self.attempts.lock().map(|m| m.get(&uid).copied().unwrap_or(0)).unwrap_or(0)
-            };
-            if tries >= inbox.max_attempts {
-                let why = format!("delivery was tried {tries} times without an outcome");
-                match sink.set_aside(&inbox.address, raw, TOO_MANY_ATTEMPTS, &why).await {
-                    Ok(()) => {
-                        marker.mark(session, uid, Outcome::Rejected).await?;
-                        self.forget(uid);
-                        report.rejected.push(Rejection { uid, code: TOO_MANY_ATTEMPTS.to_owned(), message: why });
-                        continue;
-                    }
-                    Err(e) => {
-                        report.deferred = Some(e.message);
-                        break;
-                    }
+            let why = format!("delivery was tried {tries} times without an outcome");
+            match sink.set_aside(&inbox.address, raw, TOO_MANY_ATTEMPTS, &why).await {
+                Ok(()) => {
+                    marks.push((m.uid, Outcome::Rejected));
+                    self.forget(m.uid);
+                    report.rejected.push(Rejection { uid: m.uid, code: TOO_MANY_ATTEMPTS.to_owned(), message: why });
+                }
+                Err(e) => {
+                    deferred = Some(e.message);
+                    break;
                 }
             }
-            let this_try = tries.saturating_add(1);
-            self.count_attempt(session, uid, this_try, keywords).await?;
-            let judgement = self.authenticator.judge(raw).await;
-            match sink.deliver(&inbox.address, raw, &judgement).await {
+        }
+        if deferred.is_some() {
+            c.marker.mark(&mut c.session, &marks).await?;
+            report.deferred = deferred;
+            return Ok(report);
+        }
+        // Deliveries are counted before they start, so that one that never
+        // ends (the process died) counts too.
+        self.count_attempts(&mut c.session, &batch, keywords, true).await?;
+        let mut incoming = Vec::with_capacity(batch.len());
+        for (uid, _) in &batch {
+            let raw = bodies.get(uid).cloned().unwrap_or_default();
+            let judgement = self.authenticator.judge(&raw).await;
+            incoming.push(Incoming { raw, judgement });
+        }
+        let delivered = sink.deliver_batch(&inbox.address, incoming, lease, after).await;
+        for ((uid, this_try), outcome) in batch.iter().zip(&delivered.outcomes) {
+            let uid = *uid;
+            match outcome {
                 Ok(Delivered::Applied) => {
-                    marker.mark(session, uid, Outcome::Applied).await?;
+                    marks.push((uid, Outcome::Applied));
                     self.forget(uid);
                     report.applied.push(uid);
                 }
                 Ok(Delivered::Rejected { code, message }) => {
-                    marker.mark(session, uid, Outcome::Rejected).await?;
+                    marks.push((uid, Outcome::Rejected));
                     self.forget(uid);
-                    report.rejected.push(Rejection { uid, code, message });
+                    report.rejected.push(Rejection { uid, code: code.clone(), message: message.clone() });
                 }
-                Err(e) if !sink.available().await => {
-                    // The sink is down: this try does not count against the
-                    // message, and the rest waits for the next poll.
-                    self.uncount_attempt(session, uid, this_try, keywords).await?;
-                    report.deferred = Some(e.message);
-                    break;
-                }
-                Err(e) if this_try >= inbox.max_attempts => {
+                Err(e) if *this_try >= inbox.max_attempts => {
                     let why = format!("delivery failed {this_try} times; the last error: {}", e.message);
+                    let raw = bodies.get(&uid).map(Vec::as_slice).unwrap_or_default();
                     match sink.set_aside(&inbox.address, raw, TOO_MANY_ATTEMPTS, &why).await {
                         Ok(()) => {
-                            marker.mark(session, uid, Outcome::Rejected).await?;
+                            marks.push((uid, Outcome::Rejected));
                             self.forget(uid);
                             report.rejected.push(Rejection { uid, code: TOO_MANY_ATTEMPTS.to_owned(), message: why });
                         }
-                        Err(e) => {
-                            report.deferred = Some(e.message);
-                            break;
-                        }
+                        Err(e) => report.deferred = Some(e.message),
                     }
                 }
-                Err(e) => {
-                    // This message fails, the sink works: the others go on.
-                    report.failed.push((uid, e.message));
+                // This message fails, the sink works: the others go on, and
+                // it is tried again (it stays below the cursor).
+                Err(e) => report.failed.push((uid, e.message.clone())),
+            }
+        }
+        match delivered.stopped {
+            Some(e) => {
+                // The sink is down (or the lease is another's): these tries
+                // do not count against the messages, the cursor stays.
+                let untried = batch.get(delivered.outcomes.len()..).unwrap_or_default();
+                self.count_attempts(&mut c.session, untried, keywords, false).await?;
+                report.deferred = Some(e.message);
+            }
+            None => {
+                if let Ok(mut mine) = self.cursor.lock() {
+                    *mine = Some(after);
                 }
             }
         }
-        // Untagged answers nobody asked for are dropped, not kept.
-        while session.unsolicited_responses.try_recv().is_ok() {}
+        c.marker.mark(&mut c.session, &marks).await?;
         Ok(report)
     }
 }
@@ -550,34 +937,34 @@ impl Poller {
 pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
 
 impl Poller {
-    async fn count_attempt(
-        &self,
-        session: &mut Session<Stream>,
-        uid: u32,
-        attempt: u32,
-        keywords: bool,
-    ) -> Result<(), ImapError> {
-        if keywords {
-            let flag = format!("+FLAGS.SILENT ({ATTEMPT_KEYWORD}{attempt})");
-            drain(session.uid_store(uid.to_string(), flag).await?).await?;
-        } else if let Ok(mut m) = self.attempts.lock() {
-            m.insert(uid, attempt);
-        }
-        Ok(())
+    fn remembered_tries(&self, uid: u32) -> u32 {
+        self.attempts.lock().map(|m| m.get(&uid).copied().unwrap_or(0)).unwrap_or(0)
     }
 
-    async fn uncount_attempt(
+    /// Counts (`add`) or uncounts the tries `(uid, try)`: one `STORE` per
+    /// try number, or in memory where the folder keeps no keywords.
+    async fn count_attempts(
         &self,
         session: &mut Session<Stream>,
-        uid: u32,
-        attempt: u32,
+        tries: &[(u32, u32)],
         keywords: bool,
+        add: bool,
     ) -> Result<(), ImapError> {
-        if keywords {
-            let flag = format!("-FLAGS.SILENT ({ATTEMPT_KEYWORD}{attempt})");
-            drain(session.uid_store(uid.to_string(), flag).await?).await?;
-        } else if let Ok(mut m) = self.attempts.lock() {
-            m.insert(uid, attempt.saturating_sub(1));
+        if !keywords {
+            if let Ok(mut m) = self.attempts.lock() {
+                for (uid, attempt) in tries {
+                    m.insert(*uid, if add { *attempt } else { attempt.saturating_sub(1) });
+                }
+            }
+            return Ok(());
+        }
+        let mut numbers: Vec<u32> = tries.iter().map(|t| t.1).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        for n in numbers {
+            let uids: Vec<u32> = tries.iter().filter(|t| t.1 == n).map(|t| t.0).collect();
+            let flag = format!("{}FLAGS.SILENT ({ATTEMPT_KEYWORD}{n})", if add { '+' } else { '-' });
+            drain(session.uid_store(uid_set(&uids), flag).await?).await?;
         }
         Ok(())
     }
@@ -587,6 +974,67 @@ impl Poller {
             m.remove(&uid);
         }
     }
+}
+
+/// Waits in `IDLE` until the folder changes or `limit` passes, and gives
+/// the session back (an error: the connection is dropped).
+async fn idle_wait(c: Connected, limit: Duration) -> Result<Connected, ImapError> {
+    let Connected { session, idle, marker, _permit } = c;
+    let mut handle = session.idle();
+    handle.init().await?;
+    let (wait, _stop) = handle.wait_with_timeout(limit);
+    let waited = wait.await;
+    let session = handle.done().await?;
+    waited?;
+    Ok(Connected { session, idle, marker, _permit })
+}
+
+/// The flags and size of the messages of the UID set `set`.
+async fn fetch_meta(session: &mut Session<Stream>, set: &str) -> Result<Vec<Meta>, ImapError> {
+    let fetched: Vec<Fetch> = session.uid_fetch(set, "(UID FLAGS RFC822.SIZE)").await?.try_collect().await?;
+    let mut metas: Vec<Meta> = fetched
+        .iter()
+        .filter_map(|f| {
+            let has = |k: &str| f.flags().any(|fl| matches!(fl, Flag::Custom(c) if c == k));
+            let tries = f
+                .flags()
+                .filter_map(|fl| match fl {
+                    Flag::Custom(c) => c.strip_prefix(ATTEMPT_KEYWORD).and_then(|n| n.parse::<u32>().ok()),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0);
+            let size = f.size.map(|s| s as usize).unwrap_or(0);
+            Some(Meta { uid: f.uid?, size, done: has(PROCESSED_KEYWORD), refused: has(REJECTED_KEYWORD), tries })
+        })
+        .collect();
+    metas.sort_unstable_by_key(|m| m.uid);
+    metas.dedup_by_key(|m| m.uid);
+    Ok(metas)
+}
+
+/// A UID set in its short form: `3:5,9`.
+fn uid_set(uids: &[u32]) -> String {
+    let mut sorted = uids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out = String::new();
+    let mut iter = sorted.into_iter().peekable();
+    while let Some(first) = iter.next() {
+        let mut last = first;
+        while iter.peek() == Some(&last.saturating_add(1)) {
+            last = iter.next().unwrap_or(last);
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if first == last {
+            out.push_str(&first.to_string());
+        } else {
+            out.push_str(&format!("{first}:{last}"));
+        }
+    }
+    out
 }
 
 /// How messages are marked in one poll.
@@ -600,8 +1048,20 @@ struct Marker {
 }
 
 impl Marker {
-    async fn mark(&self, session: &mut Session<Stream>, uid: u32, outcome: Outcome) -> Result<(), ImapError> {
-        let uid_text = uid.to_string();
+    /// Flags and moves the messages by outcome: one `STORE` and one `UID
+    /// MOVE` (or `COPY`, `\Deleted`, `UID EXPUNGE`) per outcome.
+    async fn mark(&self, session: &mut Session<Stream>, marks: &[(u32, Outcome)]) -> Result<(), ImapError> {
+        for outcome in [Outcome::Applied, Outcome::Rejected] {
+            let uids: Vec<u32> = marks.iter().filter(|m| m.1 == outcome).map(|m| m.0).collect();
+            if uids.is_empty() {
+                continue;
+            }
+            self.mark_set(session, &uid_set(&uids), outcome).await?;
+        }
+        Ok(())
+    }
+
+    async fn mark_set(&self, session: &mut Session<Stream>, set: &str, outcome: Outcome) -> Result<(), ImapError> {
         let (flags, folder) = match (outcome, self.keywords) {
             (Outcome::Applied, true) => (format!("\\Seen {PROCESSED_KEYWORD}"), &self.processed),
             (Outcome::Applied, false) => ("\\Seen".to_owned(), &self.processed),
@@ -609,19 +1069,19 @@ impl Marker {
             (Outcome::Rejected, false) => (String::new(), &self.rejected),
         };
         if !flags.is_empty() {
-            drain(session.uid_store(&uid_text, format!("+FLAGS.SILENT ({flags})")).await?).await?;
+            drain(session.uid_store(set, format!("+FLAGS.SILENT ({flags})")).await?).await?;
         }
         if self.mark == Mark::Keyword {
             return Ok(());
         }
         if self.can_move {
-            session.uid_mv(&uid_text, folder).await?;
+            session.uid_mv(set, folder).await?;
             return Ok(());
         }
-        session.uid_copy(&uid_text, folder).await?;
-        drain(session.uid_store(&uid_text, "+FLAGS.SILENT (\\Deleted)").await?).await?;
+        session.uid_copy(set, folder).await?;
+        drain(session.uid_store(set, "+FLAGS.SILENT (\\Deleted)").await?).await?;
         if self.uidplus {
-            let expunged: Vec<_> = session.uid_expunge(&uid_text).await?.try_collect().await?;
+            let expunged: Vec<_> = session.uid_expunge(set).await?.try_collect().await?;
             drop(expunged);
         } else {
             let expunged: Vec<_> = session.expunge().await?.try_collect().await?;
@@ -684,6 +1144,13 @@ mod tests {
         assert_eq!(server_folder("invitelink/processed", Some(".")), "invitelink.processed");
         assert_eq!(server_folder("invitelink/processed", Some("/")), "invitelink/processed");
         assert_eq!(server_folder("invitelink/processed", None), "invitelink-processed");
+    }
+
+    #[test]
+    fn uid_sets_are_short() {
+        assert_eq!(uid_set(&[5, 3, 4, 9, 11, 10, 3]), "3:5,9:11");
+        assert_eq!(uid_set(&[7]), "7");
+        assert_eq!(uid_set(&[]), "");
     }
 
     #[test]

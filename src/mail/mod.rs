@@ -22,6 +22,8 @@ mod tls;
 
 pub use auth::{AuthSettings, Authenticator, Dns, Judgement};
 pub use config::{ConfigError, Credential, InboxConfig, MailConfig, Mark, Secret, SmtpConfig, Tls};
-pub use imap::{Delivered, ImapError, InboxSink, PollReport, Poller, SinkError};
+pub use imap::{
+    BatchDelivery, Connections, Cursor, Delivered, ImapError, InboxSink, Incoming, Lease, PollReport, Poller, SinkError,
+};
 pub use outbox::{Backoff, Outbox, OutboxError, OutboxItem, SendReport, SendSettings, send_due};
 pub use smtp::{SmtpError, SmtpSender, Transport};

@@ -656,7 +656,7 @@ fn limits() -> InputLimits {
 const MAX_DECISIONS: usize = 5;
 
 /// A message decided on a snapshot of the store, waiting to be applied.
-struct Decided {
+pub(crate) struct Decided {
     target: Target,
     decision: Decision,
     decision_json: serde_json::Value,
@@ -715,6 +715,71 @@ async fn run(
             .await?;
         if let Written::Done(result) = written {
             return Ok(result);
+        }
+    }
+    Err(ApiError::internal("the appointment kept changing while the message was decided"))
+}
+
+/// A polled message decided on a snapshot of the store, outside the
+/// writer's transaction.
+pub(crate) enum Prepared {
+    /// Applied before: nothing to do.
+    Duplicate(InboxResult),
+    /// Decided; applied by [`apply_polled`].
+    Decided {
+        /// The decision and what it was made on.
+        decided: Box<Decided>,
+        /// The message's `UID`.
+        uid: String,
+        /// Its keys in `processed_messages`.
+        keys: [String; 2],
+    },
+}
+
+/// Reads and decides the raw e-mail `raw` that arrived in `mailbox` on a
+/// snapshot read through `conn` (the first half of the poller's way in).
+pub(crate) async fn prepare_polled(
+    conn: &mut AnyConnection,
+    mailbox: &str,
+    raw: &[u8],
+    judgement: &Judgement,
+) -> ApiResult<Prepared> {
+    let envelope = read_message(raw, &limits())?;
+    let calendar = parse_calendar(&envelope.calendar, &ParseOptions::default())?;
+    let uid = uid_of(&calendar).unwrap_or_default();
+    let keys = [message_key(&envelope), legacy_message_key(&envelope)];
+    let prefs = preferences::load(conn).await?;
+    let target = resolve_target(conn, None, Some(mailbox), &prefs, &uid).await?;
+    if let Some(done) = duplicate(conn, &target, &uid, &keys).await? {
+        return Ok(Prepared::Duplicate(done));
+    }
+    let mut ctx = context(conn, &target, &envelope, &calendar, &prefs, None).await?;
+    ctx.authenticated = judgement.authenticated;
+    let decision = crate::policy::decide(&envelope, &calendar, &ctx)?;
+    let decision_json = serde_json::to_value(&decision).map_err(ApiError::internal)?;
+    Ok(Prepared::Decided { decided: Box::new(Decided { target, decision, decision_json }), uid, keys })
+}
+
+/// Applies a polled message inside the writer's transaction `conn` (the
+/// second half): as decided in `prepared` when the stored appointment is
+/// unchanged, else decided again on `conn`, which then sees every earlier
+/// message of the same batch.
+pub(crate) async fn apply_polled(
+    conn: &mut AnyConnection,
+    mailbox: &str,
+    raw: &[u8],
+    judgement: &Judgement,
+    prepared: ApiResult<Prepared>,
+) -> ApiResult<InboxResult> {
+    let mut prepared = prepared?;
+    for _ in 0..MAX_DECISIONS {
+        let (decided, uid, keys) = match prepared {
+            Prepared::Duplicate(done) => return Ok(done),
+            Prepared::Decided { decided, uid, keys } => (decided, uid, keys),
+        };
+        match apply_decided(conn, None, Some(mailbox), &uid, &keys, None, *decided, judgement).await? {
+            Written::Done(result) => return Ok(result),
+            Written::Stale => prepared = prepare_polled(conn, mailbox, raw, judgement).await?,
         }
     }
     Err(ApiError::internal("the appointment kept changing while the message was decided"))

@@ -19,11 +19,12 @@ use super::inbox;
 use super::preferences;
 use super::store::{self, Store, fmt_instant, fmt_naive_utc, hex, int, opt_text, text};
 use crate::mail::{
-    Authenticator, Delivered, InboxSink, Judgement, MailConfig, Outbox, OutboxError, OutboxItem, Poller, SendSettings,
-    SinkError, SmtpSender,
+    Authenticator, BatchDelivery, Connections, Cursor, Delivered, InboxSink, Incoming, Judgement, Lease, MailConfig,
+    Outbox, OutboxError, OutboxItem, Poller, SendSettings, SinkError, SmtpSender,
 };
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, TimeDelta};
 use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, Executor};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -55,6 +56,152 @@ impl InboxSink for AppState {
             Err(_) => false,
         }
     }
+
+    /// Decides every message on a snapshot, then applies them all, records
+    /// the rejected ones and writes the cursor in one transaction (shared
+    /// with other writers by the group commit); each message in a savepoint
+    /// of its own, so that one that fails is rolled back alone.
+    async fn deliver_batch(&self, mailbox: &str, batch: Vec<Incoming>, lease: &Lease, cursor: Cursor) -> BatchDelivery {
+        let mut prepared = Vec::with_capacity(batch.len());
+        match self.store.read().await {
+            Ok(mut conn) => {
+                for m in &batch {
+                    prepared.push(inbox::prepare_polled(&mut conn, mailbox, &m.raw, &m.judgement).await);
+                }
+            }
+            Err(e) => return BatchDelivery { outcomes: Vec::new(), stopped: Some(sink_error(e)) },
+        }
+        let (mailbox, lease) = (mailbox.to_owned(), lease.clone());
+        let written = self
+            .group_commit
+            .write(move |conn| {
+                Box::pin(async move {
+                    let mut outcomes = Vec::with_capacity(batch.len());
+                    for (m, pre) in batch.into_iter().zip(prepared) {
+                        conn.execute("SAVEPOINT message").await?;
+                        let outcome = match inbox::apply_polled(conn, &mailbox, &m.raw, &m.judgement, pre).await {
+                            Ok(_) => {
+                                conn.execute("RELEASE SAVEPOINT message").await?;
+                                Ok(Delivered::Applied)
+                            }
+                            Err(e) => {
+                                conn.execute("ROLLBACK TO SAVEPOINT message; RELEASE SAVEPOINT message").await?;
+                                if e.status.is_client_error() {
+                                    insert_rejection(conn, &mailbox, &m.raw, &e.code, &e.message, &m.judgement).await?;
+                                    Ok(Delivered::Rejected { code: e.code, message: e.message })
+                                } else {
+                                    Err(sink_error(e))
+                                }
+                            }
+                        };
+                        outcomes.push(outcome);
+                    }
+                    write_cursor(conn, &lease, cursor).await?;
+                    Ok(outcomes)
+                })
+            })
+            .await;
+        match written {
+            Ok(outcomes) => BatchDelivery { outcomes, stopped: None },
+            Err(e) => BatchDelivery { outcomes: Vec::new(), stopped: Some(sink_error(e)) },
+        }
+    }
+
+    async fn acquire(&self, inbox: &str, holder: &str, ttl: Duration) -> Result<Option<Lease>, SinkError> {
+        acquire_inbox(&self.store, inbox, holder, ttl).await.map_err(sink_error)
+    }
+
+    async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, SinkError> {
+        renew_inbox(&self.store, lease, Some(ttl)).await.map_err(sink_error)
+    }
+
+    async fn release(&self, lease: &Lease) {
+        let _ = renew_inbox(&self.store, lease, None).await;
+    }
+}
+
+/// `now + ttl` as stored.
+fn lease_end(ttl: Duration) -> String {
+    let ttl = TimeDelta::from_std(ttl).unwrap_or(TimeDelta::MAX);
+    fmt_instant(store::now().checked_add_signed(ttl).unwrap_or_else(store::now))
+}
+
+/// Takes the lease of `inbox` for `holder` when it is free, ran out, or is
+/// `holder`'s already: one statement, so two instances asking at once
+/// cannot both get it. A take-over raises the generation. On SQLite, where
+/// the server holds the file alone ([`Store::claim_sole_instance`]), a
+/// lease left by a server that died is taken over at once.
+async fn acquire_inbox(store: &Store, inbox: &str, holder: &str, ttl: Duration) -> ApiResult<Option<Lease>> {
+    let expired_before = match store.backend() {
+        store::Backend::Sqlite => lease_end(Duration::from_secs(366 * 86_400)),
+        store::Backend::Postgres => fmt_instant(store::now()),
+    };
+    let mut tx = store.write_rows().await?;
+    let row = sqlx::query(
+        "INSERT INTO inbox_leases (inbox, holder, lease_until, generation, next_uid) VALUES ($1, $2, $3, 1, 1) \
+         ON CONFLICT (inbox) DO UPDATE SET holder = $2, lease_until = $3, generation = inbox_leases.generation + 1 \
+         WHERE inbox_leases.lease_until < $4 OR inbox_leases.holder = $2 \
+         RETURNING generation, uid_validity, next_uid",
+    )
+    .bind(inbox)
+    .bind(holder)
+    .bind(lease_end(ttl))
+    .bind(expired_before)
+    .fetch_optional(tx.conn())
+    .await?;
+    tx.commit().await?;
+    let Some(row) = row else { return Ok(None) };
+    let validity = sqlx::Row::try_get::<Option<i64>, _>(&row, "uid_validity").map_err(ApiError::from)?;
+    let cursor = validity.and_then(|v| {
+        Some(Cursor {
+            uid_validity: u32::try_from(v).ok()?,
+            next_uid: u32::try_from(int(&row, "next_uid").ok()?).ok()?,
+        })
+    });
+    Ok(Some(Lease { inbox: inbox.to_owned(), holder: holder.to_owned(), generation: int(&row, "generation")?, cursor }))
+}
+
+/// Extends `lease` by `ttl` (`None`: ends it now); false when it is no
+/// longer held.
+async fn renew_inbox(store: &Store, lease: &Lease, ttl: Option<Duration>) -> ApiResult<bool> {
+    let until = match ttl {
+        Some(ttl) => lease_end(ttl),
+        None => fmt_instant(chrono::DateTime::UNIX_EPOCH),
+    };
+    let mut tx = store.write_rows().await?;
+    let done =
+        sqlx::query("UPDATE inbox_leases SET lease_until = $1 WHERE inbox = $2 AND holder = $3 AND generation = $4")
+            .bind(until)
+            .bind(&lease.inbox)
+            .bind(&lease.holder)
+            .bind(lease.generation)
+            .execute(tx.conn())
+            .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Writes the cursor of `lease`'s inbox, in the transaction of the batch it
+/// follows; refused (and so the whole batch) when the lease is no longer
+/// this generation's.
+async fn write_cursor(conn: &mut AnyConnection, lease: &Lease, cursor: Cursor) -> ApiResult<()> {
+    let done = sqlx::query(
+        "UPDATE inbox_leases SET uid_validity = $1, next_uid = $2 WHERE inbox = $3 AND holder = $4 AND generation = $5",
+    )
+    .bind(i64::from(cursor.uid_validity))
+    .bind(i64::from(cursor.next_uid))
+    .bind(&lease.inbox)
+    .bind(&lease.holder)
+    .bind(lease.generation)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(ApiError::conflict(format!(
+            "the inbox `{}` is polled by another instance now (its lease was taken over)",
+            lease.inbox
+        )));
+    }
+    Ok(())
 }
 
 fn sink_error(e: ApiError) -> SinkError {
@@ -72,6 +219,18 @@ async fn record_rejection(
     judgement: &Judgement,
 ) -> ApiResult<()> {
     let mut tx = store.write().await?;
+    insert_rejection(tx.conn(), mailbox, raw, code, message, judgement).await?;
+    tx.commit().await
+}
+
+async fn insert_rejection(
+    conn: &mut AnyConnection,
+    mailbox: &str,
+    raw: &[u8],
+    code: &str,
+    message: &str,
+    judgement: &Judgement,
+) -> ApiResult<()> {
     sqlx::query(
         "INSERT INTO rejected_messages (mailbox, message_key, code, message, created_at, authenticated, authentication) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (mailbox, message_key) DO NOTHING",
@@ -83,9 +242,9 @@ async fn record_rejection(
     .bind(fmt_instant(store::now()))
     .bind(judgement.authenticated.map(i64::from))
     .bind(&judgement.detail)
-    .execute(tx.conn())
+    .execute(&mut *conn)
     .await?;
-    tx.commit().await
+    Ok(())
 }
 
 fn email_key(mailbox: &str) -> String {
@@ -96,18 +255,40 @@ fn outbox_error(e: ApiError) -> OutboxError {
     OutboxError { message: e.to_string() }
 }
 
+/// How long an instance may take to send an outbox row it claimed before
+/// another instance takes it over (the SMTP time-out is far shorter).
+pub const OUTBOX_LEASE: Duration = Duration::from_secs(300);
+
 impl Store {
+    /// Claims the oldest due row for this instance (one `UPDATE ...
+    /// RETURNING`; on PostgreSQL the candidate is locked with `FOR UPDATE
+    /// SKIP LOCKED`, so instances claiming at once take different rows) and
+    /// reads it.
     async fn next_due_row(&self, now: NaiveDateTime) -> ApiResult<Option<OutboxItem>> {
+        let skip_locked = if self.backend() == store::Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let claim = format!(
+            "UPDATE outbox SET lease_holder = $1, lease_until = $2 WHERE id = (SELECT id FROM outbox \
+             WHERE (status = 'queued' OR (status = 'failed' AND retry_at IS NOT NULL AND retry_at <= $3)) \
+             AND (lease_until IS NULL OR lease_until < $3) ORDER BY created_at, id LIMIT 1{skip_locked}) RETURNING id"
+        );
+        let until = now.checked_add_signed(TimeDelta::from_std(OUTBOX_LEASE).unwrap_or(TimeDelta::MAX)).unwrap_or(now);
+        let mut tx = self.write_rows().await?;
+        let claimed = sqlx::query(&claim)
+            .bind(self.instance())
+            .bind(fmt_naive_utc(until))
+            .bind(fmt_naive_utc(now))
+            .fetch_optional(tx.conn())
+            .await?;
+        tx.commit().await?;
+        let Some(claimed) = claimed else { return Ok(None) };
         let mut conn = self.read().await?;
         let row = sqlx::query(
             "SELECT o.id, o.attempts, o.sender, o.recipient, o.reply_to, o.subject, o.method, o.ics, a.name AS sender_name, \
              owner.email AS owner_email \
              FROM outbox o LEFT JOIN associates a ON a.id = o.associate_id AND a.email = o.sender \
-             LEFT JOIN associates owner ON owner.id = o.associate_id \
-             WHERE o.status = 'queued' OR (o.status = 'failed' AND o.retry_at IS NOT NULL AND o.retry_at <= $1) \
-             ORDER BY o.created_at, o.id LIMIT 1",
+             LEFT JOIN associates owner ON owner.id = o.associate_id WHERE o.id = $1",
         )
-        .bind(fmt_naive_utc(now))
+        .bind(text(&claimed, "id")?)
         .fetch_optional(&mut *conn)
         .await?;
         let Some(row) = row else { return Ok(None) };
@@ -130,27 +311,45 @@ impl Store {
         }))
     }
 
+    /// Marks a row this instance claimed as sent; refused when the claim
+    /// was taken over.
     async fn mark_sent_row(&self, id: &str, at: NaiveDateTime) -> ApiResult<()> {
-        let mut tx = self.write().await?;
-        sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $2, retry_at = NULL WHERE id = $1")
-            .bind(id)
-            .bind(fmt_naive_utc(at))
-            .execute(tx.conn())
-            .await?;
-        tx.commit().await
+        let mut tx = self.write_rows().await?;
+        let done = sqlx::query(
+            "UPDATE outbox SET status = 'sent', sent_at = $2, retry_at = NULL, lease_holder = NULL, lease_until = NULL \
+             WHERE id = $1 AND lease_holder = $3",
+        )
+        .bind(id)
+        .bind(fmt_naive_utc(at))
+        .bind(self.instance())
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await?;
+        claimed(id, done.rows_affected())
     }
 
     async fn mark_failed_row(&self, id: &str, error: &str, retry_at: Option<NaiveDateTime>) -> ApiResult<()> {
-        let mut tx = self.write().await?;
-        sqlx::query(
-            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = $2, retry_at = $3 WHERE id = $1",
+        let mut tx = self.write_rows().await?;
+        let done = sqlx::query(
+            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = $2, retry_at = $3, \
+             lease_holder = NULL, lease_until = NULL WHERE id = $1 AND lease_holder = $4",
         )
         .bind(id)
         .bind(error)
         .bind(retry_at.map(fmt_naive_utc))
+        .bind(self.instance())
         .execute(tx.conn())
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        claimed(id, done.rows_affected())
+    }
+}
+
+fn claimed(id: &str, rows: u64) -> ApiResult<()> {
+    if rows == 1 {
+        Ok(())
+    } else {
+        Err(ApiError::conflict(format!("the outbox message `{id}` is no longer this instance's to mark")))
     }
 }
 
@@ -179,12 +378,17 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
 /// that cannot be read) is reported on stderr and left out.
 pub fn spawn(state: &AppState, mail: &MailConfig, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let mut tasks = Vec::new();
+    // Up to `max_connections` inboxes, each keeps its connection and waits
+    // in IDLE; beyond, they take turns for the connections and poll.
+    let connections = Connections::new(mail.max_connections, mail.inboxes.len() <= mail.max_connections);
     for inbox in &mail.inboxes {
         let name = inbox.name.clone();
         match Poller::new(inbox.clone()) {
             Ok(poller) => {
-                let poller =
-                    poller.with_authenticator(Authenticator::new(inbox.authentication.clone(), state.dns.clone()));
+                let poller = poller
+                    .with_authenticator(Authenticator::new(inbox.authentication.clone(), state.dns.clone()))
+                    .with_lease(state.store.instance(), mail.lease)
+                    .with_connections(connections.clone());
                 let state = state.clone();
                 let stop = stop.clone();
                 let interval = mail.poll_interval;

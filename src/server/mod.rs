@@ -258,6 +258,7 @@ pub struct Server {
 /// asked and the database is empty, and binds the address.
 pub async fn bind(opts: &ServeOptions) -> Result<Server, ServeError> {
     let store = Store::open(&opts.database).await.map_err(|e| ServeError::Database(e.to_string()))?;
+    store.claim_sole_instance(&opts.database).await.map_err(ServeError::Database)?;
     let first_admin_password = if opts.demo {
         demo::seed(&store).await.map_err(|e| ServeError::Database(e.to_string()))?;
         None

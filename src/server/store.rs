@@ -17,7 +17,7 @@ use super::error::{ApiError, ApiResult};
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
-use sqlx::{Any, AnyConnection, AnyPool, Executor, Row, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Row, Transaction};
 use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/0001_init.sql")),
     (2, "mail", include_str!("../../migrations/0002_mail.sql")),
     (3, "mail_trust", include_str!("../../migrations/0003_mail_trust.sql")),
+    (5, "instances", include_str!("../../migrations/0005_instances.sql")),
     (6, "received_messages", include_str!("../../migrations/0006_received_messages.sql")),
 ];
 
@@ -76,12 +77,14 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     writer: Arc<Mutex<()>>,
+    instance: Arc<str>,
+    sole: Arc<Mutex<Option<AnyConnection>>>,
 }
 
 /// A write transaction; nothing is stored until [`WriteTx::commit`].
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
-    _writer: OwnedMutexGuard<()>,
+    _writer: Option<OwnedMutexGuard<()>>,
 }
 
 impl WriteTx {
@@ -128,7 +131,14 @@ impl Store {
         }
         let migrator = Migrator::new(EmbeddedMigrations).await?;
         migrator.run(&pool).await?;
-        Ok(Store { pool, backend, writer: Arc::new(Mutex::new(())) })
+        let instance = format!("{}-{}", std::process::id(), new_id());
+        Ok(Store { pool, backend, writer: Arc::new(Mutex::new(())), instance: instance.into(), sole: Arc::default() })
+    }
+
+    /// This store's instance id: the holder of the leases it takes (inbox
+    /// and outbox rows), unique per process and open.
+    pub fn instance(&self) -> &str {
+        &self.instance
     }
 
     /// The database behind this store.
@@ -154,12 +164,67 @@ impl Store {
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
         }
-        Ok(WriteTx { tx, _writer: guard })
+        Ok(WriteTx { tx, _writer: Some(guard) })
+    }
+
+    /// Starts a transaction for statements that lock only the rows they
+    /// change (lease claims and renewals, each one atomic statement): on
+    /// PostgreSQL without [`WRITE_LOCK`], so they never wait for the
+    /// writers; on SQLite like [`Store::write`], the file's one writer.
+    pub async fn write_rows(&self) -> ApiResult<WriteTx> {
+        if self.backend == Backend::Sqlite {
+            return self.write().await;
+        }
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx { tx, _writer: None })
+    }
+
+    /// Claims the SQLite file for this server alone: a second server on
+    /// the same file is refused with a message saying so, since SQLite
+    /// serves one file from one process (PostgreSQL serves any number:
+    /// nothing is claimed there). The claim is an exclusive lock that
+    /// SQLite itself holds on `FILE.instance-lock` for as long as this
+    /// store is open; [`Store::close`] or the end of the process, however
+    /// it ends, releases it.
+    pub async fn claim_sole_instance(&self, url: &str) -> Result<(), String> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+        let path = path.split('?').next().unwrap_or_default();
+        if path.is_empty() || path.contains(":memory:") {
+            return Ok(());
+        }
+        let lock = format!("{path}.instance-lock");
+        let mut conn = AnyConnection::connect(&format!("sqlite:{lock}?mode=rwc"))
+            .await
+            .map_err(|e| format!("`{lock}` cannot be opened: {e}"))?;
+        let claimed = conn
+            .execute(
+                "PRAGMA busy_timeout = 0; PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; \
+                 CREATE TABLE IF NOT EXISTS instance (claimed INTEGER); COMMIT",
+            )
+            .await;
+        match claimed {
+            Ok(_) => {}
+            Err(e) if e.to_string().contains("locked") || e.to_string().contains("busy") => {
+                return Err(format!(
+                    "another invitelink server already serves the SQLite database `{path}`; SQLite serves one \
+                     instance only: stop the other one, or run several instances on PostgreSQL (docs/postgres.md)"
+                ));
+            }
+            Err(e) => return Err(format!("`{lock}` cannot be locked: {e}")),
+        }
+        *self.sole.lock().await = Some(conn);
+        Ok(())
     }
 
     /// Closes every connection (the SQLite file is then free).
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(conn) = self.sole.lock().await.take() {
+            let _ = conn.close().await;
+        }
     }
 }
 

@@ -25,12 +25,66 @@ pub fn routes(static_root: &Path) -> Router {
 }
 
 async fn hide_private(request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    let inside = path.strip_prefix("/web").unwrap_or(path);
-    let first = inside.trim_start_matches('/').split('/').next().unwrap_or("");
-    if PRIVATE.contains(&first) {
+    if !is_public(request.uri().path()) {
         return super::error::ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such endpoint")
             .into_response();
     }
     next.run(request).await
+}
+
+/// Whether a request path under `/web` names a served file: checked on the
+/// percent-decoded path (`%74ests` is `tests`), with no `..`, backslash or
+/// NUL, and a first segment that is not private (in any case).
+fn is_public(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = |j: usize| bytes.get(j).and_then(|c| char::from(*c).to_digit(16));
+        match (b, hex(i + 1), hex(i + 2)) {
+            (b'%', Some(h), Some(l)) => {
+                decoded.push(u8::try_from(h * 16 + l).unwrap_or(0));
+                i += 3;
+            }
+            (b'%', _, _) => return false,
+            _ => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    let Ok(text) = String::from_utf8(decoded) else { return false };
+    let mut segments: Vec<&str> = text.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
+    if segments.first() == Some(&"web") {
+        segments.remove(0);
+    }
+    if segments.iter().any(|s| *s == ".." || s.contains(['\\', '\0', '%'])) {
+        return false;
+    }
+    let first = segments.first().copied().unwrap_or("");
+    !PRIVATE.iter().any(|p| p.eq_ignore_ascii_case(first))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_public;
+
+    #[test]
+    fn private_files_are_hidden_however_spelled() {
+        assert!(is_public("/web/src/main.js"));
+        assert!(is_public("/web/app.css"));
+        for bad in [
+            "/web/tests/x",
+            "/web/%74ests/x",
+            "/web/./tests/x",
+            "//web//tests/x",
+            "/web/TESTS/x",
+            "/web/%2574ests/x",
+            "/web/node_modules/a",
+            "/web/src/../tests/x",
+            "/web/package.json",
+        ] {
+            assert!(!is_public(bad), "{bad}");
+        }
+    }
 }

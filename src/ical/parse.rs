@@ -316,8 +316,10 @@ fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize)> {
     while b.get(i).is_some_and(|c| *c != b';' && *c != b':') {
         i += 1;
     }
-    // A name that is only white space is no name: not a content line.
-    if i >= b.len() || s.get(..i).is_none_or(|n| n.trim().is_empty()) {
+    // A name that is only white space is no name, and a name holding a
+    // control character (NUL, a lone CR) is none either: written back without
+    // it, `\0END` would become a structural `END`. Neither is a content line.
+    if i >= b.len() || s.get(..i).is_none_or(|n| n.trim().is_empty()) || b[..i].iter().any(u8::is_ascii_control) {
         return None;
     }
     let name = i;
@@ -476,6 +478,19 @@ mod tests {
         assert_eq!(ev.value("DESCRIPTION"), Some("one\\ntwo and three"));
         let err = parse_calendar("no colon here\n", &ParseOptions::default()).unwrap_err();
         assert_eq!((err.code, err.line), (ErrorCode::ParseError, Some(1)));
+    }
+
+    #[test]
+    fn a_name_with_a_control_character_is_not_a_content_line() {
+        // Written back without its NUL, the stray line would be a structural
+        // `END:VEVENT` that was never there (found by the fuzzer).
+        let text = "BEGIN:VCALENDAR\nVERSION:2.0\nX-NOTE:kept\n\0\0END:VEVENT\nEN\rD:VEVENT\nEND:VCALENDAR\n";
+        let cal = parse_calendar(text, &ParseOptions::default()).unwrap();
+        assert_eq!(cal.properties.len(), 2);
+        let written = cal.to_ics();
+        let again = parse_calendar(&written, &ParseOptions::default()).unwrap();
+        assert_eq!(again.to_ics(), written);
+        assert!(again.components.is_empty());
     }
 
     #[test]

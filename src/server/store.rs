@@ -29,6 +29,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/0001_init.sql")),
     (2, "mail", include_str!("../../migrations/0002_mail.sql")),
+    (4, "accounts", include_str!("../../migrations/0004_accounts.sql")),
 ];
 
 #[derive(Debug)]
@@ -106,6 +107,9 @@ impl Store {
         } else {
             url.to_owned()
         };
+        if sqlite && let Some(path) = sqlite_file(&url) {
+            create_private(&path).map_err(sqlx::Error::Io)?;
+        }
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(if sqlite { 4 } else { 10 })
@@ -158,6 +162,36 @@ impl Store {
     /// Closes every connection (the SQLite file is then free).
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// The file of a `sqlite:PATH` URL (`sqlite://PATH` too, any `?query`
+/// dropped); `None` for an in-memory database or another scheme.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(":memory:") {
+        return None;
+    }
+    Some(std::path::PathBuf::from(path))
+}
+
+/// Creates the database file, empty and readable by its owner only (mode
+/// 0600 on Unix), when it does not exist yet; SQLite gives its `-wal` and
+/// `-shm` files the same mode. An existing file is left as it is.
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

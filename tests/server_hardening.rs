@@ -239,6 +239,36 @@ fn a_slow_request_times_out() {
     server.sign_in(BEN.0, BEN.1);
 }
 
+/// With one request in flight at most, a second waits for the first.
+#[test]
+fn requests_in_flight_are_capped() {
+    let db = TestDb::new("in-flight");
+    let limits = Limits { max_in_flight: 1, request_timeout: Duration::from_secs(2), ..Limits::default() };
+    let server = TestServer::start_with(&db, true, limits);
+    let addr = server.addr;
+    // The first request holds the only slot until it times out (2 s).
+    let slow = std::thread::spawn(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        let head =
+            "POST /api/signin HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw);
+        String::from_utf8_lossy(&raw).into_owned()
+    });
+    std::thread::sleep(Duration::from_millis(1000));
+    let start = Instant::now();
+    let r = server.client().get("/health");
+    let waited = start.elapsed();
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(waited >= Duration::from_millis(500), "answered at once ({waited:?}): no cap");
+    assert!(slow.join().unwrap().starts_with("HTTP/1.1 408"));
+    // Alone, a request is answered at once.
+    let start = Instant::now();
+    assert_eq!(server.client().get("/health").status, 200);
+    assert!(start.elapsed() < Duration::from_millis(500));
+}
+
 #[test]
 fn bodies_are_limited_by_route() {
     let (server, _db) = TestServer::demo("body-limits");

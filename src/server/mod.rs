@@ -289,7 +289,9 @@ pub fn app(state: AppState) -> Router {
         .with_state(state);
     api.nest("/addin", addin)
         .nest_service("/pkg", pkg)
-        .layer(tower::limit::ConcurrencyLimitLayer::new(limits.max_in_flight.max(1)))
+        // Global: `Router::layer` wraps every route on its own, and a plain
+        // concurrency limit would count each route apart.
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_in_flight.max(1)))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,

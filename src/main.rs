@@ -20,6 +20,7 @@ const USAGE: &str = "usage:
   invitelink expand --message FILE [--from TIME --until TIME] [--max-instances N] [--horizon-days N]
   invitelink check [--context FILE.json] PATH...
   invitelink serve [--listen 127.0.0.1:PORT] [--database sqlite:PATH] [--demo] [--static-root DIR] [--tls | --cert FILE --key FILE]
+                   [--request-timeout 30s] [--max-requests 256] [--token-idle 8h] [--token-lifetime 30d]
   invitelink --version";
 
 /// A command-line failure: the error and the exit code.
@@ -243,10 +244,41 @@ fn itip(argv: &[String]) -> Result<String, Failure> {
 
 #[cfg(feature = "server")]
 fn serve(argv: &[String]) -> Result<String, Failure> {
-    use invitelink::server::tls::{CertSource, serve_tls};
-    use invitelink::server::{ServeOptions, serve};
+    use invitelink::server::tls::{CertSource, serve_tls_with};
+    use invitelink::server::{Limits, ServeOptions, serve_with};
     let args = Args::parse(argv, &[]);
-    args.only(&["listen", "database", "demo", "tls", "cert", "key", "static-root", "mail-config"])?;
+    args.only(&[
+        "listen",
+        "database",
+        "demo",
+        "tls",
+        "cert",
+        "key",
+        "static-root",
+        "mail-config",
+        "request-timeout",
+        "max-requests",
+        "token-idle",
+        "token-lifetime",
+    ])?;
+    let mut limits = Limits::default();
+    for (flag, target) in [
+        ("request-timeout", &mut limits.request_timeout),
+        ("token-idle", &mut limits.token_idle),
+        ("token-lifetime", &mut limits.token_lifetime),
+    ] {
+        if let Some(v) = args.one(flag)? {
+            *target = parse_span(&v)
+                .ok_or_else(|| usage(format!("`--{flag}` takes a duration such as 30s, 15m, 8h or 30d, not `{v}`")))?;
+        }
+    }
+    if let Some(v) = args.one("max-requests")? {
+        limits.max_in_flight = v
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| usage(format!("`--max-requests` takes a positive number, not `{v}`")))?;
+    }
     for flag in ["demo", "tls"] {
         if !args.all(flag).is_empty() {
             return Err(usage(format!("`--{flag}` takes no value")));
@@ -281,11 +313,27 @@ fn serve(argv: &[String]) -> Result<String, Failure> {
         .build()
         .map_err(|e| Failure::from(EngineError::new(ErrorCode::Io, format!("cannot start the runtime: {e}"))))?;
     let served = match tls {
-        Some(source) => runtime.block_on(serve_tls(opts, source)),
-        None => runtime.block_on(serve(opts)),
+        Some(source) => runtime.block_on(serve_tls_with(opts, source, limits)),
+        None => runtime.block_on(serve_with(opts, limits)),
     };
     served.map_err(|e| Failure::from(EngineError::new(ErrorCode::Io, format!("the server stopped: {e}"))))?;
     Ok(String::new())
+}
+
+/// A duration flag: a positive number followed by `s`, `m`, `h` or `d`.
+#[cfg(feature = "server")]
+fn parse_span(text: &str) -> Option<std::time::Duration> {
+    let text = text.trim();
+    let unit = text.chars().last()?;
+    let seconds = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return None,
+    };
+    let number: u64 = text.get(..text.len() - 1)?.parse().ok().filter(|n| *n > 0)?;
+    Some(std::time::Duration::from_secs(number.checked_mul(seconds)?))
 }
 
 #[cfg(not(feature = "server"))]

@@ -102,7 +102,8 @@ impl MailServer {
         let opts = ServeOptions {
             listen: "127.0.0.1:0".parse().unwrap(),
             database: db.url().to_owned(),
-            demo: false,
+            // Demo data (seeded by `prepare`): the demo passwords stay usable.
+            demo: true,
             static_root: repo_root(),
             mail: Some(mail),
         };

@@ -352,6 +352,54 @@ fn every_endpoint_for_every_caller() {
     let dan_outbox = w.dan.get("/api/outbox").json;
     assert!(dan_outbox.as_array().unwrap().iter().all(|m| m["sender"] != "ben@ourcompany.example"));
 
+    // A person's Activities: another user's appointment as the group view
+    // shows it (busy, no title) unless the caller owns it, takes part in it
+    // or is an administrator; archived items for who archived them and
+    // administrators.
+    let r = w.ben.post(
+        "/api/followups",
+        &json!({"title": "Secret pricing talk", "start": at(2, 9, 0), "end": at(2, 10, 0),
+            "associates": [w.cara_id], "person_id": w.bob}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let secret = r.json["id"].as_str().unwrap().to_owned();
+    let r = w.ben.post(
+        "/api/archive",
+        &json!({"message": "From: bob@acme.example\r\nSubject: Confidential offer\r\n\r\nhello",
+            "links": [{"kind": "person", "id": w.bob}]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let archived = r.json["id"].as_str().unwrap().to_owned();
+    let activities = |c: &Client| {
+        let r = c.get(&format!("/api/persons/{}/activities", w.bob));
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json.as_array().unwrap().clone()
+    };
+    let find = |list: &[Value], id: &str| list.iter().find(|a| a["id"] == id).cloned();
+    for (who, c, sees_title, sees_archive) in [
+        ("owner", &w.ben, true, true),
+        ("attendee", &w.cara, true, false),
+        ("another user", &w.dan, false, false),
+        ("administrator", &w.ada, true, true),
+    ] {
+        let list = activities(c);
+        let a = find(&list, &secret).unwrap_or_else(|| panic!("{who}: the appointment is listed"));
+        if sees_title {
+            assert_eq!(a["title"], "Secret pricing talk", "{who}");
+            assert_eq!(a["private"], false, "{who}");
+        } else {
+            assert_eq!(a["title"], "", "{who}");
+            assert_eq!(a["status"], "busy", "{who}");
+            assert_eq!(a["private"], true, "{who}");
+            assert!(!serde_json::to_string(&list).unwrap().contains("Secret"), "{who}");
+        }
+        assert_eq!(find(&list, &archived).is_some(), sees_archive, "{who}: the archived e-mail");
+        if !sees_archive {
+            assert!(!serde_json::to_string(&list).unwrap().contains("Confidential"), "{who}");
+        }
+    }
+    assert_eq!(w.anon.get(&format!("/api/persons/{}/activities", w.bob)).status, 401);
+
     check(
         &w,
         "signout",
@@ -373,4 +421,65 @@ fn every_endpoint_for_every_caller() {
         &w.ben,
         &w.dan,
     );
+
+    // Accounts. A weak new password gets as far as the password check, and
+    // changes nothing.
+    check(
+        &w,
+        "PUT me/password",
+        [401, 422, 422, 422],
+        &|c, _| {
+            let email = c.get("/api/me").json["email"].as_str().unwrap_or_default().to_owned();
+            let current = [ADA, BEN, CARA, DAN].iter().find(|u| u.0 == email).map_or("x", |u| u.1);
+            c.put("/api/me/password", &json!({"current_password": current, "new_password": "short"})).status
+        },
+        &w.ben,
+        &w.dan,
+    );
+    // Administrators set another user's password (the owner here is Cara
+    // herself, who must use PUT /api/me/password) and sign users out.
+    let ben_id = w.ben.get("/api/me").json["id"].as_str().unwrap().to_owned();
+    let new_password = json!({"new_password": "a long and unusual passphrase"});
+    check(
+        &w,
+        "PUT associates/{id}/password",
+        [401, 403, 403, 204],
+        &post_put(format!("/api/associates/{}/password", w.cara_id), new_password.clone()),
+        &w.cara,
+        &w.dan,
+    );
+    assert_eq!(w.cara.get("/api/me").status, 401, "a reset ends the user's sessions");
+    let (cara, _) = {
+        let anon = w.anon.clone();
+        let r = anon.post("/api/signin", &json!({"email": CARA.0, "password": "a long and unusual passphrase"}));
+        assert_eq!(r.status, 200, "{}", r.text());
+        (anon.with_token(r.json["token"].as_str()), ())
+    };
+    check(
+        &w,
+        "POST associates/{id}/signout",
+        [401, 403, 403, 204],
+        &post(format!("/api/associates/{ben_id}/signout"), json!({})),
+        &w.ben,
+        &cara,
+    );
+    assert_eq!(w.ben.get("/api/me").status, 401, "signed out by an administrator");
+    assert_eq!(cara.get("/api/me").status, 200);
+    // Everyone signs themselves out everywhere (last: it ends their sessions).
+    check(
+        &w,
+        "POST signout/all",
+        [401, 204, 204, 204],
+        &|c, _| c.post("/api/signout/all", &json!({})).status,
+        &cara,
+        &w.dan,
+    );
+    assert_eq!(w.dan.get("/api/me").status, 401);
+    assert_eq!(cara.get("/api/me").status, 401);
+    assert_eq!(w.ada.get("/api/me").status, 401);
+}
+
+/// A PUT with a JSON body, as a matrix call.
+fn post_put(path: String, body: Value) -> impl Fn(&Client, Who) -> u16 {
+    move |c: &Client, _: Who| c.put(&path, &body).status
 }

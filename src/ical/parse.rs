@@ -319,7 +319,7 @@ fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize)> {
     // A name that is only white space is no name, and a name holding a
     // control character (NUL, a lone CR) is none either: written back without
     // it, `\0END` would become a structural `END`. Neither is a content line.
-    if i >= b.len() || s.get(..i).is_none_or(|n| n.trim().is_empty()) || b[..i].iter().any(u8::is_ascii_control) {
+    if i >= b.len() || s.get(..i).is_none_or(|n| n.trim().is_empty() || n.bytes().any(|c| c.is_ascii_control())) {
         return None;
     }
     let name = i;

@@ -452,17 +452,26 @@ pub struct Activity {
     pub associate_id: String,
     /// The person's own status as a participant, when they take part.
     pub participant_status: Option<String>,
+    /// The caller may not see this appointment's details: it is shown as the
+    /// group view shows it (`title` empty, `status` `busy`, `tentative` or
+    /// `cancelled`, no `participant_status`).
+    pub private: bool,
 }
 
 /// The Activities of a person's contact card: follow-ups they take part in
 /// or are linked to, and archived items linked to them; newest first.
+///
+/// An appointment's details are shown to its owner, its delegator, the
+/// associates invited or assigned to it, and administrators; to others it
+/// is `private`, shown as the group view shows it. Archived items are
+/// listed for the associate who archived them and for administrators only.
 #[utoipa::path(get, path = "/api/persons/{id}/activities", tag = "directory", params(("id" = String, Path)),
     security(("bearer" = [])),
     responses((status = 200, body = [Activity]), (status = 401, body = super::error::ErrorBody),
         (status = 404, body = super::error::ErrorBody)))]
 pub async fn activities(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<Activity>>> {
     let mut conn = state.store.read().await?;
@@ -471,31 +480,49 @@ pub async fn activities(
     }
     let rows = sqlx::query(
         "SELECT a.id, a.title, a.start_at, a.end_at, a.status, a.owner_id, \
-         (SELECT MAX(p.status) FROM participants p WHERE p.appointment_id = a.id AND p.person_id = $1) AS participant_status \
+         (SELECT MAX(p.status) FROM participants p WHERE p.appointment_id = a.id AND p.person_id = $1) AS participant_status, \
+         CASE WHEN a.owner_id = $2 OR a.assigned_by = $2 OR EXISTS (SELECT 1 FROM participants q \
+         WHERE q.appointment_id = a.id AND q.associate_id = $2) THEN 1 ELSE 0 END AS visible \
          FROM appointments a WHERE a.person_id = $1 \
          OR a.id IN (SELECT appointment_id FROM participants WHERE person_id = $1) ORDER BY a.start_at DESC LIMIT 500",
     )
     .bind(&id)
+    .bind(&user.id)
     .fetch_all(&mut *conn)
     .await?;
     let mut out = Vec::new();
     for row in rows {
+        let visible = user.is_admin() || store::flag(&row, "visible")?;
+        let status = text(&row, "status")?;
+        let (title, status, participant_status) = if visible {
+            (text(&row, "title")?, status, opt_text(&row, "participant_status")?)
+        } else {
+            let shown = match status.as_str() {
+                appointments::status::TENTATIVE | appointments::status::CANCELLED => status,
+                _ => "busy".to_owned(),
+            };
+            (String::new(), shown, None)
+        };
         out.push(Activity {
             kind: "appointment".to_owned(),
             id: text(&row, "id")?,
-            title: text(&row, "title")?,
+            title,
             start: text(&row, "start_at")?,
             end: Some(text(&row, "end_at")?),
-            status: text(&row, "status")?,
+            status,
             associate_id: text(&row, "owner_id")?,
-            participant_status: opt_text(&row, "participant_status")?,
+            participant_status,
+            private: !visible,
         });
     }
     let rows = sqlx::query(
         "SELECT i.id, i.subject, i.created_at, i.kind, i.associate_id FROM archived_items i JOIN archive_links l \
-         ON l.item_id = i.id WHERE l.link_kind = 'person' AND l.link_id = $1 ORDER BY i.created_at DESC LIMIT 500",
+         ON l.item_id = i.id WHERE l.link_kind = 'person' AND l.link_id = $1 AND (i.associate_id = $2 OR $3 = 1) \
+         ORDER BY i.created_at DESC LIMIT 500",
     )
     .bind(&id)
+    .bind(&user.id)
+    .bind(store::bit(user.is_admin()))
     .fetch_all(&mut *conn)
     .await?;
     for row in rows {
@@ -508,6 +535,7 @@ pub async fn activities(
             status: text(&row, "kind")?,
             associate_id: text(&row, "associate_id")?,
             participant_status: None,
+            private: false,
         });
     }
     out.sort_by(|a, b| b.start.cmp(&a.start));

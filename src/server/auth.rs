@@ -1,17 +1,25 @@
 //! Sign-in and bearer tokens. Passwords are kept as Argon2id PHC strings;
 //! tokens are 256 random bits given once to the client and kept as their
-//! SHA-256, so a copy of the database holds no usable token.
+//! SHA-256, so a copy of the database holds no usable token. Tokens expire
+//! when idle and at an absolute age ([`Sessions`]); sign-in is throttled per
+//! account and client address, and password hashing runs a bounded number
+//! at a time.
 
 use super::AppState;
 use super::error::{ApiError, ApiResult, Json};
-use super::store::{self, hex, text};
+use super::store::{self, hex, opt_text, text};
+use super::throttle::{Attempt, Throttle};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 use utoipa::ToSchema;
 
 /// The role of an associate.
@@ -64,7 +72,112 @@ impl CurrentUser {
     }
 }
 
-impl FromRequestParts<AppState> for CurrentUser {
+/// How sessions and passwords are guarded: the sign-in throttle, the bound
+/// on concurrent password hashing, and the lifetimes of tokens.
+#[derive(Debug)]
+pub struct Sessions {
+    /// Failed sign-ins by account and client address.
+    pub throttle: Throttle,
+    hashing: Arc<Semaphore>,
+    /// A token unused this long is refused.
+    pub idle: Duration,
+    /// A token older than this is refused, used or not.
+    pub lifetime: Duration,
+}
+
+/// How long a request waits for a password-hashing slot before the answer
+/// is 503 `busy`.
+const HASHING_WAIT: Duration = Duration::from_secs(10);
+
+/// The longest password accepted, in characters.
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// The shortest password accepted for a new password, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+impl Sessions {
+    /// Sessions under `limits`.
+    pub fn new(limits: &super::Limits) -> Sessions {
+        Sessions {
+            throttle: Throttle::new(limits.signin),
+            hashing: Arc::new(Semaphore::new(limits.password_hashing.max(1))),
+            idle: limits.token_idle,
+            lifetime: limits.token_lifetime,
+        }
+    }
+
+    async fn slot(&self) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
+        match tokio::time::timeout(HASHING_WAIT, self.hashing.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(ApiError::busy("the server is busy checking passwords; try again shortly", 5)),
+        }
+    }
+
+    /// Whether `password` matches the PHC string `hash`; with no hash (an
+    /// unknown account), the same work against a dummy hash, and `false`.
+    /// At most `password_hashing` checks run at once.
+    pub async fn verify(&self, password: String, hash: Option<String>) -> ApiResult<bool> {
+        let permit = self.slot().await?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            match hash {
+                Some(hash) => verify_password(&password, &hash),
+                None => {
+                    let _ = verify_password(&password, dummy_hash());
+                    false
+                }
+            }
+        })
+        .await
+        .map_err(ApiError::internal)
+    }
+
+    /// An Argon2id PHC string for `password`, under the same bound.
+    pub async fn hash(&self, password: String) -> ApiResult<String> {
+        let permit = self.slot().await?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            hash_password(&password)
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
+    /// Starts a password attempt for `account` from `address`: 429 with
+    /// `Retry-After` when either has had too many attempts lately.
+    pub fn begin_attempt(&self, account: &str, address: Option<IpAddr>) -> ApiResult<Attempt> {
+        self.throttle
+            .begin(account, address, Instant::now())
+            .map_err(|wait| ApiError::too_many_attempts("too many sign-in attempts; wait before trying again", wait))
+    }
+}
+
+/// A hash of a random password, with the parameters of real ones: checked
+/// against when the account is unknown, so that answering takes as long.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let mut bytes = [0u8; 16];
+        let _ = getrandom::fill(&mut bytes);
+        hash_password(&hex(&bytes)).unwrap_or_default()
+    })
+}
+
+/// The client's address, when the server recorded it.
+pub fn client_address(extensions: &axum::http::Extensions) -> Option<IpAddr> {
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
+}
+
+/// The signed-in associate and the stored hash of the token they used.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// Who.
+    pub user: CurrentUser,
+    /// The SHA-256 of the bearer token of this request.
+    pub token_hash: String,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
@@ -79,21 +192,56 @@ impl FromRequestParts<AppState> for CurrentUser {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::unauthorized("the `Authorization` header must be `Bearer <token>`"))?;
-        let mut conn = state.store.read().await?;
-        let row = sqlx::query(
-            "SELECT a.id, a.name, a.email, a.role FROM tokens t JOIN associates a ON a.id = t.associate_id \
-             WHERE t.token_hash = $1",
-        )
-        .bind(token_hash(token))
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("the bearer token is not valid"))?;
-        Ok(CurrentUser {
+        let hash = token_hash(token);
+        let row = {
+            let mut conn = state.store.read().await?;
+            sqlx::query(
+                "SELECT a.id, a.name, a.email, a.role, t.created_at, t.last_used_at FROM tokens t \
+                 JOIN associates a ON a.id = t.associate_id WHERE t.token_hash = $1",
+            )
+            .bind(&hash)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("the bearer token is not valid"))?
+        };
+        let now = store::now();
+        let created = store::stored_instant(&text(&row, "created_at")?);
+        let last_used = opt_text(&row, "last_used_at")?.map(|t| store::stored_instant(&t)).unwrap_or(created);
+        let age = (now - created).to_std().unwrap_or_default();
+        let idle = (now - last_used).to_std().unwrap_or_default();
+        let sessions = &state.sessions;
+        if age >= sessions.lifetime || idle >= sessions.idle {
+            let mut tx = state.store.write().await?;
+            sqlx::query("DELETE FROM tokens WHERE token_hash = $1").bind(&hash).execute(tx.conn()).await?;
+            tx.commit().await?;
+            return Err(ApiError::unauthorized("the session has expired: sign in again"));
+        }
+        // Refreshed at most every minute (sooner for short idle limits), so
+        // that reading does not write on every request.
+        if idle >= (sessions.idle / 4).min(Duration::from_secs(60)) {
+            let mut tx = state.store.write().await?;
+            sqlx::query("UPDATE tokens SET last_used_at = $1 WHERE token_hash = $2")
+                .bind(store::fmt_instant(now))
+                .bind(&hash)
+                .execute(tx.conn())
+                .await?;
+            tx.commit().await?;
+        }
+        let user = CurrentUser {
             id: text(&row, "id")?,
             name: text(&row, "name")?,
             email: text(&row, "email")?,
             role: Role::parse(&text(&row, "role")?),
-        })
+        };
+        Ok(SignedIn { user, token_hash: hash })
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        SignedIn::from_request_parts(parts, state).await.map(|s| s.user)
     }
 }
 
@@ -150,11 +298,18 @@ pub struct Session {
     pub associate: CurrentUser,
 }
 
-/// Signs in with e-mail and password and returns a new token.
+/// Signs in with e-mail and password and returns a new token. Attempts are
+/// throttled per account and per client address (429 with `Retry-After`).
 #[utoipa::path(post, path = "/api/signin", tag = "auth", request_body = SignIn,
-    responses((status = 200, body = Session), (status = 401, body = super::error::ErrorBody)))]
-pub async fn signin(State(state): State<AppState>, Json(req): Json<SignIn>) -> ApiResult<Json<Session>> {
+    responses((status = 200, body = Session), (status = 401, body = super::error::ErrorBody),
+        (status = 413, body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody),
+        (status = 503, body = super::error::ErrorBody)))]
+pub async fn signin(State(state): State<AppState>, request: axum::extract::Request) -> ApiResult<Json<Session>> {
+    let address = client_address(request.extensions());
+    let Json(req) = Json::<SignIn>::from_request(request, &state).await?;
     let email = req.email.trim().to_lowercase();
+    let attempt = state.sessions.begin_attempt(&email, address)?;
+    let wrong = || ApiError::unauthorized("wrong e-mail address or password");
     let row = {
         let mut conn = state.store.read().await?;
         sqlx::query("SELECT id, name, email, role, password_hash FROM associates WHERE email = $1")
@@ -162,17 +317,17 @@ pub async fn signin(State(state): State<AppState>, Json(req): Json<SignIn>) -> A
             .fetch_optional(&mut *conn)
             .await?
     };
-    let wrong = || ApiError::unauthorized("wrong e-mail address or password");
-    let Some(row) = row else {
+    let hash = row.as_ref().map(|r| text(r, "password_hash")).transpose()?;
+    let mut password = req.password;
+    if password.chars().count() > MAX_PASSWORD_CHARS {
+        // Never a valid password; checked as a short one, for the same work.
+        password.clear();
+    }
+    let ok = state.sessions.verify(password, hash).await?;
+    let Some(row) = row.filter(|_| ok) else {
         return Err(wrong());
     };
-    let hash = text(&row, "password_hash")?;
-    let password = req.password;
-    let ok =
-        tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.map_err(ApiError::internal)?;
-    if !ok {
-        return Err(wrong());
-    }
+    state.sessions.throttle.succeeded(&attempt);
     let associate = CurrentUser {
         id: text(&row, "id")?,
         name: text(&row, "name")?,
@@ -188,22 +343,11 @@ pub async fn signin(State(state): State<AppState>, Json(req): Json<SignIn>) -> A
 /// Forgets the token of this request.
 #[utoipa::path(post, path = "/api/signout", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = super::error::ErrorBody)))]
-pub async fn signout(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    headers: axum::http::HeaderMap,
-) -> ApiResult<axum::http::StatusCode> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.get(7..))
-        .map(str::trim)
-        .unwrap_or_default()
-        .to_owned();
+pub async fn signout(State(state): State<AppState>, session: SignedIn) -> ApiResult<axum::http::StatusCode> {
     let mut tx = state.store.write().await?;
     sqlx::query("DELETE FROM tokens WHERE token_hash = $1 AND associate_id = $2")
-        .bind(token_hash(&token))
-        .bind(&user.id)
+        .bind(&session.token_hash)
+        .bind(&session.user.id)
         .execute(tx.conn())
         .await?;
     tx.commit().await?;

@@ -100,6 +100,37 @@ pub async fn first_admin(store: &Store) -> ApiResult<Option<String>> {
     Ok(Some(password))
 }
 
+/// The accounts that still have a published demo password (their e-mail
+/// addresses): the demo accounts, also under another address. A database
+/// seeded with demo data and started later without `--demo` must not keep
+/// them (the server refuses to start).
+pub async fn published_passwords(store: &Store) -> ApiResult<Vec<String>> {
+    let mut found: Vec<String> = Vec::new();
+    for u in &USERS {
+        let rows = {
+            let mut conn = store.read().await?;
+            sqlx::query("SELECT email, password_hash FROM associates WHERE email = $1 OR password_hash = $2")
+                .bind(u.email)
+                .bind(u.hash)
+                .fetch_all(&mut *conn)
+                .await?
+        };
+        for row in rows {
+            let email = super::store::text(&row, "email")?;
+            let stored = super::store::text(&row, "password_hash")?;
+            let password = u.password;
+            let published = stored == u.hash
+                || tokio::task::spawn_blocking(move || super::auth::verify_password(password, &stored))
+                    .await
+                    .map_err(super::error::ApiError::internal)?;
+            if published && !found.contains(&email) {
+                found.push(email);
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Whether the database has no associate yet.
 pub async fn is_empty(store: &Store) -> ApiResult<bool> {
     let mut conn = store.read().await?;

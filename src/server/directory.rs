@@ -374,6 +374,13 @@ pub async fn create_person(
     _user: CurrentUser,
     Json(req): Json<NewPerson>,
 ) -> ApiResult<(axum::http::StatusCode, Json<Person>)> {
+    super::input::text("name", &req.name)?;
+    if let Some(title) = &req.title {
+        super::input::text("title", title)?;
+    }
+    for e in &req.emails {
+        super::input::address("emails", e)?;
+    }
     let name = req.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ApiError::invalid("`name` must have 1 to 200 characters"));

@@ -21,6 +21,8 @@ pub struct ApiError {
     pub code: String,
     /// A message a person can act on; generic for 5xx.
     pub message: String,
+    /// Seconds to wait before trying again (`Retry-After`), for 429 and 503.
+    pub retry_after: Option<u64>,
 }
 
 /// The JSON body of an error.
@@ -45,7 +47,21 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl ApiError {
     /// A new error.
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        ApiError { status, code: code.to_owned(), message: message.into() }
+        ApiError { status, code: code.to_owned(), message: message.into(), retry_after: None }
+    }
+
+    /// 429 `too_many_attempts`: try again after `wait` (rounded up to seconds).
+    pub fn too_many_attempts(message: impl Into<String>, wait: std::time::Duration) -> Self {
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message);
+        e.retry_after = Some(wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0)).max(1));
+        e
+    }
+
+    /// 503 `busy`: the server is at capacity; try again in `seconds`.
+    pub fn busy(message: impl Into<String>, seconds: u64) -> Self {
+        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message);
+        e.retry_after = Some(seconds);
+        e
     }
 
     /// 401: no token, or a token that is not valid.
@@ -100,12 +116,16 @@ impl std::error::Error for ApiError {}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let message = if self.status.is_server_error() { "internal error".to_owned() } else { self.message };
+        let hide = self.status.is_server_error() && self.code != "busy";
+        let message = if hide { "internal error".to_owned() } else { self.message };
         let body = ErrorBody { error: ErrorDetail { code: self.code, message } };
         let text = serde_json::to_string(&body).unwrap_or_else(|_| "{}".to_owned());
         let mut response = (self.status, [(header::CONTENT_TYPE, "application/json")], text).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
         }
         response
     }

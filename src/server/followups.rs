@@ -286,6 +286,13 @@ pub async fn create(
     user: CurrentUser,
     Json(req): Json<NewFollowUp>,
 ) -> ApiResult<(StatusCode, Json<FollowUp>)> {
+    super::input::text("title", &req.title)?;
+    if let Some(location) = &req.location {
+        super::input::text("location", location)?;
+    }
+    for e in &req.emails {
+        super::input::address("emails", e)?;
+    }
     let title = req.title.trim().to_owned();
     if title.is_empty() || title.chars().count() > 500 {
         return Err(ApiError::invalid("`title` must have 1 to 500 characters"));
@@ -439,6 +446,9 @@ pub async fn reschedule(
     }
     let old = a.ics.clone();
     let old_time = (stored_instant(&a.start), stored_instant(&a.end));
+    if let Some(location) = &req.location {
+        super::input::text("location", location)?;
+    }
     let location = req.location.map(|l| l.trim().to_owned()).unwrap_or_else(|| a.location.clone());
     let changed = fmt_instant(start) != a.start || fmt_instant(end) != a.end || location != a.location;
     if changed {

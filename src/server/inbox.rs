@@ -977,7 +977,7 @@ pub async fn answer(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
     use super::*;
-    use crate::server::{demo, group_commit::GroupCommit, store::Store};
+    use crate::server::{demo, store::Store};
     use std::time::Duration;
 
     const INVITATION: &str = "From: Bob Berg <bob@acme.example>\r\nTo: ada@ourcompany.example\r\n\
@@ -994,13 +994,7 @@ END:VEVENT\r\nEND:VCALENDAR\r\n";
         std::fs::create_dir_all(&dir).unwrap();
         let store = Store::open(&format!("sqlite:{}", dir.join("t.sqlite").display())).await.unwrap();
         demo::seed(&store).await.unwrap();
-        let state = AppState {
-            store: store.clone(),
-            static_root: dir.clone(),
-            group_commit: GroupCommit::start(store.clone()),
-            authenticator: crate::mail::Authenticator::off(),
-            dns: None,
-        };
+        let state = AppState::new(store.clone(), dir.clone(), crate::mail::Authenticator::off(), None);
         // Another write holds the single writer.
         let held = store.write().await.unwrap();
         // A message whose calendar the engine refuses is answered at once:
@@ -1049,13 +1043,7 @@ END:VEVENT\r\nEND:VCALENDAR\r\n";
         std::fs::create_dir_all(&dir).unwrap();
         let store = Store::open(&format!("sqlite:{}", dir.join("t.sqlite").display())).await.unwrap();
         demo::seed(&store).await.unwrap();
-        let state = AppState {
-            store: store.clone(),
-            static_root: dir.clone(),
-            group_commit: GroupCommit::start(store.clone()),
-            authenticator: crate::mail::Authenticator::off(),
-            dns: None,
-        };
+        let state = AppState::new(store.clone(), dir.clone(), crate::mail::Authenticator::off(), None);
         let huge = format!("<{}@acme.example>", "x".repeat(100_000));
         let message = INVITATION.replace("<writer-test@acme.example>", &huge);
         let r = deliver_to_mailbox(&state, "ada@ourcompany.example", message.as_bytes(), &Judgement::unchecked())

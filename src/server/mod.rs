@@ -12,6 +12,7 @@
 //! store and applies the decision's effects as written.
 
 pub use crate::base64;
+pub mod accounts;
 pub mod appointments;
 pub mod archive;
 pub mod auth;
@@ -23,34 +24,81 @@ pub mod engine;
 pub mod error;
 pub mod followups;
 pub mod group_commit;
+pub mod headers;
 pub mod inbox;
+pub mod input;
 pub mod invitations;
 pub mod mailbox;
 pub mod outbox;
 pub mod preferences;
 pub mod received;
+pub mod static_files;
 pub mod store;
+pub mod throttle;
 pub mod tls;
 pub mod web;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use error::{ApiError, Json};
 use serde::Serialize;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 use store::Store;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 pub use store::Store as CrmStore;
 
-/// The largest request body accepted, in bytes: an e-mail of the engine's
+/// The largest request body accepted, in bytes, by the endpoints that take
+/// whole messages (the inbox and the archive): an e-mail of the engine's
 /// 10 MiB limit, JSON-escaped, fits.
 pub const MAX_BODY_BYTES: usize = 24 * 1024 * 1024;
+
+/// The largest body of the other JSON endpoints, in bytes.
+pub const API_BODY_BYTES: usize = 256 * 1024;
+
+/// The largest body of the sign-in and password endpoints, in bytes.
+pub const SIGNIN_BODY_BYTES: usize = 4 * 1024;
+
+/// The server's protections that an operator may tune (`invitelink serve`
+/// flags); [`Limits::default`] is what the server uses otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// A request (reading its body included) that takes longer is answered
+    /// 408 `timeout`. Default 30 s.
+    pub request_timeout: Duration,
+    /// Requests handled at once; more wait their turn (within the timeout).
+    /// Default 256.
+    pub max_in_flight: usize,
+    /// A token unused this long is refused. Default 8 hours.
+    pub token_idle: Duration,
+    /// A token older than this is refused, used or not. Default 30 days.
+    pub token_lifetime: Duration,
+    /// Sign-in attempts allowed per account and client address.
+    pub signin: throttle::ThrottlePolicy,
+    /// Password hashes computed at once (each takes 19 MiB and a core for
+    /// tens of milliseconds). Default: the number of cores, at least 2.
+    pub password_hashing: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            request_timeout: Duration::from_secs(30),
+            max_in_flight: 256,
+            token_idle: Duration::from_secs(8 * 3600),
+            token_lifetime: Duration::from_secs(30 * 24 * 3600),
+            signin: throttle::ThrottlePolicy::default(),
+            password_hashing: std::thread::available_parallelism().map_or(2, |n| n.get().max(2)),
+        }
+    }
+}
 
 /// What every handler shares.
 #[derive(Clone, Debug)]
@@ -66,6 +114,32 @@ pub struct AppState {
     /// The DNS of DKIM and DMARC checks, shared by the inboxes (none when no
     /// check needs it).
     pub dns: Option<crate::mail::Dns>,
+    /// The protections in force.
+    pub limits: Limits,
+    /// Token lifetimes, the sign-in throttle and the password-hashing bound.
+    pub sessions: Arc<auth::Sessions>,
+}
+
+impl AppState {
+    /// The state of a server on `store` with the default [`Limits`] (a
+    /// [`Server::with_limits`] replaces them).
+    pub fn new(
+        store: Store,
+        static_root: PathBuf,
+        authenticator: crate::mail::Authenticator,
+        dns: Option<crate::mail::Dns>,
+    ) -> AppState {
+        let limits = Limits::default();
+        AppState {
+            group_commit: group_commit::GroupCommit::start(store.clone()),
+            store,
+            static_root,
+            authenticator,
+            dns,
+            sessions: Arc::new(auth::Sessions::new(&limits)),
+            limits,
+        }
+    }
 }
 
 /// How to start the backend.
@@ -93,6 +167,9 @@ pub enum ServeError {
     Io(std::io::Error),
     /// The TLS certificate could not be made or read.
     Tls(String),
+    /// Started without `--demo` on a database whose demo accounts still have
+    /// their published passwords (their e-mail addresses).
+    DemoPasswords(Vec<String>),
 }
 
 impl std::fmt::Display for ServeError {
@@ -101,6 +178,14 @@ impl std::fmt::Display for ServeError {
             ServeError::Database(m) => write!(f, "database: {m}"),
             ServeError::Io(e) => write!(f, "server: {e}"),
             ServeError::Tls(m) => write!(f, "tls: {m}"),
+            ServeError::DemoPasswords(emails) => write!(
+                f,
+                "the database holds demo accounts whose passwords are published ({}); start with `--demo` to \
+                 keep using them as demo data, or, started with `--demo`, give each a new password \
+                 (`PUT /api/me/password`, or an administrator's `PUT /api/associates/{{id}}/password`) \
+                 before serving without it",
+                emails.join(", ")
+            ),
         }
     }
 }
@@ -148,6 +233,7 @@ impl Modify for BearerAuth {
     paths(
         health, openapi_json,
         auth::signin, auth::signout, auth::me,
+        accounts::change_password, accounts::signout_all, accounts::reset_password, accounts::signout_user,
         directory::associates, directory::companies, directory::persons, directory::create_person,
         directory::contacts, directory::person,
         directory::resources, directory::projects, directory::sales,
@@ -175,20 +261,30 @@ async fn method_not_allowed() -> ApiError {
     ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this method is not allowed here")
 }
 
-/// The router of the whole API, for `state`.
+/// The router of the whole API, for `state`, with its protections: a
+/// timeout and a cap on requests in flight for every request, body limits by
+/// route, security headers on every response, and the add-in served from an
+/// allow-list.
 pub fn app(state: AppState) -> Router {
+    let limits = state.limits.clone();
     let addin = Router::new()
         .fallback_service(tower_http::services::ServeDir::new(state.static_root.join("addin")))
-        .layer(axum::middleware::from_fn(hide_addin_sources));
+        .layer(axum::middleware::from_fn(static_files::addin_allow_list));
     let pkg = tower_http::services::ServeDir::new(state.static_root.join("pkg"));
     let web_client = web::routes(&state.static_root);
+    let small = || DefaultBodyLimit::max(SIGNIN_BODY_BYTES);
+    let large = || DefaultBodyLimit::max(MAX_BODY_BYTES);
     let api = Router::new()
         .route("/health", get(health))
         .route("/openapi.json", get(openapi_json))
-        .route("/api/signin", post(auth::signin))
+        .route("/api/signin", post(auth::signin).layer(small()))
         .route("/api/signout", post(auth::signout))
+        .route("/api/signout/all", post(accounts::signout_all))
         .route("/api/me", get(auth::me))
+        .route("/api/me/password", put(accounts::change_password).layer(small()))
         .route("/api/associates", get(directory::associates))
+        .route("/api/associates/{id}/password", put(accounts::reset_password).layer(small()))
+        .route("/api/associates/{id}/signout", post(accounts::signout_user))
         .route("/api/companies", get(directory::companies))
         .route("/api/persons", get(directory::persons).post(directory::create_person))
         .route("/api/contacts", get(directory::contacts))
@@ -213,35 +309,31 @@ pub fn app(state: AppState) -> Router {
         .route("/api/first-available", get(availability::first_available_slot))
         .route("/api/preferences", get(preferences::get_preferences).put(preferences::put_preferences))
         .route("/api/settings", get(preferences::get_settings).put(preferences::put_settings))
-        .route("/api/inbox", post(inbox::deliver))
-        .route("/api/inbox/actions", post(inbox::answer))
-        .route("/api/archive", post(archive::archive).get(archive::list))
+        .route("/api/inbox", post(inbox::deliver).layer(large()))
+        .route("/api/inbox/actions", post(inbox::answer).layer(large()))
+        .route("/api/archive", post(archive::archive).get(archive::list).layer(large()))
         .route("/api/archive/suggestions", get(archive::suggestions))
         .route("/api/outbox", get(outbox::list))
         .route("/api/outbox/{id}/sent", post(outbox::mark_sent))
         // The web client's additions (src/server/received.rs, calendar.rs).
         .route("/api/inbox/messages", get(received::messages))
-        .route("/api/inbox/context", post(received::context))
+        .route("/api/inbox/context", post(received::context).layer(large()))
         .route("/api/calendar", get(calendar::calendar))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(API_BODY_BYTES))
         .with_state(state);
-    api.nest("/addin", addin).nest_service("/pkg", pkg).merge(web_client)
-}
-
-/// Folders of `addin/` that are not part of the task pane (its tests with
-/// their `node_modules`, the icon tool): not served.
-const ADDIN_PRIVATE: [&str; 3] = ["tests", "tools", "node_modules"];
-
-async fn hide_addin_sources(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
-    let path = request.uri().path();
-    let inside = path.strip_prefix("/addin").unwrap_or(path);
-    let first = inside.trim_start_matches('/').split('/').next().unwrap_or("");
-    if ADDIN_PRIVATE.contains(&first) {
-        return axum::response::IntoResponse::into_response(not_found().await);
-    }
-    next.run(request).await
+    api.nest("/addin", addin)
+        .nest_service("/pkg", pkg)
+        .merge(web_client)
+        // Global: `Router::layer` wraps every route on its own, and a plain
+        // concurrency limit would count each route apart.
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_in_flight.max(1)))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
+        .layer(axum::middleware::from_fn(headers::security_headers))
 }
 
 /// A server bound to its address, with its database open.
@@ -263,6 +355,11 @@ pub async fn bind(opts: &ServeOptions) -> Result<Server, ServeError> {
         demo::seed(&store).await.map_err(|e| ServeError::Database(e.to_string()))?;
         None
     } else {
+        let published = demo::published_passwords(&store).await.map_err(|e| ServeError::Database(e.to_string()))?;
+        if !published.is_empty() {
+            store.close().await;
+            return Err(ServeError::DemoPasswords(published));
+        }
         demo::first_admin(&store).await.map_err(|e| ServeError::Database(e.to_string()))?
     };
     let listener = tokio::net::TcpListener::bind(opts.listen).await.map_err(ServeError::Io)?;
@@ -280,19 +377,20 @@ pub async fn bind(opts: &ServeOptions) -> Result<Server, ServeError> {
     };
     Ok(Server {
         listener,
-        state: AppState {
-            group_commit: group_commit::GroupCommit::start(store.clone()),
-            store,
-            static_root: opts.static_root.clone(),
-            authenticator,
-            dns,
-        },
+        state: AppState::new(store, opts.static_root.clone(), authenticator, dns),
         first_admin_password,
         mail: opts.mail.clone(),
     })
 }
 
 impl Server {
+    /// The server with `limits` instead of [`Limits::default`].
+    pub fn with_limits(mut self, limits: Limits) -> Server {
+        self.state.sessions = Arc::new(auth::Sessions::new(&limits));
+        self.state.limits = limits;
+        self
+    }
+
     /// The address the server listens on.
     pub fn local_addr(&self) -> Result<SocketAddr, ServeError> {
         self.listener.local_addr().map_err(ServeError::Io)
@@ -308,7 +406,8 @@ impl Server {
             shutdown.await;
             let _ = stop.send(true);
         };
-        let result = axum::serve(self.listener, app(self.state)).with_graceful_shutdown(shutdown).await;
+        let service = app(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         for task in mail {
             let _ = task.await;
         }
@@ -319,7 +418,12 @@ impl Server {
 
 /// Serves the API over plain HTTP until Ctrl-C ([`tls::serve_tls`] for HTTPS).
 pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
-    let server = bind(&opts).await?;
+    serve_with(opts, Limits::default()).await
+}
+
+/// [`serve`] with `limits`.
+pub async fn serve_with(opts: ServeOptions, limits: Limits) -> Result<(), ServeError> {
+    let server = bind(&opts).await?.with_limits(limits);
     announce(&opts, &server, false)?;
     server.run(ctrl_c()).await
 }

@@ -157,6 +157,7 @@ pub async fn put_preferences(
         p.synchronizer = v;
     }
     if let Some(v) = change.crm_inbox {
+        super::input::address("crm_inbox", &v)?;
         let v = v.trim().to_lowercase();
         if !v.contains('@') {
             return Err(ApiError::invalid(format!("`crm_inbox` must be an e-mail address, not `{v}`")));

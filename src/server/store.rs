@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/0001_init.sql")),
     (2, "mail", include_str!("../../migrations/0002_mail.sql")),
     (3, "mail_trust", include_str!("../../migrations/0003_mail_trust.sql")),
+    (4, "accounts", include_str!("../../migrations/0004_accounts.sql")),
     (5, "instances", include_str!("../../migrations/0005_instances.sql")),
     (6, "received_messages", include_str!("../../migrations/0006_received_messages.sql")),
 ];
@@ -111,6 +112,9 @@ impl Store {
         } else {
             url.to_owned()
         };
+        if sqlite && let Some(path) = sqlite_file(&url) {
+            create_private(&path).map_err(sqlx::Error::Io)?;
+        }
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(if sqlite { 4 } else { 10 })
@@ -225,6 +229,36 @@ impl Store {
         if let Some(conn) = self.sole.lock().await.take() {
             let _ = conn.close().await;
         }
+    }
+}
+
+/// The file of a `sqlite:PATH` URL (`sqlite://PATH` too, any `?query`
+/// dropped); `None` for an in-memory database or another scheme.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(":memory:") {
+        return None;
+    }
+    Some(std::path::PathBuf::from(path))
+}
+
+/// Creates the database file, empty and readable by its owner only (mode
+/// 0600 on Unix), when it does not exist yet; SQLite gives its `-wal` and
+/// `-shm` files the same mode. An existing file is left as it is.
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

@@ -10,7 +10,7 @@
 //! Architecture Invariant: only this module knows TLS; the router is the
 //! plain-HTTP one.
 
-use super::{AppState, ServeError, ServeOptions, Server, announce, app, bind, ctrl_c};
+use super::{AppState, Limits, ServeError, ServeOptions, Server, announce, app, bind, ctrl_c};
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -200,10 +200,11 @@ pub fn generate(today: chrono::NaiveDate) -> Result<(String, String), TlsError> 
 /// Writes a private key readable by its owner only (on Unix).
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), TlsError> {
     use std::io::Write;
-    // A new file, so that the mode below applies.
+    // A new file, so that the mode below applies; `create_new` also refuses
+    // to follow a link planted in its place.
     let _ = std::fs::remove_file(path);
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -302,7 +303,7 @@ async fn serve_tls_on(
     let result = axum_server::Server::from_listener(listener)
         .acceptor(acceptor)
         .handle(handle)
-        .serve(app(state).into_make_service())
+        .serve(app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .await;
     watcher.abort();
     result
@@ -311,9 +312,14 @@ async fn serve_tls_on(
 /// Serves the API over HTTPS until Ctrl-C, with the certificate of `source`
 /// (a self-signed one is made on first start and its trust commands printed).
 pub async fn serve_tls(opts: ServeOptions, source: CertSource) -> Result<(), ServeError> {
+    serve_tls_with(opts, source, Limits::default()).await
+}
+
+/// [`serve_tls`] with `limits`.
+pub async fn serve_tls_with(opts: ServeOptions, source: CertSource, limits: Limits) -> Result<(), ServeError> {
     let files = ensure(&source)?;
     let config = server_config(&files.cert, &files.key)?;
-    let server = bind(&opts).await?;
+    let server = bind(&opts).await?.with_limits(limits);
     announce(&opts, &server, true)?;
     if files.self_signed {
         let made = if files.created { "made" } else { "reused" };

@@ -160,6 +160,18 @@ impl TestServer {
 
     /// Starts a server on 127.0.0.1:0 on the database at `database` (a URL).
     pub fn start_url(database: &str, demo: bool) -> TestServer {
+        TestServer::start_url_with(database, demo, invitelink::server::Limits::default())
+    }
+
+    /// Starts a server with `limits` on the database `db`.
+    pub fn start_with(db: &TestDb, demo: bool, limits: invitelink::server::Limits) -> TestServer {
+        let mut server = TestServer::start_url_with(db.url(), demo, limits);
+        server._db = Some(db.clone());
+        server
+    }
+
+    /// Starts a server with `limits` on the database at `database` (a URL).
+    pub fn start_url_with(database: &str, demo: bool, limits: invitelink::server::Limits) -> TestServer {
         let database = database.to_owned();
         let opts = ServeOptions {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -180,6 +192,7 @@ impl TestServer {
                         return;
                     }
                 };
+                let server = server.with_limits(limits);
                 addr_tx.send(Ok(server.local_addr().unwrap())).unwrap();
                 server
                     .run(async move {

@@ -505,3 +505,55 @@ fn every_generated_display_name_names_a_cldr_zone() {
         assert!(resolved_in("", display).is_some(), "{display}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// The compact IANA table of the WebAssembly build against chrono-tz
+
+/// The offsets of a wall time, as seconds east of UTC.
+fn local_offsets<T: TimeZone>(tz: &T, local: NaiveDateTime) -> LocalResult<i32> {
+    tz.offset_from_local_datetime(&local).map(|o| o.fix().local_minus_utc())
+}
+
+#[test]
+fn the_compact_table_answers_as_chrono_tz_for_every_zone() {
+    use invitelink::tz::iana;
+    assert_eq!(iana::TZDB_VERSION, chrono_tz::IANA_TZDB_VERSION, "regenerate with `cargo xtask gen-tz-data`");
+    let ours: Vec<&str> = iana::Tz::all().map(iana::Tz::name).collect();
+    let mut theirs: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()).collect();
+    theirs.sort_unstable();
+    assert_eq!(ours, theirs);
+    let instant = |secs: i64| chrono::DateTime::from_timestamp(secs, 0).unwrap().naive_utc();
+    for tz in chrono_tz::TZ_VARIANTS {
+        let compact: iana::Tz = tz.name().parse().unwrap();
+        assert_eq!(compact.name(), tz.name());
+        let utc = |secs: i64| {
+            let t = instant(secs);
+            let want = tz.offset_from_utc_datetime(&t).fix().local_minus_utc();
+            assert_eq!(compact.offset_from_utc_datetime(&t).fix().local_minus_utc(), want, "{tz} at {t} UTC");
+        };
+        let local = |secs: i64| {
+            let t = instant(secs);
+            assert_eq!(local_offsets(&compact, t), local_offsets(&tz, t), "{tz} at {t} local");
+        };
+        // Every transition, from both sides, in UTC and in wall time.
+        let mut before = compact.initial_offset();
+        for &(at, after) in compact.transitions() {
+            for d in [-1, 0, 1] {
+                utc(at + d);
+            }
+            for wall in [at + i64::from(before), at + i64::from(after)] {
+                for d in [-3601, -1, 0, 1, 3600] {
+                    local(wall + d);
+                }
+            }
+            before = after;
+        }
+        // And every four weeks between, from 1850 to 2050, at 12:00 UTC and local.
+        let mut t = -3_786_825_600;
+        while t < 2_524_608_000 {
+            utc(t + 43_200);
+            local(t + 43_200);
+            t += 28 * 86_400;
+        }
+    }
+}

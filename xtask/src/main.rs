@@ -11,7 +11,8 @@
 //! Other tasks: `pkg` (build the wasm package), `fuzz [SECONDS]`, `bench`,
 //! `gen-windows-zones` (regenerate the Windows zone table from CLDR),
 //! `gen-trust-data` (the public suffix and public mailbox provider lists),
-//! `gen-zone-display-names` (Windows' zone display names, as Exchange writes them).
+//! `gen-zone-display-names` (Windows' zone display names, as Exchange writes them),
+//! `gen-tz-data` (the compact IANA time-zone table of the WebAssembly build).
 
 mod addin_tests;
 mod bench;
@@ -22,6 +23,7 @@ mod pkg;
 mod postgres;
 mod run;
 mod trust_data;
+mod tz_data;
 mod wasm_tests;
 mod web_tests;
 mod windows_zones;
@@ -113,11 +115,12 @@ fn main() {
             fuzz::run(&root, seconds)
         }
         "gen-windows-zones" => windows_zones::run(&root),
-        "gen-trust-data" => trust_data::run(&root),
+        "gen-trust-data" => trust_data::run(&root, rest.iter().any(|a| a == "--from-text")),
+        "gen-tz-data" => tz_data::run(&root),
         "gen-zone-display-names" => zone_display_names::run(&root),
         _ => {
             eprintln!(
-                "usage: cargo xtask test | run | pkg | bench [--quick] | fuzz [SECONDS] | gen-windows-zones | gen-trust-data"
+                "usage: cargo xtask test | run | pkg | bench [--quick] | fuzz [SECONDS] | gen-windows-zones | gen-trust-data [--from-text] | gen-tz-data"
             );
             Err(String::new())
         }

@@ -5,7 +5,9 @@
 //! and its `.d.ts` with the bindings generator linked into this task runner
 //! (`wasm-bindgen-cli-support`, pinned to the exact version of the
 //! `wasm-bindgen` crate in `Cargo.lock`); shrink the module with `wasm-opt`
-//! when one is installed (never required); write `package.json`; report sizes.
+//! (npm's `binaryen`, pinned in `xtask/wasm-opt/package-lock.json` and
+//! installed there with `npm ci` on first use; the build goes on without it
+//! when npm is missing); write `package.json`; report raw and gzip sizes.
 //!
 //! `pkg/` is built, never committed: its old contents are replaced whole.
 
@@ -170,18 +172,38 @@ fn generate_bindings(wasm: &Path, out_dir: &Path) -> Result<(), String> {
 /// as Debian 12's 108) break wasm-bindgen's externref table.
 const WASM_OPT_MIN_VERSION: u32 = 132;
 
-/// The `wasm-opt` to use: `$WASM_OPT` (`none` for none), the one on `PATH`,
-/// or the npm package `binaryen` installed for the wasm tests; the first
-/// that runs and is recent enough.
+/// The passes given to `wasm-opt`. Measured on this module (docs/benchmarks.md):
+/// `-O1` shrinks it gzipped; `-O2`, `-Os` and `-Oz` shrink it raw but grow
+/// it gzipped (they reorder code and locals in ways that compress worse).
+const WASM_OPT_PASSES: &[&str] = &["-O1"];
+
+/// The pinned `binaryen` of `xtask/wasm-opt/`, installed with `npm ci` when
+/// it is not there yet; `None` when npm cannot install it.
+fn pinned_wasm_opt(root: &Path) -> Option<PathBuf> {
+    let dir = root.join("xtask/wasm-opt");
+    let program = dir.join("node_modules/.bin/wasm-opt");
+    if !program.is_file() {
+        let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
+        let installed = run_command(Command::new(npm).args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir));
+        if let Err(e) = installed {
+            eprintln!("xtask: cannot install the pinned wasm-opt: {e}");
+            return None;
+        }
+    }
+    Some(program)
+}
+
+/// The `wasm-opt` to use: `$WASM_OPT` (`none` for none), else the pinned npm
+/// `binaryen` of `xtask/wasm-opt/`, else one on `PATH`; the first that runs
+/// and is recent enough.
 fn find_wasm_opt(root: &Path) -> Option<PathBuf> {
     if std::env::var_os("WASM_OPT").is_some_and(|v| v.is_empty() || v == "none") {
         return None;
     }
-    let candidates = [
-        std::env::var_os("WASM_OPT").map(PathBuf::from),
-        Some(PathBuf::from("wasm-opt")),
-        Some(root.join("tests/wasm/node_modules/.bin/wasm-opt")),
-    ];
+    let candidates = match std::env::var_os("WASM_OPT") {
+        Some(given) => vec![Some(PathBuf::from(given))],
+        None => vec![pinned_wasm_opt(root), Some(PathBuf::from("wasm-opt"))],
+    };
     candidates.into_iter().flatten().find(|c| match wasm_opt_version(c) {
         Some(v) if v >= WASM_OPT_MIN_VERSION => true,
         Some(v) => {
@@ -203,9 +225,8 @@ fn wasm_opt_version(program: &Path) -> Option<u32> {
     number.parse().ok()
 }
 
-/// Optimizes the module in place with `wasm-opt` (`-Oz`), keeping the result
-/// only when it is smaller as served (gzip): on this module the optimizer
-/// often shrinks the raw size but grows the compressed one.
+/// Optimizes the module in place with `wasm-opt` ([`WASM_OPT_PASSES`]),
+/// keeping the result only when it is smaller as served (gzip).
 fn optimize(root: &Path, module: &Path) {
     let Some(wasm_opt) = find_wasm_opt(root) else {
         eprintln!(
@@ -215,7 +236,7 @@ fn optimize(root: &Path, module: &Path) {
     };
     let optimized = module.with_extension("opt.wasm");
     let mut command = Command::new(&wasm_opt);
-    command.arg("-Oz").args(WASM_OPT_FEATURES).arg(module).arg("-o").arg(&optimized);
+    command.args(WASM_OPT_PASSES).args(WASM_OPT_FEATURES).arg(module).arg("-o").arg(&optimized);
     if let Err(e) = run_command(&mut command) {
         eprintln!("xtask: {e}; the module is kept as built");
         let _ = std::fs::remove_file(&optimized);

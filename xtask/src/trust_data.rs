@@ -11,6 +11,14 @@
 //! Both are fetched into a temporary folder (`pip download`, `npm pack`) at
 //! the pinned versions below; the files written are sorted, lower-case, one
 //! entry a line, under a `#` header naming the source.
+//!
+//! The engine reads neither text file but their compact twins
+//! (`public_suffixes.bin`, `public_mail_domains.bin`, a third of the size):
+//! each entry with its labels in reverse order (`co.uk` -> `uk.co`), sorted
+//! by bytes, front-coded (one byte: the length of the prefix shared with the
+//! entry before, then the rest, then a line feed), the prefix restarting at
+//! zero every [`BLOCK`] entries so that a reader can search the blocks.
+//! `cargo xtask gen-trust-data --from-text` rewrites them from the text files.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -23,8 +31,15 @@ pub const FREE_EMAIL_DOMAINS_VERSION: &str = "1.12.6";
 const SUFFIX_OUTPUT: &str = "src/itip/trust/public_suffixes.txt";
 const PROVIDERS_OUTPUT: &str = "src/itip/trust/public_mail_domains.txt";
 
-/// Generates both lists under `repo_root`.
-pub fn run(repo_root: &Path) -> Result<(), String> {
+/// Entries per block of the compact lists (`BLOCK` in `src/itip/trust/list.rs`).
+pub const BLOCK: usize = 16;
+
+/// Generates both lists under `repo_root`; with `from_text`, only their
+/// compact forms, from the text files already there.
+pub fn run(repo_root: &Path, from_text: bool) -> Result<(), String> {
+    if from_text {
+        return write_compact(repo_root);
+    }
     let work = std::env::temp_dir().join(format!("invitelink-trust-data-{}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(|e| format!("cannot create `{}`: {e}", work.display()))?;
     let result = generate(repo_root, &work);
@@ -50,7 +65,49 @@ fn generate(repo_root: &Path, work: &Path) -> Result<(), String> {
     );
     write_list(&repo_root.join(PROVIDERS_OUTPUT), &header, &providers)?;
     println!("wrote {SUFFIX_OUTPUT} ({} rules) and {PROVIDERS_OUTPUT} ({} domains)", rules.len(), providers.len());
+    write_compact(repo_root)
+}
+
+/// Writes the `.bin` twin of each text list.
+fn write_compact(repo_root: &Path) -> Result<(), String> {
+    for list in [SUFFIX_OUTPUT, PROVIDERS_OUTPUT] {
+        let text = std::fs::read_to_string(repo_root.join(list)).map_err(|e| format!("cannot read {list}: {e}"))?;
+        let entries: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+        let out = Path::new(list).with_extension("bin");
+        let bytes = compact(&entries)?;
+        std::fs::write(repo_root.join(&out), &bytes).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        println!("wrote {} ({} entries, {} bytes)", out.display(), entries.len(), bytes.len());
+    }
     Ok(())
+}
+
+/// An entry's labels in reverse order: `mail.example.com` -> `com.example.mail`.
+pub fn reversed_labels(entry: &str) -> String {
+    entry.rsplit('.').collect::<Vec<_>>().join(".")
+}
+
+/// The compact form of a list (see the module's documentation).
+pub fn compact(entries: &[&str]) -> Result<Vec<u8>, String> {
+    let mut keys: Vec<String> = entries.iter().map(|e| reversed_labels(e)).collect();
+    keys.sort();
+    keys.dedup();
+    let mut out = Vec::new();
+    let mut previous = "";
+    for (i, key) in keys.iter().enumerate() {
+        if key.contains('\n') {
+            return Err(format!("an entry with a line feed: `{key}`"));
+        }
+        let shared = if i % BLOCK == 0 {
+            0
+        } else {
+            key.bytes().zip(previous.bytes()).take_while(|(a, b)| a == b).count().min(255)
+        };
+        out.push(shared as u8);
+        out.extend_from_slice(&key.as_bytes()[shared..]);
+        out.push(b'\n');
+        previous = key;
+    }
+    Ok(out)
 }
 
 /// The rules of a `public_suffix_list.dat`: one per line, comments and
@@ -140,6 +197,13 @@ mod tests {
     fn rules_keep_the_first_word_and_drop_comments() {
         let dat = "// comment\n\ncom\n*.ck\n!www.ck\nnet extra words\n// ===END ICANN DOMAINS===\ngithub.io\n";
         assert_eq!(suffix_rules(dat), ["!www.ck", "*.ck", "com", "github.io", "net"]);
+    }
+
+    #[test]
+    fn compact_lists_are_reversed_sorted_and_front_coded() {
+        assert_eq!(reversed_labels("mail.example.com"), "com.example.mail");
+        let got = compact(&["co.uk", "!www.ck", "*.ck", "ac.uk", "ck"]).unwrap();
+        assert_eq!(got, b"\x00ck\n\x02.!www\n\x03*\n\x00uk.ac\n\x03co\n");
     }
 
     #[test]

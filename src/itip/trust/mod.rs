@@ -25,9 +25,11 @@
 //! authenticated author, the stored copy); nothing an attacker writes in the
 //! calendar or the headers makes a stranger speak for someone.
 
+mod list;
+
 use crate::ical::value::email_of;
 use crate::ical::{Component, Property};
-use std::collections::HashSet;
+use list::List;
 use std::sync::OnceLock;
 
 /// The e-mail a message came in, as far as trust is concerned.
@@ -161,7 +163,7 @@ fn domain_of(address: &str) -> Option<String> {
 pub fn is_public_mail_domain(domain: &str) -> bool {
     let domain = domain.trim().trim_end_matches('.').to_lowercase();
     let list = providers();
-    list.contains(domain.as_str()) || registrable_domain(&domain).is_some_and(|r| list.contains(r.as_str()))
+    list.contains(&domain) || registrable_domain(&domain).is_some_and(|r| list.contains(&r))
 }
 
 /// The registrable domain of `host` by the Public Suffix List (RFC-less but
@@ -203,20 +205,18 @@ pub fn registrable_domain(host: &str) -> Option<String> {
     Some(tail(n - suffix_len - 1))
 }
 
-/// The rules of the Public Suffix List (generated: `cargo xtask gen-trust-data`).
-fn suffix_rules() -> &'static HashSet<&'static str> {
-    static RULES: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    RULES.get_or_init(|| entries(include_str!("public_suffixes.txt")))
+/// The rules of the Public Suffix List (generated: `cargo xtask gen-trust-data`;
+/// the compact form of `public_suffixes.txt`).
+fn suffix_rules() -> &'static List {
+    static RULES: OnceLock<List> = OnceLock::new();
+    RULES.get_or_init(|| List::new(include_bytes!("public_suffixes.bin")))
 }
 
-/// Public mailbox providers (generated: `cargo xtask gen-trust-data`).
-fn providers() -> &'static HashSet<&'static str> {
-    static PROVIDERS: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    PROVIDERS.get_or_init(|| entries(include_str!("public_mail_domains.txt")))
-}
-
-fn entries(text: &'static str) -> HashSet<&'static str> {
-    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect()
+/// Public mailbox providers (generated: `cargo xtask gen-trust-data`; the
+/// compact form of `public_mail_domains.txt`).
+fn providers() -> &'static List {
+    static PROVIDERS: OnceLock<List> = OnceLock::new();
+    PROVIDERS.get_or_init(|| List::new(include_bytes!("public_mail_domains.bin")))
 }
 
 #[cfg(test)]
@@ -242,6 +242,35 @@ mod tests {
         ];
         for (host, want) in cases {
             assert_eq!(registrable_domain(host).as_deref(), want, "{host}");
+        }
+    }
+
+    /// The entries of a generated text list.
+    fn text_entries(text: &'static str) -> Vec<&'static str> {
+        text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect()
+    }
+
+    #[test]
+    fn the_compact_lists_hold_exactly_the_text_lists() {
+        for (list, text) in [
+            (suffix_rules(), include_str!("public_suffixes.txt")),
+            (providers(), include_str!("public_mail_domains.txt")),
+        ] {
+            let entries = text_entries(text);
+            assert!(entries.len() > 10_000);
+            let set: std::collections::HashSet<&str> = entries.iter().copied().collect();
+            for entry in &entries {
+                assert!(list.contains(entry), "{entry}");
+                // Near misses are not in the list unless the text has them.
+                for other in
+                    [format!("x{entry}"), format!("{entry}x"), format!("a.{entry}"), entry.chars().skip(1).collect()]
+                {
+                    assert_eq!(list.contains(&other), set.contains(other.as_str()), "{other}");
+                }
+            }
+            for absent in ["", ".", "zzzz", "!", "*", "customer.example"] {
+                assert_eq!(list.contains(absent), set.contains(absent), "{absent}");
+            }
         }
     }
 

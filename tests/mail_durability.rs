@@ -162,7 +162,9 @@ impl Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_invitelink"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database", url, "--mail-config"])
+            // `--demo`: the database holds the demo data, whose published
+            // passwords a server started without it refuses to serve.
+            .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--database", url, "--mail-config"])
             .arg(config)
             .env_remove("INVITELINK_SMTP_HOST")
             .stdin(Stdio::null())
@@ -171,6 +173,15 @@ impl Server {
             .spawn()
             .unwrap();
         Server(child)
+    }
+
+    /// Fails the test, with the server's log, when the server has exited on
+    /// its own (it must run until it is killed).
+    fn assert_running(&mut self, log: &Path) {
+        if let Some(status) = self.0.try_wait().unwrap() {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            panic!("the server exited by itself ({status}); its log:\n{text}");
+        }
     }
 
     /// SIGKILL.
@@ -228,6 +239,7 @@ fn a_server_killed_while_polling_applies_every_invitation_exactly_once() {
         if left == 0 {
             break;
         }
+        server.assert_running(&log);
         server.kill();
         done_kills += 1;
         eprintln!("kill {done_kills} at {:.1} s with {left} messages left", started.elapsed().as_secs_f64());
@@ -242,6 +254,7 @@ fn a_server_killed_while_polling_applies_every_invitation_exactly_once() {
         if c[0] == 0 {
             break c;
         }
+        server.assert_running(&log);
         assert!(
             started.elapsed() < bound,
             "{} messages still in the folder after {} s; server log: {}",

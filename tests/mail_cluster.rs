@@ -21,7 +21,9 @@
 //! mail_cluster -- --ignored --nocapture` (docs/postgres.md).
 
 mod mail_support;
-use mail_support::{IMAP_PORT, SMTP_PORT, ca_file, servers};
+use mail_support::{
+    BOB, IMAP_PORT, SMTP_PORT, ServeProcess, bob_invitation, ca_file, env_number, folder_counts, imap_session, servers,
+};
 #[path = "server_support/mod.rs"]
 mod support;
 
@@ -35,7 +37,6 @@ use invitelink::server::{CrmStore, demo};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -48,14 +49,8 @@ const INSTANCES: usize = 3;
 /// The inbox lease (`lease_secs`): an inbox of a dead instance is taken
 /// over after this long.
 const LEASE_SECS: u64 = 5;
-/// Bob Berg, a contact of the demo data.
-const BOB: &str = "bob@acme.example";
 /// The associates' password.
 const PASSWORD: &str = "cluster-test-password";
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 fn associate(i: usize) -> String {
     format!("c{:02}@crm.example", i + 1)
@@ -101,33 +96,15 @@ fn compose(from: &str, to: &str, subject: &str, method: &str, ics: String) -> St
     .unwrap()
 }
 
-/// Bob's invitation `uid` to associate `i`.
-fn invitation(uid: &str, i: usize, n: usize) -> String {
-    let (day, hour) = (1 + n % 28, 8 + n % 9);
-    let ics = format!(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//acme//test//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n\
-UID:{uid}\r\nSEQUENCE:0\r\nDTSTAMP:20291201T080000Z\r\nDTSTART:203003{day:02}T{hour:02}0000Z\r\n\
-DTEND:203003{day:02}T{hour:02}3000Z\r\nSUMMARY:Visit {n}\r\nORGANIZER;CN=Bob Berg:mailto:{BOB}\r\n\
-ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{to}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-        to = associate(i),
-    );
-    compose(BOB, &associate(i), &format!("Visit {n}"), "REQUEST", ics)
-}
-
+/// An IMAP session of a test mailbox (its password is `NAME-secret`).
 async fn imap(user: &str) -> async_imap::Session<tokio::net::TcpStream> {
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", IMAP_PORT)).await.unwrap();
-    let mut client = async_imap::Client::new(tcp);
-    client.read_response().await.unwrap();
-    let password = format!("{}-secret", user.split('@').next().unwrap());
-    client.login(user, password).await.map_err(|(e, _)| e).unwrap()
+    imap_session(user, &format!("{}-secret", user.split('@').next().unwrap())).await
 }
 
 /// The number of messages in `folder` of `user`'s mailbox (0 when missing).
 async fn count(user: &str, folder: &str) -> u32 {
-    let mut session = imap(user).await;
-    let n = session.status(folder, "(MESSAGES)").await.map(|m| m.exists).unwrap_or(0);
-    session.logout().await.ok();
-    n
+    let password = format!("{}-secret", user.split('@').next().unwrap());
+    folder_counts(user, &password, &[folder]).await.first().copied().unwrap_or(0)
 }
 
 /// The messages in `folder` of `user`'s mailbox, by UID.
@@ -163,67 +140,17 @@ fn organizer_of(raw: &[u8]) -> Option<String> {
     Some(value.trim().to_ascii_lowercase())
 }
 
-/// One `invitelink serve` process, killed when dropped.
+/// One instance, and a client of its HTTP API.
 struct Instance {
-    child: Child,
+    server: ServeProcess,
     client: Client,
 }
 
 impl Instance {
     fn start(url: &str, config: &Path, log: &Path) -> Instance {
-        let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_invitelink"))
-            // `--demo`: the database holds the demo data (a contact, Bob).
-            .args(["serve", "--demo", "--listen", &addr.to_string(), "--database", url, "--mail-config"])
-            .arg(config)
-            .env_remove("INVITELINK_SMTP_HOST")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let client = Client { addr, token: None };
-        let started = Instant::now();
-        while std::net::TcpStream::connect(addr).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(60), "an instance did not start listening on {addr}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Instance { child, client }
-    }
-
-    fn assert_running(&mut self, log: &Path) {
-        if let Some(status) = self.child.try_wait().unwrap() {
-            let text = std::fs::read_to_string(log).unwrap_or_default();
-            panic!("an instance exited by itself ({status}); the instances' log:\n{text}");
-        }
-    }
-
-    /// SIGKILL.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    /// SIGINT: the server stops as on Ctrl-C, giving its leases up.
-    fn stop(mut self) {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-INT", &pid]).status().unwrap();
-        let started = Instant::now();
-        while self.child.try_wait().unwrap().is_none() {
-            if started.elapsed() > Duration::from_secs(30) {
-                self.child.kill().unwrap();
-                panic!("an instance did not stop within 30 s of SIGINT");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let server = ServeProcess::start(Path::new(env!("CARGO_BIN_EXE_invitelink")), url, config, log);
+        let client = Client { addr: server.addr, token: None };
+        Instance { server, client }
     }
 }
 
@@ -277,7 +204,7 @@ async fn send_invitations(tag: String, range: std::ops::Range<usize>) {
     let sender = SmtpSender::new(&smtp()).unwrap();
     for n in range {
         let i = n % INBOXES;
-        let raw = invitation(&format!("{tag}-in-{n}@acme.example"), i, n);
+        let raw = bob_invitation(&format!("{tag}-in-{n}@acme.example"), &associate(i), n);
         sender.send_raw(BOB, &[envelope_to(i, &tag)], raw.as_bytes()).await.unwrap();
     }
 }
@@ -412,12 +339,12 @@ fn three_instances_on_one_postgresql_apply_and_send_everything_exactly_once() {
             break;
         }
         for instance in instances.iter_mut().flatten() {
-            instance.assert_running(&log);
+            instance.server.assert_running(&log);
         }
         assert!(started.elapsed() < bound, "only {applied} messages applied after {} s", bound.as_secs());
         std::thread::sleep(Duration::from_millis(200));
     }
-    instances[0].take().unwrap().kill();
+    instances[0].take().unwrap().server.kill();
     let killed_at = Instant::now();
     eprintln!("instance 0 killed at {:.1} s", started.elapsed().as_secs_f64());
 
@@ -427,7 +354,7 @@ fn three_instances_on_one_postgresql_apply_and_send_everything_exactly_once() {
     rt.block_on(async {
         let sender = SmtpSender::new(&smtp()).unwrap();
         for i in 0..INBOXES {
-            let raw = invitation(&format!("{tag}-marker-{i}@acme.example"), i, 1000 + i);
+            let raw = bob_invitation(&format!("{tag}-marker-{i}@acme.example"), &associate(i), 1000 + i);
             sender.send_raw(BOB, &[envelope_to(i, &tag)], raw.as_bytes()).await.unwrap();
         }
     });
@@ -454,7 +381,7 @@ fn three_instances_on_one_postgresql_apply_and_send_everything_exactly_once() {
     let second_half = rt.spawn(send_invitations(tag.clone(), incoming / 2..incoming));
     send_followups(followups / 2..followups, &instances, &mut signed_in, &mut followup_ids);
     std::thread::sleep(Duration::from_secs(1));
-    instances[1].take().unwrap().stop();
+    instances[1].take().unwrap().server.stop();
     instances[1] = Some(Instance::start(&url, &config, &log));
     rt.block_on(second_half).unwrap();
 
@@ -474,7 +401,7 @@ fn three_instances_on_one_postgresql_apply_and_send_everything_exactly_once() {
             break;
         }
         for instance in instances.iter_mut().flatten() {
-            instance.assert_running(&log);
+            instance.server.assert_running(&log);
         }
         assert!(
             started.elapsed() < bound,
@@ -532,10 +459,8 @@ fn three_instances_on_one_postgresql_apply_and_send_everything_exactly_once() {
         .fetch_all(store.pool())
         .await
         .unwrap();
-        let (unsent,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE status <> 'sent'")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
+        let (unsent,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE status <> 'sent'").fetch_one(store.pool()).await.unwrap();
         store.close().await;
         (statuses, unsent)
     });

@@ -13,27 +13,19 @@
 //! Long: `cargo test --test mail_durability -- --ignored --nocapture`.
 
 mod mail_support;
-use mail_support::{IMAP_PORT, SMTP_PORT, servers, state_dir};
+use mail_support::{
+    IMAP_PORT, SMTP_PORT, ServeProcess, append_all, bob_invitation, env_number, folder_counts, servers, state_dir,
+};
 #[path = "server_support/mod.rs"]
 mod support;
 
-use invitelink::imip::{self, OutgoingMail};
 use invitelink::server::{CrmStore, demo};
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Ada of the demo data, with her address moved to Ann's test mailbox.
 const ANN: (&str, &str) = ("ann@crm.example", "ann-secret");
-/// Bob Berg, a contact of the demo data.
-const BOB: &str = "bob@acme.example";
-/// IMAP connections appending the messages at the same time.
-const APPENDERS: usize = 4;
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 /// A small seeded generator (xorshift64*): the kill moments of a run are reproducible.
 struct Rng(u64);
@@ -49,74 +41,6 @@ impl Rng {
 
 fn uid(tag: &str, n: usize) -> String {
     format!("{tag}-{n}@acme.example")
-}
-
-/// Invitation `n` from Bob to Ann, as the e-mail Bob's client would send.
-fn invitation(tag: &str, n: usize) -> String {
-    let day = 1 + n % 28;
-    let hour = 8 + n % 9;
-    let ics = format!(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//acme//test//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n\
-UID:{uid}\r\nSEQUENCE:0\r\nDTSTAMP:20291201T080000Z\r\nDTSTART:203002{day:02}T{hour:02}0000Z\r\n\
-DTEND:203002{day:02}T{hour:02}3000Z\r\nSUMMARY:Visit {n}\r\nORGANIZER;CN=Bob Berg:mailto:{BOB}\r\n\
-ATTENDEE;CN=Ada Larsen;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{ann}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-        uid = uid(tag, n),
-        ann = ANN.0,
-    );
-    let subject = format!("Visit {n}");
-    imip::compose(&OutgoingMail {
-        from: BOB.to_owned(),
-        from_name: Some("Bob Berg".to_owned()),
-        to: ANN.0.to_owned(),
-        to_name: None,
-        reply_to: None,
-        text_body: imip::default_text_body("REQUEST", &subject),
-        subject,
-        method: "REQUEST".to_owned(),
-        ics,
-        message_id_domain: "acme.example".to_owned(),
-        date: chrono::NaiveDate::from_ymd_opt(2029, 12, 1).unwrap().and_hms_opt(8, 0, 0).unwrap(),
-    })
-    .unwrap()
-}
-
-async fn imap_session() -> async_imap::Session<tokio::net::TcpStream> {
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", IMAP_PORT)).await.unwrap();
-    let mut client = async_imap::Client::new(tcp);
-    client.read_response().await.unwrap();
-    client.login(ANN.0, ANN.1).await.map_err(|(e, _)| e).unwrap()
-}
-
-/// Appends invitations `0..n` to `folder` of Ann's mailbox over a few connections.
-async fn append_all(tag: &str, folder: &str, n: usize) {
-    let mut session = imap_session().await;
-    session.create(folder).await.unwrap();
-    session.logout().await.ok();
-    let mut tasks = Vec::new();
-    for a in 0..APPENDERS {
-        let (tag, folder) = (tag.to_owned(), folder.to_owned());
-        tasks.push(tokio::spawn(async move {
-            let mut session = imap_session().await;
-            for i in (a..n).step_by(APPENDERS) {
-                session.append(&folder, None, None, invitation(&tag, i)).await.unwrap();
-            }
-            session.logout().await.ok();
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-}
-
-/// The number of messages in each of `folders` (0 for one that does not exist).
-async fn counts(folders: &[&str]) -> Vec<u32> {
-    let mut session = imap_session().await;
-    let mut out = Vec::new();
-    for f in folders {
-        out.push(session.status(f, "(MESSAGES)").await.map(|m| m.exists).unwrap_or(0));
-    }
-    session.logout().await.ok();
-    out
 }
 
 /// The demo data, with Ada's address Ann's test mailbox and the CRM inbox the
@@ -154,50 +78,6 @@ processed_folder = \"{folder}-done/processed\"\nrejected_folder = \"{folder}-don
     std::fs::write(path, text).unwrap();
 }
 
-/// The server binary, killed when dropped.
-struct Server(Child);
-
-impl Server {
-    fn start(url: &str, config: &Path, log: &Path) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_invitelink"))
-            // `--demo`: the database holds the demo data, whose published
-            // passwords a server started without it refuses to serve.
-            .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--database", url, "--mail-config"])
-            .arg(config)
-            .env_remove("INVITELINK_SMTP_HOST")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        Server(child)
-    }
-
-    /// Fails the test, with the server's log, when the server has exited on
-    /// its own (it must run until it is killed).
-    fn assert_running(&mut self, log: &Path) {
-        if let Some(status) = self.0.try_wait().unwrap() {
-            let text = std::fs::read_to_string(log).unwrap_or_default();
-            panic!("the server exited by itself ({status}); its log:\n{text}");
-        }
-    }
-
-    /// SIGKILL.
-    fn kill(mut self) {
-        self.0.kill().unwrap();
-        self.0.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 #[ignore = "long: run with cargo test --test mail_durability -- --ignored"]
 fn a_server_killed_while_polling_applies_every_invitation_exactly_once() {
@@ -223,19 +103,20 @@ fn a_server_killed_while_polling_applies_every_invitation_exactly_once() {
     write_mail_config(&config, &folder);
 
     let started = Instant::now();
-    rt.block_on(append_all(&tag, &folder, n));
+    let invitations = (0..n).map(|i| bob_invitation(&uid(&tag, i), ANN.0, i)).collect();
+    rt.block_on(append_all(ANN.0, ANN.1, &folder, invitations));
     let appended_in = started.elapsed();
-    assert_eq!(rt.block_on(counts(&folders))[0] as usize, n, "the messages were not all appended");
+    assert_eq!(rt.block_on(folder_counts(ANN.0, ANN.1, &folders))[0] as usize, n, "the messages were not all appended");
 
     // Killed `kills` times at random moments while the folder still holds mail.
     let started = Instant::now();
-    let mut server = Server::start(&url, &config, &log);
+    let mut server = ServeProcess::start(Path::new(env!("CARGO_BIN_EXE_invitelink")), &url, &config, &log);
     let mut done_kills = 0;
     let mut left_at_restart = n;
     let mut restarted = Instant::now();
     while done_kills < kills {
         std::thread::sleep(Duration::from_millis(300 + rng.below(2_700)));
-        let left = rt.block_on(counts(&folders))[0] as usize;
+        let left = rt.block_on(folder_counts(ANN.0, ANN.1, &folders))[0] as usize;
         if left == 0 {
             break;
         }
@@ -245,12 +126,12 @@ fn a_server_killed_while_polling_applies_every_invitation_exactly_once() {
         eprintln!("kill {done_kills} at {:.1} s with {left} messages left", started.elapsed().as_secs_f64());
         left_at_restart = left;
         restarted = Instant::now();
-        server = Server::start(&url, &config, &log);
+        server = ServeProcess::start(Path::new(env!("CARGO_BIN_EXE_invitelink")), &url, &config, &log);
     }
 
     // Drained within the bound.
     let last = loop {
-        let c = rt.block_on(counts(&folders));
+        let c = rt.block_on(folder_counts(ANN.0, ANN.1, &folders));
         if c[0] == 0 {
             break c;
         }

@@ -71,36 +71,33 @@ impl InboxSink for AppState {
             }
             Err(e) => return BatchDelivery { outcomes: Vec::new(), stopped: Some(sink_error(e)) },
         }
-        let (mailbox, lease) = (mailbox.to_owned(), lease.clone());
-        let written = self
-            .group_commit
-            .write(move |conn| {
-                Box::pin(async move {
-                    let mut outcomes = Vec::with_capacity(batch.len());
-                    for (m, pre) in batch.into_iter().zip(prepared) {
-                        conn.execute("SAVEPOINT message").await?;
-                        let outcome = match inbox::apply_polled(conn, &mailbox, &m.raw, &m.judgement, pre).await {
-                            Ok(_) => {
-                                conn.execute("RELEASE SAVEPOINT message").await?;
-                                Ok(Delivered::Applied)
-                            }
-                            Err(e) => {
-                                conn.execute("ROLLBACK TO SAVEPOINT message; RELEASE SAVEPOINT message").await?;
-                                if e.status.is_client_error() {
-                                    insert_rejection(conn, &mailbox, &m.raw, &e.code, &e.message, &m.judgement).await?;
-                                    Ok(Delivered::Rejected { code: e.code, message: e.message })
-                                } else {
-                                    Err(sink_error(e))
-                                }
-                            }
-                        };
-                        outcomes.push(outcome);
-                    }
-                    write_cursor(conn, &lease, cursor).await?;
-                    Ok(outcomes)
+        let written = if self.store.backend() == store::Backend::Postgres {
+            // Several instances: the batch locks its meetings only, so the
+            // batches of other inboxes, here and in other instances, are
+            // applied at the same time.
+            let uids: Vec<&str> = prepared
+                .iter()
+                .filter_map(|p| match p {
+                    Ok(inbox::Prepared::Decided { uid, .. }) if !uid.is_empty() => Some(uid.as_str()),
+                    _ => None,
                 })
-            })
-            .await;
+                .collect();
+            match self.store.write_keyed(&uids).await {
+                Ok(mut tx) => match apply_batch(tx.conn(), mailbox, batch, prepared, lease, cursor).await {
+                    Ok(outcomes) => tx.commit().await.map(|()| outcomes),
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e),
+            }
+        } else {
+            // One writer: batches of every inbox share its transactions.
+            let (mailbox, lease) = (mailbox.to_owned(), lease.clone());
+            self.group_commit
+                .write(move |conn| {
+                    Box::pin(async move { apply_batch(conn, &mailbox, batch, prepared, &lease, cursor).await })
+                })
+                .await
+        };
         match written {
             Ok(outcomes) => BatchDelivery { outcomes, stopped: None },
             Err(e) => BatchDelivery { outcomes: Vec::new(), stopped: Some(sink_error(e)) },
@@ -118,6 +115,42 @@ impl InboxSink for AppState {
     async fn release(&self, lease: &Lease) {
         let _ = renew_inbox(&self.store, lease, None).await;
     }
+}
+
+/// Applies a polled `batch` (decided on a snapshot as `prepared`) in the
+/// write transaction `conn`, each message in a savepoint of its own (one
+/// that fails is rolled back alone, a rejected one recorded), and writes the
+/// inbox's cursor for `lease`.
+async fn apply_batch(
+    conn: &mut AnyConnection,
+    mailbox: &str,
+    batch: Vec<Incoming>,
+    prepared: Vec<ApiResult<inbox::Prepared>>,
+    lease: &Lease,
+    cursor: Cursor,
+) -> ApiResult<Vec<Result<Delivered, SinkError>>> {
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for (m, pre) in batch.into_iter().zip(prepared) {
+        conn.execute("SAVEPOINT message").await?;
+        let outcome = match inbox::apply_polled(conn, mailbox, &m.raw, &m.judgement, pre).await {
+            Ok(_) => {
+                conn.execute("RELEASE SAVEPOINT message").await?;
+                Ok(Delivered::Applied)
+            }
+            Err(e) => {
+                conn.execute("ROLLBACK TO SAVEPOINT message; RELEASE SAVEPOINT message").await?;
+                if e.status.is_client_error() {
+                    insert_rejection(conn, mailbox, &m.raw, &e.code, &e.message, &m.judgement).await?;
+                    Ok(Delivered::Rejected { code: e.code, message: e.message })
+                } else {
+                    Err(sink_error(e))
+                }
+            }
+        };
+        outcomes.push(outcome);
+    }
+    write_cursor(conn, lease, cursor).await?;
+    Ok(outcomes)
 }
 
 /// `now + ttl` as stored.

@@ -7,11 +7,16 @@
 //! `server` knows SQL.
 //!
 //! Architecture Invariant: writers are serialized on both databases, so a
-//! write transaction sees every earlier write and no concurrent one. SQLite
-//! allows one writer per file (and this process takes turns through a mutex);
-//! on PostgreSQL every write transaction first takes one transaction-scoped
-//! advisory lock ([`WRITE_LOCK`]), which serializes the writers of every
-//! process sharing the database. Reads are not serialized.
+//! write transaction sees every earlier write and no concurrent one that
+//! could change what it read. SQLite allows one writer per file (and this
+//! process takes turns through a mutex). On PostgreSQL a write transaction
+//! ([`Store::write`]) first takes one transaction-scoped advisory lock
+//! ([`WRITE_LOCK`]) exclusively, which serializes it with the writers of
+//! every process sharing the database; a keyed write transaction
+//! ([`Store::write_keyed`], the inbox's batches) takes that lock shared and
+//! then an exclusive lock per key (a meeting's `UID`), so keyed writers of
+//! different meetings run side by side, and every other writer waits for
+//! them all. Reads are not serialized.
 
 use super::error::{ApiError, ApiResult};
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
@@ -60,15 +65,33 @@ impl MigrationSource<'static> for EmbeddedMigrations {
 }
 
 /// The key of the PostgreSQL advisory lock every write transaction holds
-/// (`invitelk` in ASCII).
+/// (`invitelk` in ASCII): exclusively, or shared by a keyed one.
 pub const WRITE_LOCK: i64 = 0x696e_7669_7465_6c6b;
+
+/// The first half of the two-part advisory lock keys of a keyed write
+/// (`invi` in ASCII); the second half is the key's hash ([`key_lock`]).
+/// Two-part keys are a space of their own, apart from [`WRITE_LOCK`].
+pub const KEY_LOCKS: i32 = 0x696e_7669;
+
+/// The second half of the advisory lock of `key`: 32 bits of its FNV-1a
+/// hash. Two keys with one hash share a lock, which only serializes them.
+pub fn key_lock(key: &str) -> i32 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in key.as_bytes() {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    // The upper and lower halves folded: every bit of the hash counts.
+    i32::from_ne_bytes(((hash >> 32) as u32 ^ hash as u32).to_ne_bytes())
+}
 
 /// The database behind a store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     /// SQLite: one file, one writer at a time.
     Sqlite,
-    /// PostgreSQL: writers serialized by [`WRITE_LOCK`].
+    /// PostgreSQL: writers serialized by [`WRITE_LOCK`] (and, for keyed
+    /// writers, by their keys).
     Postgres,
 }
 
@@ -169,6 +192,30 @@ impl Store {
             sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
         }
         Ok(WriteTx { tx, _writer: Some(guard) })
+    }
+
+    /// Starts a write transaction that changes only what belongs to `keys`
+    /// (the `UID`s of the meetings it applies messages to) and rows no
+    /// other writer reads and changes (a message's own ledger entry,
+    /// notifications, outbox rows it queues). On PostgreSQL it holds
+    /// [`WRITE_LOCK`] shared and one exclusive lock per key, taken in one
+    /// order (so two keyed writers never wait for each other in a circle):
+    /// keyed writers of different meetings, in any process, run side by
+    /// side; a writer of [`Store::write`] waits for them, and they for it.
+    /// On SQLite like [`Store::write`], the file's one writer.
+    pub async fn write_keyed(&self, keys: &[&str]) -> ApiResult<WriteTx> {
+        if self.backend == Backend::Sqlite {
+            return self.write().await;
+        }
+        let mut locks: Vec<i32> = keys.iter().map(|k| key_lock(k)).collect();
+        locks.sort_unstable();
+        locks.dedup();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock_shared($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
+        for lock in locks {
+            sqlx::query("SELECT pg_advisory_xact_lock($1, $2)").bind(KEY_LOCKS).bind(lock).execute(&mut *tx).await?;
+        }
+        Ok(WriteTx { tx, _writer: None })
     }
 
     /// Starts a transaction for statements that lock only the rows they

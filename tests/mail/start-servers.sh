@@ -128,6 +128,15 @@ MAIL_UID="$(id -u nobody)"
 MAIL_GID="$(id -g nobody)"
 exec 9>"$STATE/.lock"
 flock 9
+# Servers started from other settings (the users or a configuration changed
+# since, or started by an older version of this script) are stopped first
+# and started again from these.
+FINGERPRINT="$(cat "$HERE/users" "$HERE/dovecot.conf.in" "$HERE/main.cf.in" "$HERE/master.cf.in" | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$STATE/.fingerprint" 2>/dev/null)" != "$FINGERPRINT" ] && { port_open "$IMAP_PORT" || port_open "$SMTP_PORT"; }; then
+  log "the settings changed: restarting the servers"
+  bash "$HERE/stop-servers.sh" >&2 9>&-
+fi
+echo "$FINGERPRINT" >"$STATE/.fingerprint"
 make_certificates
 start_dovecot
 start_postfix

@@ -197,7 +197,7 @@ impl FromRequestParts<AppState> for SignedIn {
             let mut conn = state.store.read().await?;
             sqlx::query(
                 "SELECT a.id, a.name, a.email, a.role, t.created_at, t.last_used_at FROM tokens t \
-                 JOIN associates a ON a.id = t.associate_id WHERE t.token_hash = $1",
+                 JOIN associates a ON a.id = t.associate_id WHERE t.token_hash = $1 AND a.disabled_at IS NULL",
             )
             .bind(&hash)
             .fetch_optional(&mut *conn)
@@ -312,7 +312,7 @@ pub async fn signin(State(state): State<AppState>, request: axum::extract::Reque
     let wrong = || ApiError::unauthorized("wrong e-mail address or password");
     let row = {
         let mut conn = state.store.read().await?;
-        sqlx::query("SELECT id, name, email, role, password_hash FROM associates WHERE email = $1")
+        sqlx::query("SELECT id, name, email, role, password_hash, disabled_at FROM associates WHERE email = $1")
             .bind(&email)
             .fetch_optional(&mut *conn)
             .await?
@@ -328,6 +328,14 @@ pub async fn signin(State(state): State<AppState>, request: axum::extract::Reque
         return Err(wrong());
     };
     state.sessions.throttle.succeeded(&attempt);
+    if opt_text(&row, "disabled_at")?.is_some() {
+        // Told only to who knows the password.
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "account_disabled",
+            "this account is disabled; ask your administrator",
+        ));
+    }
     let associate = CurrentUser {
         id: text(&row, "id")?,
         name: text(&row, "name")?,

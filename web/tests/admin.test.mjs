@@ -61,7 +61,8 @@ async function tokenOf(email, password) {
 }
 
 async function context({ width = 1280, height = 900 } = {}) {
-  const ctx = await browser.newContext({ viewport: { width, height }, timezoneId: 'UTC', locale: 'en-GB' });
+  // bypassCSP: axe-core is injected as a script of the test's own.
+  const ctx = await browser.newContext({ viewport: { width, height }, timezoneId: 'UTC', locale: 'en-GB', bypassCSP: true });
   await ctx.route('**/*', (route) => (new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort()));
   const page = await ctx.newPage();
   const errors = [];
@@ -277,8 +278,9 @@ test('Ben books the room; his calendar feed serves it until he revokes it', asyn
     await page.fill('#participant-search', 'cara');
     await page.locator('#participant-results button', { hasText: 'Cara Dahl' }).click();
     await page.click('#followup-save');
-    await page.locator('#followup-title').waitFor();
-    assert.equal(await page.textContent('#followup-title'), 'Kick-off, in Fjord');
+    await page
+      .waitForFunction(() => document.getElementById('followup-title')?.textContent === 'Kick-off, in Fjord', null, { timeout: 10_000 })
+      .catch(async () => assert.fail(`not saved: ${await page.textContent('#followup-dialog')}`));
     assert.match(await page.textContent('#followup-participants'), /Room Fjord/);
     await page.keyboard.press('Escape');
     const benToken = await tokenOf(BEN.email, BEN.password);

@@ -71,6 +71,7 @@ async function route() {
   const link = window.location.hash.match(/^#\/set-password\/([0-9a-f]{64})$/);
   if (link) {
     byId('top').hidden = !app.user;
+    for (const a of document.querySelectorAll('#nav a')) a.removeAttribute('aria-current');
     document.title = 'Set your password · invitelink CRM';
     const page = await import('./pages/setpassword.js');
     await page.render(main, link[1]);

@@ -72,12 +72,12 @@ export async function render(main, app) {
         h('dd', {}, prefs.crm_inbox),
       ),
     ),
+    feed,
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'settings-later' },
       h('h2', { id: 'settings-later' }, 'Coming later'),
       h('p', { class: 'hint' }, 'Password and contact import will be added here.'),
     ),
-    feed,
   );
 }

@@ -53,7 +53,8 @@ fn a_company_is_set_up_from_nothing() {
     assert_eq!(ben["associate"]["active"], true);
     assert!(ben["password_link"].is_null());
     let ben_id = ben["associate"]["id"].as_str().unwrap().to_owned();
-    let r = admin.post("/api/associates", &json!({"name": "Cara Dahl", "email": "cara@ourcompany.example", "role": "admin"}));
+    let r = admin
+        .post("/api/associates", &json!({"name": "Cara Dahl", "email": "cara@ourcompany.example", "role": "admin"}));
     let cara = created(&r).clone();
     assert_eq!(cara["associate"]["link_pending"], true);
     let link = &cara["password_link"];
@@ -72,7 +73,10 @@ fn a_company_is_set_up_from_nothing() {
     assert_eq!(info.json["name"], "Cara Dahl");
     let r = anon.post(&format!("/api/password-links/{secret}"), &json!({"new_password": "qwertyuiop"}));
     assert_eq!((r.status, r.code()), (422, "weak_password"));
-    assert_eq!(anon.post(&format!("/api/password-links/{secret}"), &json!({"new_password": "cara sets her own"})).status, 204);
+    assert_eq!(
+        anon.post(&format!("/api/password-links/{secret}"), &json!({"new_password": "cara sets her own"})).status,
+        204
+    );
     let r = anon.post(&format!("/api/password-links/{secret}"), &json!({"new_password": "and again later"}));
     assert_eq!((r.status, r.code()), (404, "link_not_found"), "a link is used once");
     assert_eq!(anon.get(&format!("/api/password-links/{secret}")).status, 404);
@@ -126,10 +130,17 @@ fn a_company_is_set_up_from_nothing() {
     let r = admin.patch(&format!("/api/resources/{pid}"), &json!({"name": "Projector 2", "active": false}));
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!((r.json["name"].as_str(), r.json["active"].as_bool()), (Some("Projector 2"), Some(false)));
-    let names: Vec<String> =
-        ben.get("/api/resources").json.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_owned()).collect();
+    let names: Vec<String> = ben
+        .get("/api/resources")
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(names, ["Room Fjord"]);
-    let r = ben.post("/api/followups", &json!({"title": "x", "start": at(2, 9, 0), "end": at(2, 10, 0), "resources": [pid]}));
+    let r = ben
+        .post("/api/followups", &json!({"title": "x", "start": at(2, 9, 0), "end": at(2, 10, 0), "resources": [pid]}));
     assert_eq!(r.status, 422, "a retired resource cannot be booked: {}", r.text());
     let all = admin.get("/api/admin/resources").json;
     assert_eq!(all.as_array().unwrap().len(), 2);
@@ -151,7 +162,9 @@ fn a_company_is_set_up_from_nothing() {
     assert_eq!(r.json["active"], false);
     assert!(r.json["disabled_at"].is_string());
     assert_eq!(ben.get("/api/me").status, 401, "the token stops working at once");
-    let r = server.client().post("/api/signin", &json!({"email": "ben@ourcompany.example", "password": "ben's long passphrase"}));
+    let r = server
+        .client()
+        .post("/api/signin", &json!({"email": "ben@ourcompany.example", "password": "ben's long passphrase"}));
     assert_eq!((r.status, r.code()), (403, "account_disabled"));
     let r = server.client().post("/api/signin", &json!({"email": "ben@ourcompany.example", "password": "a wrong one"}));
     assert_eq!(r.status, 401, "a wrong password says nothing about the account");
@@ -166,9 +179,14 @@ fn a_company_is_set_up_from_nothing() {
     let r = admin.post(&format!("/api/associates/{ben_id}/password-link"), &json!({}));
     let secret = created(&r)["secret"].as_str().unwrap().to_owned();
     assert_eq!(ben.get("/api/me").status, 401);
-    let r = server.client().post("/api/signin", &json!({"email": "ben@ourcompany.example", "password": "ben's long passphrase"}));
+    let r = server
+        .client()
+        .post("/api/signin", &json!({"email": "ben@ourcompany.example", "password": "ben's long passphrase"}));
     assert_eq!(r.status, 401);
-    assert_eq!(anon.post(&format!("/api/password-links/{secret}"), &json!({"new_password": "ben starts over"})).status, 204);
+    assert_eq!(
+        anon.post(&format!("/api/password-links/{secret}"), &json!({"new_password": "ben starts over"})).status,
+        204
+    );
     let (ben, _) = server.sign_in("ben@ourcompany.example", "ben starts over");
     // A reset with a password (an administrator's) ends the sessions too.
     assert_eq!(admin.put(&format!("/api/associates/{ben_id}/password"), &json!({"new_password": STRONG})).status, 204);
@@ -235,7 +253,8 @@ fn the_calendar_feed_serves_the_diary_until_revoked() {
     assert_eq!(ben.post(&format!("/api/invitations/{inv}/accept"), &json!({})).status, 200);
     // The series is created on Accept all; a single invitation from a
     // contact arrives as a tentative appointment.
-    let r = ben.post("/api/inbox/actions", &json!({"message": SERIES, "action": {"type": "accept_all", "notify": false}}));
+    let r =
+        ben.post("/api/inbox/actions", &json!({"message": SERIES, "action": {"type": "accept_all", "notify": false}}));
     assert_eq!(r.status, 200, "{}", r.text());
     let r = ben.post_raw("/api/inbox", "text/calendar", SINGLE.as_bytes());
     assert!(r.json["appointment_id"].is_string(), "{}", r.text());
@@ -355,7 +374,8 @@ fn mail_status_shows_failing_inboxes_and_failed_messages_are_retried() {
     let (ben, _) = server.sign_in(BEN.0, BEN.1);
     assert_eq!(ben.get("/api/admin/mail").status, 403);
     let bob = id_where(&ben.get("/api/persons?q=bob").json, "name", "Bob Berg");
-    let r = ben.post("/api/followups", &json!({"title": "Mail", "start": at(1, 9, 0), "end": at(1, 10, 0), "persons": [bob]}));
+    let r = ben
+        .post("/api/followups", &json!({"title": "Mail", "start": at(1, 9, 0), "end": at(1, 10, 0), "persons": [bob]}));
     let message = created(&r)["outbox"][0]["id"].as_str().unwrap().to_owned();
 
     // The poller cannot reach its server, nor the sender its: both show.

@@ -364,7 +364,8 @@ fn every_endpoint_for_every_caller() {
     assert_eq!(r.status, 201, "{}", r.text());
     let eve_id = r.json["associate"]["id"].as_str().unwrap().to_owned();
     let sign_in_eve = || {
-        let r = w.anon.post("/api/signin", &json!({"email": "eve@ourcompany.example", "password": "eve's own passphrase"}));
+        let r =
+            w.anon.post("/api/signin", &json!({"email": "eve@ourcompany.example", "password": "eve's own passphrase"}));
         assert_eq!(r.status, 200, "{}", r.text());
         w.anon.with_token(r.json["token"].as_str())
     };
@@ -408,7 +409,9 @@ fn every_endpoint_for_every_caller() {
         &w,
         "POST password-links/{secret}",
         [204, 204, 204, 204],
-        &|c, _| c.post(&format!("/api/password-links/{}", link()), &json!({"new_password": "eve's own passphrase"})).status,
+        &|c, _| {
+            c.post(&format!("/api/password-links/{}", link()), &json!({"new_password": "eve's own passphrase"})).status
+        },
         &w.ben,
         &w.dan,
     );
@@ -429,7 +432,14 @@ fn every_endpoint_for_every_caller() {
         &w.dan,
     );
     // The message is sent (above): retrying it is refused, to administrators with 409.
-    check(&w, "outbox retry", [401, 403, 403, 409], &post(format!("/api/outbox/{mid}/retry"), json!({})), &w.ben, &w.dan);
+    check(
+        &w,
+        "outbox retry",
+        [401, 403, 403, 409],
+        &post(format!("/api/outbox/{mid}/retry"), json!({})),
+        &w.ben,
+        &w.dan,
+    );
     assert_eq!(w.ada.post(&format!("/api/outbox/{mid}/retry"), &json!({})).code(), "not_failed");
 
     // The calendar feed: each user their own; the feed's URL is the credential.

@@ -27,9 +27,8 @@ pub const COMMON_PASSWORDS_LIST: &str = include_str!("common-passwords.txt");
 /// Whether `lower` (a lower-cased password) is a common password.
 pub fn is_common(lower: &str) -> bool {
     static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
-    let set = SET.get_or_init(|| {
-        COMMON_PASSWORDS_LIST.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).collect()
-    });
+    let set =
+        SET.get_or_init(|| COMMON_PASSWORDS_LIST.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).collect());
     set.contains(lower) || COMMON_PASSWORDS.contains(&lower)
 }
 

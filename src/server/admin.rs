@@ -346,13 +346,15 @@ async fn new_link(conn: &mut AnyConnection, associate_id: &str) -> ApiResult<Pas
     let now = store::now();
     let expires_at = fmt_instant(now + chrono::Duration::hours(LINK_HOURS));
     sqlx::query("DELETE FROM password_links WHERE associate_id = $1").bind(associate_id).execute(&mut *conn).await?;
-    sqlx::query("INSERT INTO password_links (token_hash, associate_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(token_hash(&secret))
-        .bind(associate_id)
-        .bind(fmt_instant(now))
-        .bind(&expires_at)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO password_links (token_hash, associate_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash(&secret))
+    .bind(associate_id)
+    .bind(fmt_instant(now))
+    .bind(&expires_at)
+    .execute(&mut *conn)
+    .await?;
     Ok(PasswordLink { path: format!("/#/set-password/{secret}"), secret, expires_at })
 }
 
@@ -388,7 +390,8 @@ pub async fn create_associate(
     };
     let id = store::new_id();
     let mut tx = state.store.write().await?;
-    let taken = sqlx::query("SELECT id FROM associates WHERE email = $1").bind(&email).fetch_optional(tx.conn()).await?;
+    let taken =
+        sqlx::query("SELECT id FROM associates WHERE email = $1").bind(&email).fetch_optional(tx.conn()).await?;
     if taken.is_some() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -464,7 +467,10 @@ pub async fn change_associate(
                 .execute(tx.conn())
                 .await?;
             for table in ["tokens", "password_links", "calendar_feeds"] {
-                sqlx::query(&format!("DELETE FROM {table} WHERE associate_id = $1")).bind(&id).execute(tx.conn()).await?;
+                sqlx::query(&format!("DELETE FROM {table} WHERE associate_id = $1"))
+                    .bind(&id)
+                    .execute(tx.conn())
+                    .await?;
             }
         }
         Some(true) if !before.active => {
@@ -530,7 +536,11 @@ async fn link_owner(conn: &mut AnyConnection, secret: &str) -> ApiResult<(String
     .ok_or_else(link_gone)?;
     Ok((
         text(&row, "id")?,
-        PasswordLinkInfo { name: text(&row, "name")?, email: text(&row, "email")?, expires_at: text(&row, "expires_at")? },
+        PasswordLinkInfo {
+            name: text(&row, "name")?,
+            email: text(&row, "email")?,
+            expires_at: text(&row, "expires_at")?,
+        },
     ))
 }
 
@@ -564,7 +574,11 @@ pub async fn use_link(
     // Checked again inside the transaction: a link is used once.
     let (id, _) = link_owner(tx.conn(), &secret).await?;
     sqlx::query("DELETE FROM password_links WHERE associate_id = $1").bind(&id).execute(tx.conn()).await?;
-    sqlx::query("UPDATE associates SET password_hash = $2 WHERE id = $1").bind(&id).bind(hash).execute(tx.conn()).await?;
+    sqlx::query("UPDATE associates SET password_hash = $2 WHERE id = $1")
+        .bind(&id)
+        .bind(hash)
+        .execute(tx.conn())
+        .await?;
     sqlx::query("DELETE FROM tokens WHERE associate_id = $1").bind(&id).execute(tx.conn()).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -596,9 +610,8 @@ async fn resource(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<Resour
 pub async fn resources(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<ResourceAccount>>> {
     user.require_admin()?;
     let mut conn = state.store.read().await?;
-    let rows = sqlx::query("SELECT id, name, kind, retired_at FROM resources ORDER BY name, id")
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows =
+        sqlx::query("SELECT id, name, kind, retired_at FROM resources ORDER BY name, id").fetch_all(&mut *conn).await?;
     Ok(Json(rows.iter().map(resource_of).collect::<ApiResult<Vec<_>>>()?))
 }
 

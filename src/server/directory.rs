@@ -249,10 +249,10 @@ pub async fn resources(
     let rows = sqlx::query(
         "SELECT id, name, kind FROM resources WHERE LOWER(name) LIKE $1 AND retired_at IS NULL ORDER BY name LIMIT $2",
     )
-        .bind(pattern(&search.q))
-        .bind(MAX_LIST)
-        .fetch_all(&mut *conn)
-        .await?;
+    .bind(pattern(&search.q))
+    .bind(MAX_LIST)
+    .fetch_all(&mut *conn)
+    .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         out.push(Resource { id: text(&row, "id")?, name: text(&row, "name")?, kind: text(&row, "kind")? });

@@ -156,15 +156,13 @@ pub async fn serve(State(state): State<AppState>, Path(file): Path<String>, head
     .execute(tx.conn())
     .await?;
     tx.commit().await?;
-    let matches = headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| {
-            let t = t.trim();
-            t == "*" || t.strip_prefix("W/").unwrap_or(t) == tag
-        });
+    let matches =
+        headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
+            |t| {
+                let t = t.trim();
+                t == "*" || t.strip_prefix("W/").unwrap_or(t) == tag
+            },
+        );
     let etag = HeaderValue::from_str(&tag).map_err(ApiError::internal)?;
     let cache = HeaderValue::from_static("private, no-cache");
     if matches {
@@ -285,7 +283,9 @@ fn source_times(ics: &str, uid: &str) -> Option<(Vec<Property<'static>>, Vec<Com
         .iter()
         .filter(|c| c.is("VTIMEZONE"))
         .filter(|c| {
-            c.properties.iter().any(|p| p.name.eq_ignore_ascii_case("TZID") && tzids.iter().any(|t| t == p.value.trim()))
+            c.properties
+                .iter()
+                .any(|p| p.name.eq_ignore_ascii_case("TZID") && tzids.iter().any(|t| t == p.value.trim()))
         })
         .map(|c| c.clone().into_owned())
         .collect::<Vec<_>>();

@@ -397,12 +397,7 @@ pub async fn bind(opts: &ServeOptions) -> Result<Server, ServeError> {
     };
     let mut state = AppState::new(store, opts.static_root.clone(), authenticator, dns);
     state.mail = Arc::new(admin::MailSetup::of(opts.mail.as_ref()));
-    Ok(Server {
-        listener,
-        state,
-        first_admin_password,
-        mail: opts.mail.clone(),
-    })
+    Ok(Server { listener, state, first_admin_password, mail: opts.mail.clone() })
 }
 
 impl Server {

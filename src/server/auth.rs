@@ -114,13 +114,16 @@ impl Sessions {
     }
 
     /// Whether `password` matches the PHC string `hash`; with no hash (an
-    /// unknown account), the same work against a dummy hash, and `false`.
+    /// unknown account) or one that is no PHC string (an account without a
+    /// usable password), the same work against a dummy hash, and `false`.
     /// At most `password_hashing` checks run at once.
     pub async fn verify(&self, password: String, hash: Option<String>) -> ApiResult<bool> {
         let permit = self.slot().await?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            match hash {
+            // A hash that is no PHC string (an account waiting for its
+            // one-time link) is checked like an unknown account: the same work.
+            match hash.filter(|h| PasswordHash::new(h).is_ok()) {
                 Some(hash) => verify_password(&password, &hash),
                 None => {
                     let _ = verify_password(&password, dummy_hash());

@@ -341,6 +341,118 @@ fn every_endpoint_for_every_caller() {
     check(&w, "outbox sent", [401, 403, 403, 200], &post(format!("/api/outbox/{mid}/sent"), json!({})), &w.ben, &w.dan);
     assert_eq!(w.ada.post("/api/outbox/unknown/sent", &json!({})).status, 404);
 
+    // Administration: administrators only. The "owner" of an associate's
+    // record is that associate (Eve, made here), who may not change it either.
+    for path in ["/api/admin/associates", "/api/admin/resources", "/api/admin/mail"] {
+        check(&w, path, [401, 403, 403, 200], &get(path.to_owned()), &w.ben, &w.dan);
+    }
+    check(
+        &w,
+        "POST associates",
+        [401, 403, 403, 201],
+        &|c, who| {
+            let n = who as u8;
+            c.post("/api/associates", &json!({"name": "New", "email": format!("new{n}@ourcompany.example")})).status
+        },
+        &w.ben,
+        &w.dan,
+    );
+    let r = w.ada.post(
+        "/api/associates",
+        &json!({"name": "Eve Ek", "email": "eve@ourcompany.example", "password": "eve's own passphrase"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let eve_id = r.json["associate"]["id"].as_str().unwrap().to_owned();
+    let sign_in_eve = || {
+        let r =
+            w.anon.post("/api/signin", &json!({"email": "eve@ourcompany.example", "password": "eve's own passphrase"}));
+        assert_eq!(r.status, 200, "{}", r.text());
+        w.anon.with_token(r.json["token"].as_str())
+    };
+    let eve = sign_in_eve();
+    check(
+        &w,
+        "PATCH associates/{id}",
+        [401, 403, 403, 200],
+        &|c, _| c.patch(&format!("/api/associates/{eve_id}"), &json!({"name": "Eve Ek", "role": "user"})).status,
+        &eve,
+        &w.dan,
+    );
+    // Disabled mid-session: refused on the next call.
+    assert_eq!(eve.get("/api/me").status, 200);
+    assert_eq!(w.ada.patch(&format!("/api/associates/{eve_id}"), &json!({"active": false})).status, 200);
+    assert_eq!(eve.get("/api/me").status, 401);
+    assert_eq!(w.ada.patch(&format!("/api/associates/{eve_id}"), &json!({"active": true})).status, 200);
+    let eve = sign_in_eve();
+    check(
+        &w,
+        "POST associates/{id}/password-link",
+        [401, 403, 403, 201],
+        &post(format!("/api/associates/{eve_id}/password-link"), json!({})),
+        &eve,
+        &w.dan,
+    );
+    // The link is the credential: anyone holding it may use it, once.
+    let link = || {
+        let r = w.ada.post(&format!("/api/associates/{eve_id}/password-link"), &json!({}));
+        r.json["secret"].as_str().unwrap().to_owned()
+    };
+    check(
+        &w,
+        "GET password-links/{secret}",
+        [200, 200, 200, 200],
+        &|c, _| c.get(&format!("/api/password-links/{}", link())).status,
+        &w.ben,
+        &w.dan,
+    );
+    check(
+        &w,
+        "POST password-links/{secret}",
+        [204, 204, 204, 204],
+        &|c, _| {
+            c.post(&format!("/api/password-links/{}", link()), &json!({"new_password": "eve's own passphrase"})).status
+        },
+        &w.ben,
+        &w.dan,
+    );
+    check(
+        &w,
+        "POST resources",
+        [401, 403, 403, 201],
+        &post("/api/resources".to_owned(), json!({"name": "Projector", "kind": "equipment"})),
+        &w.ben,
+        &w.dan,
+    );
+    check(
+        &w,
+        "PATCH resources/{id}",
+        [401, 403, 403, 200],
+        &|c, _| c.patch(&format!("/api/resources/{}", w.fjord), &json!({"name": "Room Fjord"})).status,
+        &w.ben,
+        &w.dan,
+    );
+    // The message is sent (above): retrying it is refused, to administrators with 409.
+    check(
+        &w,
+        "outbox retry",
+        [401, 403, 403, 409],
+        &post(format!("/api/outbox/{mid}/retry"), json!({})),
+        &w.ben,
+        &w.dan,
+    );
+    assert_eq!(w.ada.post(&format!("/api/outbox/{mid}/retry"), &json!({})).code(), "not_failed");
+
+    // The calendar feed: each user their own; the feed's URL is the credential.
+    check(&w, "GET me/feed", [401, 200, 200, 200], &get("/api/me/feed".to_owned()), &w.ben, &w.dan);
+    check(&w, "POST me/feed", [401, 201, 201, 201], &post("/api/me/feed".to_owned(), json!({})), &w.ben, &w.dan);
+    check(&w, "DELETE me/feed", [401, 204, 204, 204], &|c, _| c.delete("/api/me/feed").status, &w.ben, &w.dan);
+    let feed = w.ben.post("/api/me/feed", &json!({})).json["path"].as_str().unwrap().to_owned();
+    check(&w, "GET feeds/{secret}", [200, 200, 200, 200], &get(feed.clone()), &w.ben, &w.dan);
+    assert_eq!(w.dan.delete("/api/me/feed").status, 204);
+    assert_eq!(w.anon.get(&feed).status, 200, "revoking one's own feed leaves the others'");
+    assert_eq!(w.ben.delete("/api/me/feed").status, 204);
+    check(&w, "GET revoked feed", [404, 404, 404, 404], &get(feed.clone()), &w.ben, &w.dan);
+
     // A user's lists never show another user's things.
     let (fid, _) = w.followup();
     for c in [&w.dan, &w.ada] {

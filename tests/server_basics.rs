@@ -124,6 +124,21 @@ fn openapi_covers_every_endpoint() {
         ("get", "/api/archive/suggestions"),
         ("get", "/api/outbox"),
         ("post", "/api/outbox/{id}/sent"),
+        ("post", "/api/outbox/{id}/retry"),
+        ("post", "/api/associates"),
+        ("patch", "/api/associates/{id}"),
+        ("post", "/api/associates/{id}/password-link"),
+        ("get", "/api/password-links/{secret}"),
+        ("post", "/api/password-links/{secret}"),
+        ("get", "/api/admin/associates"),
+        ("get", "/api/admin/resources"),
+        ("get", "/api/admin/mail"),
+        ("post", "/api/resources"),
+        ("patch", "/api/resources/{id}"),
+        ("get", "/api/me/feed"),
+        ("post", "/api/me/feed"),
+        ("delete", "/api/me/feed"),
+        ("get", "/feeds/{file}"),
     ];
     let mut count = 0;
     for (path, item) in paths {

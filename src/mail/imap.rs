@@ -158,6 +158,20 @@ pub trait InboxSink: Send + Sync {
         message: &str,
     ) -> impl Future<Output = Result<(), SinkError>> + Send;
 
+    /// Records what one poll of the inbox named `inbox` did (`report`), or
+    /// why it failed (`error`), for the administrator's mail status. Polls
+    /// left to another instance (it holds the lease) are not recorded. By
+    /// default nothing is kept.
+    fn record_poll(
+        &self,
+        inbox: &str,
+        report: Option<&PollReport>,
+        error: Option<&str>,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (inbox, report, error);
+        async {}
+    }
+
     /// Whether the sink works at all (its database answers): after a failed
     /// delivery, tells a message that fails from a sink that is down.
     fn available(&self) -> impl Future<Output = bool> + Send {
@@ -505,6 +519,17 @@ impl Poller {
                 () = &mut shutdown => break,
             };
             let name = &self.inbox.name;
+            match &result {
+                Ok(Ok(report)) if !report.elsewhere => {
+                    sink.record_poll(name, Some(report), report.deferred.as_deref()).await;
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => sink.record_poll(name, None, Some(&e.to_string())).await,
+                Err(_) => {
+                    let e = format!("the poll took longer than {} s", POLL_TIMEOUT.as_secs());
+                    sink.record_poll(name, None, Some(&e)).await;
+                }
+            }
             let (wait, keep) = match result {
                 Ok(Ok(report)) => {
                     failures = 0;

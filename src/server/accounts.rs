@@ -14,40 +14,29 @@ use serde::Deserialize;
 use sqlx::AnyConnection;
 use utoipa::ToSchema;
 
-/// Passwords refused whatever their length: the most common ones of ten
-/// characters or more in published password lists, and the demo passwords.
-/// A short list on purpose; it does not replace a breached-password check.
-pub const COMMON_PASSWORDS: [&str; 24] = [
-    "1234567890",
-    "0987654321",
-    "1234512345",
-    "1q2w3e4r5t",
-    "1qaz2wsx3edc",
-    "123456789a",
-    "123123123123",
-    "qwertyuiop",
-    "qwerty12345",
-    "qwerty123456",
-    "password12",
-    "password123",
-    "password1234",
-    "passw0rd123",
-    "iloveyou123",
-    "1234567890a",
-    "abcdefghij",
-    "abc1234567",
-    "administrator",
-    "changeme123",
-    "letmein123",
-    "welcome123",
-    "football123",
-    "invitelink",
-];
+/// Passwords refused whatever their length, besides the bundled list
+/// ([`COMMON_PASSWORDS_LIST`]): the product's own name and words an
+/// administrator is tempted to hand out.
+pub const COMMON_PASSWORDS: [&str; 6] =
+    ["administrator", "changeme123", "invitelink", "invitelink1", "welcome123", "password12"];
+
+/// The bundled list of common passwords of 10 characters or more (one per
+/// line, lower-case, `#` lines are its header with source and licence).
+pub const COMMON_PASSWORDS_LIST: &str = include_str!("common-passwords.txt");
+
+/// Whether `lower` (a lower-cased password) is a common password.
+pub fn is_common(lower: &str) -> bool {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    let set =
+        SET.get_or_init(|| COMMON_PASSWORDS_LIST.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).collect());
+    set.contains(lower) || COMMON_PASSWORDS.contains(&lower)
+}
 
 /// 422 `weak_password` unless `password` is acceptable as a new password
-/// for the account `email`: 10 to 256 characters, not one character
-/// repeated, not the e-mail address or its local part, not in
-/// [`COMMON_PASSWORDS`] nor a demo password.
+/// for the account `email` (NIST SP 800-63B: a length, a list of common
+/// passwords, no composition rules): 10 to 256 characters, not one
+/// character repeated, not the e-mail address or its local part, not a
+/// common password ([`is_common`]) nor a demo password.
 pub fn check_new_password(password: &str, email: &str) -> ApiResult<()> {
     let weak = |m: &str| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "weak_password", m);
     let count = password.chars().count();
@@ -70,7 +59,7 @@ pub fn check_new_password(password: &str, email: &str) -> ApiResult<()> {
         return Err(weak("a password must not be the e-mail address"));
     }
     let demo = super::demo::USERS.iter().any(|u| u.password == lower);
-    if demo || COMMON_PASSWORDS.contains(&lower.as_str()) {
+    if demo || is_common(&lower) {
         return Err(weak("this password is too common"));
     }
     Ok(())
@@ -225,5 +214,10 @@ mod tests {
             assert_eq!(check_new_password(weak, "ben@x.example").unwrap_err().code, "weak_password", "{weak}");
         }
         assert!(check_new_password("benbenbenben", "ben@x.example").is_ok());
+        // From the bundled list, in any case.
+        for common in ["qwertyuiop", "1q2w3e4r5t", "Basketball", "MANCHESTER", "1qaz2wsx3edc", "invitelink1"] {
+            assert_eq!(check_new_password(common, "ben@x.example").unwrap_err().code, "weak_password", "{common}");
+        }
+        assert!(super::COMMON_PASSWORDS_LIST.lines().filter(|l| !l.starts_with('#')).count() > 1500);
     }
 }

@@ -114,13 +114,16 @@ impl Sessions {
     }
 
     /// Whether `password` matches the PHC string `hash`; with no hash (an
-    /// unknown account), the same work against a dummy hash, and `false`.
+    /// unknown account) or one that is no PHC string (an account without a
+    /// usable password), the same work against a dummy hash, and `false`.
     /// At most `password_hashing` checks run at once.
     pub async fn verify(&self, password: String, hash: Option<String>) -> ApiResult<bool> {
         let permit = self.slot().await?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            match hash {
+            // A hash that is no PHC string (an account waiting for its
+            // one-time link) is checked like an unknown account: the same work.
+            match hash.filter(|h| PasswordHash::new(h).is_ok()) {
                 Some(hash) => verify_password(&password, &hash),
                 None => {
                     let _ = verify_password(&password, dummy_hash());
@@ -197,7 +200,7 @@ impl FromRequestParts<AppState> for SignedIn {
             let mut conn = state.store.read().await?;
             sqlx::query(
                 "SELECT a.id, a.name, a.email, a.role, t.created_at, t.last_used_at FROM tokens t \
-                 JOIN associates a ON a.id = t.associate_id WHERE t.token_hash = $1",
+                 JOIN associates a ON a.id = t.associate_id WHERE t.token_hash = $1 AND a.disabled_at IS NULL",
             )
             .bind(&hash)
             .fetch_optional(&mut *conn)
@@ -312,7 +315,7 @@ pub async fn signin(State(state): State<AppState>, request: axum::extract::Reque
     let wrong = || ApiError::unauthorized("wrong e-mail address or password");
     let row = {
         let mut conn = state.store.read().await?;
-        sqlx::query("SELECT id, name, email, role, password_hash FROM associates WHERE email = $1")
+        sqlx::query("SELECT id, name, email, role, password_hash, disabled_at FROM associates WHERE email = $1")
             .bind(&email)
             .fetch_optional(&mut *conn)
             .await?
@@ -328,6 +331,14 @@ pub async fn signin(State(state): State<AppState>, request: axum::extract::Reque
         return Err(wrong());
     };
     state.sessions.throttle.succeeded(&attempt);
+    if opt_text(&row, "disabled_at")?.is_some() {
+        // Told only to who knows the password.
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "account_disabled",
+            "this account is disabled; ask your administrator",
+        ));
+    }
     let associate = CurrentUser {
         id: text(&row, "id")?,
         name: text(&row, "name")?,

@@ -95,7 +95,8 @@ pub struct Deal {
     pub status: String,
 }
 
-/// Associates whose name or e-mail address contains `q`.
+/// Active associates whose name or e-mail address contains `q` (disabled
+/// ones: `GET /api/admin/associates`).
 #[utoipa::path(get, path = "/api/associates", tag = "directory", params(Search), security(("bearer" = [])),
     responses((status = 200, body = [Associate]), (status = 401, body = super::error::ErrorBody)))]
 pub async fn associates(
@@ -105,8 +106,8 @@ pub async fn associates(
 ) -> ApiResult<Json<Vec<Associate>>> {
     let mut conn = state.store.read().await?;
     let rows = sqlx::query(
-        "SELECT id, name, email, role FROM associates WHERE LOWER(name) LIKE $1 OR email LIKE $1 \
-         ORDER BY name LIMIT $2",
+        "SELECT id, name, email, role FROM associates WHERE (LOWER(name) LIKE $1 OR email LIKE $1) \
+         AND disabled_at IS NULL ORDER BY name LIMIT $2",
     )
     .bind(pattern(&search.q))
     .bind(MAX_LIST)
@@ -236,7 +237,7 @@ pub async fn person(
     find_person(&mut conn, &id).await?.map(Json).ok_or_else(|| ApiError::not_found("person", &id))
 }
 
-/// Resources whose name contains `q`.
+/// Resources in use whose name contains `q` (retired ones: `GET /api/admin/resources`).
 #[utoipa::path(get, path = "/api/resources", tag = "directory", params(Search), security(("bearer" = [])),
     responses((status = 200, body = [Resource]), (status = 401, body = super::error::ErrorBody)))]
 pub async fn resources(
@@ -245,11 +246,13 @@ pub async fn resources(
     Query(search): Query<Search>,
 ) -> ApiResult<Json<Vec<Resource>>> {
     let mut conn = state.store.read().await?;
-    let rows = sqlx::query("SELECT id, name, kind FROM resources WHERE LOWER(name) LIKE $1 ORDER BY name LIMIT $2")
-        .bind(pattern(&search.q))
-        .bind(MAX_LIST)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT id, name, kind FROM resources WHERE LOWER(name) LIKE $1 AND retired_at IS NULL ORDER BY name LIMIT $2",
+    )
+    .bind(pattern(&search.q))
+    .bind(MAX_LIST)
+    .fetch_all(&mut *conn)
+    .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         out.push(Resource { id: text(&row, "id")?, name: text(&row, "name")?, kind: text(&row, "kind")? });

@@ -363,8 +363,11 @@ pub async fn create(
         participants.push(p);
     }
     for rid in &resources {
-        let row = sqlx::query("SELECT name FROM resources WHERE id = $1").bind(rid).fetch_optional(&mut *conn).await?;
-        let row = row.ok_or_else(|| ApiError::invalid(format!("`resources`: no resource with id `{rid}`")))?;
+        let row = sqlx::query("SELECT name FROM resources WHERE id = $1 AND retired_at IS NULL")
+            .bind(rid)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let row = row.ok_or_else(|| ApiError::invalid(format!("`resources`: no resource in use with id `{rid}`")))?;
         let mut p = blank_participant(&id, "resource", invitation::ACCEPTED);
         p.resource_id = Some(rid.clone());
         p.name = Some(store::text(&row, "name")?);

@@ -50,6 +50,18 @@ impl InboxSink for AppState {
         record_rejection(&self.store, mailbox, raw, code, message, &Judgement::unchecked()).await.map_err(sink_error)
     }
 
+    async fn record_poll(&self, inbox: &str, report: Option<&crate::mail::PollReport>, error: Option<&str>) {
+        let summary = super::admin::PollSummary {
+            applied: report.map_or(0, |r| r.applied.len()),
+            rejected: report.map_or(0, |r| r.rejected.len()),
+            failed: report.map_or(0, |r| r.failed.len()),
+            error: error.map(str::to_owned),
+        };
+        if let Err(e) = super::admin::record_poll(&self.store, inbox, &summary).await {
+            eprintln!("mail: inbox `{inbox}`: its poll could not be recorded: {e}");
+        }
+    }
+
     async fn available(&self) -> bool {
         match self.store.write().await {
             Ok(mut tx) => sqlx::query("SELECT 1").execute(tx.conn()).await.is_ok(),

@@ -13,6 +13,7 @@
 
 pub use crate::base64;
 pub mod accounts;
+pub mod admin;
 pub mod appointments;
 pub mod archive;
 pub mod auth;
@@ -22,6 +23,7 @@ pub mod demo;
 pub mod directory;
 pub mod engine;
 pub mod error;
+pub mod feed;
 pub mod followups;
 pub mod group_commit;
 pub mod headers;
@@ -41,7 +43,7 @@ pub mod web;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
+use axum::routing::{get, patch, post, put};
 use error::{ApiError, Json};
 use serde::Serialize;
 use std::future::Future;
@@ -118,6 +120,9 @@ pub struct AppState {
     pub limits: Limits,
     /// Token lifetimes, the sign-in throttle and the password-hashing bound.
     pub sessions: Arc<auth::Sessions>,
+    /// The inboxes polled and the SMTP server, as configured (for the
+    /// administrator's mail status; no credentials).
+    pub mail: Arc<admin::MailSetup>,
 }
 
 impl AppState {
@@ -138,6 +143,7 @@ impl AppState {
             dns,
             sessions: Arc::new(auth::Sessions::new(&limits)),
             limits,
+            mail: Arc::default(),
         }
     }
 }
@@ -249,6 +255,10 @@ impl Modify for BearerAuth {
         received::messages, received::context, calendar::calendar,
         archive::archive, archive::list, archive::suggestions,
         outbox::list, outbox::mark_sent,
+        admin::associates, admin::create_associate, admin::change_associate, admin::password_link,
+        admin::link_info, admin::use_link, admin::resources, admin::create_resource, admin::change_resource,
+        admin::mail_status, admin::retry_outbox,
+        feed::status, feed::create, feed::revoke, feed::serve,
     )
 )]
 pub struct ApiDoc;
@@ -282,15 +292,24 @@ pub fn app(state: AppState) -> Router {
         .route("/api/signout/all", post(accounts::signout_all))
         .route("/api/me", get(auth::me))
         .route("/api/me/password", put(accounts::change_password).layer(small()))
-        .route("/api/associates", get(directory::associates))
+        .route("/api/associates", get(directory::associates).post(admin::create_associate))
+        .route("/api/associates/{id}", patch(admin::change_associate))
         .route("/api/associates/{id}/password", put(accounts::reset_password).layer(small()))
+        .route("/api/associates/{id}/password-link", post(admin::password_link))
+        .route("/api/password-links/{secret}", get(admin::link_info).post(admin::use_link).layer(small()))
+        .route("/api/admin/associates", get(admin::associates))
+        .route("/api/admin/resources", get(admin::resources))
+        .route("/api/admin/mail", get(admin::mail_status))
+        .route("/api/me/feed", get(feed::status).post(feed::create).delete(feed::revoke))
+        .route("/feeds/{file}", get(feed::serve))
         .route("/api/associates/{id}/signout", post(accounts::signout_user))
         .route("/api/companies", get(directory::companies))
         .route("/api/persons", get(directory::persons).post(directory::create_person))
         .route("/api/contacts", get(directory::contacts))
         .route("/api/persons/{id}", get(directory::person))
         .route("/api/persons/{id}/activities", get(archive::activities))
-        .route("/api/resources", get(directory::resources))
+        .route("/api/resources", get(directory::resources).post(admin::create_resource))
+        .route("/api/resources/{id}", patch(admin::change_resource))
         .route("/api/projects", get(directory::projects))
         .route("/api/sales", get(directory::sales))
         .route("/api/followups", post(followups::create))
@@ -315,6 +334,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/archive/suggestions", get(archive::suggestions))
         .route("/api/outbox", get(outbox::list))
         .route("/api/outbox/{id}/sent", post(outbox::mark_sent))
+        .route("/api/outbox/{id}/retry", post(admin::retry_outbox))
         // The web client's additions (src/server/received.rs, calendar.rs).
         .route("/api/inbox/messages", get(received::messages))
         .route("/api/inbox/context", post(received::context).layer(large()))
@@ -375,12 +395,9 @@ pub async fn bind(opts: &ServeOptions) -> Result<Server, ServeError> {
         }
         None => (crate::mail::Authenticator::off(), None),
     };
-    Ok(Server {
-        listener,
-        state: AppState::new(store, opts.static_root.clone(), authenticator, dns),
-        first_admin_password,
-        mail: opts.mail.clone(),
-    })
+    let mut state = AppState::new(store, opts.static_root.clone(), authenticator, dns);
+    state.mail = Arc::new(admin::MailSetup::of(opts.mail.as_ref()));
+    Ok(Server { listener, state, first_admin_password, mail: opts.mail.clone() })
 }
 
 impl Server {

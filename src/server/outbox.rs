@@ -33,12 +33,19 @@ pub struct OutboxMessage {
     pub subject: String,
     /// The `text/calendar` part.
     pub ics: String,
-    /// `queued` or `sent`.
+    /// `queued`, `sent` or `failed`.
     pub status: String,
     /// Queued at.
     pub created_at: String,
     /// Sent at.
     pub sent_at: Option<String>,
+    /// Attempts to send it that failed.
+    pub attempts: i64,
+    /// The last attempt's error (a failed message's reason).
+    pub last_error: Option<String>,
+    /// When a failed message is tried again (null: failed for good, until
+    /// an administrator retries it).
+    pub retry_at: Option<String>,
 }
 
 /// A message about to be queued.
@@ -77,6 +84,9 @@ pub async fn queue(conn: &mut AnyConnection, m: NewMessage) -> ApiResult<OutboxM
         status: "queued".to_owned(),
         created_at: store::fmt_instant(store::now()),
         sent_at: None,
+        attempts: 0,
+        last_error: None,
+        retry_at: None,
     };
     sqlx::query(
         "INSERT INTO outbox (id, appointment_id, associate_id, method, sender, recipient, reply_to, subject, ics, \
@@ -113,11 +123,28 @@ fn from_row(row: &sqlx::any::AnyRow) -> ApiResult<OutboxMessage> {
         status: text(row, "status")?,
         created_at: text(row, "created_at")?,
         sent_at: opt_text(row, "sent_at")?,
+        attempts: store::int(row, "attempts")?,
+        last_error: opt_text(row, "last_error")?,
+        retry_at: opt_text(row, "retry_at")?,
     })
 }
 
-const COLUMNS: &str =
-    "id, appointment_id, associate_id, method, sender, recipient, reply_to, subject, ics, status, created_at, sent_at";
+const COLUMNS: &str = "id, appointment_id, associate_id, method, sender, recipient, reply_to, subject, ics, status, \
+     created_at, sent_at, attempts, last_error, retry_at";
+
+/// The messages matching `filter` (an SQL condition and order without
+/// parameters, written by the caller, never from input).
+pub async fn select(conn: &mut AnyConnection, filter: &str) -> ApiResult<Vec<OutboxMessage>> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE {filter}")).fetch_all(&mut *conn).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// The message with `id`.
+pub async fn by_id(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<OutboxMessage>> {
+    let row =
+        sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE id = $1")).bind(id).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(from_row).transpose()
+}
 
 /// The outbox: an administrator sees every message, a user those sent on
 /// their behalf. Newest last.

@@ -144,6 +144,8 @@ pub fn repo_root() -> PathBuf {
 pub struct TestServer {
     pub addr: SocketAddr,
     pub database: String,
+    /// The first administrator's password, printed on a first start without demo data.
+    pub first_admin_password: Option<String>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     /// Keeps the database until the server has stopped.
@@ -172,13 +174,30 @@ impl TestServer {
 
     /// Starts a server with `limits` on the database at `database` (a URL).
     pub fn start_url_with(database: &str, demo: bool, limits: invitelink::server::Limits) -> TestServer {
+        TestServer::start_with_mail(database, demo, limits, None)
+    }
+
+    /// Starts a server (demo data or not) with the mail settings `mail` on the database `db`.
+    pub fn start_on_with_mail(db: &TestDb, demo: bool, mail: invitelink::mail::MailConfig) -> TestServer {
+        let mut server = TestServer::start_with_mail(db.url(), demo, invitelink::server::Limits::default(), Some(mail));
+        server._db = Some(db.clone());
+        server
+    }
+
+    /// Starts a server with `limits` and the mail settings `mail` on the database at `database`.
+    pub fn start_with_mail(
+        database: &str,
+        demo: bool,
+        limits: invitelink::server::Limits,
+        mail: Option<invitelink::mail::MailConfig>,
+    ) -> TestServer {
         let database = database.to_owned();
         let opts = ServeOptions {
             listen: "127.0.0.1:0".parse().unwrap(),
             database: database.clone(),
             demo,
             static_root: repo_root(),
-            mail: None,
+            mail,
         };
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -193,7 +212,7 @@ impl TestServer {
                     }
                 };
                 let server = server.with_limits(limits);
-                addr_tx.send(Ok(server.local_addr().unwrap())).unwrap();
+                addr_tx.send(Ok((server.local_addr().unwrap(), server.first_admin_password.clone()))).unwrap();
                 server
                     .run(async move {
                         let _ = stop_rx.await;
@@ -202,8 +221,8 @@ impl TestServer {
                     .unwrap();
             });
         });
-        let addr = addr_rx.recv_timeout(Duration::from_secs(60)).unwrap().unwrap();
-        TestServer { addr, database, shutdown: Some(stop_tx), thread: Some(thread), _db: None }
+        let (addr, first_admin_password) = addr_rx.recv_timeout(Duration::from_secs(60)).unwrap().unwrap();
+        TestServer { addr, database, first_admin_password, shutdown: Some(stop_tx), thread: Some(thread), _db: None }
     }
 
     /// Starts a server with demo data on a fresh database.
@@ -291,6 +310,18 @@ impl Client {
     }
 
     pub fn request(&self, method: &str, path: &str, content_type: Option<&str>, body: &[u8]) -> Response {
+        self.request_with(method, path, content_type, body, &[])
+    }
+
+    /// A request with extra headers (`name`, `value`).
+    pub fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+        extra: &[(&str, &str)],
+    ) -> Response {
         let mut stream = TcpStream::connect(self.addr).unwrap();
         stream.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
         let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
@@ -299,6 +330,9 @@ impl Client {
         }
         if let Some(ct) = content_type {
             head.push_str(&format!("Content-Type: {ct}\r\n"));
+        }
+        for (name, value) in extra {
+            head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
         stream.write_all(head.as_bytes()).unwrap();
@@ -319,6 +353,10 @@ impl Client {
 
     pub fn post(&self, path: &str, body: &Value) -> Response {
         self.request("POST", path, Some("application/json"), body.to_string().as_bytes())
+    }
+
+    pub fn patch(&self, path: &str, body: &Value) -> Response {
+        self.request("PATCH", path, Some("application/json"), body.to_string().as_bytes())
     }
 
     pub fn put(&self, path: &str, body: &Value) -> Response {

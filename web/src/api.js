@@ -126,3 +126,22 @@ export const inboxMessages = () => call('GET', '/api/inbox/messages');
 /** `fields` is `{message}` (text) or `{message_base64}`. */
 export const inboxContext = (fields) => call('POST', '/api/inbox/context', { json: fields });
 export const answer = (fields, action) => call('POST', '/api/inbox/actions', { json: { ...fields, action } });
+
+// Administration, one-time password links and the calendar feed
+// (docs/administration.md).
+export const adminAssociates = () => call('GET', '/api/admin/associates');
+export const createAssociate = (body) => call('POST', '/api/associates', { json: body });
+export const changeAssociate = (id, change) => call('PATCH', `/api/associates/${q(id)}`, { json: change });
+export const resetPassword = (id, password) => call('PUT', `/api/associates/${q(id)}/password`, { json: { new_password: password } });
+export const passwordLink = (id) => call('POST', `/api/associates/${q(id)}/password-link`);
+export const linkInfo = (secret) => call('GET', `/api/password-links/${q(secret)}`);
+export const useLink = (secret, password) => call('POST', `/api/password-links/${q(secret)}`, { json: { new_password: password } });
+export const adminResources = () => call('GET', '/api/admin/resources');
+export const createResource = (body) => call('POST', '/api/resources', { json: body });
+export const changeResource = (id, change) => call('PATCH', `/api/resources/${q(id)}`, { json: change });
+export const savePreferences = (change) => call('PUT', '/api/preferences', { json: change });
+export const mailStatus = () => call('GET', '/api/admin/mail');
+export const retryOutbox = (id) => call('POST', `/api/outbox/${q(id)}/retry`);
+export const feedStatus = () => call('GET', '/api/me/feed');
+export const createFeed = () => call('POST', '/api/me/feed');
+export const revokeFeed = () => call('DELETE', '/api/me/feed');

@@ -14,6 +14,7 @@ const PAGES = {
   contacts: () => import('./pages/contacts.js'),
   try: () => import('./pages/try.js'),
   settings: () => import('./pages/settings.js'),
+  admin: () => import('./pages/admin.js'),
 };
 
 const TITLES = {
@@ -24,6 +25,7 @@ const TITLES = {
   contacts: 'Contacts',
   try: 'Try it without Outlook',
   settings: 'My settings',
+  admin: 'Administration',
 };
 
 export const app = {
@@ -65,6 +67,17 @@ let rendering = 0;
 
 async function route() {
   const main = byId('main');
+  // A one-time set-password link works signed in or not (pages/setpassword.js).
+  const link = window.location.hash.match(/^#\/set-password\/([0-9a-f]{64})$/);
+  if (link) {
+    byId('top').hidden = !app.user;
+    for (const a of document.querySelectorAll('#nav a')) a.removeAttribute('aria-current');
+    document.title = 'Set your password · invitelink CRM';
+    const page = await import('./pages/setpassword.js');
+    await page.render(main, link[1]);
+    main.setAttribute('aria-busy', 'false');
+    return;
+  }
   if (!app.user) {
     byId('top').hidden = true;
     document.title = 'Sign in · invitelink CRM';
@@ -98,6 +111,7 @@ async function route() {
 async function start() {
   byId('top').hidden = false;
   byId('who-name').textContent = `${app.user.name}${app.user.role === 'admin' ? ' (administrator)' : ''}`;
+  byId('nav-admin').hidden = app.user.role !== 'admin';
   if (!window.location.hash) window.location.hash = '#/diary';
   await route();
 }

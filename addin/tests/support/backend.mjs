@@ -24,14 +24,18 @@ export function backendProgram() {
 }
 
 /**
- * Starts the backend; resolves to `{origin, api(user), stop()}`. It serves
- * addin/ and pkg/ from the repository root (or $INVITELINK_STATIC_ROOT).
+ * Starts the backend; resolves to `{origin, output(), api(user), stop()}`.
+ * It serves addin/ and pkg/ from the repository root (or
+ * $INVITELINK_STATIC_ROOT). With `demo: false`, a fresh database without
+ * demo data: `output()` holds the first administrator's printed password.
  */
-export async function startBackend() {
+export async function startBackend({ demo = true } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'invitelink-addin-'));
   const database = `sqlite:${path.join(dir, 'crm.sqlite')}`;
   const program = backendProgram();
-  const child = spawn(program, ['serve', '--listen', '127.0.0.1:0', '--database', database, '--demo'], {
+  const args = ['serve', '--listen', '127.0.0.1:0', '--database', database];
+  if (demo) args.push('--demo');
+  const child = spawn(program, args, {
     cwd: process.env.INVITELINK_STATIC_ROOT ?? root,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
@@ -65,6 +69,8 @@ export async function startBackend() {
   const tokens = new Map();
   return {
     origin,
+    /** What the backend printed so far. */
+    output: () => output,
     /** A JSON client signed in as one of USERS. */
     async api(user) {
       if (!tokens.has(user.email)) {

@@ -4,6 +4,7 @@
 
 import * as api from '../api.js';
 import { h } from '../dom.js';
+import { feedSection } from './feed.js';
 
 const INCOMING = {
   enable_all: 'Enable all: tentative appointments, updates and replies',
@@ -13,7 +14,7 @@ const INCOMING = {
 };
 
 export async function render(main, app) {
-  const [settings, prefs] = await Promise.all([api.settings(), api.preferences()]);
+  const [settings, prefs, feed] = await Promise.all([api.settings(), api.preferences(), feedSection()]);
   const status = h('p', { id: 'settings-status', role: 'status', class: 'message', hidden: true });
   const toggle = h('input', {
     type: 'checkbox',
@@ -57,7 +58,7 @@ export async function render(main, app) {
       'section',
       { class: 'card', 'aria-labelledby': 'settings-system' },
       h('h2', { id: 'settings-system' }, 'System preferences'),
-      h('p', { class: 'hint' }, app.user.role === 'admin' ? 'Administrators will change these under Administration.' : 'Set by your administrator.'),
+      h('p', { class: 'hint' }, app.user.role === 'admin' ? 'Administrators change these under Administration.' : 'Set by your administrator.'),
       h(
         'dl',
         { class: 'facts' },
@@ -71,11 +72,12 @@ export async function render(main, app) {
         h('dd', {}, prefs.crm_inbox),
       ),
     ),
+    feed,
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'settings-later' },
       h('h2', { id: 'settings-later' }, 'Coming later'),
-      h('p', { class: 'hint' }, 'Password, the private calendar feed, contact import and Administration will be added here.'),
+      h('p', { class: 'hint' }, 'Password and contact import will be added here.'),
     ),
   );
 }

@@ -1,0 +1,827 @@
+//! Administration (administrators only, docs/administration.md): the
+//! associates (create with a password or a one-time set-password link,
+//! rename, role, disable, re-enable, reset), the resources (create,
+//! rename, retire), the mail status of every configured inbox, and a
+//! failed outbox message sent again. The one-time links themselves are
+//! used without a token (`/api/password-links/{secret}`).
+//!
+//! A disabled associate cannot sign in; their tokens, feed and pending
+//! links stop working at once ([`super::auth::SignedIn`] refuses a
+//! disabled associate's token on the next call); their diary, follow-ups
+//! and history stay.
+
+use super::AppState;
+use super::accounts::check_new_password;
+use super::auth::{CurrentUser, Role, token_hash};
+use super::error::{ApiError, ApiResult, Json};
+use super::input;
+use super::outbox::{self, OutboxMessage};
+use super::store::{self, fmt_instant, hex, int, opt_text, text};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
+use utoipa::ToSchema;
+
+/// How long a one-time set-password link works.
+pub const LINK_HOURS: i64 = 72;
+
+/// The longest name of an associate or a resource, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// An inbox the server polls, as configured (no credentials).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfiguredInbox {
+    /// The inbox's name in the mail settings.
+    pub name: String,
+    /// The address its messages are for.
+    pub address: String,
+    /// The IMAP server, `host:port`.
+    pub server: String,
+    /// The folder polled.
+    pub folder: String,
+}
+
+/// What the mail settings hold, for the mail status.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MailSetup {
+    /// The inboxes polled.
+    pub inboxes: Vec<ConfiguredInbox>,
+    /// The SMTP server the outbox is sent through (`host:port`), if any.
+    pub smtp: Option<String>,
+}
+
+impl MailSetup {
+    /// The setup of `config` (none: no mail in or out).
+    pub fn of(config: Option<&crate::mail::MailConfig>) -> MailSetup {
+        let Some(config) = config else { return MailSetup::default() };
+        MailSetup {
+            inboxes: config
+                .inboxes
+                .iter()
+                .map(|i| ConfiguredInbox {
+                    name: i.name.clone(),
+                    address: i.address.clone(),
+                    server: format!("{}:{}", i.host, i.port),
+                    folder: i.folder.clone(),
+                })
+                .collect(),
+            smtp: config.smtp.as_ref().map(|s| format!("{}:{}", s.host, s.port)),
+        }
+    }
+}
+
+/// An associate as administrators see them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AssociateAccount {
+    /// Id.
+    pub id: String,
+    /// Full name.
+    pub name: String,
+    /// E-mail address (the sign-in and the mailbox), lower-case.
+    pub email: String,
+    /// Role.
+    pub role: Role,
+    /// False once disabled: no sign-in, no token, no feed.
+    pub active: bool,
+    /// When the associate was disabled.
+    pub disabled_at: Option<String>,
+    /// Created at.
+    pub created_at: String,
+    /// Whether a one-time set-password link is waiting to be used.
+    pub link_pending: bool,
+}
+
+/// A new associate. Without `password`, the answer carries a one-time
+/// link with which the associate sets their own.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewAssociate {
+    /// Full name.
+    pub name: String,
+    /// E-mail address: their sign-in and their mailbox.
+    pub email: String,
+    /// `user` (default) or `admin`.
+    pub role: Option<Role>,
+    /// The initial password (10 to 256 characters, not a common one).
+    pub password: Option<String>,
+}
+
+/// A change to an associate: fields left out keep their value.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct AssociateChange {
+    /// Full name.
+    pub name: Option<String>,
+    /// Role.
+    pub role: Option<Role>,
+    /// False disables the associate, true enables them again.
+    pub active: Option<bool>,
+}
+
+/// A one-time link to set a password, shown once.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PasswordLink {
+    /// The web client's page for it, relative to the server's origin
+    /// (`/#/set-password/SECRET`); the secret is not stored, only its hash.
+    pub path: String,
+    /// The secret alone, for `/api/password-links/{secret}`.
+    pub secret: String,
+    /// Until when it works (used once).
+    pub expires_at: String,
+}
+
+/// A created associate, with the one-time link when no password was given.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedAssociate {
+    /// The associate.
+    pub associate: AssociateAccount,
+    /// The set-password link (shown once), when no password was given.
+    pub password_link: Option<PasswordLink>,
+}
+
+/// Who a set-password link is for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordLinkInfo {
+    /// Full name.
+    pub name: String,
+    /// E-mail address (the sign-in).
+    pub email: String,
+    /// Until when the link works.
+    pub expires_at: String,
+}
+
+/// The password set through a link.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LinkPassword {
+    /// The new password (10 to 256 characters, not a common one).
+    pub new_password: String,
+}
+
+/// A room or piece of equipment as administrators see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResourceAccount {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// `room` or `equipment`.
+    pub kind: String,
+    /// False once retired (no longer offered for new follow-ups).
+    pub active: bool,
+    /// When it was retired.
+    pub retired_at: Option<String>,
+}
+
+/// A new resource.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewResource {
+    /// Name.
+    pub name: String,
+    /// `room` or `equipment`.
+    pub kind: String,
+}
+
+/// A change to a resource: fields left out keep their value.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ResourceChange {
+    /// Name.
+    pub name: Option<String>,
+    /// False retires it, true brings it back.
+    pub active: Option<bool>,
+}
+
+/// One configured inbox and what its poller last did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboxStatus {
+    /// The inbox's name in the mail settings.
+    pub name: String,
+    /// The address its messages are for.
+    pub address: String,
+    /// The IMAP server, `host:port`.
+    pub server: String,
+    /// The folder polled.
+    pub folder: String,
+    /// The last poll, successful or not (none yet: null).
+    pub last_poll_at: Option<String>,
+    /// The last successful poll.
+    pub last_success_at: Option<String>,
+    /// The last poll's error, while the inbox fails (null once a poll works).
+    pub last_error: Option<String>,
+    /// When that error happened.
+    pub last_error_at: Option<String>,
+    /// Messages taken in (applied) by the poller.
+    pub applied: i64,
+    /// Messages rejected by the poller (the reasons: `rejected`).
+    pub rejected: i64,
+    /// Deliveries that failed and were offered again.
+    pub failed: i64,
+}
+
+/// A message an inbox refused, with the reason.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RejectedMessage {
+    /// The mailbox (address) it arrived for.
+    pub mailbox: String,
+    /// The stable error code.
+    pub code: String,
+    /// Why.
+    pub message: String,
+    /// When.
+    pub created_at: String,
+}
+
+/// The outbox by status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxCounts {
+    /// Waiting to be sent.
+    pub queued: i64,
+    /// Sent.
+    pub sent: i64,
+    /// Failed (for good, or waiting for a retry).
+    pub failed: i64,
+}
+
+/// The mail status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MailStatus {
+    /// Each configured inbox.
+    pub inboxes: Vec<InboxStatus>,
+    /// The SMTP server messages are sent through (null: none configured,
+    /// nothing leaves the outbox by itself).
+    pub smtp: Option<String>,
+    /// The 100 most recent rejected messages, newest first.
+    pub rejected: Vec<RejectedMessage>,
+    /// The outbox by status.
+    pub outbox: OutboxCounts,
+    /// The 100 most recent failed outbox messages, newest first, with the error.
+    pub failed: Vec<OutboxMessage>,
+    /// The 100 most recent messages waiting to be sent, oldest first.
+    pub waiting: Vec<OutboxMessage>,
+}
+
+fn bad(code: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+}
+
+/// A trimmed name of 1 to [`MAX_NAME_CHARS`] characters without control characters.
+fn checked_name(field: &str, value: &str) -> ApiResult<String> {
+    input::text(field, value)?;
+    let name = value.trim();
+    if name.is_empty() {
+        return Err(bad("invalid_input", format!("`{field}` must not be empty")));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(bad("invalid_input", format!("`{field}` has at most {MAX_NAME_CHARS} characters")));
+    }
+    Ok(name.to_owned())
+}
+
+/// A lower-case e-mail address `local@domain`, or 422 `invalid_email`.
+fn checked_email(value: &str) -> ApiResult<String> {
+    input::address("email", value)?;
+    let email = value.trim().to_lowercase();
+    let valid = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email.contains(char::is_whitespace)
+                && !domain.contains('@')
+                && email.len() <= 254
+        }
+        None => false,
+    };
+    if !valid {
+        return Err(bad("invalid_email", format!("`{}` is not an e-mail address", value.trim())));
+    }
+    Ok(email)
+}
+
+const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.email, a.role, a.disabled_at, a.created_at, \
+     (SELECT COUNT(*) FROM password_links l WHERE l.associate_id = a.id AND l.expires_at > $1) AS links";
+
+fn account_of(row: &sqlx::any::AnyRow) -> ApiResult<AssociateAccount> {
+    let disabled_at = opt_text(row, "disabled_at")?;
+    Ok(AssociateAccount {
+        id: text(row, "id")?,
+        name: text(row, "name")?,
+        email: text(row, "email")?,
+        role: Role::parse(&text(row, "role")?),
+        active: disabled_at.is_none(),
+        disabled_at,
+        created_at: text(row, "created_at")?,
+        link_pending: int(row, "links")? > 0,
+    })
+}
+
+async fn account(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<AssociateAccount>> {
+    let row = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM associates a WHERE a.id = $2"))
+        .bind(fmt_instant(store::now()))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(account_of).transpose()
+}
+
+/// Every associate, active or not, by name.
+#[utoipa::path(get, path = "/api/admin/associates", tag = "administration", security(("bearer" = [])),
+    responses((status = 200, body = [AssociateAccount]), (status = 401, body = super::error::ErrorBody),
+        (status = 403, body = super::error::ErrorBody)))]
+pub async fn associates(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<AssociateAccount>>> {
+    user.require_admin()?;
+    let mut conn = state.store.read().await?;
+    let rows = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM associates a ORDER BY a.name, a.email"))
+        .bind(fmt_instant(store::now()))
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(Json(rows.iter().map(account_of).collect::<ApiResult<Vec<_>>>()?))
+}
+
+/// A new one-time link for `associate_id` (inside the caller's transaction);
+/// the earlier links of that associate stop working.
+async fn new_link(conn: &mut AnyConnection, associate_id: &str) -> ApiResult<PasswordLink> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
+    let secret = hex(&bytes);
+    let now = store::now();
+    let expires_at = fmt_instant(now + chrono::Duration::hours(LINK_HOURS));
+    sqlx::query("DELETE FROM password_links WHERE associate_id = $1").bind(associate_id).execute(&mut *conn).await?;
+    sqlx::query(
+        "INSERT INTO password_links (token_hash, associate_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash(&secret))
+    .bind(associate_id)
+    .bind(fmt_instant(now))
+    .bind(&expires_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(PasswordLink { path: format!("/#/set-password/{secret}"), secret, expires_at })
+}
+
+/// A password hash no password matches (the account waits for its link).
+fn unusable_hash() -> ApiResult<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
+    Ok(format!("!unset-{}", hex(&bytes)))
+}
+
+/// Creates an associate (administrators): with `password`, they can sign
+/// in at once; without, the answer carries a one-time link (shown once)
+/// with which they set their own password.
+#[utoipa::path(post, path = "/api/associates", tag = "administration", request_body = NewAssociate,
+    security(("bearer" = [])),
+    responses((status = 201, body = CreatedAssociate), (status = 400, body = super::error::ErrorBody),
+        (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody),
+        (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+pub async fn create_associate(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(req): Json<NewAssociate>,
+) -> ApiResult<(StatusCode, Json<CreatedAssociate>)> {
+    user.require_admin()?;
+    let name = checked_name("name", &req.name)?;
+    let email = checked_email(&req.email)?;
+    let hash = match req.password {
+        Some(password) => {
+            check_new_password(&password, &email)?;
+            Some(state.sessions.hash(password).await?)
+        }
+        None => None,
+    };
+    let id = store::new_id();
+    let mut tx = state.store.write().await?;
+    let taken =
+        sqlx::query("SELECT id FROM associates WHERE email = $1").bind(&email).fetch_optional(tx.conn()).await?;
+    if taken.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "email_taken",
+            format!("an associate with the address `{email}` exists already"),
+        ));
+    }
+    sqlx::query(
+        "INSERT INTO associates (id, name, email, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&id)
+    .bind(&name)
+    .bind(&email)
+    .bind(req.role.unwrap_or(Role::User).as_str())
+    .bind(match &hash {
+        Some(h) => h.clone(),
+        None => unusable_hash()?,
+    })
+    .bind(fmt_instant(store::now()))
+    .execute(tx.conn())
+    .await?;
+    let password_link = if hash.is_none() { Some(new_link(tx.conn(), &id).await?) } else { None };
+    let associate = account(tx.conn(), &id).await?.ok_or_else(|| ApiError::not_found("associate", &id))?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(CreatedAssociate { associate, password_link })))
+}
+
+/// Renames an associate, changes their role, disables or enables them
+/// (administrators). Disabling ends every session, the feed and any
+/// pending link; the diary stays. An administrator cannot disable or
+/// demote themselves (409 `own_account`), so one always remains.
+#[utoipa::path(patch, path = "/api/associates/{id}", tag = "administration", params(("id" = String, Path)),
+    request_body = AssociateChange, security(("bearer" = [])),
+    responses((status = 200, body = AssociateAccount), (status = 400, body = super::error::ErrorBody),
+        (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody),
+        (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody),
+        (status = 422, body = super::error::ErrorBody)))]
+pub async fn change_associate(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Json(change): Json<AssociateChange>,
+) -> ApiResult<Json<AssociateAccount>> {
+    user.require_admin()?;
+    let name = change.name.as_deref().map(|n| checked_name("name", n)).transpose()?;
+    let own = id == user.id;
+    if own && (change.active == Some(false) || change.role == Some(Role::User)) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "own_account",
+            "administrators cannot disable or demote themselves; another administrator can",
+        ));
+    }
+    let mut tx = state.store.write().await?;
+    let Some(before) = account(tx.conn(), &id).await? else {
+        return Err(ApiError::not_found("associate", &id));
+    };
+    if let Some(name) = name {
+        sqlx::query("UPDATE associates SET name = $2 WHERE id = $1").bind(&id).bind(name).execute(tx.conn()).await?;
+    }
+    if let Some(role) = change.role {
+        sqlx::query("UPDATE associates SET role = $2 WHERE id = $1")
+            .bind(&id)
+            .bind(role.as_str())
+            .execute(tx.conn())
+            .await?;
+    }
+    match change.active {
+        Some(false) if before.active => {
+            sqlx::query("UPDATE associates SET disabled_at = $2 WHERE id = $1")
+                .bind(&id)
+                .bind(fmt_instant(store::now()))
+                .execute(tx.conn())
+                .await?;
+            for table in ["tokens", "password_links", "calendar_feeds"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE associate_id = $1"))
+                    .bind(&id)
+                    .execute(tx.conn())
+                    .await?;
+            }
+        }
+        Some(true) if !before.active => {
+            sqlx::query("UPDATE associates SET disabled_at = NULL WHERE id = $1").bind(&id).execute(tx.conn()).await?;
+        }
+        _ => {}
+    }
+    let after = account(tx.conn(), &id).await?.ok_or_else(|| ApiError::not_found("associate", &id))?;
+    tx.commit().await?;
+    Ok(Json(after))
+}
+
+/// Resets a user's password by a one-time link (administrators): the old
+/// password stops working and every session of the user ends at once; the
+/// answer carries the link (shown once) with which they set a new one.
+#[utoipa::path(post, path = "/api/associates/{id}/password-link", tag = "administration",
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 201, body = PasswordLink), (status = 401, body = super::error::ErrorBody),
+        (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
+        (status = 409, body = super::error::ErrorBody)))]
+pub async fn password_link(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<PasswordLink>)> {
+    user.require_admin()?;
+    let mut tx = state.store.write().await?;
+    let Some(target) = account(tx.conn(), &id).await? else {
+        return Err(ApiError::not_found("associate", &id));
+    };
+    if !target.active {
+        return Err(ApiError::new(StatusCode::CONFLICT, "account_disabled", "enable the associate first"));
+    }
+    sqlx::query("UPDATE associates SET password_hash = $2 WHERE id = $1")
+        .bind(&id)
+        .bind(unusable_hash()?)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("DELETE FROM tokens WHERE associate_id = $1").bind(&id).execute(tx.conn()).await?;
+    let link = new_link(tx.conn(), &id).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(link)))
+}
+
+fn link_gone() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "link_not_found",
+        "this link is not valid: it was used, it expired, or a newer one replaced it; ask your administrator for a new one",
+    )
+}
+
+/// The associate, e-mail and expiry of a valid link.
+async fn link_owner(conn: &mut AnyConnection, secret: &str) -> ApiResult<(String, PasswordLinkInfo)> {
+    let row = sqlx::query(
+        "SELECT a.id, a.name, a.email, l.expires_at FROM password_links l JOIN associates a ON a.id = l.associate_id \
+         WHERE l.token_hash = $1 AND l.expires_at > $2 AND a.disabled_at IS NULL",
+    )
+    .bind(token_hash(secret))
+    .bind(fmt_instant(store::now()))
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(link_gone)?;
+    Ok((
+        text(&row, "id")?,
+        PasswordLinkInfo {
+            name: text(&row, "name")?,
+            email: text(&row, "email")?,
+            expires_at: text(&row, "expires_at")?,
+        },
+    ))
+}
+
+/// Who a one-time set-password link is for (no token needed: the link is
+/// the credential). 404 `link_not_found` once used, expired or replaced.
+#[utoipa::path(get, path = "/api/password-links/{secret}", tag = "administration", params(("secret" = String, Path)),
+    responses((status = 200, body = PasswordLinkInfo), (status = 404, body = super::error::ErrorBody)))]
+pub async fn link_info(State(state): State<AppState>, Path(secret): Path<String>) -> ApiResult<Json<PasswordLinkInfo>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(link_owner(&mut conn, &secret).await?.1))
+}
+
+/// Sets the password through a one-time link (no token needed), which is
+/// then used up; every session of the associate ends.
+#[utoipa::path(post, path = "/api/password-links/{secret}", tag = "administration", params(("secret" = String, Path)),
+    request_body = LinkPassword,
+    responses((status = 204), (status = 404, body = super::error::ErrorBody),
+        (status = 422, body = super::error::ErrorBody)))]
+pub async fn use_link(
+    State(state): State<AppState>,
+    Path(secret): Path<String>,
+    Json(req): Json<LinkPassword>,
+) -> ApiResult<StatusCode> {
+    let (_, info) = {
+        let mut conn = state.store.read().await?;
+        link_owner(&mut conn, &secret).await?
+    };
+    check_new_password(&req.new_password, &info.email)?;
+    let hash = state.sessions.hash(req.new_password).await?;
+    let mut tx = state.store.write().await?;
+    // Checked again inside the transaction: a link is used once.
+    let (id, _) = link_owner(tx.conn(), &secret).await?;
+    sqlx::query("DELETE FROM password_links WHERE associate_id = $1").bind(&id).execute(tx.conn()).await?;
+    sqlx::query("UPDATE associates SET password_hash = $2 WHERE id = $1")
+        .bind(&id)
+        .bind(hash)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("DELETE FROM tokens WHERE associate_id = $1").bind(&id).execute(tx.conn()).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn resource_of(row: &sqlx::any::AnyRow) -> ApiResult<ResourceAccount> {
+    let retired_at = opt_text(row, "retired_at")?;
+    Ok(ResourceAccount {
+        id: text(row, "id")?,
+        name: text(row, "name")?,
+        kind: text(row, "kind")?,
+        active: retired_at.is_none(),
+        retired_at,
+    })
+}
+
+async fn resource(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<ResourceAccount>> {
+    let row = sqlx::query("SELECT id, name, kind, retired_at FROM resources WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(resource_of).transpose()
+}
+
+/// Every resource, retired ones too, by name.
+#[utoipa::path(get, path = "/api/admin/resources", tag = "administration", security(("bearer" = [])),
+    responses((status = 200, body = [ResourceAccount]), (status = 401, body = super::error::ErrorBody),
+        (status = 403, body = super::error::ErrorBody)))]
+pub async fn resources(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<ResourceAccount>>> {
+    user.require_admin()?;
+    let mut conn = state.store.read().await?;
+    let rows =
+        sqlx::query("SELECT id, name, kind, retired_at FROM resources ORDER BY name, id").fetch_all(&mut *conn).await?;
+    Ok(Json(rows.iter().map(resource_of).collect::<ApiResult<Vec<_>>>()?))
+}
+
+/// Adds a room or a piece of equipment (administrators).
+#[utoipa::path(post, path = "/api/resources", tag = "administration", request_body = NewResource,
+    security(("bearer" = [])),
+    responses((status = 201, body = ResourceAccount), (status = 400, body = super::error::ErrorBody),
+        (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody),
+        (status = 422, body = super::error::ErrorBody)))]
+pub async fn create_resource(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(req): Json<NewResource>,
+) -> ApiResult<(StatusCode, Json<ResourceAccount>)> {
+    user.require_admin()?;
+    let name = checked_name("name", &req.name)?;
+    if !matches!(req.kind.as_str(), "room" | "equipment") {
+        return Err(bad("invalid_kind", format!("`kind` must be `room` or `equipment`, not `{}`", req.kind)));
+    }
+    let id = store::new_id();
+    let mut tx = state.store.write().await?;
+    sqlx::query("INSERT INTO resources (id, name, kind) VALUES ($1, $2, $3)")
+        .bind(&id)
+        .bind(&name)
+        .bind(&req.kind)
+        .execute(tx.conn())
+        .await?;
+    let created = resource(tx.conn(), &id).await?.ok_or_else(|| ApiError::not_found("resource", &id))?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Renames, retires or brings back a resource (administrators). A retired
+/// resource is no longer listed by `GET /api/resources` nor bookable; the
+/// follow-ups that booked it keep it.
+#[utoipa::path(patch, path = "/api/resources/{id}", tag = "administration", params(("id" = String, Path)),
+    request_body = ResourceChange, security(("bearer" = [])),
+    responses((status = 200, body = ResourceAccount), (status = 400, body = super::error::ErrorBody),
+        (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody),
+        (status = 404, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+pub async fn change_resource(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Json(change): Json<ResourceChange>,
+) -> ApiResult<Json<ResourceAccount>> {
+    user.require_admin()?;
+    let name = change.name.as_deref().map(|n| checked_name("name", n)).transpose()?;
+    let mut tx = state.store.write().await?;
+    let Some(before) = resource(tx.conn(), &id).await? else {
+        return Err(ApiError::not_found("resource", &id));
+    };
+    if let Some(name) = name {
+        sqlx::query("UPDATE resources SET name = $2 WHERE id = $1").bind(&id).bind(name).execute(tx.conn()).await?;
+    }
+    match change.active {
+        Some(false) if before.active => {
+            sqlx::query("UPDATE resources SET retired_at = $2 WHERE id = $1")
+                .bind(&id)
+                .bind(fmt_instant(store::now()))
+                .execute(tx.conn())
+                .await?;
+        }
+        Some(true) if !before.active => {
+            sqlx::query("UPDATE resources SET retired_at = NULL WHERE id = $1").bind(&id).execute(tx.conn()).await?;
+        }
+        _ => {}
+    }
+    let after = resource(tx.conn(), &id).await?.ok_or_else(|| ApiError::not_found("resource", &id))?;
+    tx.commit().await?;
+    Ok(Json(after))
+}
+
+/// What one poll of an inbox did, for [`record_poll`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PollSummary {
+    /// Messages applied.
+    pub applied: usize,
+    /// Messages rejected.
+    pub rejected: usize,
+    /// Deliveries that failed (offered again later).
+    pub failed: usize,
+    /// Why the poll failed, if it did.
+    pub error: Option<String>,
+}
+
+/// Records what a poll of the inbox named `inbox` did (one upsert).
+pub async fn record_poll(store: &store::Store, inbox: &str, poll: &PollSummary) -> ApiResult<()> {
+    let now = fmt_instant(store::now());
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let (success, error, error_at) = match &poll.error {
+        None => (Some(now.clone()), None, None),
+        Some(e) => (None, Some(e.clone()), Some(now.clone())),
+    };
+    let mut tx = store.write_rows().await?;
+    sqlx::query(
+        "INSERT INTO inbox_polls (inbox, last_poll_at, last_success_at, last_error, last_error_at, applied, rejected, failed) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (inbox) DO UPDATE SET last_poll_at = $2, \
+         last_success_at = COALESCE($3, inbox_polls.last_success_at), last_error = $4, \
+         last_error_at = COALESCE($5, inbox_polls.last_error_at), applied = inbox_polls.applied + $6, \
+         rejected = inbox_polls.rejected + $7, failed = inbox_polls.failed + $8",
+    )
+    .bind(inbox)
+    .bind(&now)
+    .bind(success)
+    .bind(error)
+    .bind(error_at)
+    .bind(count(poll.applied))
+    .bind(count(poll.rejected))
+    .bind(count(poll.failed))
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await
+}
+
+/// The mail status (administrators): each configured inbox with its last
+/// poll, the messages it took in and rejected, and its last error; the
+/// recent rejections with their reasons; the outbox by status, with the
+/// failed messages and their errors.
+#[utoipa::path(get, path = "/api/admin/mail", tag = "administration", security(("bearer" = [])),
+    responses((status = 200, body = MailStatus), (status = 401, body = super::error::ErrorBody),
+        (status = 403, body = super::error::ErrorBody)))]
+pub async fn mail_status(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<MailStatus>> {
+    user.require_admin()?;
+    let mut conn = state.store.read().await?;
+    let mut inboxes = Vec::with_capacity(state.mail.inboxes.len());
+    for inbox in &state.mail.inboxes {
+        let row = sqlx::query(
+            "SELECT last_poll_at, last_success_at, last_error, last_error_at, applied, rejected, failed \
+             FROM inbox_polls WHERE inbox = $1",
+        )
+        .bind(&inbox.name)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let opt = |c: &str| row.as_ref().map(|r| opt_text(r, c)).transpose().map(Option::flatten);
+        let num = |c: &str| row.as_ref().map(|r| int(r, c)).transpose().map(Option::unwrap_or_default);
+        inboxes.push(InboxStatus {
+            name: inbox.name.clone(),
+            address: inbox.address.clone(),
+            server: inbox.server.clone(),
+            folder: inbox.folder.clone(),
+            last_poll_at: opt("last_poll_at")?,
+            last_success_at: opt("last_success_at")?,
+            last_error: opt("last_error")?,
+            last_error_at: opt("last_error_at")?,
+            applied: num("applied")?,
+            rejected: num("rejected")?,
+            failed: num("failed")?,
+        });
+    }
+    let rejected = sqlx::query(
+        "SELECT mailbox, code, message, created_at FROM rejected_messages ORDER BY created_at DESC LIMIT 100",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(RejectedMessage {
+            mailbox: text(r, "mailbox")?,
+            code: text(r, "code")?,
+            message: text(r, "message")?,
+            created_at: text(r, "created_at")?,
+        })
+    })
+    .collect::<ApiResult<Vec<_>>>()?;
+    let counts = sqlx::query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status").fetch_all(&mut *conn).await?;
+    let mut outbox = OutboxCounts { queued: 0, sent: 0, failed: 0 };
+    for row in counts {
+        let n = int(&row, "n")?;
+        match text(&row, "status")?.as_str() {
+            "queued" => outbox.queued += n,
+            "sent" => outbox.sent += n,
+            "failed" => outbox.failed += n,
+            _ => {}
+        }
+    }
+    let failed = outbox::select(&mut conn, "status = 'failed' ORDER BY created_at DESC, id LIMIT 100").await?;
+    let waiting = outbox::select(&mut conn, "status = 'queued' ORDER BY created_at, id LIMIT 100").await?;
+    Ok(Json(MailStatus { inboxes, smtp: state.mail.smtp.clone(), rejected, outbox, failed, waiting }))
+}
+
+/// Sends a failed outbox message again (administrators): it is queued
+/// again at once, its attempts counted anew. 409 `not_failed` unless it failed.
+#[utoipa::path(post, path = "/api/outbox/{id}/retry", tag = "outbox", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = OutboxMessage), (status = 401, body = super::error::ErrorBody),
+        (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
+        (status = 409, body = super::error::ErrorBody)))]
+pub async fn retry_outbox(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OutboxMessage>> {
+    user.require_admin()?;
+    let mut tx = state.store.write().await?;
+    let done = sqlx::query(
+        "UPDATE outbox SET status = 'queued', attempts = 0, retry_at = NULL, lease_holder = NULL, lease_until = NULL \
+         WHERE id = $1 AND status = 'failed'",
+    )
+    .bind(&id)
+    .execute(tx.conn())
+    .await?;
+    let row = outbox::by_id(tx.conn(), &id).await?.ok_or_else(|| ApiError::not_found("outbox message", &id))?;
+    if done.rows_affected() == 0 {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_failed",
+            format!("the outbox message `{id}` is `{}`, not `failed`", row.status),
+        ));
+    }
+    tx.commit().await?;
+    Ok(Json(row))
+}

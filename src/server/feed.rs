@@ -1,0 +1,367 @@
+//! The private calendar feed (docs/administration.md, "Calendar feed"): each
+//! associate may have one URL, `/feeds/SECRET.ics`, that serves their CRM
+//! diary as an iCalendar file (RFC 5545, `text/calendar`) for Outlook,
+//! Google Calendar and Apple Calendar to subscribe to. The secret is 256
+//! random bits of its own (not a sign-in token), shown once when the feed
+//! is made and stored as its SHA-256; making a new feed replaces the old
+//! one, revoking it deletes it: either way the old URL answers 404 at once.
+//!
+//! The feed holds the associate's own appointments (cancelled ones as
+//! `STATUS:CANCELLED`, declined ones left out) and the invitations they
+//! accepted, from a year back on; a series as one event with its rule and
+//! time zone, the occurrences cancelled since as `EXDATE`s. It is the
+//! read-only form of the synchronizer: nothing comes back from it.
+
+use super::AppState;
+use super::appointments::ical_utc;
+use super::auth::{SignedIn, token_hash};
+use super::error::{ApiError, ApiResult, Json};
+use super::store::{self, flag, fmt_instant, hex, int, opt_text, text};
+use crate::ical::value::escape_text;
+use crate::ical::{Component, ParseOptions, Property, parse_calendar};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
+use utoipa::ToSchema;
+
+/// How often subscribers are asked to fetch the feed again
+/// (`REFRESH-INTERVAL`, RFC 7986 5.7, and Outlook's `X-PUBLISHED-TTL`).
+pub const REFRESH: &str = "PT30M";
+
+/// The most appointments of each kind one feed holds.
+pub const MAX_EVENTS: i64 = 5000;
+
+/// How far back the feed goes, in days.
+pub const DAYS_BACK: i64 = 366;
+
+/// The signed-in user's feed, without its URL (shown once, when made).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedStatus {
+    /// Whether the user has a feed.
+    pub active: bool,
+    /// When it was made.
+    pub created_at: Option<String>,
+    /// When a subscriber last fetched it.
+    pub last_fetched_at: Option<String>,
+}
+
+/// A new feed, with its URL (shown once).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewFeed {
+    /// The feed's path on this server (`/feeds/SECRET.ics`); prefix the
+    /// server's origin for the URL to subscribe to.
+    pub path: String,
+    /// When it was made.
+    pub created_at: String,
+}
+
+/// The signed-in user's feed.
+#[utoipa::path(get, path = "/api/me/feed", tag = "feed", security(("bearer" = [])),
+    responses((status = 200, body = FeedStatus), (status = 401, body = super::error::ErrorBody)))]
+pub async fn status(State(state): State<AppState>, session: SignedIn) -> ApiResult<Json<FeedStatus>> {
+    let mut conn = state.store.read().await?;
+    let row = sqlx::query("SELECT created_at, last_fetched_at FROM calendar_feeds WHERE associate_id = $1")
+        .bind(&session.user.id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(Json(match row {
+        Some(row) => FeedStatus {
+            active: true,
+            created_at: Some(text(&row, "created_at")?),
+            last_fetched_at: opt_text(&row, "last_fetched_at")?,
+        },
+        None => FeedStatus { active: false, created_at: None, last_fetched_at: None },
+    }))
+}
+
+/// Makes the signed-in user's feed, replacing (and so revoking) any earlier
+/// one; the answer holds its URL's path, shown this once.
+#[utoipa::path(post, path = "/api/me/feed", tag = "feed", security(("bearer" = [])),
+    responses((status = 201, body = NewFeed), (status = 401, body = super::error::ErrorBody)))]
+pub async fn create(State(state): State<AppState>, session: SignedIn) -> ApiResult<(StatusCode, Json<NewFeed>)> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
+    let secret = hex(&bytes);
+    let created_at = fmt_instant(store::now());
+    let mut tx = state.store.write().await?;
+    sqlx::query("DELETE FROM calendar_feeds WHERE associate_id = $1").bind(&session.user.id).execute(tx.conn()).await?;
+    sqlx::query("INSERT INTO calendar_feeds (associate_id, secret_hash, created_at) VALUES ($1, $2, $3)")
+        .bind(&session.user.id)
+        .bind(token_hash(&secret))
+        .bind(&created_at)
+        .execute(tx.conn())
+        .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(NewFeed { path: format!("/feeds/{secret}.ics"), created_at })))
+}
+
+/// Revokes the signed-in user's feed: its URL answers 404 from now on.
+#[utoipa::path(delete, path = "/api/me/feed", tag = "feed", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = super::error::ErrorBody)))]
+pub async fn revoke(State(state): State<AppState>, session: SignedIn) -> ApiResult<StatusCode> {
+    let mut tx = state.store.write().await?;
+    sqlx::query("DELETE FROM calendar_feeds WHERE associate_id = $1").bind(&session.user.id).execute(tx.conn()).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn no_feed() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such calendar feed")
+}
+
+/// The feed itself (no token: the secret in the URL is the credential):
+/// `text/calendar` with an `ETag`; `If-None-Match` with the current one
+/// answers 304. An unknown or revoked feed, or a disabled associate's,
+/// answers 404.
+#[utoipa::path(get, path = "/feeds/{file}", tag = "feed", params(("file" = String, Path, description = "SECRET.ics")),
+    responses((status = 200, content_type = "text/calendar", description = "the diary, RFC 5545"),
+        (status = 304, description = "not modified since the ETag given"),
+        (status = 404, body = super::error::ErrorBody)))]
+pub async fn serve(State(state): State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+    let secret = file.strip_suffix(".ics").unwrap_or(&file);
+    if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(no_feed());
+    }
+    let (owner, name) = {
+        let mut conn = state.store.read().await?;
+        let row = sqlx::query(
+            "SELECT a.id, a.name FROM calendar_feeds f JOIN associates a ON a.id = f.associate_id \
+             WHERE f.secret_hash = $1 AND a.disabled_at IS NULL",
+        )
+        .bind(token_hash(secret))
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(no_feed)?;
+        (text(&row, "id")?, text(&row, "name")?)
+    };
+    let body = {
+        let mut conn = state.store.read().await?;
+        calendar(&mut conn, &owner, &name).await?
+    };
+    let tag = format!("\"{}\"", hex(Sha256::digest(body.as_bytes()).get(..16).unwrap_or_default()));
+    // Fetches are recorded at most once a minute, so that polling does not write each time.
+    let now = store::now();
+    let stale = fmt_instant(now - chrono::Duration::minutes(1));
+    let mut tx = state.store.write().await?;
+    sqlx::query(
+        "UPDATE calendar_feeds SET last_fetched_at = $2 WHERE associate_id = $1 \
+         AND (last_fetched_at IS NULL OR last_fetched_at < $3)",
+    )
+    .bind(&owner)
+    .bind(fmt_instant(now))
+    .bind(stale)
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+    let matches =
+        headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
+            |t| {
+                let t = t.trim();
+                t == "*" || t.strip_prefix("W/").unwrap_or(t) == tag
+            },
+        );
+    let etag = HeaderValue::from_str(&tag).map_err(ApiError::internal)?;
+    let cache = HeaderValue::from_static("private, no-cache");
+    if matches {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache)]).into_response());
+    }
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/calendar; charset=utf-8")),
+            (header::ETAG, etag),
+            (header::CACHE_CONTROL, cache),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// The iCalendar status of a stored appointment status.
+fn ical_status(status: &str) -> &'static str {
+    match status {
+        "tentative" => "TENTATIVE",
+        "cancelled" => "CANCELLED",
+        _ => "CONFIRMED",
+    }
+}
+
+/// The diary of `owner` (named `name`) as an iCalendar object.
+pub async fn calendar(conn: &mut AnyConnection, owner: &str, name: &str) -> ApiResult<String> {
+    let since = fmt_instant(store::now() - chrono::Duration::days(DAYS_BACK));
+    let columns = "a.id, a.uid, a.title, a.location, a.start_at, a.end_at, a.all_day, a.status, a.recurring, a.ics, \
+                   a.ical_sequence, a.organizer_email, a.organizer_name, a.updated_at";
+    let own = sqlx::query(&format!(
+        "SELECT {columns} FROM appointments a WHERE a.owner_id = $1 AND a.status <> 'declined' \
+         AND (a.end_at > $2 OR a.recurring = 1) ORDER BY a.start_at, a.id LIMIT $3"
+    ))
+    .bind(owner)
+    .bind(&since)
+    .bind(MAX_EVENTS)
+    .fetch_all(&mut *conn)
+    .await?;
+    let accepted = sqlx::query(&format!(
+        "SELECT {columns} FROM participants p JOIN appointments a ON a.id = p.appointment_id \
+         WHERE p.associate_id = $1 AND p.kind = 'associate' AND p.status = 'accepted' AND a.owner_id <> $1 \
+         AND (a.end_at > $2 OR a.recurring = 1) ORDER BY a.start_at, a.id LIMIT $3"
+    ))
+    .bind(owner)
+    .bind(&since)
+    .bind(MAX_EVENTS)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut cal = Component::new("VCALENDAR");
+    let title = escape_text(&format!("{name} · CRM diary"));
+    for (k, v) in [
+        ("VERSION", "2.0".to_owned()),
+        ("PRODID", "-//invitelink//CRM diary feed//EN".to_owned()),
+        ("CALSCALE", "GREGORIAN".to_owned()),
+        ("METHOD", "PUBLISH".to_owned()),
+        ("NAME", title.clone()),
+        ("X-WR-CALNAME", title),
+        ("X-PUBLISHED-TTL", REFRESH.to_owned()),
+    ] {
+        cal.properties.push(Property::new(k, v));
+    }
+    let mut refresh = Property::new("REFRESH-INTERVAL", REFRESH);
+    refresh.set_param("VALUE", "DURATION");
+    cal.properties.push(refresh);
+    let mut zones: Vec<Component<'static>> = Vec::new();
+    let mut events = Vec::with_capacity(own.len() + accepted.len());
+    for row in own.iter().chain(accepted.iter()) {
+        let cancelled_occurrences: Vec<String> = if flag(row, "recurring")? {
+            sqlx::query(
+                "SELECT recurrence_id FROM occurrences WHERE appointment_id = $1 AND status = 'cancelled' \
+                 ORDER BY recurrence_id",
+            )
+            .bind(text(row, "id")?)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| text(r, "recurrence_id"))
+            .collect::<ApiResult<_>>()?
+        } else {
+            Vec::new()
+        };
+        events.push(event(row, &cancelled_occurrences, &mut zones)?);
+    }
+    cal.components.extend(zones);
+    cal.components.extend(events);
+    Ok(cal.to_ics())
+}
+
+/// The time and rule properties of the master event of a stored iCalendar
+/// source, with the time zones they name; `None` when it has none to give.
+fn source_times(ics: &str, uid: &str) -> Option<(Vec<Property<'static>>, Vec<Component<'static>>)> {
+    let cal = parse_calendar(ics, &ParseOptions::default()).ok()?;
+    let master = cal.components.iter().find(|c| {
+        c.is("VEVENT")
+            && c.properties.iter().any(|p| p.name.eq_ignore_ascii_case("UID") && p.value.trim() == uid)
+            && !c.properties.iter().any(|p| p.name.eq_ignore_ascii_case("RECURRENCE-ID"))
+    })?;
+    const TIMES: [&str; 6] = ["DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE"];
+    let props: Vec<Property<'static>> = master
+        .properties
+        .iter()
+        .filter(|p| TIMES.iter().any(|t| p.name.eq_ignore_ascii_case(t)))
+        .map(|p| p.clone().into_owned())
+        .collect();
+    if !props.iter().any(|p| p.name == "DTSTART") {
+        return None;
+    }
+    let tzids: Vec<String> = props
+        .iter()
+        .flat_map(|p| p.params.iter())
+        .filter(|q| q.name.eq_ignore_ascii_case("TZID"))
+        .flat_map(|q| q.values.iter().map(|v| v.to_string()))
+        .collect();
+    let zones = cal
+        .components
+        .iter()
+        .filter(|c| c.is("VTIMEZONE"))
+        .filter(|c| {
+            c.properties
+                .iter()
+                .any(|p| p.name.eq_ignore_ascii_case("TZID") && tzids.iter().any(|t| t == p.value.trim()))
+        })
+        .map(|c| c.clone().into_owned())
+        .collect::<Vec<_>>();
+    // Every zone named must come along, or the times could not be read.
+    let mut named = tzids.clone();
+    named.sort();
+    named.dedup();
+    if zones.len() < named.len() {
+        return None;
+    }
+    Some((props, zones))
+}
+
+/// One VEVENT for a stored appointment row; its time zones go to `zones`.
+fn event(
+    row: &sqlx::any::AnyRow,
+    cancelled_occurrences: &[String],
+    zones: &mut Vec<Component<'static>>,
+) -> ApiResult<Component<'static>> {
+    let uid = text(row, "uid")?;
+    let mut ev = Component::new("VEVENT");
+    ev.properties.push(Property::new("UID", uid.clone()));
+    ev.properties.push(Property::new("DTSTAMP", ical_utc(store::stored_instant(&text(row, "updated_at")?))));
+    ev.properties.push(Property::new("SEQUENCE", int(row, "ical_sequence")?.to_string()));
+    let recurring = flag(row, "recurring")?;
+    let from_source = opt_text(row, "ics")?.and_then(|ics| source_times(&ics, &uid));
+    // A series always keeps its rule and zone; a single appointment takes
+    // its source's times only when they name a zone (else UTC from the
+    // columns). The stored source is rewritten whenever the appointment
+    // changes (the organizer's update, or the CRM's own copy on a
+    // reschedule), so its times are the appointment's.
+    let zoned = |(props, _): &(Vec<Property<'static>>, Vec<Component<'static>>)| {
+        recurring || props.iter().any(|p| p.params.iter().any(|q| q.name.eq_ignore_ascii_case("TZID")))
+    };
+    match from_source.filter(zoned) {
+        Some((props, tz)) => {
+            ev.properties.extend(props);
+            for z in tz {
+                let id = z.properties.iter().find(|p| p.name.eq_ignore_ascii_case("TZID")).map(|p| p.value.to_string());
+                let known = zones.iter().any(|k| {
+                    k.properties.iter().any(|p| p.name.eq_ignore_ascii_case("TZID") && Some(p.value.to_string()) == id)
+                });
+                if !known {
+                    zones.push(z);
+                }
+            }
+            for r in cancelled_occurrences {
+                ev.properties.push(Property::new("EXDATE", ical_utc(store::stored_instant(r))));
+            }
+        }
+        None if flag(row, "all_day")? => {
+            let start = store::stored_instant(&text(row, "start_at")?);
+            let end = store::stored_instant(&text(row, "end_at")?);
+            for (name, t) in [("DTSTART", start), ("DTEND", end)] {
+                let mut p = Property::new(name, t.format("%Y%m%d").to_string());
+                p.set_param("VALUE", "DATE");
+                ev.properties.push(p);
+            }
+        }
+        None => {
+            ev.properties.push(Property::new("DTSTART", ical_utc(store::stored_instant(&text(row, "start_at")?))));
+            ev.properties.push(Property::new("DTEND", ical_utc(store::stored_instant(&text(row, "end_at")?))));
+        }
+    }
+    ev.properties.push(Property::new("SUMMARY", escape_text(&text(row, "title")?)));
+    let location = text(row, "location")?;
+    if !location.is_empty() {
+        ev.properties.push(Property::new("LOCATION", escape_text(&location)));
+    }
+    ev.properties.push(Property::new("STATUS", ical_status(&text(row, "status")?)));
+    if let Some(email) = opt_text(row, "organizer_email")? {
+        let mut organizer = Property::new("ORGANIZER", format!("mailto:{email}"));
+        if let Some(name) = opt_text(row, "organizer_name")? {
+            organizer.set_param("CN", name);
+        }
+        ev.properties.push(organizer);
+    }
+    Ok(ev)
+}

@@ -98,7 +98,17 @@ export async function signOut() {
   }
 }
 
+/** Ends every session of the signed-in user, this one too. */
+export async function signOutEverywhere() {
+  try {
+    await call('POST', '/api/signout/all');
+  } finally {
+    session.clear();
+  }
+}
+
 const q = encodeURIComponent;
+export const changePassword = (currentPassword, newPassword) => call('PUT', '/api/me/password', { json: { current_password: currentPassword, new_password: newPassword } });
 export const me = () => call('GET', '/api/me');
 export const settings = () => call('GET', '/api/settings');
 export const saveSettings = (change) => call('PUT', '/api/settings', { json: change });

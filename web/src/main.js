@@ -54,10 +54,28 @@ export const app = {
   },
   /** Renders the current route again. */
   refresh: () => route(),
+  /** The session ended (Sign out everywhere): back to the sign-in page with `notice`. */
+  signedOut(notice) {
+    api.session.clear();
+    app.user = null;
+    signInNotice = notice;
+    window.location.hash = '';
+    route();
+  },
 };
 
+/** Said on the sign-in page until the next sign-in (why the person was signed out). */
+let signInNotice = null;
+
+/** Pages open without signing in. */
+const PUBLIC = new Set(['try']);
+
+function requestedPage() {
+  return window.location.hash.replace(/^#\/?/, '').split('?')[0];
+}
+
 function currentPage() {
-  const name = window.location.hash.replace(/^#\/?/, '').split('?')[0];
+  const name = requestedPage();
   return PAGES[name] ? name : 'diary';
 }
 
@@ -65,17 +83,40 @@ let rendering = 0;
 
 async function route() {
   const main = byId('main');
+  const mine = ++rendering;
+  if (!app.user && PUBLIC.has(requestedPage())) {
+    const name = requestedPage();
+    byId('top').hidden = true;
+    document.title = `${TITLES[name]} · invitelink CRM`;
+    main.setAttribute('aria-busy', 'true');
+    try {
+      const page = await PAGES[name]();
+      if (mine !== rendering) return;
+      replace(main);
+      await page.render(main, app);
+    } catch (e) {
+      replace(main, h('h1', {}, TITLES[name]), h('p', { class: 'message error', role: 'alert' }, `This page could not be shown: ${e?.message ?? e}`));
+    } finally {
+      if (mine === rendering) main.setAttribute('aria-busy', 'false');
+    }
+    return;
+  }
   if (!app.user) {
     byId('top').hidden = true;
     document.title = 'Sign in · invitelink CRM';
-    renderSignIn(main, async (user) => {
-      app.user = user;
-      await start();
-    });
+    renderSignIn(
+      main,
+      async (user) => {
+        signInNotice = null;
+        app.user = user;
+        await start();
+      },
+      signInNotice,
+    );
+    main.setAttribute('aria-busy', 'false');
     return;
   }
   const name = currentPage();
-  const mine = ++rendering;
   for (const a of document.querySelectorAll('#nav a')) {
     if (a.dataset.page === name) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -98,7 +139,7 @@ async function route() {
 async function start() {
   byId('top').hidden = false;
   byId('who-name').textContent = `${app.user.name}${app.user.role === 'admin' ? ' (administrator)' : ''}`;
-  if (!window.location.hash) window.location.hash = '#/diary';
+  if (!window.location.hash || !PAGES[requestedPage()]) window.location.hash = '#/diary';
   await route();
 }
 

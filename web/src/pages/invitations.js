@@ -38,8 +38,13 @@ export async function render(main, app) {
   /** Notifications already acknowledged in this visit: their follow-up actions stay offered. */
   const acknowledged = [];
 
+  /** As for the list: only the newest request draws. */
+  let notesRequest = 0;
+
   async function drawNotes() {
+    const mine = ++notesRequest;
     const open = await api.notifications();
+    if (mine !== notesRequest) return;
     const all = [...open.map((n) => ({ ...n, open: true })), ...acknowledged];
     if (!all.length) {
       replace(notes, h('h2', { id: 'notifications-title' }, 'Notifications'), h('p', { class: 'muted' }, 'Nothing new.'));
@@ -129,11 +134,18 @@ export async function render(main, app) {
     }
   }
 
+  /** Each drawing of the list; an answer that comes back after a newer request was made is dropped. */
+  let listRequest = 0;
+
   async function drawList() {
-    const items = await api.invitations(responsesOnly.checked);
-    const title = responsesOnly.checked ? 'Responses to my invitations' : 'Waiting for me and responses';
+    const mine = ++listRequest;
+    const onlyResponses = responsesOnly.checked;
+    const items = await api.invitations(onlyResponses);
+    if (mine !== listRequest) return;
+    const title = onlyResponses ? 'Responses to my invitations' : 'Waiting for me and responses';
+    list.dataset.filter = onlyResponses ? 'responses' : 'all';
     if (!items.length) {
-      replace(list, h('h2', { id: 'list-title' }, title), h('p', { class: 'muted' }, responsesOnly.checked ? 'No responses.' : 'Nothing is waiting for you.'));
+      replace(list, h('h2', { id: 'list-title' }, title), h('p', { class: 'muted' }, onlyResponses ? 'No responses.' : 'Nothing is waiting for you.'));
       return;
     }
     replace(

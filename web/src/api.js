@@ -126,6 +126,9 @@ export const reschedule = (id, body) => call('POST', `/api/followups/${q(id)}/re
 export const assign = (id, associateId) => call('POST', `/api/followups/${q(id)}/assign`, { json: { associate_id: associateId } });
 export const reassign = (id, associateId) => call('POST', `/api/followups/${q(id)}/reassign`, { json: { associate_id: associateId } });
 export const deleteFollowup = (id) => call('DELETE', `/api/followups/${q(id)}`);
+/** `lists` is `{associates, resources, persons, emails}` (ids, and addresses for `emails`). */
+export const addParticipants = (id, lists) => call('POST', `/api/followups/${q(id)}/participants`, { json: lists });
+export const removeParticipant = (id, participantId) => call('DELETE', `/api/followups/${q(id)}/participants/${q(participantId)}`);
 export const invitations = (responses) => call('GET', '/api/invitations', { query: { responses: responses ? 'true' : undefined } });
 export const invitationAction = (id, action) => call('POST', `/api/invitations/${q(id)}/${action}`);
 export const notifications = () => call('GET', '/api/notifications');

@@ -72,8 +72,8 @@ function watch(page) {
 }
 
 /** A browser context of its own (UTC, so times typed are the API's times), watched for problems; nothing leaves 127.0.0.1. */
-async function newContext({ width = 1280, height = 900 } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, timezoneId: 'UTC', locale: 'en-GB' });
+async function newContext({ width = 1280, height = 900, locale = 'en-GB' } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, timezoneId: 'UTC', locale });
   await context.route('**/*', (route) => (new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort()));
   await context.exposeBinding('reportPolicyViolation', (_source, text) => {
     problems.push(`CSP violation: ${text}`);
@@ -96,8 +96,8 @@ async function closeContext(context) {
 }
 
 /** A signed-in page of its own context. */
-async function open(user, { width = 1280, height = 900, hash = '#/diary' } = {}) {
-  const context = await newContext({ width, height });
+async function open(user, { width = 1280, height = 900, hash = '#/diary', locale } = {}) {
+  const context = await newContext({ width, height, locale });
   const page = await context.newPage();
   await page.goto(`${backend.origin}/${hash}`);
   await page.fill('#signin-email', user.email);
@@ -214,6 +214,29 @@ test('sign in, the diary with its legend, and signing out', async () => {
   }
 });
 
+test('dates follow the browser’s language: day before month in en-GB, month first in en-US', async () => {
+  for (const [locale, week, item] of [
+    // The week's title ("7 – 13 Dec 2026" / "Dec 7 – 13, 2026") and a date in the list.
+    ['en-GB', /^\d+ .*\d{4}$/, /Mon \d+ [A-Z][a-z]+, 09:30–10:30/],
+    ['en-US', /^[A-Z][a-z]+ \d+ .*\d{4}$/, /Mon, [A-Z][a-z]+ \d+, 09:30\s?AM\s?–\s?10:30\s?AM/],
+  ]) {
+    const s = await open(USERS.ben, { locale });
+    try {
+      const { page } = s;
+      await page.locator('#diary-date').fill(nextWeek(0, 0).toISOString().slice(0, 10));
+      await page.locator('#diary-date').dispatchEvent('change');
+      await page.locator('.fc-event[data-state]').first().waitFor();
+      assert.match(await page.textContent('.fc-toolbar-title'), week, locale);
+      await go(page, '#/invitations');
+      const planning = page.locator('li.item', { hasText: 'Internal planning' });
+      assert.match(await planning.textContent(), item, locale);
+      await shot(page, `invitations-${locale}-1280`);
+    } finally {
+      await s.close();
+    }
+  }
+});
+
 test('a wrong password is refused with a message', async () => {
   expectConsole(/status of 401/);
   const s = await open(USERS.ben);
@@ -242,6 +265,7 @@ test('Ben invites Cara and a double-booked room; the conflict shows and First av
     await page.fill('#followup-start', local(nextWeek(0, 9)));
     await page.fill('#followup-end', local(nextWeek(0, 10)));
     await page.fill('#followup-location', 'Room Fjord');
+    await page.fill('#followup-description', 'Agenda:\n1. What went live\n2. <b>Open points</b>');
     await page.fill('#participant-search', 'cara');
     await page.locator('#participant-results button', { hasText: 'Cara Dahl' }).click();
     await page.fill('#participant-search', 'fjord');
@@ -265,6 +289,7 @@ test('Ben invites Cara and a double-booked room; the conflict shows and First av
     followupId = entries.find((e) => e.title === 'Rollout review').appointment_id;
     const before = (await participant(USERS.ben, followupId, 'Room Fjord')).followup;
     assert.ok(before.first_available);
+    assert.equal(before.description, 'Agenda:\n1. What went live\n2. <b>Open points</b>');
     await page.click('#first-available-button');
     await page.waitForFunction(() => !document.getElementById('first-available'));
     const { followup, p } = await participant(USERS.ben, followupId, 'Room Fjord');
@@ -274,6 +299,55 @@ test('Ben invites Cara and a double-booked room; the conflict shows and First av
     // The outbox has the e-mail invitations of the contact and the bare address.
     const outbox = await (await backend.api(USERS.ben)).get('/api/outbox');
     assert.ok(outbox.some((m) => m.recipient === 'guest@elsewhere.example' && m.method === 'REQUEST'));
+    await page.keyboard.press('Escape');
+    await page.locator('#followup-dialog').waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'new-followup', 'the focus goes back to the button that opened the dialog');
+  } finally {
+    await s.close();
+  }
+});
+
+test('Ben edits a saved follow-up with the keyboard: description, a colleague invited and a contact taken off', async () => {
+  const s = await open(USERS.ben);
+  try {
+    const { page } = s;
+    await page.locator('#diary-date').fill(nextWeek(0, 0).toISOString().slice(0, 10));
+    await page.locator('#diary-date').dispatchEvent('change');
+    const event = page.locator(`.fc-event[data-appointment="${followupId}"]`);
+    await event.focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#followup-dialog #followup-start:not([disabled])').waitFor();
+    // The description is text: the markup in it is shown as typed.
+    assert.equal(await page.inputValue('#followup-description'), 'Agenda:\n1. What went live\n2. <b>Open points</b>');
+    // Dan is found, chosen with the arrow key and Enter, and invited at once.
+    await page.focus('#participant-search');
+    await page.keyboard.type('dan');
+    await page.locator('#participant-results button', { hasText: 'Dan Moe' }).waitFor();
+    await page.keyboard.press('ArrowDown');
+    assert.match(await page.evaluate(() => document.activeElement.textContent), /Dan Moe/);
+    await page.keyboard.press('Enter');
+    await page.locator('#followup-participants tr', { hasText: 'Dan Moe' }).waitFor();
+    assert.match(await page.textContent('#followup-dialog [role=status]'), /Dan Moe is invited/);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'participant-search', 'the keyboard stays in the search');
+    assert.equal((await participant(USERS.ben, followupId, 'Dan Moe')).p.status, 'not_seen');
+    // Bob Berg is taken off: his row goes, and he gets a CANCEL.
+    const takeOff = page.getByRole('button', { name: 'Take Bob Berg off' });
+    await takeOff.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => /Bob Berg is taken off/.test(document.querySelector('#followup-dialog [role=status]')?.textContent ?? ''));
+    assert.equal(await page.locator('#followup-participants tr', { hasText: 'Bob Berg' }).count(), 0);
+    const outbox = await (await backend.api(USERS.ben)).get('/api/outbox');
+    assert.ok(outbox.some((m) => m.recipient === 'bob@acme.example' && m.method === 'CANCEL'));
+    // A new description alone: saved, nobody's answer starts over.
+    await page.fill('#followup-description', 'Agenda: what went live');
+    await page.focus('#followup-location');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => /new description is sent/.test(document.querySelector('#followup-dialog [role=status]')?.textContent ?? ''));
+    const { followup, p } = await participant(USERS.ben, followupId, 'Cara Dahl');
+    assert.equal(followup.description, 'Agenda: what went live');
+    assert.equal(p.status, 'not_seen');
+    assert.deepEqual(await axe(page), []);
+    await shot(page, 'followup-edit-1280');
     await page.keyboard.press('Escape');
     await page.locator('#followup-dialog').waitFor({ state: 'detached' });
   } finally {
@@ -445,6 +519,7 @@ test('group view, contacts and Try it', async () => {
     await page.locator('#group-date').dispatchEvent('change');
     await page.waitForFunction(() => document.querySelectorAll('#group-grid .g-busy').length > 0);
     assert.ok(await page.locator('#group-grid .g-row[data-id]').count() >= 4);
+    assert.deepEqual(await page.$$eval('#group-legend li strong', (els) => els.map((e) => e.textContent)), ['Busy', 'Tentative', 'Free']);
     assert.equal(await page.locator('#group-grid').evaluate((g) => /kick-off|planning/i.test(g.textContent)), false, 'no titles');
     assert.deepEqual(await axe(page), []);
     await shot(page, 'group-1280');

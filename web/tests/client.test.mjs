@@ -436,6 +436,66 @@ test('Cara declines; Ben gets the notification, Got it, Reschedule; Cara accepts
   }
 });
 
+test('Ben assigns a follow-up to Dan, Dan declines, Ben reassigns it to Cara, Cara accepts and owns it', async () => {
+  const ids = {};
+  for (const u of ['ben', 'cara', 'dan']) ids[u] = (await (await backend.api(USERS[u])).get('/api/me')).id;
+  const ben = await open(USERS.ben);
+  let id;
+  try {
+    const { page } = ben;
+    await page.click('#new-followup');
+    await page.locator('#followup-dialog #followup-owner').waitFor();
+    await page.fill('#followup-name', 'Service contract renewal');
+    await page.fill('#followup-start', local(nextWeek(2, 10)));
+    await page.fill('#followup-end', local(nextWeek(2, 11)));
+    await page.selectOption('#followup-owner', { label: 'Dan Moe' });
+    await page.click('#followup-save');
+    await page.locator('#followup-participants tr', { hasText: 'Dan Moe' }).waitFor();
+    assert.match(await page.textContent('#followup-participants'), /Dan Moe.*\(assigned\).*Assigned/);
+    const entries = await (await backend.api(USERS.ben)).get(`/api/calendar?from=${nextWeek(2, 0).toISOString()}&until=${nextWeek(3, 0).toISOString()}`);
+    id = entries.find((e) => e.title === 'Service contract renewal').appointment_id;
+    await page.keyboard.press('Escape');
+  } finally {
+    await ben.close();
+  }
+  const dan = await open(USERS.dan, { hash: '#/invitations' });
+  try {
+    await go(dan.page, '#/invitations');
+    const item = dan.page.locator('li.item[data-direction=incoming]', { hasText: 'Service contract renewal' });
+    assert.match(await item.textContent(), /Assignment/);
+    assert.equal(await item.getByRole('button', { name: 'Tentative' }).count(), 0, 'an assignment is accepted or declined');
+    await item.getByRole('button', { name: 'Decline' }).click();
+    await dan.page.locator('#invitations-status:not([hidden])').waitFor();
+  } finally {
+    await dan.close();
+  }
+  const again = await open(USERS.ben, { hash: '#/invitations' });
+  try {
+    const { page } = again;
+    await go(page, '#/invitations');
+    const note = () => page.locator('li[data-what=assignment_declined]', { hasText: 'Service contract renewal' });
+    await note().getByRole('button', { name: 'Got it' }).click();
+    await note().getByLabel('Reassign to').selectOption({ label: 'Cara Dahl' });
+    assert.deepEqual(await axe(page), []);
+    await shot(page, 'invitations-reassign-1280');
+    await note().getByRole('button', { name: 'Reassign' }).click();
+    await page.waitForFunction(() => /Reassigned to Cara Dahl/.test(document.getElementById('invitations-status')?.textContent ?? ''));
+  } finally {
+    await again.close();
+  }
+  const cara = await open(USERS.cara, { hash: '#/invitations' });
+  try {
+    await go(cara.page, '#/invitations');
+    const item = cara.page.locator('li.item[data-direction=incoming]', { hasText: 'Service contract renewal' });
+    await item.getByRole('button', { name: 'Accept' }).click();
+    await cara.page.locator('#invitations-status:not([hidden])').waitFor();
+    const f = await (await backend.api(USERS.cara)).get(`/api/followups/${id}`);
+    assert.equal(f.owner_id, ids.cara, 'Cara owns it now');
+  } finally {
+    await cara.close();
+  }
+});
+
 test('the inbox loop: an invitation from a contact arrives, shows tentative, Accept and notify puts a REPLY in the outbox', async () => {
   const start = nextWeek(3, 8);
   await deliver(USERS.ben, invitation({ uid: 'web-inbox-1@acme.example', summary: 'Contract <b>renewal</b>', start }));
@@ -564,7 +624,8 @@ test('every page at 390 px: nothing wider than the screen, no serious accessibil
     }
     await go(s.page, '#/diary');
     await s.page.click('#new-followup');
-    await s.page.locator('#followup-dialog').waitFor();
+    await s.page.locator('#followup-dialog #followup-owner').waitFor();
+    assert.deepEqual(await axe(s.page), [], 'the dialog at 390 px');
     await shot(s.page, 'followup-new-390');
   } finally {
     await s.close();

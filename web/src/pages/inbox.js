@@ -87,7 +87,7 @@ async function showMessage(detail, m, app) {
     decisionBox,
     buttons,
     status,
-    h('details', {}, h('summary', {}, 'Message source'), h('pre', { class: 'source' }, text)),
+    h('details', { class: 'source-box' }, h('summary', {}, 'Message source'), h('pre', { class: 'source' }, text)),
   );
   const decideNow = async () => {
     let context;

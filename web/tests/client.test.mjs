@@ -475,6 +475,11 @@ test('Ben assigns a follow-up to Dan, Dan declines, Ben reassigns it to Cara, Ca
     await go(page, '#/invitations');
     const note = () => page.locator('li[data-what=assignment_declined]', { hasText: 'Service contract renewal' });
     await note().getByRole('button', { name: 'Got it' }).click();
+    await page.waitForFunction(() => {
+      const note = [...document.querySelectorAll('li[data-what=assignment_declined]')].find((li) => li.textContent.includes('Service contract renewal'));
+      const options = [...(note?.querySelectorAll('select option') ?? [])].map((o) => o.textContent);
+      return options.includes('Cara Dahl') && !options.includes('Dan Moe');
+    });
     await note().getByLabel('Reassign to').selectOption({ label: 'Cara Dahl' });
     assert.deepEqual(await axe(page), []);
     await shot(page, 'invitations-reassign-1280');

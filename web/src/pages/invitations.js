@@ -97,6 +97,15 @@ export async function render(main, app) {
   function reassignControls(appointmentId, key) {
     const id = `reassign-${key}`;
     const select = h('select', { id }, associates.filter((a) => a.id !== app.user.id).map((a) => h('option', { value: a.id }, a.name)));
+    // Whoever declined it already is not offered again.
+    api
+      .followup(appointmentId)
+      .then((f) => {
+        for (const p of f.participants) {
+          if (p.role === 'assignee' && p.status === 'declined') select.querySelector(`option[value="${CSS.escape(p.associate_id)}"]`)?.remove();
+        }
+      })
+      .catch(() => {});
     return h(
       'span',
       { class: 'inline-form' },

@@ -28,6 +28,7 @@ const TITLES = {
 
 export const app = {
   user: null,
+  badgeRequest: 0,
   /** Shows a short message in the status line. */
   toast(text) {
     const el = byId('toast');
@@ -41,8 +42,11 @@ export const app = {
   /** Re-counts what waits in the Invitations list and the notifications. */
   async refreshBadge() {
     if (!app.user) return;
+    // Only the newest count is shown: an older answer arriving late is dropped.
+    const mine = ++app.badgeRequest;
     try {
       const [list, notes] = await Promise.all([api.invitations(false), api.notifications()]);
+      if (mine !== app.badgeRequest) return;
       const waiting = list.filter((i) => i.direction === 'incoming' || i.status === 'declined').length + notes.length;
       const badge = byId('badge');
       badge.textContent = String(waiting);

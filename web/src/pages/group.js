@@ -52,11 +52,15 @@ export async function render(main, app) {
     ...chosen('associate').filter((id) => id !== app.user.id).map((id) => ({ kind: 'associate', id, name: people.find((p) => p.id === id)?.name })),
     ...chosen('resource').map((id) => ({ kind: 'resource', id, name: rooms.find((r) => r.id === id)?.name })),
   ];
+  /** Each drawing; an answer that comes back after a newer request (another box ticked) is dropped. */
+  let asked = 0;
   async function draw() {
+    const mine = ++asked;
     const { from, days } = range();
     const until = new Date(from);
     until.setDate(until.getDate() + days);
     const fb = await api.freebusy({ associates: chosen('associate').join(','), resources: chosen('resource').join(','), from: from.toISOString(), until: until.toISOString() });
+    if (mine !== asked) return;
     const rows = [...fb.associates.map((s) => ({ ...s, kind: 'associate' })), ...fb.resources.map((s) => ({ ...s, kind: 'resource' }))];
     const dayList = Array.from({ length: days }, (_, i) => {
       const d = new Date(from);

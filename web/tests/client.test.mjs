@@ -665,6 +665,8 @@ test('the guard against policy violations and errors reports them', async () => 
       setTimeout(() => {
         throw new Error('thrown on purpose');
       });
+      setTimeout(() => Promise.reject(new Error('rejected on purpose')));
+      setTimeout(() => console.error('logged on purpose'));
     });
     await page.waitForTimeout(50);
   } finally {
@@ -674,6 +676,8 @@ test('the guard against policy violations and errors reports them', async () => 
   problems = [];
   assert.ok(seen.some((p) => /^CSP violation: script-src(-elem)? blocked inline/.test(p)), seen.join('\n'));
   assert.ok(seen.some((p) => /^uncaught: thrown on purpose/.test(p)), seen.join('\n'));
+  assert.ok(seen.some((p) => /^uncaught: rejected on purpose/.test(p)), seen.join('\n'));
+  assert.ok(seen.includes('console error: logged on purpose'), seen.join('\n'));
 });
 
 test('Try it without Outlook opens from the sign-in page, without an account, and asks the server nothing', async () => {

@@ -419,6 +419,19 @@ test('Cara declines; Ben gets the notification, Got it, Reschedule; Cara accepts
   try {
     await go(again.page, '#/invitations');
     const item = again.page.locator('li.item[data-direction=incoming]', { hasText: 'Rollout review' });
+    // She opens it first: the owner's description, as text, and her answer buttons.
+    await item.getByRole('button', { name: 'Rollout review' }).click();
+    await again.page.locator('#followup-dialog #invitation-answers').waitFor();
+    assert.equal(await again.page.textContent('#followup-description-text'), 'Agenda: what went live');
+    assert.ok(await again.page.isDisabled('#followup-start'), 'an invitee does not move it');
+    assert.deepEqual(await axe(again.page), []);
+    await shot(again.page, 'followup-invitee-1280');
+    await again.page.keyboard.press('Escape');
+    await again.page.locator('#followup-dialog').waitFor({ state: 'detached' });
+    // The list is drawn again (opened: "Moved, seen"), and the keyboard is
+    // back on the title she opened it from.
+    await item.filter({ hasText: 'Moved, seen' }).waitFor();
+    await again.page.waitForFunction(() => document.activeElement?.textContent === 'Rollout review');
     // Keyboard: Tab reaches the Accept button of the list; Enter presses it.
     const accept = item.getByRole('button', { name: 'Accept' });
     await accept.focus();

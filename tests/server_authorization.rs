@@ -244,6 +244,28 @@ fn every_endpoint_for_every_caller() {
         &w.dan,
     );
     assert_eq!(w.ben.post("/api/followups/unknown/reschedule", &body).status, 404);
+    let bob = w.bob.clone();
+    check(
+        &w,
+        "add participants",
+        [401, 403, 200, 403],
+        &|c, _| c.post(&format!("/api/followups/{}/participants", w.followup().0), &json!({"persons": [bob]})).status,
+        &w.ben,
+        &w.cara,
+    );
+    check(
+        &w,
+        "remove a participant",
+        [401, 403, 200, 403],
+        &|c, _| {
+            let (fid, inv) = w.followup();
+            c.delete(&format!("/api/followups/{fid}/participants/{inv}")).status
+        },
+        &w.ben,
+        &w.cara,
+    );
+    assert_eq!(w.ben.post("/api/followups/unknown/participants", &json!({})).status, 404);
+    assert_eq!(w.ben.delete(&format!("/api/followups/{fid}/participants/unknown")).status, 404);
 
     // Invitations: only the invited associate answers.
     for action in ["seen", "accept", "decline"] {

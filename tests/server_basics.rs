@@ -101,6 +101,8 @@ fn openapi_covers_every_endpoint() {
         ("post", "/api/followups/{id}/reschedule"),
         ("post", "/api/followups/{id}/assign"),
         ("post", "/api/followups/{id}/reassign"),
+        ("post", "/api/followups/{id}/participants"),
+        ("delete", "/api/followups/{id}/participants/{participant_id}"),
         ("get", "/api/invitations"),
         ("post", "/api/invitations/{id}/seen"),
         ("post", "/api/invitations/{id}/accept"),

@@ -369,3 +369,92 @@ fn demo_data_has_every_invitation_status() {
     assert_eq!(ben.get("/api/sales?q=acme").json.as_array().unwrap().len(), 2);
     assert_eq!(ben.get("/api/associates?q=CARA").json.as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn description_and_participants_of_a_saved_followup() {
+    let (server, _db) = TestServer::demo("participants");
+    let (ben, _) = server.sign_in(BEN.0, BEN.1);
+    let (cara, cara_id) = server.sign_in(CARA.0, CARA.1);
+    let (_, dan_id) = server.sign_in(DAN.0, DAN.1);
+    let bob = id_where(&ben.get("/api/persons?q=bob").json, "name", "Bob Berg");
+    let glacier = id_where(&ben.get("/api/resources?q=glacier").json, "name", "Room Glacier");
+
+    // Created with a description of two lines; external attendees read it.
+    let r = ben.post(
+        "/api/followups",
+        &json!({"title": "Price review", "start": at(2, 13, 0), "end": at(2, 14, 0), "persons": [bob],
+                "description": "Agenda:\r\n1. Prices; 2. Dates"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    assert_eq!(r.json["description"], "Agenda:\n1. Prices; 2. Dates");
+    let ics = r.json["outbox"][0]["ics"].as_str().unwrap().replace("\r\n ", "");
+    assert!(ics.contains("DESCRIPTION:Agenda:\\n1. Prices\\; 2. Dates"), "{ics}");
+    let bad = ben.post(
+        "/api/followups",
+        &json!({"title": "x", "start": at(2, 13, 0), "end": at(2, 14, 0), "description": "a\u{1b}b"}),
+    );
+    assert_eq!(bad.status, 400);
+
+    // Cara, a room and a bare address join the saved follow-up.
+    let r = ben.post(
+        &format!("/api/followups/{id}/participants"),
+        &json!({"associates": [cara_id], "resources": [glacier], "emails": ["guest@elsewhere.example"]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(participant(&r.json, "Cara Dahl")["status"], "not_seen");
+    assert_eq!(participant(&r.json, "Room Glacier")["status"], "accepted");
+    let outbox = r.json["outbox"].as_array().unwrap();
+    assert!(
+        outbox.iter().any(|m| m["recipient"] == "guest@elsewhere.example" && m["method"] == "REQUEST"),
+        "{outbox:?}"
+    );
+    let cara_inv = invitation_for(&cara.get("/api/invitations").json, &id, "incoming").expect("Cara is invited");
+    // Adding someone already there changes nothing.
+    let again =
+        ben.post(&format!("/api/followups/{id}/participants"), &json!({"associates": [cara_id], "persons": [bob]}));
+    assert_eq!(again.json["participants"].as_array().unwrap().len(), 4);
+    assert!(again.json["outbox"].as_array().unwrap().iter().all(|m| m["recipient"] != "bob@acme.example"));
+
+    // A new description alone asks no one to answer again.
+    cara.post(&format!("/api/invitations/{}/accept", cara_inv["id"].as_str().unwrap()), &json!({}));
+    let r = ben.post(
+        &format!("/api/followups/{id}/reschedule"),
+        &json!({"start": at(2, 13, 0), "end": at(2, 14, 0), "description": "Agenda: prices"}),
+    );
+    assert_eq!(r.json["description"], "Agenda: prices");
+    assert_eq!(participant(&r.json, "Cara Dahl")["status"], "accepted");
+
+    // Taken off: Cara's invitation is cancelled (in her list until opened),
+    // the room is released, the guest gets a CANCEL.
+    let pid = |f: &Value, name: &str| participant(f, name)["id"].as_str().unwrap().to_owned();
+    let r = ben.delete(&format!("/api/followups/{id}/participants/{}", pid(&r.json, "Cara Dahl")));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(participant(&r.json, "Cara Dahl")["status"], "cancelled");
+    assert_eq!(invitation_for(&cara.get("/api/invitations").json, &id, "incoming").unwrap()["status"], "cancelled");
+    let r = ben.delete(&format!("/api/followups/{id}/participants/{}", pid(&r.json, "Room Glacier")));
+    assert!(r.json["participants"].as_array().unwrap().iter().all(|p| p["name"] != "Room Glacier"));
+    let guest = r.json["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["email"] == "guest@elsewhere.example")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = ben.delete(&format!("/api/followups/{id}/participants/{guest}"));
+    let cancel = r.json["outbox"].as_array().unwrap().iter().find(|m| m["recipient"] == "guest@elsewhere.example");
+    assert_eq!(cancel.expect("a CANCEL to the guest")["method"], "CANCEL");
+    assert!(!r.json["ics"].as_str().unwrap().contains("guest@elsewhere.example"));
+
+    // Invited again: pending anew. Another follow-up's participant is not this one's.
+    let r = ben.post(&format!("/api/followups/{id}/participants"), &json!({"associates": [cara_id]}));
+    assert_eq!(participant(&r.json, "Cara Dahl")["status"], "not_seen");
+    let other = ben.post(
+        "/api/followups",
+        &json!({"title": "Other", "start": at(3, 9, 0), "end": at(3, 10, 0), "associates": [dan_id]}),
+    );
+    let dan_pid = pid(&other.json, "Dan Moe");
+    assert_eq!(ben.delete(&format!("/api/followups/{id}/participants/{dan_pid}")).status, 404);
+}

@@ -1,4 +1,5 @@
-// Building the pane's DOM. Everything that comes from a message, the CRM or
+// Building the pane's DOM (the CRM's web client uses this module too).
+// Everything that comes from a message, the CRM or
 // the engine goes in as text (text nodes, `textContent`), never as markup:
 // there is no innerHTML anywhere in the pane.
 
@@ -42,10 +43,10 @@ export function replace(el, ...children) {
   append(el, children);
 }
 
-/** The element with this id (throws when the page lacks it: a bug in the pane). */
+/** The element with this id (throws when the page lacks it: a bug in the pane or the web client). */
 export function byId(id) {
   const el = document.getElementById(id);
-  if (!el) throw new Error(`the pane has no #${id}`);
+  if (!el) throw new Error(`the page has no #${id}`);
   return el;
 }
 

@@ -1,6 +1,7 @@
 // The rules engine, compiled to WebAssembly (pkg/, served at /pkg/). It is
 // loaded once, in the background; the pane works without it (the CRM decides
-// again on every answer), it only loses the instant preview.
+// again on every answer), it only loses the instant preview. The CRM's web
+// client loads the engine through this module too (web/src/engine.js).
 
 let loading = null;
 

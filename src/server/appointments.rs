@@ -64,6 +64,8 @@ pub struct Appointment {
     pub title: String,
     /// Location.
     pub location: String,
+    /// Description (`DESCRIPTION`, lines separated by LF); empty when none.
+    pub description: String,
     /// Start, RFC 3339 UTC.
     pub start: String,
     /// End, RFC 3339 UTC.
@@ -138,7 +140,7 @@ pub struct Participant {
 
 const APPOINTMENT_COLUMNS: &str = "id, owner_id, origin, title, location, start_at, end_at, all_day, status, moved, \
      recurring, uid, ical_sequence, dtstamp, organizer_email, organizer_name, ics, person_id, company_id, project_id, \
-     sale_id, assigned_by, first_available_at, created_at, updated_at";
+     sale_id, assigned_by, first_available_at, created_at, updated_at, description";
 
 /// `SELECT` list of appointments, for joins (prefix `a.`).
 pub fn appointment_columns(prefix: &str) -> String {
@@ -153,6 +155,7 @@ pub fn appointment_from_row(row: &AnyRow) -> ApiResult<Appointment> {
         origin: text(row, "origin")?,
         title: text(row, "title")?,
         location: text(row, "location")?,
+        description: text(row, "description")?,
         start: text(row, "start_at")?,
         end: text(row, "end_at")?,
         all_day: flag(row, "all_day")?,
@@ -215,7 +218,7 @@ pub async fn find_crm_by_uid(conn: &mut AnyConnection, uid: &str) -> ApiResult<O
 pub async fn insert(conn: &mut AnyConnection, a: &Appointment) -> ApiResult<()> {
     sqlx::query(&format!(
         "INSERT INTO appointments ({APPOINTMENT_COLUMNS}) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"
     ))
     .bind(&a.id)
     .bind(&a.owner_id)
@@ -242,6 +245,7 @@ pub async fn insert(conn: &mut AnyConnection, a: &Appointment) -> ApiResult<()> 
     .bind(&a.first_available)
     .bind(&a.created_at)
     .bind(&a.updated_at)
+    .bind(&a.description)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -253,7 +257,7 @@ pub async fn update(conn: &mut AnyConnection, a: &Appointment) -> ApiResult<()> 
         "UPDATE appointments SET owner_id = $2, origin = $3, title = $4, location = $5, start_at = $6, end_at = $7, \
          all_day = $8, status = $9, moved = $10, recurring = $11, uid = $12, ical_sequence = $13, dtstamp = $14, \
          organizer_email = $15, organizer_name = $16, ics = $17, person_id = $18, company_id = $19, project_id = $20, \
-         sale_id = $21, assigned_by = $22, first_available_at = $23, updated_at = $24 WHERE id = $1",
+         sale_id = $21, assigned_by = $22, first_available_at = $23, updated_at = $24, description = $25 WHERE id = $1",
     )
     .bind(&a.id)
     .bind(&a.owner_id)
@@ -279,6 +283,7 @@ pub async fn update(conn: &mut AnyConnection, a: &Appointment) -> ApiResult<()> 
     .bind(&a.assigned_by)
     .bind(&a.first_available)
     .bind(&a.updated_at)
+    .bind(&a.description)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -409,6 +414,9 @@ pub fn organizer_copy(a: &Appointment, participants: &[Participant], rsvp: bool,
     event.properties.push(Property::new("SUMMARY", escape_text(&a.title)));
     if !a.location.is_empty() {
         event.properties.push(Property::new("LOCATION", escape_text(&a.location)));
+    }
+    if !a.description.is_empty() {
+        event.properties.push(Property::new("DESCRIPTION", escape_text(&a.description)));
     }
     let cancelled = a.status == status::CANCELLED;
     event.properties.push(Property::new("STATUS", if cancelled { "CANCELLED" } else { "CONFIRMED" }));

@@ -113,6 +113,7 @@ async fn meeting_appointment(
         origin: "archive".to_owned(),
         title: String::new(),
         location: String::new(),
+        description: String::new(),
         start: start.clone(),
         end: end.clone(),
         all_day,

@@ -370,6 +370,7 @@ async fn follow_ups(conn: &mut AnyConnection, ids: &Ids) -> ApiResult<()> {
             origin: "crm".to_owned(),
             title: plan.title.to_owned(),
             location: plan.location.to_owned(),
+            description: String::new(),
             start: fmt_instant(start),
             end: fmt_instant(start + Duration::minutes(plan.minutes)),
             all_day: false,

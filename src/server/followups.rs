@@ -31,6 +31,9 @@ use utoipa::ToSchema;
 /// The most participants of each kind on one follow-up.
 pub const MAX_PARTICIPANTS: usize = 100;
 
+/// The longest description, in characters.
+pub const MAX_DESCRIPTION: usize = 5000;
+
 /// A follow-up with its participants.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FollowUp {
@@ -58,6 +61,9 @@ pub struct NewFollowUp {
     /// Location.
     #[serde(default)]
     pub location: Option<String>,
+    /// Description (lines allowed; at most 5000 characters).
+    #[serde(default)]
+    pub description: Option<String>,
     /// Associates to invite.
     #[serde(default)]
     pub associates: Vec<String>,
@@ -89,6 +95,27 @@ pub struct Reschedule {
     pub end: String,
     /// New location (unchanged when left out).
     pub location: Option<String>,
+    /// New description (unchanged when left out). A new description alone
+    /// sends the update to external attendees but asks no one to answer
+    /// again.
+    pub description: Option<String>,
+}
+
+/// Participants to add to a follow-up (the kinds of [`NewFollowUp`]).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewParticipants {
+    /// Associates to invite.
+    #[serde(default)]
+    pub associates: Vec<String>,
+    /// Resources to book.
+    #[serde(default)]
+    pub resources: Vec<String>,
+    /// Persons (contacts) to invite by e-mail.
+    #[serde(default)]
+    pub persons: Vec<String>,
+    /// Bare e-mail addresses to invite.
+    #[serde(default)]
+    pub emails: Vec<String>,
 }
 
 /// The associate to assign a follow-up to.
@@ -219,11 +246,14 @@ fn subject(method: &str, title: &str, sequence: i64) -> String {
 /// Rewrites the organizer's copy of `a` from the store, asks the engine what
 /// to send to external attendees for the change from `old`, queues it, and
 /// stores the new copy. `deleted`: the follow-up is gone (send `CANCEL`s).
+/// `removed`: addresses of external attendees just taken off (they get the
+/// engine's `CANCEL` too).
 async fn sync_external(
     conn: &mut AnyConnection,
     a: &mut Appointment,
     old: Option<String>,
     deleted: bool,
+    removed: &[String],
 ) -> ApiResult<Vec<OutboxMessage>> {
     let participants = appointments::participants(conn, &a.id).await?;
     let prefs = preferences::load(conn).await?;
@@ -233,6 +263,7 @@ async fn sync_external(
         .iter()
         .filter(|p| p.kind == "person" || p.kind == "email")
         .filter_map(|p| p.email.clone())
+        .chain(removed.iter().cloned())
         .collect();
     let owner_email = a.organizer_email.clone().unwrap_or_default();
     let new = if deleted { None } else { Some(new_ics.as_str()) };
@@ -276,6 +307,67 @@ async fn sync_external(
     Ok(queued)
 }
 
+/// The participants `associates`, `resources`, `persons` and `emails` of
+/// follow-up `id` would be, checked against the directory (the owner is not
+/// invited to their own follow-up). Nothing is stored.
+async fn new_participants(
+    conn: &mut AnyConnection,
+    id: &str,
+    owner_id: &str,
+    associates: &[String],
+    resources: &[String],
+    persons: &[String],
+    emails: &[String],
+) -> ApiResult<Vec<Participant>> {
+    let mut participants = Vec::new();
+    for aid in associates.iter().filter(|aid| *aid != owner_id) {
+        let invitee = directory::associate_by_id(conn, aid)
+            .await?
+            .ok_or_else(|| ApiError::invalid(format!("`associates`: no associate with id `{aid}`")))?;
+        let mut p = blank_participant(id, "associate", invitation::NOT_SEEN);
+        p.associate_id = Some(invitee.id);
+        p.email = Some(invitee.email);
+        p.name = Some(invitee.name);
+        participants.push(p);
+    }
+    for rid in resources {
+        let row = sqlx::query("SELECT name FROM resources WHERE id = $1 AND retired_at IS NULL")
+            .bind(rid)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let row = row.ok_or_else(|| ApiError::invalid(format!("`resources`: no resource in use with id `{rid}`")))?;
+        let mut p = blank_participant(id, "resource", invitation::ACCEPTED);
+        p.resource_id = Some(rid.clone());
+        p.name = Some(store::text(&row, "name")?);
+        participants.push(p);
+    }
+    for pid in persons {
+        let person = directory::find_person(conn, pid)
+            .await?
+            .ok_or_else(|| ApiError::invalid(format!("`persons`: no person with id `{pid}`")))?;
+        let mut p = blank_participant(id, "person", invitation::NEEDS_ACTION);
+        p.person_id = Some(person.id);
+        p.email = person.emails.first().cloned();
+        p.name = Some(person.name);
+        participants.push(p);
+    }
+    for email in emails {
+        let address = crate::ical::value::email_of(email);
+        if !address.contains('@') || address.len() > 254 {
+            return Err(ApiError::invalid(format!("`emails`: `{email}` is not an e-mail address")));
+        }
+        let mut p = blank_participant(id, "email", invitation::NEEDS_ACTION);
+        if let Some(person) = directory::person_by_email(conn, &address).await? {
+            p.kind = "person".to_owned();
+            p.person_id = Some(person.id);
+            p.name = Some(person.name);
+        }
+        p.email = Some(address);
+        participants.push(p);
+    }
+    Ok(participants)
+}
+
 /// Creates a follow-up.
 #[utoipa::path(post, path = "/api/followups", tag = "followups", request_body = NewFollowUp,
     security(("bearer" = [])),
@@ -293,6 +385,8 @@ pub async fn create(
     for e in &req.emails {
         super::input::address("emails", e)?;
     }
+    let description =
+        super::input::long_text("description", req.description.as_deref().unwrap_or_default(), MAX_DESCRIPTION)?;
     let title = req.title.trim().to_owned();
     if title.is_empty() || title.chars().count() > 500 {
         return Err(ApiError::invalid("`title` must have 1 to 500 characters"));
@@ -323,6 +417,7 @@ pub async fn create(
         origin: "crm".to_owned(),
         title,
         location: req.location.clone().unwrap_or_default().trim().to_owned(),
+        description,
         start: fmt_instant(start),
         end: fmt_instant(end),
         all_day: false,
@@ -351,57 +446,12 @@ pub async fn create(
         a.company_id = p.company_id;
     }
     appointments::insert(conn, &a).await?;
-    let mut participants = Vec::new();
-    for aid in associates.iter().filter(|aid| **aid != owner.id) {
-        let invitee = directory::associate_by_id(conn, aid)
-            .await?
-            .ok_or_else(|| ApiError::invalid(format!("`associates`: no associate with id `{aid}`")))?;
-        let mut p = blank_participant(&id, "associate", invitation::NOT_SEEN);
-        p.associate_id = Some(invitee.id);
-        p.email = Some(invitee.email);
-        p.name = Some(invitee.name);
-        participants.push(p);
-    }
-    for rid in &resources {
-        let row = sqlx::query("SELECT name FROM resources WHERE id = $1 AND retired_at IS NULL")
-            .bind(rid)
-            .fetch_optional(&mut *conn)
-            .await?;
-        let row = row.ok_or_else(|| ApiError::invalid(format!("`resources`: no resource in use with id `{rid}`")))?;
-        let mut p = blank_participant(&id, "resource", invitation::ACCEPTED);
-        p.resource_id = Some(rid.clone());
-        p.name = Some(store::text(&row, "name")?);
-        participants.push(p);
-    }
-    for pid in &persons {
-        let person = directory::find_person(conn, pid)
-            .await?
-            .ok_or_else(|| ApiError::invalid(format!("`persons`: no person with id `{pid}`")))?;
-        let mut p = blank_participant(&id, "person", invitation::NEEDS_ACTION);
-        p.person_id = Some(person.id);
-        p.email = person.emails.first().cloned();
-        p.name = Some(person.name);
-        participants.push(p);
-    }
-    for email in &emails {
-        let address = crate::ical::value::email_of(email);
-        if !address.contains('@') || address.len() > 254 {
-            return Err(ApiError::invalid(format!("`emails`: `{email}` is not an e-mail address")));
-        }
-        let mut p = blank_participant(&id, "email", invitation::NEEDS_ACTION);
-        if let Some(person) = directory::person_by_email(conn, &address).await? {
-            p.kind = "person".to_owned();
-            p.person_id = Some(person.id);
-            p.name = Some(person.name);
-        }
-        p.email = Some(address);
-        participants.push(p);
-    }
+    let participants = new_participants(conn, &id, &owner.id, &associates, &resources, &persons, &emails).await?;
     for p in &participants {
         appointments::insert_participant(conn, p).await?;
     }
     plan(conn, &mut a, &participants, None).await?;
-    let queued = sync_external(conn, &mut a, None, false).await?;
+    let queued = sync_external(conn, &mut a, None, false, &[]).await?;
     let view = view(conn, &id, queued).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(view)))
@@ -453,6 +503,9 @@ pub async fn reschedule(
         super::input::text("location", location)?;
     }
     let location = req.location.map(|l| l.trim().to_owned()).unwrap_or_else(|| a.location.clone());
+    if let Some(description) = &req.description {
+        a.description = super::input::long_text("description", description, MAX_DESCRIPTION)?;
+    }
     let changed = fmt_instant(start) != a.start || fmt_instant(end) != a.end || location != a.location;
     if changed {
         a.sequence += 1;
@@ -478,7 +531,127 @@ pub async fn reschedule(
     }
     let participants = appointments::participants(conn, &id).await?;
     plan(conn, &mut a, &participants, Some(old_time)).await?;
-    let queued = sync_external(conn, &mut a, old, false).await?;
+    let queued = sync_external(conn, &mut a, old, false, &[]).await?;
+    let view = view(conn, &id, queued).await?;
+    tx.commit().await?;
+    Ok(Json(view))
+}
+
+/// Whether `a` and `b` are the same participant: the same associate
+/// (invited), resource or person, or the same e-mail address.
+fn same_participant(a: &Participant, b: &Participant) -> bool {
+    let same = |x: &Option<String>, y: &Option<String>| x.is_some() && x == y;
+    match (a.kind.as_str(), b.kind.as_str()) {
+        ("associate", "associate") => a.role == b.role && same(&a.associate_id, &b.associate_id),
+        ("resource", "resource") => same(&a.resource_id, &b.resource_id),
+        ("person" | "email", "person" | "email") => {
+            same(&a.person_id, &b.person_id)
+                || matches!((&a.email, &b.email), (Some(x), Some(y)) if crate::ical::value::same_address(x, y))
+        }
+        _ => false,
+    }
+}
+
+/// Adds participants to a follow-up (owner only): associates get an
+/// invitation (`not_seen`; one taken off earlier is invited again),
+/// resources are booked and checked, persons and addresses get the
+/// `REQUEST`. Participants already there are left as they are.
+#[utoipa::path(post, path = "/api/followups/{id}/participants", tag = "followups", params(("id" = String, Path)),
+    request_body = NewParticipants, security(("bearer" = [])),
+    responses((status = 200, body = FollowUp), (status = 401, body = super::error::ErrorBody),
+        (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
+        (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+pub async fn add_participants(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Json(req): Json<NewParticipants>,
+) -> ApiResult<Json<FollowUp>> {
+    for e in &req.emails {
+        super::input::address("emails", e)?;
+    }
+    let associates = dedup(&req.associates)?;
+    let resources = dedup(&req.resources)?;
+    let persons = dedup(&req.persons)?;
+    let emails = dedup(&req.emails)?;
+    let mut tx = state.store.write().await?;
+    let conn = tx.conn();
+    let mut a = owned(conn, &user, &id).await?;
+    if a.status == status::CANCELLED {
+        return Err(ApiError::conflict("the follow-up was deleted"));
+    }
+    let old = a.ics.clone();
+    let existing = appointments::participants(conn, &id).await?;
+    let owner_id = a.owner_id.clone();
+    let mut added = false;
+    for p in new_participants(conn, &id, &owner_id, &associates, &resources, &persons, &emails).await? {
+        match existing.iter().find(|e| same_participant(e, &p)) {
+            Some(e) if e.kind == "associate" && e.status == invitation::CANCELLED => {
+                appointments::set_participant_status(conn, &e.id, invitation::NOT_SEEN).await?;
+                added = true;
+            }
+            Some(_) => {}
+            None => {
+                appointments::insert_participant(conn, &p).await?;
+                added = true;
+            }
+        }
+    }
+    if !added {
+        return Ok(Json(view(conn, &id, Vec::new()).await?));
+    }
+    a.updated_at = fmt_instant(store::now());
+    appointments::update(conn, &a).await?;
+    let participants = appointments::participants(conn, &id).await?;
+    plan(conn, &mut a, &participants, None).await?;
+    let queued = sync_external(conn, &mut a, old, false, &[]).await?;
+    let view = view(conn, &id, queued).await?;
+    tx.commit().await?;
+    Ok(Json(view))
+}
+
+/// Takes a participant off a follow-up (owner only): an associate's
+/// invitation becomes `cancelled` (it shows in their list until opened), a
+/// resource is released, a person or address gets a `CANCEL`. An assignment
+/// is answered or reassigned instead (409).
+#[utoipa::path(delete, path = "/api/followups/{id}/participants/{participant_id}", tag = "followups",
+    params(("id" = String, Path), ("participant_id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = FollowUp), (status = 401, body = super::error::ErrorBody),
+        (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
+        (status = 409, body = super::error::ErrorBody)))]
+pub async fn remove_participant(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, participant_id)): Path<(String, String)>,
+) -> ApiResult<Json<FollowUp>> {
+    let mut tx = state.store.write().await?;
+    let conn = tx.conn();
+    let mut a = owned(conn, &user, &id).await?;
+    if a.status == status::CANCELLED {
+        return Err(ApiError::conflict("the follow-up was deleted"));
+    }
+    let p = appointments::find_participant(conn, &participant_id)
+        .await?
+        .filter(|p| p.appointment_id == id)
+        .ok_or_else(|| ApiError::not_found("participant", &participant_id))?;
+    if p.role != "invitee" {
+        return Err(ApiError::conflict("an assignment is answered or reassigned, not removed"));
+    }
+    let old = a.ics.clone();
+    let mut removed = Vec::new();
+    if p.kind == "associate" {
+        appointments::set_participant_status(conn, &p.id, invitation::CANCELLED).await?;
+    } else {
+        sqlx::query("DELETE FROM participants WHERE id = $1").bind(&p.id).execute(&mut *conn).await?;
+        if p.kind == "person" || p.kind == "email" {
+            removed.extend(p.email.clone());
+        }
+    }
+    a.updated_at = fmt_instant(store::now());
+    appointments::update(conn, &a).await?;
+    let participants = appointments::participants(conn, &id).await?;
+    plan(conn, &mut a, &participants, None).await?;
+    let queued = sync_external(conn, &mut a, old, false, &removed).await?;
     let view = view(conn, &id, queued).await?;
     tx.commit().await?;
     Ok(Json(view))
@@ -506,7 +679,7 @@ pub async fn delete(
     a.sequence += 1;
     a.updated_at = fmt_instant(store::now());
     appointments::update(conn, &a).await?;
-    let queued = sync_external(conn, &mut a, old, true).await?;
+    let queued = sync_external(conn, &mut a, old, true, &[]).await?;
     for p in appointments::participants(conn, &id).await? {
         if p.kind == "associate" || p.kind == "resource" {
             appointments::set_participant_status(conn, &p.id, invitation::CANCELLED).await?;

@@ -28,8 +28,10 @@ pub const FRAME_ANCESTORS: &str = "frame-ancestors 'self' https://outlook.office
 /// The web client's policy (`/` and `/web/...`): its scripts, the wasm
 /// package and the API from this server only. Styles allow `'unsafe-inline'`
 /// because the diary's calendar (FullCalendar) injects its stylesheet and
-/// positions events with inline styles at run time; scripts do not.
-pub const WEB_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// positions events with inline styles at run time; scripts do not. Fonts
+/// allow `data:` because that stylesheet carries the calendar's arrow and
+/// close icons as an inline font (a font cannot run code).
+pub const WEB_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// The policy of the API's answers.
 pub const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";

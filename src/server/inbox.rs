@@ -478,6 +478,7 @@ async fn apply(
                     origin: "email".to_owned(),
                     title: String::new(),
                     location: String::new(),
+                    description: String::new(),
                     start: now.clone(),
                     end: now.clone(),
                     all_day: false,

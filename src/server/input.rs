@@ -40,6 +40,21 @@ pub fn text(field: &str, value: &str) -> ApiResult<()> {
     }
 }
 
+/// A description as stored: line ends made LF, the text trimmed. 400
+/// `control_character` for any other control character than LF and TAB
+/// (iCalendar escapes both), 422 when longer than `max` characters.
+pub fn long_text(field: &str, value: &str, max: usize) -> ApiResult<String> {
+    let value = value.replace("\r\n", "\n").replace('\r', "\n");
+    if let Some(c) = value.chars().find(|c| *c != '\n' && refused_in_text(*c)) {
+        return Err(refuse(field, &value, c));
+    }
+    let value = value.trim().to_owned();
+    if value.chars().count() > max {
+        return Err(ApiError::invalid(format!("`{field}` has at most {max} characters")));
+    }
+    Ok(value)
+}
+
 /// 400 `control_character` when the e-mail address `value` of `field` holds
 /// a control character (TAB included).
 pub fn address(field: &str, value: &str) -> ApiResult<()> {
@@ -65,5 +80,17 @@ mod tests {
         assert!(address("emails", "bob@acme.example").is_ok());
         assert_eq!(address("emails", "bob@acme.example\t").unwrap_err().code, CONTROL_CHARACTER);
         assert_eq!(address("emails", "bob@acme.example\r\nBcc: eve@x").unwrap_err().status.as_u16(), 400);
+    }
+
+    #[test]
+    fn descriptions_keep_lines_and_refuse_other_controls() {
+        assert_eq!(
+            long_text("description", " Agenda:\r\n1.\tPrices\r2. Dates \n", 100).unwrap(),
+            "Agenda:\n1.\tPrices\n2. Dates"
+        );
+        for bad in ["a\0b", "a\u{1b}b", "a\u{85}b", "a\u{2028}b"] {
+            assert_eq!(long_text("description", bad, 100).unwrap_err().code, CONTROL_CHARACTER, "{bad:?}");
+        }
+        assert_eq!(long_text("description", "abc", 2).unwrap_err().status.as_u16(), 422);
     }
 }

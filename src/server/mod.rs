@@ -245,7 +245,7 @@ impl Modify for BearerAuth {
         directory::resources, directory::projects, directory::sales,
         archive::activities,
         followups::create, followups::get, followups::reschedule, followups::delete, followups::assign,
-        followups::reassign,
+        followups::reassign, followups::add_participants, followups::remove_participant,
         invitations::list, invitations::seen, invitations::accept, invitations::decline,
         invitations::notifications, invitations::got_it, invitations::diary,
         availability::freebusy, availability::first_available_slot,
@@ -317,6 +317,11 @@ pub fn app(state: AppState) -> Router {
         .route("/api/followups/{id}/reschedule", post(followups::reschedule))
         .route("/api/followups/{id}/assign", post(followups::assign))
         .route("/api/followups/{id}/reassign", post(followups::reassign))
+        .route("/api/followups/{id}/participants", post(followups::add_participants))
+        .route(
+            "/api/followups/{id}/participants/{participant_id}",
+            axum::routing::delete(followups::remove_participant),
+        )
         .route("/api/invitations", get(invitations::list))
         .route("/api/invitations/{id}/seen", post(invitations::seen))
         .route("/api/invitations/{id}/accept", post(invitations::accept))

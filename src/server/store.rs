@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "instances", include_str!("../../migrations/0005_instances.sql")),
     (6, "received_messages", include_str!("../../migrations/0006_received_messages.sql")),
     (7, "administration", include_str!("../../migrations/0007_administration.sql")),
+    (8, "followup_description", include_str!("../../migrations/0008_followup_description.sql")),
 ];
 
 #[derive(Debug)]

@@ -10,9 +10,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::path::Path;
 
-/// Folders and files of `web/` that are not part of the client (its tests,
-/// the npm install it is copied from, the npm manifest): not served.
-const PRIVATE: [&str; 4] = ["tests", "node_modules", "package.json", "package-lock.json"];
+/// Folders and files of `web/` that are not part of the client (its tests
+/// and their screenshots, the npm install it is copied from, the npm
+/// manifest): not served.
+const PRIVATE: [&str; 5] = ["tests", "test-artifacts", "node_modules", "package.json", "package-lock.json"];
 
 /// The routes of the web client: `/` and `/web/...`, from `static_root/web`.
 pub fn routes(static_root: &Path) -> Router {
@@ -83,6 +84,7 @@ mod tests {
             "/web/node_modules/a",
             "/web/src/../tests/x",
             "/web/package.json",
+            "/web/test-artifacts/diary-week-1280.png",
         ] {
             assert!(!is_public(bad), "{bad}");
         }

@@ -98,7 +98,17 @@ export async function signOut() {
   }
 }
 
+/** Ends every session of the signed-in user, this one too. */
+export async function signOutEverywhere() {
+  try {
+    await call('POST', '/api/signout/all');
+  } finally {
+    session.clear();
+  }
+}
+
 const q = encodeURIComponent;
+export const changePassword = (currentPassword, newPassword) => call('PUT', '/api/me/password', { json: { current_password: currentPassword, new_password: newPassword } });
 export const me = () => call('GET', '/api/me');
 export const settings = () => call('GET', '/api/settings');
 export const saveSettings = (change) => call('PUT', '/api/settings', { json: change });
@@ -116,6 +126,9 @@ export const reschedule = (id, body) => call('POST', `/api/followups/${q(id)}/re
 export const assign = (id, associateId) => call('POST', `/api/followups/${q(id)}/assign`, { json: { associate_id: associateId } });
 export const reassign = (id, associateId) => call('POST', `/api/followups/${q(id)}/reassign`, { json: { associate_id: associateId } });
 export const deleteFollowup = (id) => call('DELETE', `/api/followups/${q(id)}`);
+/** `lists` is `{associates, resources, persons, emails}` (ids, and addresses for `emails`). */
+export const addParticipants = (id, lists) => call('POST', `/api/followups/${q(id)}/participants`, { json: lists });
+export const removeParticipant = (id, participantId) => call('DELETE', `/api/followups/${q(id)}/participants/${q(participantId)}`);
 export const invitations = (responses) => call('GET', '/api/invitations', { query: { responses: responses ? 'true' : undefined } });
 export const invitationAction = (id, action) => call('POST', `/api/invitations/${q(id)}/${action}`);
 export const notifications = () => call('GET', '/api/notifications');

@@ -1,26 +1,5 @@
-// The rules engine compiled to WebAssembly: the same package the Outlook
-// task pane loads from /pkg/. Loaded once, on the first page that decides.
+// The rules engine compiled to WebAssembly (pkg/, served at /pkg/), loaded
+// once, on the first page that decides: the Outlook task pane's loader
+// (addin/src/engine.js), shared so both load and call it the same way.
 
-let loading = null;
-
-export function loadEngine() {
-  loading ??= (async () => {
-    const mod = await import('/pkg/invitelink.js').catch((e) => {
-      loading = null;
-      throw new Error(`the rules engine could not be loaded (${e?.message ?? e})`);
-    });
-    await mod.default();
-    return mod;
-  })();
-  return loading;
-}
-
-/** `{type: "success", decision}` or `{type: "failure", errors}`; never throws for bad input. */
-export async function decide(message, context) {
-  const engine = await loadEngine();
-  try {
-    return engine.decide(message, context);
-  } catch (e) {
-    return { type: 'failure', errors: [{ code: 'engine', message: String(e?.message ?? e), line: null }] };
-  }
-}
+export { decide, loadEngine } from '/addin/src/engine.js';

@@ -30,6 +30,7 @@ const TITLES = {
 
 export const app = {
   user: null,
+  badgeRequest: 0,
   /** Shows a short message in the status line. */
   toast(text) {
     const el = byId('toast');
@@ -43,8 +44,11 @@ export const app = {
   /** Re-counts what waits in the Invitations list and the notifications. */
   async refreshBadge() {
     if (!app.user) return;
+    // Only the newest count is shown: an older answer arriving late is dropped.
+    const mine = ++app.badgeRequest;
     try {
       const [list, notes] = await Promise.all([api.invitations(false), api.notifications()]);
+      if (mine !== app.badgeRequest) return;
       const waiting = list.filter((i) => i.direction === 'incoming' || i.status === 'declined').length + notes.length;
       const badge = byId('badge');
       badge.textContent = String(waiting);
@@ -56,10 +60,31 @@ export const app = {
   },
   /** Renders the current route again. */
   refresh: () => route(),
+  /** The session ended (Sign out everywhere): back to the sign-in page with `notice`. */
+  signedOut(notice) {
+    api.session.clear();
+    app.user = null;
+    signInNotice = notice;
+    window.location.hash = '';
+    route();
+  },
 };
 
+/** Said on the sign-in page until the next sign-in (why the person was signed out). */
+let signInNotice = null;
+
+/** Pages open without signing in. */
+const PUBLIC = new Set(['try']);
+
+/** A one-time set-password link: `#/set-password/SECRET`. */
+const SET_PASSWORD = /^#\/set-password\/([0-9a-f]{64})$/;
+
+function requestedPage() {
+  return window.location.hash.replace(/^#\/?/, '').split('?')[0];
+}
+
 function currentPage() {
-  const name = window.location.hash.replace(/^#\/?/, '').split('?')[0];
+  const name = requestedPage();
   return PAGES[name] ? name : 'diary';
 }
 
@@ -67,28 +92,53 @@ let rendering = 0;
 
 async function route() {
   const main = byId('main');
+  const mine = ++rendering;
   // A one-time set-password link works signed in or not (pages/setpassword.js).
-  const link = window.location.hash.match(/^#\/set-password\/([0-9a-f]{64})$/);
+  const link = window.location.hash.match(SET_PASSWORD);
   if (link) {
     byId('top').hidden = !app.user;
     for (const a of document.querySelectorAll('#nav a')) a.removeAttribute('aria-current');
     document.title = 'Set your password · invitelink CRM';
     const page = await import('./pages/setpassword.js');
+    if (mine !== rendering) return;
     await page.render(main, link[1]);
     main.setAttribute('aria-busy', 'false');
+    return;
+  }
+  const mine = ++rendering;
+  if (!app.user && PUBLIC.has(requestedPage())) {
+    const name = requestedPage();
+    byId('top').hidden = true;
+    document.title = `${TITLES[name]} · invitelink CRM`;
+    main.setAttribute('aria-busy', 'true');
+    try {
+      const page = await PAGES[name]();
+      if (mine !== rendering) return;
+      replace(main);
+      await page.render(main, app);
+    } catch (e) {
+      replace(main, h('h1', {}, TITLES[name]), h('p', { class: 'message error', role: 'alert' }, `This page could not be shown: ${e?.message ?? e}`));
+    } finally {
+      if (mine === rendering) main.setAttribute('aria-busy', 'false');
+    }
     return;
   }
   if (!app.user) {
     byId('top').hidden = true;
     document.title = 'Sign in · invitelink CRM';
-    renderSignIn(main, async (user) => {
-      app.user = user;
-      await start();
-    });
+    renderSignIn(
+      main,
+      async (user) => {
+        signInNotice = null;
+        app.user = user;
+        await start();
+      },
+      signInNotice,
+    );
+    main.setAttribute('aria-busy', 'false');
     return;
   }
   const name = currentPage();
-  const mine = ++rendering;
   for (const a of document.querySelectorAll('#nav a')) {
     if (a.dataset.page === name) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -112,7 +162,8 @@ async function start() {
   byId('top').hidden = false;
   byId('who-name').textContent = `${app.user.name}${app.user.role === 'admin' ? ' (administrator)' : ''}`;
   byId('nav-admin').hidden = app.user.role !== 'admin';
-  if (!window.location.hash) window.location.hash = '#/diary';
+  const known = PAGES[requestedPage()] || SET_PASSWORD.test(window.location.hash);
+  if (!window.location.hash || !known) window.location.hash = '#/diary';
   await route();
 }
 

@@ -48,10 +48,28 @@ export function statusWord(status) {
   );
 }
 
-const dateTime = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
-const timeOnly = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
+// Dates and times in the browser's language and its order of day, month
+// and hour ("Mon 7 Dec, 09:00" in en-GB, "Mon, Dec 7, 9:00 AM" in en-US).
+const dateTime = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+const timeOnly = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dayOnly = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short' });
 
-/** "Mon 7 Dec, 09:00–10:00" in the browser's zone. */
+/** "Mon 7 Dec" in the browser's language. */
+export function day(date) {
+  return dayOnly.format(new Date(date));
+}
+
+/** "09:00" in the browser's language. */
+export function time(date) {
+  return timeOnly.format(new Date(date));
+}
+
+/** "Mon 7 Dec, 09:00" in the browser's language and zone. */
+export function moment(date) {
+  return dateTime.format(new Date(date));
+}
+
+/** "Mon 7 Dec, 09:00–10:00" in the browser's language and zone. */
 export function when(start, end) {
   const s = new Date(start);
   const e = new Date(end);

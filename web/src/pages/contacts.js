@@ -5,7 +5,7 @@
 import * as api from '../api.js';
 import { h, replace } from '../dom.js';
 import { openFollowup } from './followup.js';
-import { statusWord, when } from '../states.js';
+import { moment, statusWord, when } from '../states.js';
 
 export async function render(main, app) {
   const search = h('input', { type: 'search', id: 'contact-search', placeholder: 'Name, company or e-mail address', autocomplete: 'off' });
@@ -62,7 +62,7 @@ export async function render(main, app) {
               h(
                 'li',
                 { class: 'item' },
-                h('div', {}, h('strong', {}, a.title || '(no title)'), h('p', {}, a.end ? when(a.start, a.end) : new Date(a.start).toLocaleString('en-GB')), h('p', { class: 'muted' }, a.type === 'archived' ? `Archived ${a.status}` : `Follow-up · ${statusWord(a.status)}${a.participant_status ? ` · their answer: ${statusWord(a.participant_status)}` : ''}`)),
+                h('div', {}, h('strong', {}, a.title || '(no title)'), h('p', {}, a.end ? when(a.start, a.end) : moment(a.start)), h('p', { class: 'muted' }, a.type === 'archived' ? `Archived ${a.status}` : `Follow-up · ${statusWord(a.status)}${a.participant_status ? ` · their answer: ${statusWord(a.participant_status)}` : ''}`)),
               ),
             ),
           )

@@ -45,7 +45,9 @@ export async function render(main, app) {
       : { left: 'prev,next today', center: 'title', right: 'timeGridDay,timeGridWeek,dayGridMonth' },
     buttonText: { today: 'Today', day: 'Day', week: 'Week', month: 'Month' },
     buttonHints: { prev: 'Previous $0', next: 'Next $0', today: 'Go to $0' },
-    locale: 'en-gb',
+    // The browser's language orders dates and times (FullCalendar formats
+    // with Intl; its button words stay the ones given here).
+    locale: navigator.language,
     firstDay: 1,
     height: 'auto',
     nowIndicator: true,
@@ -55,8 +57,11 @@ export async function render(main, app) {
     selectable: true,
     eventInteractive: true,
     dayMaxEvents: 4,
-    eventTimeFormat: { hour: '2-digit', minute: '2-digit', hour12: false },
-    slotLabelFormat: { hour: '2-digit', minute: '2-digit', hour12: false },
+    eventTimeFormat: { hour: '2-digit', minute: '2-digit' },
+    slotLabelFormat: { hour: '2-digit', minute: '2-digit' },
+    // Entries at the same time stand side by side instead of covering each other.
+    slotEventOverlap: false,
+    views: { timeGridDay: { dayHeaderFormat: { weekday: 'long', day: 'numeric', month: 'long' } } },
     events: async (info, success, failure) => {
       try {
         const entries = await api.calendar(info.start.toISOString(), info.end.toISOString());

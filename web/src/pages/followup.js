@@ -1,6 +1,7 @@
 // The follow-up dialog (new and edit), a modal <dialog>: title, time,
-// location; participants of three kinds (associates, resources, persons or
-// bare e-mail addresses) found with one search; each participant's status;
+// location, description; participants of three kinds (associates,
+// resources, persons or bare e-mail addresses) found with one search, added
+// and taken off a saved follow-up too; each participant's status;
 // a resource in conflict marked "!" with the first available time as a
 // button that moves the follow-up there; the owner (assigning it to someone
 // else). Saving sends the invitations. Opened by an invitee, it shows the
@@ -12,6 +13,20 @@ import { localInput, statusWord, when } from '../states.js';
 
 const KIND_WORD = { associate: 'Associate', resource: 'Resource', person: 'Contact', email: 'E-mail address' };
 
+/** Picked participants as the API's lists. */
+function byKind(chosen) {
+  return {
+    associates: chosen.filter((p) => p.kind === 'associate').map((p) => p.id),
+    resources: chosen.filter((p) => p.kind === 'resource').map((p) => p.id),
+    persons: chosen.filter((p) => p.kind === 'person').map((p) => p.id),
+    emails: chosen.filter((p) => p.kind === 'email').map((p) => p.id),
+  };
+}
+
+function descriptionInput(value, disabled) {
+  return h('textarea', { id: 'followup-description', rows: 3, disabled, class: 'prose' }, value ?? '');
+}
+
 /**
  * Opens the dialog: `{id}` for an existing follow-up, else a new one from
  * `start`, `end` and optional `participants` ([{kind, id, name}]).
@@ -20,8 +35,11 @@ const KIND_WORD = { associate: 'Associate', resource: 'Resource', person: 'Conta
 export async function openFollowup(app, options) {
   const dialog = h('dialog', { class: 'followup', id: 'followup-dialog', 'aria-labelledby': 'followup-title' });
   document.body.append(dialog);
+  // Where the keyboard was: it goes back there when the dialog closes.
+  const opener = document.activeElement;
   const closed = () => {
     dialog.remove();
+    if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
     options.onClose?.();
     app.refreshBadge();
   };
@@ -152,6 +170,7 @@ function showNew(view, preset = {}) {
   const start = h('input', { id: 'followup-start', type: 'datetime-local', required: true, value: localInput(options.start ?? new Date()) });
   const end = h('input', { id: 'followup-end', type: 'datetime-local', required: true, value: localInput(options.end ?? new Date(Date.now() + 3600_000)) });
   const location = h('input', { id: 'followup-location' });
+  const description = descriptionInput('', false);
   const list = h('ul', { class: 'participants', id: 'followup-participants', 'aria-label': 'Participants' });
   const error = h('p', { class: 'message error', role: 'alert', hidden: true });
   const drawList = () =>
@@ -199,10 +218,8 @@ function showNew(view, preset = {}) {
               start: s.toISOString(),
               end: en.toISOString(),
               location: location.value.trim() || undefined,
-              associates: chosen.filter((p) => p.kind === 'associate').map((p) => p.id),
-              resources: chosen.filter((p) => p.kind === 'resource').map((p) => p.id),
-              persons: chosen.filter((p) => p.kind === 'person').map((p) => p.id),
-              emails: chosen.filter((p) => p.kind === 'email').map((p) => p.id),
+              description: description.value.trim() || undefined,
+              ...byKind(chosen),
             };
             const created = await api.createFollowup(body);
             if (owner && owner !== app.user.id) await api.assign(created.id, owner);
@@ -220,12 +237,13 @@ function showNew(view, preset = {}) {
     field('followup-name', 'Title', title),
     h('div', { class: 'row' }, field('followup-start', 'Start', start), field('followup-end', 'End', end)),
     field('followup-location', 'Location', location),
+    field('followup-description', 'Description', description),
     picker,
     h('h3', {}, 'Participants'),
     list,
     h('div', { class: 'field', id: 'owner-field' }),
     error,
-    h('div', { class: 'buttons' }, save, closeButton(dialog, 'Cancel')),
+    h('div', { class: 'buttons dialog-actions' }, save, closeButton(dialog, 'Cancel')),
   );
   function fail(text, focus) {
     error.textContent = text;
@@ -239,7 +257,8 @@ function showNew(view, preset = {}) {
   title.focus();
 }
 
-async function showExisting(view, id) {
+/** `after`: `{message, focus}`, what to say and where the focus goes once drawn. */
+async function showExisting(view, id, after = {}) {
   const { app, dialog, options } = view;
   const f = await api.followup(id);
   const mine = f.owner_id === app.user.id;
@@ -259,16 +278,61 @@ async function showExisting(view, id) {
   const start = h('input', { id: 'followup-start', type: 'datetime-local', value: localInput(f.start), disabled: !editable });
   const end = h('input', { id: 'followup-end', type: 'datetime-local', value: localInput(f.end), disabled: !editable });
   const location = h('input', { id: 'followup-location', value: f.location, disabled: !editable });
+  const description = editable ? descriptionInput(f.description, false) : null;
   const conflict = f.participants.some((p) => p.kind === 'resource' && p.conflict);
-  const rows = f.participants.map((p) =>
-    h(
+  /** Taken off this follow-up (it is not itself cancelled). */
+  const removed = (p) => p.status === 'cancelled' && f.status !== 'cancelled';
+  const participantChange = async (change, message) => {
+    error.hidden = true;
+    try {
+      await change();
+      await showExisting(view, f.id, { message, focus: '#participant-search' });
+    } catch (e) {
+      error.textContent = `Not changed: ${e.message}`;
+      error.hidden = false;
+    }
+  };
+  const rows = f.participants.map((p) => {
+    const name = p.name ?? p.email ?? '';
+    const removable = editable && p.role === 'invitee' && !removed(p);
+    return h(
       'tr',
-      { 'data-kind': p.kind, class: p.conflict ? 'conflict' : '' },
-      h('td', {}, p.conflict ? h('span', { class: 'exclaim', 'aria-hidden': 'true' }, '!') : null, p.name ?? p.email ?? ''),
+      { 'data-kind': p.kind, 'data-participant': p.id, class: [p.conflict ? 'conflict' : '', removed(p) ? 'removed' : ''].filter(Boolean).join(' ') },
+      h('td', {}, p.conflict ? h('span', { class: 'exclaim', 'aria-hidden': 'true' }, '!') : null, name),
       h('td', {}, KIND_WORD[p.kind] ?? p.kind, p.role === 'assignee' ? ' (assigned)' : ''),
-      h('td', { class: `status status-${p.status}` }, p.conflict ? 'Conflict: booked twice at this time' : statusWord(p.status)),
-    ),
-  );
+      h('td', { class: `status status-${p.status}` }, p.conflict ? 'Conflict: booked twice at this time' : removed(p) ? 'Taken off' : statusWord(p.status)),
+      editable
+        ? h(
+            'td',
+            {},
+            removable
+              ? h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'link',
+                    'aria-label': `Take ${name} off`,
+                    on: { click: () => participantChange(() => api.removeParticipant(f.id, p.id), `${name} is taken off${p.kind === 'resource' ? '' : ' and told so'}.`) },
+                  },
+                  'Take off',
+                )
+              : null,
+          )
+        : null,
+    );
+  });
+  const picker = editable
+    ? participantPicker(
+        (p) => participantChange(() => api.addParticipants(f.id, byKind([p])), p.kind === 'resource' ? `${p.name} is booked.` : `${p.name} is invited.`),
+        (p) =>
+          (p.kind === 'associate' && p.id === f.owner_id) ||
+          f.participants.some(
+            (q) =>
+              !removed(q) &&
+              ((p.kind === 'associate' && q.associate_id === p.id && q.role === 'invitee') || (p.kind === 'resource' && q.resource_id === p.id) || (p.kind === 'person' && q.person_id === p.id)),
+          ),
+      )
+    : null;
   const firstAvailable = f.first_available
     ? h(
         'div',
@@ -287,8 +351,7 @@ async function showExisting(view, id) {
                     const s = new Date(f.first_available);
                     try {
                       await api.reschedule(f.id, { start: s.toISOString(), end: new Date(s.getTime() + length).toISOString() });
-                      app.toast('Moved to the first available time; everyone is invited again.');
-                      await showExisting(view, f.id);
+                      await showExisting(view, f.id, { message: 'Moved to the first available time; everyone is invited again.' });
                     } catch (e) {
                       error.textContent = `Not moved: ${e.message}`;
                       error.hidden = false;
@@ -355,11 +418,10 @@ async function showExisting(view, id) {
             const en = new Date(end.value);
             if (!(en > s)) throw new Error('the end must be after the start');
             const moved = s.getTime() !== new Date(f.start).getTime() || en.getTime() !== new Date(f.end).getTime() || location.value !== f.location;
-            if (moved) await api.reschedule(f.id, { start: s.toISOString(), end: en.toISOString(), location: location.value });
+            const described = description.value.trim() !== f.description;
+            if (moved || described) await api.reschedule(f.id, { start: s.toISOString(), end: en.toISOString(), location: location.value, description: description.value });
             if (owner && owner.value !== f.owner_id) await api.assign(f.id, owner.value);
-            info.textContent = moved ? 'Saved: the new time is sent; everyone’s answer starts over.' : 'Saved.';
-            info.hidden = false;
-            await showExisting(view, f.id);
+            await showExisting(view, f.id, { message: moved ? 'Saved: the new time is sent; everyone’s answer starts over.' : described ? 'Saved: the new description is sent.' : 'Saved.' });
           } catch (err) {
             error.textContent = `Not saved: ${err.message}`;
             error.hidden = false;
@@ -375,26 +437,36 @@ async function showExisting(view, id) {
       mine ? 'You are the owner.' : `Organized by ${f.organizer_name ?? f.organizer_email ?? 'a colleague'}.`,
       me && !mine ? ` Your answer: ${statusWord(me.status)}.` : '',
     ),
+    error,
+    info,
     h('div', { class: 'row' }, field('followup-start', 'Start', start), field('followup-end', 'End', end)),
     field('followup-location', 'Location', location),
+    editable
+      ? field('followup-description', 'Description', description)
+      : f.description
+        ? h('div', { class: 'field' }, h('h3', {}, 'Description'), h('p', { class: 'prose', id: 'followup-description-text' }, f.description))
+        : null,
     firstAvailable,
     h('h3', {}, 'Participants'),
     f.participants.length
-      ? h('table', { class: 'table', id: 'followup-participants' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Kind'), h('th', { scope: 'col' }, 'Status'))), h('tbody', {}, rows))
+      ? h(
+          'table',
+          { class: 'table', id: 'followup-participants' },
+          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Kind'), h('th', { scope: 'col' }, 'Status'), editable ? h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Change')) : null)),
+          h('tbody', {}, rows),
+        )
       : h('p', { class: 'muted' }, 'No participants.'),
+    picker,
     owner ? field('followup-owner', 'Owner', owner, 'Choose a colleague to assign the follow-up to them.') : null,
     answers,
-    error,
-    info,
-    h('div', { class: 'buttons' }, save, remove, closeButton(dialog)),
+    h('div', { class: 'buttons dialog-actions' }, save, remove, closeButton(dialog)),
   );
-  const keepInfo = dialog.querySelector('[role=status]:not([hidden])')?.textContent;
   replace(dialog, form);
-  if (keepInfo) {
-    info.textContent = keepInfo;
+  if (after.message) {
+    info.textContent = after.message;
     info.hidden = false;
   }
-  (form.querySelector('#first-available-button') ?? form.querySelector('#followup-start:not([disabled])') ?? form.querySelector('button'))?.focus();
+  ((after.focus && form.querySelector(after.focus)) ?? form.querySelector('#first-available-button') ?? form.querySelector('#followup-start:not([disabled])') ?? form.querySelector('button'))?.focus();
 }
 
 export { showNew };

@@ -6,6 +6,7 @@
 import * as api from '../api.js';
 import { h, replace } from '../dom.js';
 import { openFollowup } from './followup.js';
+import { day, time } from '../states.js';
 
 const DAY_START = 7;
 const DAY_END = 19;
@@ -27,7 +28,18 @@ export async function render(main, app) {
     h('fieldset', { class: 'card chooser' }, h('legend', {}, 'Resources'), checks(rooms, 'resource')),
     status,
     grid,
-    h('p', { class: 'hint' }, 'Busy blocks show no titles. Click a free time in a row to plan a follow-up with everyone shown.'),
+    h(
+      'section',
+      { class: 'legend', id: 'group-legend', 'aria-labelledby': 'group-legend-title' },
+      h('h2', { id: 'group-legend-title' }, 'Legend'),
+      h(
+        'ul',
+        {},
+        h('li', {}, h('span', { class: 'swatch g-swatch g-busy-swatch', 'aria-hidden': 'true' }), h('strong', {}, 'Busy'), ' An appointment, or an invitation accepted. No titles: other people’s appointments stay private.'),
+        h('li', {}, h('span', { class: 'swatch g-swatch g-tentative-swatch', 'aria-hidden': 'true' }, 'T'), h('strong', {}, 'Tentative'), ' Not answered yet: an invitation, or an appointment taken in as tentative.'),
+        h('li', {}, h('span', { class: 'swatch g-swatch g-free-swatch', 'aria-hidden': 'true' }), h('strong', {}, 'Free'), ` Each day runs from ${DAY_START}:00 to ${DAY_END}:00, a thin line every hour. Click a free time in a row to plan a follow-up with everyone shown.`),
+      ),
+    ),
   );
   const chosen = (kind) => [...main.querySelectorAll(`input[data-kind=${kind}]:checked`)].map((i) => i.value);
   const range = () => {
@@ -40,11 +52,15 @@ export async function render(main, app) {
     ...chosen('associate').filter((id) => id !== app.user.id).map((id) => ({ kind: 'associate', id, name: people.find((p) => p.id === id)?.name })),
     ...chosen('resource').map((id) => ({ kind: 'resource', id, name: rooms.find((r) => r.id === id)?.name })),
   ];
+  /** Each drawing; an answer that comes back after a newer request (another box ticked) is dropped. */
+  let asked = 0;
   async function draw() {
+    const mine = ++asked;
     const { from, days } = range();
     const until = new Date(from);
     until.setDate(until.getDate() + days);
     const fb = await api.freebusy({ associates: chosen('associate').join(','), resources: chosen('resource').join(','), from: from.toISOString(), until: until.toISOString() });
+    if (mine !== asked) return;
     const rows = [...fb.associates.map((s) => ({ ...s, kind: 'associate' })), ...fb.resources.map((s) => ({ ...s, kind: 'resource' }))];
     const dayList = Array.from({ length: days }, (_, i) => {
       const d = new Date(from);
@@ -55,7 +71,7 @@ export async function render(main, app) {
       'div',
       { class: 'g-row g-head', 'aria-hidden': 'true' },
       h('div', { class: 'g-name' }, ''),
-      dayList.map((d) => h('div', { class: 'g-day' }, d.toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric', month: 'short' }), h('div', { class: 'g-hours' }, [9, 12, 15, 18].map((hr) => h('span', { style: `left:${((hr - DAY_START) / (DAY_END - DAY_START)) * 100}%` }, `${hr}`))))),
+      dayList.map((d) => h('div', { class: 'g-day' }, day(d), h('div', { class: 'g-hours' }, [9, 12, 15, 18].map((hr) => h('span', { style: `left:${((hr - DAY_START) / (DAY_END - DAY_START)) * 100}%` }, `${hr}`))))),
     );
     replace(
       grid,
@@ -75,7 +91,7 @@ export async function render(main, app) {
                 for (const b of blocks) {
                   const left = Math.max(0, (new Date(b.start) - dayStart) / total);
                   const right = Math.min(1, (new Date(b.end) - dayStart) / total);
-                  const label = `${b.status === 'tentative' ? 'Tentative' : 'Busy'} ${new Date(b.start).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}–${new Date(b.end).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}`;
+                  const label = `${b.status === 'tentative' ? 'Tentative' : 'Busy'} ${time(b.start)}–${time(b.end)}`;
                   cell.append(h('span', { class: `g-busy g-${b.status}`, style: `left:${left * 100}%;width:${Math.max(0.5, (right - left) * 100)}%`, role: 'img', 'aria-label': `${s.name}: ${label}` }, b.status === 'tentative' ? 'T' : ''));
                 }
                 cell.addEventListener('click', (e) => {

@@ -30,7 +30,7 @@ export function headersOf(text) {
 
 const fieldsOf = (m) => (m.raw_encoding === 'base64' ? { message_base64: m.raw } : { message: m.raw });
 const textOf = (m) => (m.raw_encoding === 'base64' ? new TextDecoder().decode(Uint8Array.from(atob(m.raw), (c) => c.charCodeAt(0))) : m.raw);
-const received = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+const received = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
 
 export async function render(main, app) {
   const list = h('ul', { class: 'mail-list', id: 'mail-list', 'aria-label': 'Received e-mails' });
@@ -87,7 +87,7 @@ async function showMessage(detail, m, app) {
     decisionBox,
     buttons,
     status,
-    h('details', {}, h('summary', {}, 'Message source'), h('pre', { class: 'source' }, text)),
+    h('details', { class: 'source-box' }, h('summary', {}, 'Message source'), h('pre', { class: 'source' }, text)),
   );
   const decideNow = async () => {
     let context;

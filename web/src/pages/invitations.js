@@ -18,6 +18,22 @@ const NOTICE_TITLE = {
   counter_proposal: 'New time proposed',
 };
 
+/** Where the keyboard is inside `section`: the item and the button's words, to find them again after a redraw. */
+function focusWithin(section) {
+  const el = document.activeElement;
+  if (!(el instanceof HTMLElement) || !section.contains(el)) return null;
+  const item = el.closest('[data-invitation], [data-notification]');
+  return item ? { key: item.dataset.invitation ?? item.dataset.notification, text: el.textContent } : null;
+}
+
+/** Puts the focus back on the same button of the same item, or on the item's first button, after a redraw. */
+function refocus(section, where) {
+  if (!where) return;
+  const item = [...section.querySelectorAll('[data-invitation], [data-notification]')].find((i) => (i.dataset.invitation ?? i.dataset.notification) === where.key);
+  const buttons = item ? [...item.querySelectorAll('button, select')] : [];
+  (buttons.find((b) => b.textContent === where.text) ?? buttons[0] ?? section.querySelector('button') ?? document.getElementById('main'))?.focus();
+}
+
 export async function render(main, app) {
   const responsesOnly = h('input', { type: 'checkbox', id: 'show-responses' });
   const notes = h('section', { id: 'notifications', 'aria-labelledby': 'notifications-title', class: 'card' });
@@ -38,11 +54,18 @@ export async function render(main, app) {
   /** Notifications already acknowledged in this visit: their follow-up actions stay offered. */
   const acknowledged = [];
 
+  /** As for the list: only the newest request draws. */
+  let notesRequest = 0;
+
   async function drawNotes() {
+    const mine = ++notesRequest;
     const open = await api.notifications();
+    if (mine !== notesRequest) return;
+    const where = focusWithin(notes);
     const all = [...open.map((n) => ({ ...n, open: true })), ...acknowledged];
     if (!all.length) {
       replace(notes, h('h2', { id: 'notifications-title' }, 'Notifications'), h('p', { class: 'muted' }, 'Nothing new.'));
+      refocus(notes, where);
       return;
     }
     replace(
@@ -87,11 +110,21 @@ export async function render(main, app) {
         }),
       ),
     );
+    refocus(notes, where);
   }
 
   function reassignControls(appointmentId, key) {
     const id = `reassign-${key}`;
     const select = h('select', { id }, associates.filter((a) => a.id !== app.user.id).map((a) => h('option', { value: a.id }, a.name)));
+    // Whoever declined it already is not offered again.
+    api
+      .followup(appointmentId)
+      .then((f) => {
+        for (const p of f.participants) {
+          if (p.role === 'assignee' && p.status === 'declined') select.querySelector(`option[value="${CSS.escape(p.associate_id)}"]`)?.remove();
+        }
+      })
+      .catch(() => {});
     return h(
       'span',
       { class: 'inline-form' },
@@ -129,11 +162,20 @@ export async function render(main, app) {
     }
   }
 
+  /** Each drawing of the list; an answer that comes back after a newer request was made is dropped. */
+  let listRequest = 0;
+
   async function drawList() {
-    const items = await api.invitations(responsesOnly.checked);
-    const title = responsesOnly.checked ? 'Responses to my invitations' : 'Waiting for me and responses';
+    const mine = ++listRequest;
+    const onlyResponses = responsesOnly.checked;
+    const items = await api.invitations(onlyResponses);
+    if (mine !== listRequest) return;
+    const where = focusWithin(list);
+    const title = onlyResponses ? 'Responses to my invitations' : 'Waiting for me and responses';
+    list.dataset.filter = onlyResponses ? 'responses' : 'all';
     if (!items.length) {
-      replace(list, h('h2', { id: 'list-title' }, title), h('p', { class: 'muted' }, responsesOnly.checked ? 'No responses.' : 'Nothing is waiting for you.'));
+      replace(list, h('h2', { id: 'list-title' }, title), h('p', { class: 'muted' }, onlyResponses ? 'No responses.' : 'Nothing is waiting for you.'));
+      refocus(list, where);
       return;
     }
     replace(
@@ -182,6 +224,7 @@ export async function render(main, app) {
         }),
       ),
     );
+    refocus(list, where);
   }
 
   async function refresh() {

@@ -1,9 +1,11 @@
-// Sign in: e-mail and password; the token is kept for this tab.
+// Sign in: e-mail and password; the token is kept for this tab. `notice`
+// says why the person was signed out, when they were; "Try it without
+// Outlook" is open from here without an account.
 
 import * as api from '../api.js';
 import { h, replace } from '../dom.js';
 
-export function renderSignIn(main, done) {
+export function renderSignIn(main, done, notice = null) {
   const error = h('p', { class: 'message error', role: 'alert', id: 'signin-error', hidden: true });
   const email = h('input', { id: 'signin-email', type: 'email', name: 'email', autocomplete: 'username', required: true });
   const password = h('input', { id: 'signin-password', type: 'password', name: 'password', autocomplete: 'current-password', required: true });
@@ -31,6 +33,7 @@ export function renderSignIn(main, done) {
       },
     },
     h('h1', {}, 'Sign in to invitelink CRM'),
+    notice ? h('p', { class: 'message info', role: 'status', id: 'signin-notice' }, notice) : null,
     h('label', { for: 'signin-email' }, 'E-mail address'),
     email,
     h('label', { for: 'signin-password' }, 'Password'),
@@ -38,6 +41,13 @@ export function renderSignIn(main, done) {
     error,
     submit,
   );
-  replace(main, form);
+  const tryIt = h(
+    'p',
+    { class: 'signin-aside' },
+    'No account yet? ',
+    h('a', { href: '#/try', id: 'try-public' }, 'Try it without Outlook'),
+    ': see what the CRM would do with a meeting e-mail, decided in your browser.',
+  );
+  replace(main, form, tryIt);
   email.focus();
 }

@@ -1,6 +1,8 @@
 // Try it without Outlook: drop, choose or paste an .eml or .ics and see what
 // the CRM would do with it in your inbox, decided here in the browser by the
-// wasm engine with the context the CRM builds. Nothing is applied.
+// wasm engine with the context the CRM builds. Nothing is applied. Without
+// signing in, the page runs the engine alone with a sample CRM (SAMPLE_CRM):
+// nothing is sent to the server.
 
 import * as api from '../api.js';
 import { h, replace } from '../dom.js';
@@ -37,16 +39,35 @@ export function samples(me) {
   ];
 }
 
+/**
+ * The CRM the page plays when nobody is signed in: the reader's mailbox, and
+ * Bob Berg of Acme as the one registered contact.
+ */
+const SAMPLE_CRM = {
+  mailbox: 'you@ourcompany.example',
+  contacts: [{ email: 'bob@acme.example', person_id: 'sample-bob', name: 'Bob Berg', company: 'Acme' }],
+};
+
 export async function render(main, app) {
+  const signedIn = Boolean(app.user);
+  const mailbox = signedIn ? app.user.email : SAMPLE_CRM.mailbox;
   const text = h('textarea', { id: 'try-text', rows: 12, spellcheck: 'false', 'aria-describedby': 'try-hint' });
   const file = h('input', { type: 'file', id: 'try-file', accept: '.eml,.ics,message/rfc822,text/calendar' });
   const out = h('section', { id: 'try-result', 'aria-live': 'polite', 'aria-label': 'What the CRM would do' });
   const run = h('button', { type: 'button', class: 'primary', id: 'try-decide' }, 'What would the CRM do?');
   const drop = h('div', { class: 'drop', id: 'try-drop' }, h('p', {}, 'Drop an .eml or .ics file here, or '), h('label', { for: 'try-file', class: 'button secondary' }, 'choose a file'), file);
+  const publicBar = signedIn ? [] : [h('p', { class: 'public-bar' }, h('span', { class: 'brand' }, 'invitelink ', h('span', { class: 'brand-sub' }, 'CRM')), h('a', { href: '#/', id: 'try-signin' }, 'Sign in'))];
   main.append(
+    ...publicBar,
     h('h1', {}, 'Try it without Outlook'),
-    h('p', { class: 'hint', id: 'try-hint' }, `Paste or drop a meeting e-mail or calendar file; the engine decides as if it arrived in your CRM inbox (${app.user.email}). Nothing is changed.`),
-    h('div', { class: 'buttons samples' }, h('span', {}, 'Samples:'), samples(app.user.email).map((s) => h('button', { type: 'button', class: 'secondary', on: { click: () => { text.value = s.text; go(); } } }, s.name))),
+    h(
+      'p',
+      { class: 'hint', id: 'try-hint' },
+      signedIn
+        ? `Paste or drop a meeting e-mail or calendar file; the engine decides as if it arrived in your CRM inbox (${mailbox}). Nothing is changed.`
+        : `Paste or drop a meeting e-mail or calendar file; the engine decides, here in your browser, as if it arrived in the CRM inbox of ${mailbox} in a CRM where Bob Berg (bob@acme.example) is a registered contact. Nothing is sent anywhere.`,
+    ),
+    h('div', { class: 'buttons samples', role: 'group', 'aria-label': 'Sample messages' }, h('span', {}, 'Samples:'), samples(mailbox).map((s) => h('button', { type: 'button', class: 'secondary', on: { click: () => { text.value = s.text; go(); } } }, s.name))),
     drop,
     h('label', { for: 'try-text' }, 'Message (.eml or .ics text)'),
     text,
@@ -59,11 +80,13 @@ export async function render(main, app) {
       return;
     }
     out.setAttribute('aria-busy', 'true');
-    let context;
-    try {
-      context = await api.inboxContext({ message: text.value });
-    } catch {
-      context = { mailbox: app.user.email, now: new Date().toISOString() };
+    let context = { ...SAMPLE_CRM, now: new Date().toISOString() };
+    if (signedIn) {
+      try {
+        context = await api.inboxContext({ message: text.value });
+      } catch {
+        context = { mailbox, now: new Date().toISOString() };
+      }
     }
     const answer = await decide(text.value, context);
     replace(out, h('h2', {}, 'What the CRM would do'), decisionCard(answer, 'try-decision'));

@@ -622,6 +622,9 @@ async fn the_sender_and_poller_loops_run_until_shutdown() {
 #[test]
 fn the_loops_can_be_spawned() {
     fn send<T: Send>(_: &T) {}
+    // The SMTP sender's connection pool lives on a Tokio runtime, as in the server.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let _entered = runtime.enter();
     let poller = Poller::new(inbox("crm@crm.example", "x", "INBOX", Tls::None)).unwrap();
     let sink = RecordingSink::default();
     send(&poller.run(&sink, Duration::from_secs(1), std::future::pending()));
@@ -636,4 +639,11 @@ fn the_loops_can_be_spawned() {
         now,
         std::future::pending(),
     ));
+}
+
+/// Outside a Tokio runtime the SMTP sender is refused with a clear error, not a panic.
+#[test]
+fn an_smtp_sender_outside_a_runtime_is_a_configuration_error() {
+    let err = SmtpSender::new(&smtp(None, Tls::None)).err().expect("refused outside a runtime");
+    assert!(err.to_string().contains("Tokio runtime"), "{err}");
 }

@@ -111,6 +111,11 @@ impl SmtpSender {
                 )));
             }
         };
+        // The connection pool starts its cleaner task as it is built and again
+        // as it is dropped: outside a Tokio runtime that would panic.
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(SmtpError::Config("the SMTP sender must be created inside a Tokio runtime".into()));
+        }
         let hello = config.hello_name.clone().unwrap_or_else(|| "localhost".to_owned());
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.clone())
             .port(config.port)

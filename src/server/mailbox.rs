@@ -47,7 +47,11 @@ impl InboxSink for AppState {
     }
 
     async fn set_aside(&self, mailbox: &str, raw: &[u8], code: &str, message: &str) -> Result<(), SinkError> {
-        record_rejection(&self.store, mailbox, raw, code, message, &Judgement::unchecked()).await.map_err(sink_error)
+        record_rejection(&self.store, mailbox, raw, code, message, &Judgement::unchecked())
+            .await
+            .map_err(sink_error)?;
+        inbox::refused("imap", mailbox, code);
+        Ok(())
     }
 
     async fn available(&self) -> bool {
@@ -71,23 +75,27 @@ impl InboxSink for AppState {
             }
             Err(e) => return BatchDelivery { outcomes: Vec::new(), stopped: Some(sink_error(e)) },
         }
+        let mailbox_name = mailbox;
         let (mailbox, lease) = (mailbox.to_owned(), lease.clone());
         let written = self
             .group_commit
             .write(move |conn| {
                 Box::pin(async move {
                     let mut outcomes = Vec::with_capacity(batch.len());
+                    let mut taken = Vec::with_capacity(batch.len());
                     for (m, pre) in batch.into_iter().zip(prepared) {
                         conn.execute("SAVEPOINT message").await?;
                         let outcome = match inbox::apply_polled(conn, &mailbox, &m.raw, &m.judgement, pre).await {
-                            Ok(_) => {
+                            Ok(result) => {
                                 conn.execute("RELEASE SAVEPOINT message").await?;
+                                taken.push(Ok(result));
                                 Ok(Delivered::Applied)
                             }
                             Err(e) => {
                                 conn.execute("ROLLBACK TO SAVEPOINT message; RELEASE SAVEPOINT message").await?;
                                 if e.status.is_client_error() {
                                     insert_rejection(conn, &mailbox, &m.raw, &e.code, &e.message, &m.judgement).await?;
+                                    taken.push(Err(e.code.clone()));
                                     Ok(Delivered::Rejected { code: e.code, message: e.message })
                                 } else {
                                     Err(sink_error(e))
@@ -97,12 +105,21 @@ impl InboxSink for AppState {
                         outcomes.push(outcome);
                     }
                     write_cursor(conn, &lease, cursor).await?;
-                    Ok(outcomes)
+                    Ok((outcomes, taken))
                 })
             })
             .await;
         match written {
-            Ok(outcomes) => BatchDelivery { outcomes, stopped: None },
+            Ok((outcomes, taken)) => {
+                // Committed: now each message is logged, once.
+                for t in &taken {
+                    match t {
+                        Ok(result) => inbox::taken_in("imap", mailbox_name, result),
+                        Err(code) => inbox::refused("imap", mailbox_name, code),
+                    }
+                }
+                BatchDelivery { outcomes, stopped: None }
+            }
             Err(e) => BatchDelivery { outcomes: Vec::new(), stopped: Some(sink_error(e)) },
         }
     }
@@ -394,7 +411,7 @@ pub fn spawn(state: &AppState, mail: &MailConfig, stop: &watch::Receiver<bool>) 
                 let interval = mail.poll_interval;
                 tasks.push(tokio::spawn(async move { poller.run(&state, interval, stopped(stop)).await }));
             }
-            Err(e) => eprintln!("mail: inbox `{name}` is not polled: {e}"),
+            Err(e) => tracing::error!(target: "invitelink::mail", inbox = %name, error = %e, "the inbox is not polled"),
         }
     }
     if let Some(smtp) = &mail.smtp {
@@ -419,7 +436,7 @@ pub fn spawn(state: &AppState, mail: &MailConfig, stop: &watch::Receiver<bool>) 
                     .await
                 }));
             }
-            Err(e) => eprintln!("mail: nothing is sent: {e}"),
+            Err(e) => tracing::error!(target: "invitelink::mail", error = %e, "nothing is sent"),
         }
     }
     tasks

@@ -455,6 +455,12 @@ impl Server {
         self
     }
 
+    /// The server's readiness flag: set while it serves, cleared when it
+    /// starts to stop.
+    pub fn readiness(&self) -> Readiness {
+        self.state.ready.clone()
+    }
+
     /// The address the server listens on.
     pub fn local_addr(&self) -> Result<SocketAddr, ServeError> {
         self.listener.local_addr().map_err(ServeError::Io)

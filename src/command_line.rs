@@ -61,8 +61,10 @@ pub enum Command {
   invitelink serve --config /etc/invitelink/invitelink.toml --log-format json
   RUST_LOG=invitelink::mail=debug invitelink serve --config invitelink.toml
 
-Logs go to stderr; RUST_LOG chooses levels and targets (default `info`).
-Every setting is described in docs/configuration.md.")]
+Every option is also a key of the configuration file (`--max-requests`:
+`max_requests`) and an environment variable (`INVITELINK_MAX_REQUESTS`);
+docs/configuration.md describes them all. Logs go to stderr; RUST_LOG chooses
+levels and targets (default `info`), e.g. RUST_LOG=info,invitelink::mail=debug.")]
     Serve(Box<ServeArgs>),
     /// The configuration file of `serve`.
     #[command(subcommand, arg_required_else_help = true)]
@@ -185,8 +187,8 @@ pub struct CheckArgs {
 /// file and by an `INVITELINK_*` variable (docs/configuration.md).
 #[derive(Debug, Args, Default)]
 pub struct ServeArgs {
-    /// The configuration file (TOML); e.g. `--config /etc/invitelink/invitelink.toml`. [env: INVITELINK_CONFIG]
-    #[arg(long, value_name = "FILE.toml")]
+    /// The configuration file (TOML); e.g. `--config /etc/invitelink/invitelink.toml`
+    #[arg(long, value_name = "FILE.toml", env = "INVITELINK_CONFIG")]
     pub config: Option<PathBuf>,
     /// The address to listen on (default 127.0.0.1:3443); e.g. `--listen 0.0.0.0:443`.
     #[arg(long, value_name = "ADDR:PORT")]

@@ -225,15 +225,14 @@ fn flag_layer(args: &command_line::ServeArgs) -> invitelink::server::config::Lay
 }
 
 /// The effective settings: `flags` over the `INVITELINK_*` variables over
-/// the file `config` (or `INVITELINK_CONFIG`).
+/// the file `config` (`--config` or `INVITELINK_CONFIG`).
 #[cfg(feature = "server")]
 fn settings(
     config: Option<&std::path::Path>,
     flags: &invitelink::server::config::Layer,
 ) -> Result<invitelink::server::config::Settings, Failure> {
-    use invitelink::server::config::{Settings, env_name};
-    let from_env = std::env::var_os(env_name("config")).filter(|v| !v.is_empty()).map(std::path::PathBuf::from);
-    let path = config.map(std::path::Path::to_path_buf).or(from_env);
+    use invitelink::server::config::Settings;
+    let path = config.map(std::path::Path::to_path_buf);
     let text = match &path {
         Some(p) => Some(std::fs::read_to_string(p).map_err(|e| {
             Failure::from(EngineError::new(ErrorCode::Io, format!("cannot read `{}`: {e}", p.display())))

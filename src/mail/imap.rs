@@ -512,8 +512,10 @@ impl Poller {
                     () = &mut shutdown => {
                         // Stopping: the batch in hand is finished (its
                         // messages marked and its cursor written), within a bound.
-                        let finished = tokio::time::timeout(SHUTDOWN_GRACE, &mut cycle).await.is_ok();
-                        tracing::info!(target: "invitelink::mail", inbox = %self.inbox.name, finished, "poller stopping");
+                        if tokio::time::timeout(SHUTDOWN_GRACE, &mut cycle).await.is_err() {
+                            tracing::warn!(target: "invitelink::mail", inbox = %self.inbox.name,
+                                "the batch in hand was not finished in time; its messages are offered again");
+                        }
                         None
                     }
                 }
@@ -588,6 +590,7 @@ impl Poller {
             }
         }
         self.give_up_lease(sink).await;
+        tracing::info!(target: "invitelink::mail", inbox = %self.inbox.name, "poller stopped");
     }
 
     /// One poll: at most `batch` messages delivered and marked.

@@ -49,42 +49,100 @@ fn parse(argv: &[String]) -> Result<Result<Cli, Outcome>, Failure> {
                 let _ = e.print();
                 Ok(Err(Outcome::Printed))
             }
-            _ => Err(usage(usage_message(&e))),
+            _ => Err(usage(usage_message(&e, argv))),
         },
     }
 }
 
-/// The usage error's message: what `clap` says is wrong (naming the option),
-/// in the style of the other messages, and where to read more.
-fn usage_message(e: &clap::Error) -> String {
-    let text = e.render().to_string();
-    let text = text.strip_prefix("error: ").unwrap_or(&text);
-    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+/// The usage error's message, in the style of the other messages: what is
+/// wrong, naming the option, and where to read more.
+fn usage_message(e: &clap::Error, argv: &[String]) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let command = command_of(argv);
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
         // No command at all, or `itip` / `config` alone: list the commands.
-        let command = text.lines().find_map(|l| l.strip_prefix("Usage: ")).unwrap_or("invitelink");
-        let command = command_of(command);
         return format!("`{command}` needs a command\n{}", command_line::USAGE);
     }
-    let mut parts = Vec::new();
-    let mut command = "invitelink".to_owned();
-    for paragraph in text.split("\n\n") {
-        if let Some(line) = paragraph.trim().strip_prefix("Usage: ") {
-            command = command_of(line);
-        } else if !paragraph.trim().starts_with("For more information") {
-            parts.push(paragraph.split_whitespace().collect::<Vec<_>>().join(" "));
+    let context = |kind| {
+        e.get(kind).map(|v| match v {
+            ContextValue::String(s) => vec![s.clone()],
+            ContextValue::Strings(v) => v.clone(),
+            other => vec![other.to_string()],
+        })
+    };
+    let one = |kind| context(kind).and_then(|v| v.into_iter().next());
+    let arg = one(ContextKind::InvalidArg).map(|a| option_name(&a));
+    let value = one(ContextKind::InvalidValue);
+    let suggestion = one(ContextKind::SuggestedArg)
+        .or_else(|| one(ContextKind::SuggestedSubcommand))
+        .map(|s| format!(" (did you mean `{}`?)", option_name(&s)))
+        .unwrap_or_default();
+    let said = match (e.kind(), arg, value) {
+        (ErrorKind::UnknownArgument, Some(a), _) if a.starts_with('-') => format!("unknown option `{a}`{suggestion}"),
+        (ErrorKind::UnknownArgument, Some(a), _) => format!("unexpected argument `{a}`"),
+        (ErrorKind::InvalidSubcommand, _, _) => {
+            let name = one(ContextKind::InvalidSubcommand).unwrap_or_default();
+            format!("unknown command `{name}`{suggestion}")
         }
-    }
-    let said = parts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join("; ").replace('\'', "`");
+        (ErrorKind::MissingRequiredArgument, _, _) => {
+            let names: Vec<String> = context(ContextKind::InvalidArg)
+                .unwrap_or_default()
+                .iter()
+                .map(|a| format!("`{}`", option_name(a)))
+                .collect();
+            match names.as_slice() {
+                [one] => format!("{one} is required"),
+                many => format!("{} are required", many.join(" and ")),
+            }
+        }
+        (ErrorKind::ArgumentConflict, Some(a), _) => match one(ContextKind::PriorArg).map(|p| option_name(&p)) {
+            Some(prior) if prior == a => format!("`{a}` takes one value"),
+            Some(prior) => format!("`{a}` cannot be used with `{prior}`"),
+            None => format!("`{a}` cannot be used here"),
+        },
+        (ErrorKind::InvalidValue, Some(a), Some(v)) if v.is_empty() => format!("`{a}` needs a value"),
+        (ErrorKind::InvalidValue, Some(a), Some(v)) => match context(ContextKind::ValidValue) {
+            Some(valid) => format!("`{a}` takes {}, not `{v}`", either(&valid)),
+            None => format!("`{a}` does not take `{v}`"),
+        },
+        (ErrorKind::ValueValidation, Some(a), Some(v)) if a == "--max-instances" || a == "--horizon-days" => {
+            format!("`{a}` takes a whole number, not `{v}`")
+        }
+        (ErrorKind::ValueValidation, Some(a), Some(v)) => format!("`{a}` does not take `{v}`"),
+        (ErrorKind::TooManyValues, Some(a), Some(v)) => format!("`{a}` takes no value, not `{v}`"),
+        _ => {
+            // Any other case: clap's own first paragraph, quoted our way.
+            let text = e.render().to_string();
+            let text = text.strip_prefix("error: ").unwrap_or(&text);
+            let first = text.split("\n\n").next().unwrap_or_default();
+            first.split_whitespace().collect::<Vec<_>>().join(" ").replace('\'', "`")
+        }
+    };
     format!("{said}; see `{command} --help`")
 }
 
-/// `invitelink itip reply` from a usage line `invitelink itip reply --invitation <FILE> ...`.
-fn command_of(usage_line: &str) -> String {
-    usage_line
-        .split_whitespace()
-        .take_while(|w| !w.starts_with(['-', '<', '[']) && *w != "COMMAND" && *w != "PATH")
-        .collect::<Vec<_>>()
-        .join(" ")
+/// `a, b or c`.
+fn either(words: &[String]) -> String {
+    match words.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// `--context` from clap's `--context <FILE.json>`.
+fn option_name(arg: &str) -> String {
+    arg.split_whitespace().next().unwrap_or(arg).trim_end_matches("...").to_owned()
+}
+
+/// The command a command line names: `invitelink itip reply` for
+/// `itip reply --attendee ...`.
+fn command_of(argv: &[String]) -> String {
+    const COMMANDS: [&str; 11] =
+        ["decide", "itip", "process", "schedule", "reply", "expand", "check", "serve", "config", "completions", "help"];
+    let mut words = vec!["invitelink"];
+    words.extend(argv.iter().map(String::as_str).take_while(|w| COMMANDS.contains(w)));
+    words.join(" ")
 }
 
 fn read_file(path: &str) -> Result<Vec<u8>, Failure> {

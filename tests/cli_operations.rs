@@ -130,29 +130,40 @@ fn every_command_has_help_with_an_example_for_every_option() {
 
 #[test]
 fn a_usage_error_names_the_option_and_exits_2() {
-    let m = usage_error(&run(&["decide", "--mesage", "a.eml", "--context", "c.json"]));
-    assert!(m.contains("`--mesage`") && m.contains("`--message`"), "the option and the likely one: {m}");
-    assert!(m.contains("invitelink decide --help"), "{m}");
-    let m = usage_error(&run(&["decide", "--message", "a.eml"]));
-    assert!(m.contains("--context"), "{m}");
-    let m = usage_error(&run(&["decide", "--message", "a.eml", "--context"]));
-    assert!(m.contains("--context"), "{m}");
-    let m = usage_error(&run(&["decide", "--message", "a", "--message", "b", "--context", "c"]));
-    assert!(m.contains("--message") && m.contains("more than once") || m.contains("multiple times"), "{m}");
-    let m = usage_error(&run(&["expand", "--message", "a", "--horizon-days", "soon"]));
-    assert!(m.contains("--horizon-days") && m.contains("`soon`"), "{m}");
-    let m = usage_error(&run(&["itip", "schedule", "--new", "a.ics"]));
-    assert!(m.contains("--user"), "{m}");
-    let m = usage_error(&run(&["itip", "frobnicate"]));
-    assert!(m.contains("`frobnicate`"), "{m}");
+    let check = |args: &[&str], expected: &str| assert_eq!(usage_error(&run(args)), expected, "{args:?}");
+    check(
+        &["decide", "--mesage", "a.eml", "--context", "c.json"],
+        "unknown option `--mesage` (did you mean `--message`?); see `invitelink decide --help`",
+    );
+    check(&["decide", "--message", "a.eml"], "`--context` is required; see `invitelink decide --help`");
+    check(&["decide"], "`--message` and `--context` are required; see `invitelink decide --help`");
+    check(&["decide", "--message", "a.eml", "--context"], "`--context` needs a value; see `invitelink decide --help`");
+    check(
+        &["decide", "--message", "a", "--message", "b", "--context", "c"],
+        "`--message` takes one value; see `invitelink decide --help`",
+    );
+    check(
+        &["decide", "stray", "--message", "a", "--context", "c"],
+        "unexpected argument `stray`; see `invitelink decide --help`",
+    );
+    check(
+        &["expand", "--message", "a", "--horizon-days", "soon"],
+        "`--horizon-days` takes a whole number, not `soon`; see `invitelink expand --help`",
+    );
+    check(
+        &["itip", "schedule", "--new", "a.ics", "--user", "a@b.example", "--rsvp", "maybe"],
+        "`--rsvp` takes true or false, not `maybe`; see `invitelink itip schedule --help`",
+    );
+    check(&["itip", "schedule", "--new", "a.ics"], "`--user` is required; see `invitelink itip schedule --help`");
+    check(&["itip", "schedul"], "unknown command `schedul` (did you mean `schedule`?); see `invitelink itip --help`");
+    check(&["frobnicate"], "unknown command `frobnicate`; see `invitelink --help`");
+    check(&["serve", "--demo=yes"], "`--demo` takes no value, not `yes`; see `invitelink serve --help`");
     let m = usage_error(&run(&["serve", "--listen", "nowhere"]));
     assert_eq!(m, "`--listen` takes an address such as 127.0.0.1:3443, not `nowhere`");
     let m = usage_error(&run(&["serve", "--log-format", "xml"]));
     assert_eq!(m, "`--log-format` takes `text` or `json`, not `xml`");
     let m = usage_error(&run_with(&["serve"], &[("INVITELINK_REQUEST_TIMEOUT", "soon")]));
     assert!(m.starts_with("`INVITELINK_REQUEST_TIMEOUT` takes a duration"), "{m}");
-    let m = usage_error(&run(&["serve", "--demo=yes"]));
-    assert!(m.contains("--demo"), "{m}");
     let m = usage_error(&run(&["completions", "powershell"]));
     assert!(m.contains("`powershell`") && m.contains("bash"), "{m}");
 }
@@ -239,4 +250,43 @@ fn config_check_prints_the_effective_settings_without_secrets() {
     let r = run(&["config", "check", "/no/such/invitelink.toml"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("\"code\":\"io\""), "{}", r.stderr);
+}
+
+#[test]
+fn the_deployment_files_are_valid() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let example = root.join("deploy/invitelink.toml").display().to_string();
+    // The example configuration, with its secrets in the environment as the
+    // unit's environment file gives them.
+    let r = run_with(
+        &["config", "check", &example],
+        &[("INVITELINK_INBOX_CRM_PASSWORD", "imap-pw"), ("INVITELINK_SMTP_PASSWORD", "smtp-pw")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("metrics_listen = \"127.0.0.1:9464\"") && !r.stdout.contains("imap-pw"));
+    // Without them, the check the unit runs first refuses to start.
+    let m = usage_error(&run(&["config", "check", &example]));
+    assert!(m.contains("INVITELINK_INBOX_CRM_PASSWORD"), "{m}");
+
+    let unit = std::fs::read_to_string(root.join("deploy/invitelink.service")).unwrap();
+    for line in [
+        "ExecStart=/usr/local/bin/invitelink serve --config /etc/invitelink/invitelink.toml",
+        "User=invitelink",
+        "StateDirectory=invitelink",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "KillSignal=SIGTERM",
+    ] {
+        assert!(unit.lines().any(|l| l == line), "the unit has `{line}`");
+    }
+    // systemd's own check of the unit, where systemd is installed.
+    if Command::new("systemd-analyze").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("unit");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("invitelink.service");
+        std::fs::write(&file, unit.replace("/usr/local/bin/invitelink", BIN)).unwrap();
+        let out = Command::new("systemd-analyze").arg("verify").arg(&file).output().unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && !said.contains("invitelink.service:"), "{said}");
+    }
 }

@@ -274,16 +274,25 @@ pub fn parse_file(text: &str) -> Result<(Layer, Option<String>), ConfigError> {
 }
 
 /// The settings given by `INVITELINK_*` variables in `env`.
-pub fn env_layer(env: &[(String, String)]) -> Layer {
+pub fn env_layer(env: &[(String, String)]) -> Result<Layer, ConfigError> {
     let get = |key: &str| {
         let name = env_name(key);
         env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
     };
-    Layer {
+    let boolean = |key: &str| {
+        get(key)
+            .map(|v| {
+                flag_value(&v).ok_or_else(|| {
+                    error(format!("`{}` takes true or false (1 or 0, yes or no, on or off), not `{v}`", env_name(key)))
+                })
+            })
+            .transpose()
+    };
+    Ok(Layer {
         listen: get("listen"),
         database: get("database"),
-        demo: get("demo").map(|v| flag_value(&v).unwrap_or(true)),
-        tls: get("tls").map(|v| flag_value(&v).unwrap_or(true)),
+        demo: boolean("demo")?,
+        tls: boolean("tls")?,
         cert: get("cert"),
         key: get("key"),
         static_root: get("static_root"),
@@ -295,7 +304,7 @@ pub fn env_layer(env: &[(String, String)]) -> Layer {
         log_format: get("log_format"),
         metrics_listen: get("metrics_listen"),
         shutdown_timeout: get("shutdown_timeout"),
-    }
+    })
 }
 
 impl Settings {
@@ -312,7 +321,7 @@ impl Settings {
             Some(text) => parse_file(text)?,
             None => (Layer::default(), None),
         };
-        let env_layer = env_layer(env);
+        let env_layer = env_layer(env)?;
         let layers = [(Source::Flag, flags), (Source::Env, &env_layer), (Source::File, &file_layer)];
         let pick = |get: &dyn Fn(&Layer) -> Option<String>, key: &str| {
             layers.iter().find_map(|(source, layer)| get(layer).map(|v| (v, named(*source, key))))
@@ -546,6 +555,11 @@ mod tests {
         let e = Settings::resolve(None, &env(&[("INVITELINK_LOG_FORMAT", "xml")]), &Layer::default(), Path::new("."))
             .unwrap_err();
         assert_eq!(e.message, "`INVITELINK_LOG_FORMAT` takes `text` or `json`, not `xml`");
+        let e = Settings::resolve(None, &env(&[("INVITELINK_DEMO", "maybe")]), &Layer::default(), Path::new("."))
+            .unwrap_err();
+        assert!(e.message.starts_with("`INVITELINK_DEMO` takes true or false"), "{e}");
+        let s = Settings::resolve(None, &env(&[("INVITELINK_TLS", "off")]), &Layer::default(), Path::new("."));
+        assert_eq!(s.unwrap().https, Https::Off);
         let e = Settings::resolve(Some("lisen = \"x\"\n"), &[], &Layer::default(), Path::new(".")).unwrap_err();
         assert!(e.message.contains("lisen"), "{e}");
         let e = Settings::resolve(Some("listen = \n"), &[], &Layer::default(), Path::new(".")).unwrap_err();

@@ -118,12 +118,13 @@ impl Drop for Service {
     }
 }
 
-/// A configuration file in `dir` with a fresh SQLite file and `extra` lines.
-fn config(dir: &Path, extra: &str) -> PathBuf {
+/// A configuration file in `dir` for the database `db` (a fresh SQLite
+/// file, or PostgreSQL with `INVITELINK_TEST_DATABASE`) and `extra` lines.
+fn config(dir: &Path, db: &TestDb, extra: &str) -> PathBuf {
     let path = dir.join("invitelink.toml");
     let text = format!(
-        "listen = \"127.0.0.1:0\"\ndatabase = \"sqlite:{}\"\ndemo = true\nstatic_root = \"{}\"\n{extra}",
-        dir.join("crm.sqlite").display(),
+        "listen = \"127.0.0.1:0\"\ndatabase = \"{}\"\ndemo = true\nstatic_root = \"{}\"\n{extra}",
+        db.url(),
         repo_root().display()
     );
     std::fs::write(&path, text).unwrap();
@@ -166,8 +167,9 @@ fn sample(exposition: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
 #[test]
 fn the_json_log_has_one_record_per_request_and_per_decision_and_no_secrets() {
     let dir = temp_dir("ops-log");
+    let db = TestDb::new("ops-log");
     let extra = "log_format = \"json\"\n\n[mail]\npoll_interval_secs = 1\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = 9\ntls = \"none\"\nuser = \"crm\"\npassword = \"SMTP-SECRET-4711\"\n[[mail.inbox]]\nname = \"crm\"\naddress = \"crm@ourcompany.example\"\nhost = \"127.0.0.1\"\nport = 9\ntls = \"none\"\nuser = \"crm\"\npassword = \"IMAP-SECRET-4711\"\n";
-    let config = config(&dir, extra);
+    let config = config(&dir, &db, extra);
     let mut service = Service::start(&config, &[("RUST_LOG", "info,invitelink=trace")]);
     let (cara, token) = service.sign_in(CARA.0, CARA.1);
 
@@ -239,7 +241,8 @@ fn the_json_log_has_one_record_per_request_and_per_decision_and_no_secrets() {
 #[test]
 fn rust_log_chooses_the_targets_and_text_is_the_default_format() {
     let dir = temp_dir("ops-filter");
-    let config = config(&dir, "");
+    let db = TestDb::new("ops-filter");
+    let config = config(&dir, &db, "");
     let mut service = Service::start(&config, &[("RUST_LOG", "invitelink::inbox=info")]);
     assert!(
         service.banner.iter().any(|l| l.contains("logs: stderr, text format, filter RUST_LOG=invitelink::inbox=info"))
@@ -261,8 +264,9 @@ fn rust_log_chooses_the_targets_and_text_is_the_default_format() {
 #[test]
 fn metrics_are_served_on_their_own_address_and_move_with_traffic() {
     let dir = temp_dir("ops-metrics");
+    let db = TestDb::new("ops-metrics");
     let port = free_port();
-    let config = config(&dir, "");
+    let config = config(&dir, &db, "");
     let listen = format!("127.0.0.1:{port}");
     let service = Service::start(&config, &[("INVITELINK_METRICS_LISTEN", &listen)]);
     assert!(service.banner.iter().any(|l| l.contains(&format!("metrics: http://{listen}/metrics"))));
@@ -313,7 +317,8 @@ fn status_of(stream: &mut TcpStream) -> (u16, String) {
 #[test]
 fn sigterm_finishes_the_request_in_flight_then_stops() {
     let dir = temp_dir("ops-sigterm");
-    let config = config(&dir, "shutdown_timeout = \"10s\"\n");
+    let db = TestDb::new("ops-sigterm");
+    let config = config(&dir, &db, "shutdown_timeout = \"10s\"\n");
     let mut service = Service::start(&config, &[]);
     let (_, token) = service.sign_in(CARA.0, CARA.1);
     let msg = invitation("ops-term-1@acme.example", "ops-term-1@acme.example", "hello");

@@ -149,6 +149,16 @@ fn invitation(message_id: &str, uid: &str, body: &str) -> String {
     )
 }
 
+/// The same invitation from Sam Stranger, whom the CRM does not know.
+fn from_a_stranger(message_id: &str, uid: &str) -> String {
+    invitation(message_id, uid, "hello")
+        .replace("Bob Berg <bob@acme.example>", "Sam Stranger <sam@stranger.example>")
+        .replace(
+            "ORGANIZER;CN=Bob Berg:mailto:bob@acme.example",
+            "ORGANIZER;CN=Sam Stranger:mailto:sam@stranger.example",
+        )
+}
+
 /// The value of the Prometheus sample `name{labels}` (labels in any order;
 /// every one given must match), summed over the samples that match.
 fn sample(exposition: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
@@ -195,6 +205,8 @@ fn the_json_log_has_one_record_per_request_and_per_decision_and_no_secrets() {
     assert_eq!(r.json["duplicate"], true);
     let r = cara.post_raw("/api/inbox", "message/rfc822", b"not a meeting at all");
     assert_eq!(r.status, 422, "{}", r.text());
+    let stranger = from_a_stranger("ops-log-2@stranger.example", "ops-log-2@stranger.example");
+    assert_eq!(cara.post_raw("/api/inbox", "message/rfc822", stranger.as_bytes()).status, 200);
     // Let the poller fail once against the closed port.
     std::thread::sleep(Duration::from_millis(1500));
     let status = service.terminate(Duration::from_secs(20));
@@ -213,9 +225,9 @@ fn the_json_log_has_one_record_per_request_and_per_decision_and_no_secrets() {
     assert_eq!(of_id[0]["status"], 404);
     assert_eq!(of_id[0]["span"]["route"], "/api/persons/{id}");
     assert!(answered.iter().any(|r| r["span"]["request_id"] == "proxy-42"), "{log}");
-    // One record per message taken in: applied, duplicate, rejected.
+    // One record per message taken in: applied, duplicate, rejected, ignored.
     let inbox: Vec<&Value> = records.iter().filter(|r| r["target"] == "invitelink::inbox").collect();
-    assert_eq!(inbox.len(), 3, "{log}");
+    assert_eq!(inbox.len(), 4, "{log}");
     let applied = inbox[0];
     assert_eq!(applied["level"], "INFO");
     assert_eq!(applied["outcome"], "applied");
@@ -227,7 +239,11 @@ fn the_json_log_has_one_record_per_request_and_per_decision_and_no_secrets() {
     assert_eq!(inbox[1]["outcome"], "duplicate");
     assert_eq!(inbox[1]["message_key"], applied["message_key"]);
     assert_eq!(inbox[2]["outcome"], "rejected");
-    assert!(inbox[2]["code"].as_str().is_some_and(|c| !c.is_empty()), "{}", inbox[2]);
+    assert_eq!(inbox[2]["code"], "no_calendar_part", "{}", inbox[2]);
+    assert_eq!(inbox[3]["outcome"], "ignored");
+    assert_eq!(inbox[3]["ignored"], "unknown_sender");
+    assert_eq!(inbox[3]["kind"], "invitation");
+    assert!(inbox[3]["effects"].as_str().unwrap().contains("suggest_contact"), "{}", inbox[3]);
     // The mail layer logs under its own target: the poll that failed.
     assert!(
         records.iter().any(|r| r["target"] == "invitelink::mail" && r["inbox"] == "crm" && r["level"] == "WARN"),
@@ -282,6 +298,9 @@ fn metrics_are_served_on_their_own_address_and_move_with_traffic() {
     assert_eq!(cara.post_raw("/api/inbox", "message/rfc822", msg.as_bytes()).status, 200);
     assert_eq!(cara.post_raw("/api/inbox", "message/rfc822", msg.as_bytes()).status, 200);
     assert_eq!(cara.post_raw("/api/inbox", "message/rfc822", b"not a meeting").status, 422);
+    let stranger = from_a_stranger("ops-metrics-2@stranger.example", "ops-metrics-2@stranger.example");
+    let r = cara.post_raw("/api/inbox", "message/rfc822", stranger.as_bytes());
+    assert_eq!(r.json["decision"]["ignored"], "unknown_sender", "{}", r.text());
     let text = metrics.get("/metrics").text();
 
     let inbox = |outcome: &str| {
@@ -290,13 +309,19 @@ fn metrics_are_served_on_their_own_address_and_move_with_traffic() {
     assert_eq!(inbox("applied"), 1.0, "{text}");
     assert_eq!(inbox("duplicate"), 1.0, "{text}");
     assert_eq!(inbox("rejected"), 1.0, "{text}");
-    assert_eq!(sample(&text, "invitelink_decision_seconds_count", &[]), 1.0, "{text}");
+    assert_eq!(inbox("ignored"), 1.0, "{text}");
+    let by = |outcome: &str, reason: &str| {
+        sample(&text, "invitelink_inbox_messages_total", &[("outcome", outcome), ("reason", reason)])
+    };
+    assert_eq!(by("ignored", "unknown_sender"), 1.0, "ignored by reason: {text}");
+    assert_eq!(by("rejected", "no_calendar_part"), 1.0, "rejected by error code: {text}");
+    assert_eq!(sample(&text, "invitelink_decision_seconds_count", &[]), 2.0, "{text}");
     let signins = [("route", "/api/signin"), ("method", "POST"), ("status", "200")];
     assert_eq!(sample(&text, "invitelink_http_requests_total", &signins), 1.0, "{text}");
-    assert_eq!(sample(&text, "invitelink_http_requests_total", &[("route", "/api/inbox"), ("status", "200")]), 2.0);
+    assert_eq!(sample(&text, "invitelink_http_requests_total", &[("route", "/api/inbox"), ("status", "200")]), 3.0);
     assert_eq!(
         sample(&text, "invitelink_http_request_duration_seconds_count", &[("route", "/api/inbox"), ("method", "POST")]),
-        3.0,
+        4.0,
         "{text}"
     );
     assert!(sample(&text, "invitelink_db_pool_connections", &[("state", "idle")]) >= 1.0, "{text}");

@@ -498,7 +498,9 @@ impl Poller {
     /// batch, and after failures with a doubling wait (at most 15 minutes).
     /// While another instance holds the inbox's lease, it only checks, now
     /// and then, whether the lease ran out. Failures and what each poll did
-    /// are written to stderr (no secrets).
+    /// are logged (target `invitelink::mail`, no secrets). When `shutdown`
+    /// completes during a poll, the batch in hand is finished first (within
+    /// [`SHUTDOWN_GRACE`]), then the lease is given up.
     pub async fn run<S: InboxSink>(&self, sink: &S, interval: Duration, shutdown: impl Future<Output = ()>) {
         let mut shutdown = std::pin::pin!(shutdown);
         let mut failures: u32 = 0;

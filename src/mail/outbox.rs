@@ -210,8 +210,10 @@ pub async fn send_due<O: Outbox, T: Transport>(
 }
 
 /// Sends what is due every `interval` (at once again after a full batch)
-/// until `shutdown` completes, reading the time from `clock`. Errors are
-/// written to stderr.
+/// until `shutdown` completes, reading the time from `clock`; a batch being
+/// sent when it completes is finished first (within the poller's shutdown
+/// grace). What was sent and what failed is logged (target
+/// `invitelink::mail`) and counted.
 pub async fn run<O: Outbox, T: Transport>(
     outbox: &O,
     transport: &T,

@@ -392,7 +392,7 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
 /// Starts, on the current runtime, a poller for each inbox of `mail` and the
 /// sender loop when `mail` has SMTP settings; all stop when `stop` turns
 /// `true`. An inbox or SMTP server whose settings cannot be used (a CA file
-/// that cannot be read) is reported on stderr and left out.
+/// that cannot be read) is logged as an error and left out.
 pub fn spawn(state: &AppState, mail: &MailConfig, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let mut tasks = Vec::new();
     // Up to `max_connections` inboxes, each keeps its connection and waits

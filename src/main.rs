@@ -300,7 +300,10 @@ fn settings(
     let env: Vec<(String, String)> = std::env::vars().collect();
     let here = std::env::current_dir().unwrap_or_default();
     Settings::resolve(text.as_deref(), &env, flags, &here).map_err(|e| match &path {
-        Some(p) if e.message.starts_with("line ") => usage(format!("`{}`: {e}", p.display())),
+        // A flag or a variable names itself; anything else may be the file's.
+        Some(p) if !e.message.starts_with("`--") && !e.message.starts_with("`INVITELINK_") => {
+            usage(format!("`{}`: {e}", p.display()))
+        }
         _ => usage(e.to_string()),
     })
 }

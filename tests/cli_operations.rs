@@ -238,8 +238,9 @@ fn config_check_prints_the_effective_settings_without_secrets() {
     assert_eq!(run(&["config", "check", &again]).code, 0);
 
     // A wrong file is a usage error that says where.
-    let m = usage_error(&run(&["config", "check", &temp_config("typo.toml", "lisen = \"127.0.0.1:1\"\n")]));
-    assert!(m.contains("`lisen`"), "{m}");
+    let m =
+        usage_error(&run(&["config", "check", &temp_config("typo.toml", "demo = true\nlisen = \"127.0.0.1:1\"\n")]));
+    assert!(m.contains("typo.toml`: line 2: unknown field `lisen`, expected one of `listen`"), "{m}");
     let m = usage_error(&run(&["config", "check", &temp_config("syntax.toml", "listen = \"a\"\n\ndemo = \n")]));
     assert!(m.contains("syntax.toml") && m.contains("line 3"), "{m}");
     let m = usage_error(&run(&["config", "check", &temp_config("span.toml", "token_idle = \"forever\"\n")]));

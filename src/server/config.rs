@@ -101,16 +101,12 @@ pub struct Layer {
 }
 
 fn number_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Value {
-        Number(u64),
-        Text(String),
+    match Option::<toml::Value>::deserialize(d)? {
+        None => Ok(None),
+        Some(toml::Value::Integer(n)) => Ok(Some(n.to_string())),
+        Some(toml::Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(serde::de::Error::custom(format!("`max_requests` takes a positive number, not `{other}`"))),
     }
-    Ok(Option::<Value>::deserialize(d)?.map(|v| match v {
-        Value::Number(n) => n.to_string(),
-        Value::Text(t) => t,
-    }))
 }
 
 /// The keys of the file (and flags) with their environment variables, in the
@@ -267,9 +263,17 @@ pub fn parse_file(text: &str) -> Result<(Layer, Option<String>), ConfigError> {
         Some(_) => return Err(error("`mail` must be a table: `[mail]`")),
         None => None,
     };
-    // Read again without `[mail]`, for the line numbers of the other keys.
-    let layer: Layer =
-        toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| error(e.message().to_owned()))?;
+    // Read again without `[mail]`; the error names the key, whose line is found.
+    let layer: Layer = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
+        let message = e.message().to_owned();
+        let line = message.split('`').nth(1).and_then(|key| {
+            text.lines().position(|l| l.trim_start().strip_prefix(key).is_some_and(|r| r.trim_start().starts_with('=')))
+        });
+        match line {
+            Some(i) => error(format!("line {}: {message}", i + 1)),
+            None => error(message),
+        }
+    })?;
     Ok((layer, mail))
 }
 
@@ -560,8 +564,11 @@ mod tests {
         assert!(e.message.starts_with("`INVITELINK_DEMO` takes true or false"), "{e}");
         let s = Settings::resolve(None, &env(&[("INVITELINK_TLS", "off")]), &Layer::default(), Path::new("."));
         assert_eq!(s.unwrap().https, Https::Off);
-        let e = Settings::resolve(Some("lisen = \"x\"\n"), &[], &Layer::default(), Path::new(".")).unwrap_err();
-        assert!(e.message.contains("lisen"), "{e}");
+        let e = Settings::resolve(Some("demo = true\nlisen = \"x\"\n"), &[], &Layer::default(), Path::new("."))
+            .unwrap_err();
+        assert!(e.message.starts_with("line 2: unknown field `lisen`"), "{e}");
+        let e = Settings::resolve(Some("max_requests = true\n"), &[], &Layer::default(), Path::new(".")).unwrap_err();
+        assert!(e.message.starts_with("line 1: `max_requests` takes a positive number, not `true`"), "{e}");
         let e = Settings::resolve(Some("listen = \n"), &[], &Layer::default(), Path::new(".")).unwrap_err();
         assert!(e.message.starts_with("line 1:"), "{e}");
     }

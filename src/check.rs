@@ -38,27 +38,13 @@ fn read_context(path: &str) -> Result<Context, Failure> {
     Ok(parse_context(&text)?)
 }
 
-pub fn run(argv: &[String]) -> Result<String, Failure> {
-    let mut context: Option<Context> = None;
-    let mut paths = Vec::new();
-    let mut it = argv.iter();
-    while let Some(a) = it.next() {
-        if a == "--context" {
-            let p = it.next().ok_or_else(|| usage("`--context` needs a value"))?;
-            context = Some(read_context(p)?);
-        } else if let Some(p) = a.strip_prefix("--context=") {
-            context = Some(read_context(p)?);
-        } else if a.starts_with("--") {
-            return Err(usage(format!("unknown option `{a}`")));
-        } else {
-            paths.push(PathBuf::from(a));
-        }
-    }
+pub fn run(context: Option<&str>, paths: &[PathBuf]) -> Result<String, Failure> {
+    let context = context.map(read_context).transpose()?;
     if paths.is_empty() {
         return Err(usage("`check` needs at least one path"));
     }
     let mut files = Vec::new();
-    for p in &paths {
+    for p in paths {
         if !p.exists() {
             return Err(Failure::from(EngineError::new(
                 ErrorCode::Io,

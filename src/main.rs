@@ -6,22 +6,14 @@
 //! exit code (1 for an input the engine rejects, 2 for a wrong command line).
 
 mod check;
+mod command_line;
 
+use clap::{CommandFactory, Parser};
+use command_line::{Cli, Command, ConfigCommand, ItipCommand, Shell};
 use invitelink::api;
 use invitelink::error::{EngineError, ErrorCode};
 use invitelink::itip::PartStat;
 use std::process::ExitCode;
-
-const USAGE: &str = "usage:
-  invitelink decide --message FILE --context FILE.json
-  invitelink itip process --message FILE [--existing FILE.ics] [--sender ADDR]
-  invitelink itip schedule [--old FILE.ics] [--new FILE.ics] --user ADDR... [--now TIME] [--rsvp true|false]
-  invitelink itip reply --invitation FILE --attendee ADDR --partstat ACCEPTED|TENTATIVE|DECLINED [--now TIME]
-  invitelink expand --message FILE [--from TIME --until TIME] [--max-instances N] [--horizon-days N]
-  invitelink check [--context FILE.json] PATH...
-  invitelink serve [--listen 127.0.0.1:PORT] [--database sqlite:PATH] [--demo] [--static-root DIR] [--tls | --cert FILE --key FILE]
-                   [--request-timeout 30s] [--max-requests 256] [--token-idle 8h] [--token-lifetime 30d]
-  invitelink --version";
 
 /// A command-line failure: the error and the exit code.
 struct Failure {
@@ -39,75 +31,118 @@ fn usage(message: impl Into<String>) -> Failure {
     Failure { error: EngineError::new(ErrorCode::Usage, message), exit: 2 }
 }
 
-/// Flags of one command: `--name value...` pairs.
-struct Args {
-    flags: Vec<(String, Vec<String>)>,
-    /// The first word that belongs to no flag.
-    unexpected: Option<String>,
+/// What the command line asked for: a result, or help text.
+enum Outcome {
+    /// The command's output, for stdout.
+    Output(String),
+    /// Help or version text, already printed by `clap`.
+    Printed,
 }
 
-impl Args {
-    /// Reads `--name value` pairs; only the flags in `multi` take several values.
-    fn parse(raw: &[String], multi: &[&str]) -> Args {
-        let mut flags: Vec<(String, Vec<String>)> = Vec::new();
-        let mut current: Option<(usize, bool)> = None;
-        let mut unexpected = None;
-        for a in raw {
-            if let Some(name) = a.strip_prefix("--") {
-                let (name, inline) = match name.split_once('=') {
-                    Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
-                    None => (name.to_owned(), None),
-                };
-                let takes_many = multi.contains(&name.as_str());
-                flags.push((name, inline.clone().into_iter().collect()));
-                current = if inline.is_some() { None } else { Some((flags.len() - 1, takes_many)) };
-            } else if let Some((i, takes_many)) = current {
-                if let Some(f) = flags.get_mut(i) {
-                    f.1.push(a.clone());
-                }
-                if !takes_many {
-                    current = None;
-                }
-            } else {
-                unexpected.get_or_insert_with(|| a.clone());
+/// Reads the command line; `--help` and `--version` are printed here.
+fn parse(argv: &[String]) -> Result<Result<Cli, Outcome>, Failure> {
+    let args = std::iter::once("invitelink".to_owned()).chain(argv.iter().cloned());
+    match Cli::try_parse_from(args) {
+        Ok(cli) => Ok(Ok(cli)),
+        Err(e) => match e.kind() {
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                let _ = e.print();
+                Ok(Err(Outcome::Printed))
+            }
+            _ => Err(usage(usage_message(&e, argv))),
+        },
+    }
+}
+
+/// The usage error's message, in the style of the other messages: what is
+/// wrong, naming the option, and where to read more.
+fn usage_message(e: &clap::Error, argv: &[String]) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let command = command_of(argv);
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        // No command at all, or `itip` / `config` alone: list the commands.
+        return format!("`{command}` needs a command\n{}", command_line::USAGE);
+    }
+    let context = |kind| {
+        e.get(kind).map(|v| match v {
+            ContextValue::String(s) => vec![s.clone()],
+            ContextValue::Strings(v) => v.clone(),
+            other => vec![other.to_string()],
+        })
+    };
+    let one = |kind| context(kind).and_then(|v| v.into_iter().next());
+    let arg = one(ContextKind::InvalidArg).map(|a| option_name(&a));
+    let value = one(ContextKind::InvalidValue);
+    let suggestion = one(ContextKind::SuggestedArg)
+        .or_else(|| one(ContextKind::SuggestedSubcommand))
+        .map(|s| format!(" (did you mean `{}`?)", option_name(&s)))
+        .unwrap_or_default();
+    let said = match (e.kind(), arg, value) {
+        (ErrorKind::UnknownArgument, Some(a), _) if a.starts_with('-') => format!("unknown option `{a}`{suggestion}"),
+        (ErrorKind::UnknownArgument, Some(a), _) => format!("unexpected argument `{a}`"),
+        (ErrorKind::InvalidSubcommand, _, _) => {
+            let name = one(ContextKind::InvalidSubcommand).unwrap_or_default();
+            format!("unknown command `{name}`{suggestion}")
+        }
+        (ErrorKind::MissingRequiredArgument, _, _) => {
+            let names: Vec<String> = context(ContextKind::InvalidArg)
+                .unwrap_or_default()
+                .iter()
+                .map(|a| format!("`{}`", option_name(a)))
+                .collect();
+            match names.as_slice() {
+                [one] => format!("{one} is required"),
+                many => format!("{} are required", many.join(" and ")),
             }
         }
-        Args { flags, unexpected }
-    }
-
-    fn all(&self, name: &str) -> Vec<String> {
-        self.flags.iter().filter(|f| f.0 == name).flat_map(|f| f.1.iter().cloned()).collect()
-    }
-
-    fn one(&self, name: &str) -> Result<Option<String>, Failure> {
-        let v = self.all(name);
-        match v.len() {
-            0 if self.has(name) => Err(usage(format!("`--{name}` needs a value"))),
-            0 => Ok(None),
-            1 => Ok(v.into_iter().next()),
-            _ => Err(usage(format!("`--{name}` takes one value"))),
+        (ErrorKind::ArgumentConflict, Some(a), _) => match one(ContextKind::PriorArg).map(|p| option_name(&p)) {
+            Some(prior) if prior == a => format!("`{a}` takes one value"),
+            Some(prior) => format!("`{a}` cannot be used with `{prior}`"),
+            None => format!("`{a}` cannot be used here"),
+        },
+        (ErrorKind::InvalidValue, Some(a), Some(v)) if v.is_empty() => format!("`{a}` needs a value"),
+        (ErrorKind::InvalidValue, Some(a), Some(v)) => match context(ContextKind::ValidValue) {
+            Some(valid) => format!("`{a}` takes {}, not `{v}`", either(&valid)),
+            None => format!("`{a}` does not take `{v}`"),
+        },
+        (ErrorKind::ValueValidation, Some(a), Some(v)) if a == "--max-instances" || a == "--horizon-days" => {
+            format!("`{a}` takes a whole number, not `{v}`")
         }
-    }
-
-    fn required(&self, name: &str) -> Result<String, Failure> {
-        self.one(name)?.ok_or_else(|| usage(format!("`--{name}` is required")))
-    }
-
-    fn has(&self, name: &str) -> bool {
-        self.flags.iter().any(|f| f.0 == name)
-    }
-
-    fn only(&self, known: &[&str]) -> Result<(), Failure> {
-        if let Some(word) = &self.unexpected {
-            return Err(usage(format!("unexpected argument `{word}`")));
+        (ErrorKind::ValueValidation, Some(a), Some(v)) => format!("`{a}` does not take `{v}`"),
+        (ErrorKind::TooManyValues, Some(a), Some(v)) => format!("`{a}` takes no value, not `{v}`"),
+        _ => {
+            // Any other case: clap's own first paragraph, quoted our way.
+            let text = e.render().to_string();
+            let text = text.strip_prefix("error: ").unwrap_or(&text);
+            let first = text.split("\n\n").next().unwrap_or_default();
+            first.split_whitespace().collect::<Vec<_>>().join(" ").replace('\'', "`")
         }
-        for (name, _) in &self.flags {
-            if !known.contains(&name.as_str()) {
-                return Err(usage(format!("unknown option `--{name}`")));
-            }
-        }
-        Ok(())
+    };
+    format!("{said}; see `{command} --help`")
+}
+
+/// `a, b or c`.
+fn either(words: &[String]) -> String {
+    match words.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
     }
+}
+
+/// `--context` from clap's `--context <FILE.json>`.
+fn option_name(arg: &str) -> String {
+    arg.split_whitespace().next().unwrap_or(arg).trim_end_matches("...").to_owned()
+}
+
+/// The command a command line names: `invitelink itip reply` for
+/// `itip reply --attendee ...`.
+fn command_of(argv: &[String]) -> String {
+    const COMMANDS: [&str; 11] =
+        ["decide", "itip", "process", "schedule", "reply", "expand", "check", "serve", "config", "completions", "help"];
+    let mut words = vec!["invitelink"];
+    words.extend(argv.iter().map(String::as_str).take_while(|w| COMMANDS.contains(w)));
+    words.join(" ")
 }
 
 fn read_file(path: &str) -> Result<Vec<u8>, Failure> {
@@ -134,210 +169,177 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, Failure> {
         .map_err(|e| Failure::from(EngineError::new(ErrorCode::InvalidValue, format!("cannot write JSON: {e}"))))
 }
 
-fn run(argv: &[String]) -> Result<String, Failure> {
-    let Some((command, rest)) = argv.split_first() else {
-        return Err(usage(USAGE));
+fn run(argv: &[String]) -> Result<Outcome, Failure> {
+    let cli = match parse(argv)? {
+        Ok(cli) => cli,
+        Err(printed) => return Ok(printed),
     };
-    match command.as_str() {
-        "--version" | "version" => Ok(format!("invitelink {}", api::version())),
-        "--help" | "help" | "-h" => Ok(USAGE.to_owned()),
-        "decide" => {
-            let args = Args::parse(rest, &[]);
-            args.only(&["message", "context"])?;
-            let message = read_file(&args.required("message")?)?;
-            let context = read_text(&args.required("context")?).map_err(context_not_text)?;
-            json(&api::decide_json(&message, &context)?)
+    let out = match cli.command {
+        Command::Version => format!("invitelink {}", api::version()),
+        Command::Decide(args) => {
+            let message = read_file(&args.message)?;
+            let context = read_text(&args.context).map_err(context_not_text)?;
+            json(&api::decide_json(&message, &context)?)?
         }
-        "expand" => {
-            let args = Args::parse(rest, &[]);
-            args.only(&["message", "from", "until", "max-instances", "horizon-days"])?;
-            let message = read_file(&args.required("message")?)?;
-            let number = |name: &str| -> Result<Option<i64>, Failure> {
-                args.one(name)?
-                    .map(|v| v.parse::<i64>().map_err(|_| usage(format!("`--{name}` takes a number, not `{v}`"))))
-                    .transpose()
-            };
-            let request = api::ExpandRequest {
-                from: args.one("from")?,
-                until: args.one("until")?,
-                max_instances: number("max-instances")?.map(|n| n.clamp(0, 1_000_000) as usize),
-                horizon_days: number("horizon-days")?,
-            };
-            let expansion = api::expand(&message, &request)?;
-            let mut warnings = Vec::new();
-            if expansion.limited {
-                warnings.push(EngineError::new(
-                    ErrorCode::RecurrenceLimit,
-                    "a series was cut at the instance limit or the horizon; raise `--max-instances` or `--horizon-days`",
-                ));
-            }
-            // A series whose values cannot be read is left out, and damaged
-            // parts that were skipped are named: say which.
-            warnings.extend(expansion.errors.iter().cloned());
-            warnings.extend(expansion.warnings.iter().cloned());
-            if !warnings.is_empty() {
-                write_stderr(&report("warning", &warnings));
-            }
-            json(&expansion.occurrences)
-        }
-        "itip" => itip(rest),
-        "check" => check::run(rest),
-        "serve" => serve(rest),
-        other => Err(usage(format!("unknown command `{other}`\n{USAGE}"))),
-    }
+        Command::Expand(args) => expand(args)?,
+        Command::Itip(command) => itip(command)?,
+        Command::Check(args) => check::run(args.context.as_deref(), &args.paths)?,
+        Command::Serve(args) => serve(*args)?,
+        Command::Config(ConfigCommand::Check { file }) => config_check(&file)?,
+        Command::Completions { shell } => completions(shell),
+    };
+    Ok(Outcome::Output(out))
 }
 
-fn itip(argv: &[String]) -> Result<String, Failure> {
-    let Some((sub, rest)) = argv.split_first() else {
-        return Err(usage("`itip` needs `process`, `schedule` or `reply`"));
+fn expand(args: command_line::ExpandArgs) -> Result<String, Failure> {
+    let message = read_file(&args.message)?;
+    let request = api::ExpandRequest {
+        from: args.from,
+        until: args.until,
+        max_instances: args.max_instances.map(|n| n.clamp(0, 1_000_000) as usize),
+        horizon_days: args.horizon_days,
     };
-    let args = Args::parse(rest, &["user"]);
-    match sub.as_str() {
-        "process" => {
-            args.only(&["message", "existing", "sender"])?;
-            let message = read_file(&args.required("message")?)?;
-            let existing = args.one("existing")?.map(|p| read_text(&p)).transpose()?;
-            let request = api::ProcessRequest { existing, sender: args.one("sender")? };
+    let expansion = api::expand(&message, &request)?;
+    let mut warnings = Vec::new();
+    if expansion.limited {
+        warnings.push(EngineError::new(
+            ErrorCode::RecurrenceLimit,
+            "a series was cut at the instance limit or the horizon; raise `--max-instances` or `--horizon-days`",
+        ));
+    }
+    // A series whose values cannot be read is left out, and damaged
+    // parts that were skipped are named: say which.
+    warnings.extend(expansion.errors.iter().cloned());
+    warnings.extend(expansion.warnings.iter().cloned());
+    if !warnings.is_empty() {
+        write_stderr(&report("warning", &warnings));
+    }
+    json(&expansion.occurrences)
+}
+
+fn itip(command: ItipCommand) -> Result<String, Failure> {
+    match command {
+        ItipCommand::Process { message, existing, sender } => {
+            let message = read_file(&message)?;
+            let existing = existing.map(|p| read_text(&p)).transpose()?;
+            let request = api::ProcessRequest { existing, sender };
             match api::itip_process(&message, &request)? {
                 api::ProcessResult::Stored { ics } => Ok(ics),
                 other => json(&other),
             }
         }
-        "schedule" => {
-            args.only(&["old", "new", "user", "now", "rsvp"])?;
-            let old = args.one("old")?.map(|p| read_text(&p)).transpose()?;
-            let new = args.one("new")?.map(|p| read_text(&p)).transpose()?;
-            let user = args.all("user");
-            if user.is_empty() {
-                return Err(usage("`--user` is required"));
-            }
-            let rsvp = match args.one("rsvp")?.as_deref() {
-                None => None,
-                Some("true") => Some(true),
-                Some("false") => Some(false),
-                Some(v) => return Err(usage(format!("`--rsvp` takes true or false, not `{v}`"))),
-            };
-            let request =
-                api::ScheduleRequest { old, new, user, now: Some(args.one("now")?.unwrap_or_else(now_rfc3339)), rsvp };
+        ItipCommand::Schedule { old, new, user, now, rsvp } => {
+            let old = old.map(|p| read_text(&p)).transpose()?;
+            let new = new.map(|p| read_text(&p)).transpose()?;
+            let request = api::ScheduleRequest { old, new, user, now: Some(now.unwrap_or_else(now_rfc3339)), rsvp };
             json(&api::itip_schedule(&request)?)
         }
-        "reply" => {
-            args.only(&["invitation", "attendee", "partstat", "now"])?;
-            let invitation = read_file(&args.required("invitation")?)?;
-            let partstat = args.required("partstat")?;
+        ItipCommand::Reply { invitation, attendee, partstat, now } => {
+            let invitation = read_file(&invitation)?;
             let partstat = match PartStat::parse(&partstat) {
                 p @ (PartStat::Accepted | PartStat::Tentative | PartStat::Declined) => p,
                 _ => {
                     return Err(usage(format!("`--partstat` takes ACCEPTED, TENTATIVE or DECLINED, not `{partstat}`")));
                 }
             };
-            let request = api::ReplyRequest {
-                attendee: args.required("attendee")?,
-                partstat,
-                now: Some(args.one("now")?.unwrap_or_else(now_rfc3339)),
-            };
+            let request = api::ReplyRequest { attendee, partstat, now: Some(now.unwrap_or_else(now_rfc3339)) };
             Ok(api::itip_reply(&invitation, &request)?)
         }
-        other => Err(usage(format!("unknown command `itip {other}`"))),
     }
 }
 
+/// `invitelink completions SHELL`: the script on stdout.
+fn completions(shell: Shell) -> String {
+    let mut command = Cli::command();
+    let mut out = Vec::new();
+    match shell {
+        Shell::Bash => clap_complete::generate(clap_complete::Shell::Bash, &mut command, "invitelink", &mut out),
+        Shell::Zsh => clap_complete::generate(clap_complete::Shell::Zsh, &mut command, "invitelink", &mut out),
+        Shell::Fish => clap_complete::generate(clap_complete::Shell::Fish, &mut command, "invitelink", &mut out),
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The settings `serve` flags give (none given: `None`).
 #[cfg(feature = "server")]
-fn serve(argv: &[String]) -> Result<String, Failure> {
-    use invitelink::server::tls::{CertSource, serve_tls_with};
-    use invitelink::server::{Limits, ServeOptions, serve_with};
-    let args = Args::parse(argv, &[]);
-    args.only(&[
-        "listen",
-        "database",
-        "demo",
-        "tls",
-        "cert",
-        "key",
-        "static-root",
-        "mail-config",
-        "request-timeout",
-        "max-requests",
-        "token-idle",
-        "token-lifetime",
-    ])?;
-    let mut limits = Limits::default();
-    for (flag, target) in [
-        ("request-timeout", &mut limits.request_timeout),
-        ("token-idle", &mut limits.token_idle),
-        ("token-lifetime", &mut limits.token_lifetime),
-    ] {
-        if let Some(v) = args.one(flag)? {
-            *target = parse_span(&v)
-                .ok_or_else(|| usage(format!("`--{flag}` takes a duration such as 30s, 15m, 8h or 30d, not `{v}`")))?;
-        }
+fn flag_layer(args: &command_line::ServeArgs) -> invitelink::server::config::Layer {
+    invitelink::server::config::Layer {
+        listen: args.listen.clone(),
+        database: args.database.clone(),
+        demo: args.demo.then_some(true),
+        tls: args.tls.then_some(true),
+        cert: args.cert.clone(),
+        key: args.key.clone(),
+        static_root: args.static_root.clone(),
+        mail_config: args.mail_config.clone(),
+        request_timeout: args.request_timeout.clone(),
+        max_requests: args.max_requests.clone(),
+        token_idle: args.token_idle.clone(),
+        token_lifetime: args.token_lifetime.clone(),
+        log_format: args.log_format.clone(),
+        metrics_listen: args.metrics_listen.clone(),
+        shutdown_timeout: args.shutdown_timeout.clone(),
     }
-    if let Some(v) = args.one("max-requests")? {
-        limits.max_in_flight = v
-            .parse()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| usage(format!("`--max-requests` takes a positive number, not `{v}`")))?;
-    }
-    for flag in ["demo", "tls"] {
-        if !args.all(flag).is_empty() {
-            return Err(usage(format!("`--{flag}` takes no value")));
-        }
-    }
-    let listen = args.one("listen")?.unwrap_or_else(|| "127.0.0.1:3443".to_owned());
-    let listen = listen
-        .parse()
-        .map_err(|_| usage(format!("`--listen` takes an address such as 127.0.0.1:3443, not `{listen}`")))?;
-    let database = args.one("database")?.unwrap_or_else(|| "sqlite:invitelink.sqlite".to_owned());
-    let static_root = match args.one("static-root")? {
-        Some(p) => std::path::PathBuf::from(p),
-        None => std::env::current_dir().unwrap_or_default(),
+}
+
+/// The effective settings: `flags` over the `INVITELINK_*` variables over
+/// the file `config` (`--config` or `INVITELINK_CONFIG`).
+#[cfg(feature = "server")]
+fn settings(
+    config: Option<&std::path::Path>,
+    flags: &invitelink::server::config::Layer,
+) -> Result<invitelink::server::config::Settings, Failure> {
+    use invitelink::server::config::Settings;
+    let path = config.map(std::path::Path::to_path_buf);
+    let text = match &path {
+        Some(p) => Some(std::fs::read_to_string(p).map_err(|e| {
+            Failure::from(EngineError::new(ErrorCode::Io, format!("cannot read `{}`: {e}", p.display())))
+        })?),
+        None => None,
     };
-    // `--cert` and `--key` name the certificate to serve HTTPS with; `--tls`
-    // alone makes (once) and uses a self-signed one next to the database.
-    let tls = match (args.one("cert")?, args.one("key")?) {
-        (Some(cert), Some(key)) => Some(CertSource::Files { cert: cert.into(), key: key.into() }),
-        (None, None) if args.has("tls") => Some(CertSource::next_to_database(&database)),
-        (None, None) => None,
-        _ => return Err(usage("`--cert` and `--key` go together")),
-    };
-    // Mail from `--mail-config FILE` and the `INVITELINK_*` variables (docs/mail.md).
-    let mail_config = args.one("mail-config")?.map(std::path::PathBuf::from);
-    let mail = invitelink::mail::MailConfig::load(mail_config.as_deref()).map_err(|e| usage(e.to_string()))?;
-    let mail =
-        (mail_config.is_some() || mail.smtp.is_some() || !mail.inboxes.is_empty() || mail.authentication.is_active())
-            .then_some(mail);
-    let opts = ServeOptions { listen, database, demo: args.has("demo"), static_root, mail };
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let here = std::env::current_dir().unwrap_or_default();
+    Settings::resolve(text.as_deref(), &env, flags, &here).map_err(|e| match &path {
+        // A flag or a variable names itself; anything else may be the file's.
+        Some(p) if !e.message.starts_with("`--") && !e.message.starts_with("`INVITELINK_") => {
+            usage(format!("`{}`: {e}", p.display()))
+        }
+        _ => usage(e.to_string()),
+    })
+}
+
+#[cfg(feature = "server")]
+fn serve(args: command_line::ServeArgs) -> Result<String, Failure> {
+    let settings = settings(args.config.as_deref(), &flag_layer(&args))?;
+    invitelink::server::logging::init(settings.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::from(EngineError::new(ErrorCode::Io, format!("cannot start the runtime: {e}"))))?;
-    let served = match tls {
-        Some(source) => runtime.block_on(serve_tls_with(opts, source, limits)),
-        None => runtime.block_on(serve_with(opts, limits)),
-    };
-    served.map_err(|e| Failure::from(EngineError::new(ErrorCode::Io, format!("the server stopped: {e}"))))?;
+    runtime
+        .block_on(invitelink::server::serve_settings(settings))
+        .map_err(|e| Failure::from(EngineError::new(ErrorCode::Io, format!("the server stopped: {e}"))))?;
     Ok(String::new())
 }
 
-/// A duration flag: a positive number followed by `s`, `m`, `h` or `d`.
+/// `invitelink config check FILE`: the effective settings, secrets redacted.
 #[cfg(feature = "server")]
-fn parse_span(text: &str) -> Option<std::time::Duration> {
-    let text = text.trim();
-    let unit = text.chars().last()?;
-    let seconds = match unit {
-        's' => 1,
-        'm' => 60,
-        'h' => 3600,
-        'd' => 86_400,
-        _ => return None,
-    };
-    let number: u64 = text.get(..text.len() - 1)?.parse().ok().filter(|n| *n > 0)?;
-    Some(std::time::Duration::from_secs(number.checked_mul(seconds)?))
+fn config_check(file: &std::path::Path) -> Result<String, Failure> {
+    let settings = settings(Some(file), &invitelink::server::config::Layer::default())?;
+    Ok(format!(
+        "# {} is valid; the effective settings (with the INVITELINK_* variables):\n{}",
+        file.display(),
+        settings.redacted()
+    ))
 }
 
 #[cfg(not(feature = "server"))]
-fn serve(_argv: &[String]) -> Result<String, Failure> {
+fn serve(_args: command_line::ServeArgs) -> Result<String, Failure> {
+    Err(usage("this build has no server; build with the `server` feature"))
+}
+
+#[cfg(not(feature = "server"))]
+fn config_check(_file: &std::path::Path) -> Result<String, Failure> {
     Err(usage("this build has no server; build with the `server` feature"))
 }
 
@@ -387,7 +389,8 @@ fn json_line(value: &serde_json::Value) {
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     match run(&argv) {
-        Ok(out) => {
+        Ok(Outcome::Printed) => ExitCode::SUCCESS,
+        Ok(Outcome::Output(out)) => {
             // iCalendar output already ends with CRLF; JSON gets a newline.
             if out.ends_with('\n') {
                 write_stdout(&out);

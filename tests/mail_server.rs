@@ -210,6 +210,8 @@ fn a_followup_invitation_goes_out_and_the_answer_updates_the_crm() {
     }
     let tag = tag("s", "fu");
     let rt = runtime();
+    // SMTP senders are made and dropped on this runtime (their pool lives there).
+    let _entered = rt.enter();
     let db = TestDb::new("mail-followup");
     rt.block_on(prepare(&db));
     let server = MailServer::start(&db, mail_config(&tag));
@@ -302,6 +304,8 @@ fn an_invitation_from_a_contact_becomes_a_tentative_appointment_through_imap() {
     }
     let tag = tag("s", "inv");
     let rt = runtime();
+    // SMTP senders are made and dropped on this runtime (their pool lives there).
+    let _entered = rt.enter();
     let db = TestDb::new("mail-invitation");
     rt.block_on(prepare(&db));
     let server = MailServer::start(&db, mail_config(&tag));
@@ -379,6 +383,8 @@ fn only_authenticated_mail_is_applied_automatically() {
     }
     let tag = tag("s", "auth");
     let rt = runtime();
+    // SMTP senders are made and dropped on this runtime (their pool lives there).
+    let _entered = rt.enter();
     let db = TestDb::new("mail-auth");
     rt.block_on(prepare(&db));
 
@@ -488,6 +494,8 @@ fn an_outbox_row_with_a_forged_sender_is_failed_and_never_sent() {
     }
     let tag = tag("s", "forged");
     let rt = runtime();
+    // SMTP senders are made and dropped on this runtime (their pool lives there).
+    let _entered = rt.enter();
     let db = TestDb::new("mail-forged-sender");
     rt.block_on(prepare(&db));
     let bob = format!("bob+{tag}@customer.example");

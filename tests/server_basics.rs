@@ -77,6 +77,7 @@ fn openapi_covers_every_endpoint() {
     let paths = r.json["paths"].as_object().unwrap();
     let expected = [
         ("get", "/health"),
+        ("get", "/ready"),
         ("get", "/openapi.json"),
         ("post", "/api/signin"),
         ("post", "/api/signout"),

@@ -37,6 +37,10 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls::ClientConfig;
 use tokio_rustls::rustls::pki_types::ServerName;
 
+/// How long a poller that is told to stop may take to finish the batch in
+/// hand.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
 /// The keyword of a message the sink applied.
 pub const PROCESSED_KEYWORD: &str = "$InvitelinkProcessed";
 
@@ -508,16 +512,31 @@ impl Poller {
     /// batch, and after failures with a doubling wait (at most 15 minutes).
     /// While another instance holds the inbox's lease, it only checks, now
     /// and then, whether the lease ran out. Failures and what each poll did
-    /// are written to stderr (no secrets).
+    /// are logged (target `invitelink::mail`, no secrets). When `shutdown`
+    /// completes during a poll, the batch in hand is finished first (within
+    /// [`SHUTDOWN_GRACE`]), then the lease is given up.
     pub async fn run<S: InboxSink>(&self, sink: &S, interval: Duration, shutdown: impl Future<Output = ()>) {
         let mut shutdown = std::pin::pin!(shutdown);
         let mut failures: u32 = 0;
         let mut conn: Option<Connected> = None;
         loop {
-            let result = tokio::select! {
-                r = tokio::time::timeout(POLL_TIMEOUT, self.cycle(&mut conn, sink)) => r,
-                () = &mut shutdown => break,
+            let result = {
+                let cycle = tokio::time::timeout(POLL_TIMEOUT, self.cycle(&mut conn, sink));
+                let mut cycle = std::pin::pin!(cycle);
+                tokio::select! {
+                    r = &mut cycle => Some(r),
+                    () = &mut shutdown => {
+                        // Stopping: the batch in hand is finished (its
+                        // messages marked and its cursor written), within a bound.
+                        if tokio::time::timeout(SHUTDOWN_GRACE, &mut cycle).await.is_err() {
+                            tracing::warn!(target: "invitelink::mail", inbox = %self.inbox.name,
+                                "the batch in hand was not finished in time; its messages are offered again");
+                        }
+                        None
+                    }
+                }
             };
+            let Some(result) = result else { break };
             let name = &self.inbox.name;
             match &result {
                 Ok(Ok(report)) if !report.elsewhere => {
@@ -533,16 +552,21 @@ impl Poller {
             let (wait, keep) = match result {
                 Ok(Ok(report)) => {
                     failures = 0;
+                    crate::server::metrics::polled(name);
                     if !report.applied.is_empty() || !report.rejected.is_empty() || !report.failed.is_empty() {
-                        eprintln!(
-                            "mail: inbox `{name}`: {} applied, {} rejected, {} failed (tried again later)",
-                            report.applied.len(),
-                            report.rejected.len(),
-                            report.failed.len()
+                        tracing::info!(
+                            target: "invitelink::mail",
+                            inbox = %name,
+                            applied = report.applied.len(),
+                            rejected = report.rejected.len(),
+                            failed = report.failed.len(),
+                            "polled (failed messages are tried again later)"
                         );
+                    } else {
+                        tracing::debug!(target: "invitelink::mail", inbox = %name, elsewhere = report.elsewhere, "polled");
                     }
                     if let Some(e) = &report.deferred {
-                        eprintln!("mail: inbox `{name}`: delivery deferred: {e}");
+                        tracing::warn!(target: "invitelink::mail", inbox = %name, error = %e, "delivery deferred");
                         (error_backoff(interval, 1), false)
                     } else if report.elsewhere {
                         (interval.min(self.lease_ttl / 2), false)
@@ -556,12 +580,15 @@ impl Poller {
                 }
                 Ok(Err(e)) => {
                     failures = failures.saturating_add(1);
-                    eprintln!("mail: inbox `{name}`: {e}");
+                    crate::server::metrics::poll_failed(name);
+                    tracing::warn!(target: "invitelink::mail", inbox = %name, error = %e, failures, "poll failed");
                     (error_backoff(interval, failures), false)
                 }
                 Err(_) => {
                     failures = failures.saturating_add(1);
-                    eprintln!("mail: inbox `{name}`: the poll took longer than {} s", POLL_TIMEOUT.as_secs());
+                    crate::server::metrics::poll_failed(name);
+                    tracing::warn!(target: "invitelink::mail", inbox = %name, seconds = POLL_TIMEOUT.as_secs(),
+                        "the poll took too long");
                     (error_backoff(interval, failures), false)
                 }
             };
@@ -590,6 +617,7 @@ impl Poller {
             }
         }
         self.give_up_lease(sink).await;
+        tracing::info!(target: "invitelink::mail", inbox = %self.inbox.name, "poller stopped");
     }
 
     /// One poll: at most `batch` messages delivered and marked.
@@ -619,7 +647,7 @@ impl Poller {
             if sink.renew(&lease, self.lease_ttl).await.map_err(sink_error)? {
                 return Ok(Some(lease));
             }
-            eprintln!("mail: inbox `{}`: its lease was taken over by another instance", self.inbox.name);
+            tracing::warn!(target: "invitelink::mail", inbox = %self.inbox.name, "the inbox's lease was taken over by another instance");
         }
         let lease = sink.acquire(&self.key(), &self.holder, self.lease_ttl).await.map_err(sink_error)?;
         if let Ok(mut l) = self.lease.lock() {

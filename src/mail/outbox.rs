@@ -210,8 +210,10 @@ pub async fn send_due<O: Outbox, T: Transport>(
 }
 
 /// Sends what is due every `interval` (at once again after a full batch)
-/// until `shutdown` completes, reading the time from `clock`. Errors are
-/// written to stderr.
+/// until `shutdown` completes, reading the time from `clock`; a batch being
+/// sent when it completes is finished first (within the poller's shutdown
+/// grace). What was sent and what failed is logged (target
+/// `invitelink::mail`) and counted.
 pub async fn run<O: Outbox, T: Transport>(
     outbox: &O,
     transport: &T,
@@ -222,21 +224,39 @@ pub async fn run<O: Outbox, T: Transport>(
 ) {
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let wait = tokio::select! {
-            r = send_due(outbox, transport, settings, clock()) => match r {
+        let sending = send_due(outbox, transport, settings, clock());
+        let mut sending = std::pin::pin!(sending);
+        let r = tokio::select! {
+            r = &mut sending => r,
+            () = &mut shutdown => {
+                // Stopping: the messages claimed are sent and marked, within
+                // a bound, so that no claim is left to run out.
+                let _ = tokio::time::timeout(super::imap::SHUTDOWN_GRACE, &mut sending).await;
+                return;
+            }
+        };
+        let wait = {
+            match r {
                 Ok(report) => {
                     for (id, error) in &report.failed {
-                        eprintln!("mail: outbox message `{id}` failed for good: {error}");
+                        crate::server::metrics::outbox_failed(true);
+                        tracing::warn!(target: "invitelink::mail", outbox_id = %id, error = %error, "an outbox message failed for good");
+                    }
+                    for (id, at) in &report.retrying {
+                        crate::server::metrics::outbox_failed(false);
+                        tracing::info!(target: "invitelink::mail", outbox_id = %id, retry_at = %at, "an outbox message is tried again later");
+                    }
+                    for id in &report.sent {
+                        tracing::info!(target: "invitelink::mail", outbox_id = %id, "an outbox message was sent");
                     }
                     let done = report.sent.len() + report.retrying.len() + report.failed.len();
                     if done >= settings.batch { Duration::ZERO } else { interval }
                 }
                 Err(e) => {
-                    eprintln!("mail: {e}");
+                    tracing::warn!(target: "invitelink::mail", error = %e, "the outbox could not be read");
                     interval
                 }
-            },
-            () = &mut shutdown => return,
+            }
         };
         tokio::select! {
             () = tokio::time::sleep(wait) => {}

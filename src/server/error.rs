@@ -39,6 +39,10 @@ pub struct ErrorDetail {
     pub code: String,
     /// A message for a person.
     pub message: String,
+    /// The request's id, as in the `x-request-id` response header (written
+    /// by the server on the way out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// Results of the API.
@@ -101,7 +105,7 @@ impl ApiError {
 
     /// 500: details are logged, never sent.
     pub fn internal(detail: impl fmt::Display) -> Self {
-        eprintln!("invitelink server: internal error: {detail}");
+        tracing::error!(target: "invitelink::server", detail = %detail, "internal error");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
     }
 }
@@ -118,7 +122,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let hide = self.status.is_server_error() && self.code != "busy";
         let message = if hide { "internal error".to_owned() } else { self.message };
-        let body = ErrorBody { error: ErrorDetail { code: self.code, message } };
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message, request_id: None } };
         let text = serde_json::to_string(&body).unwrap_or_else(|_| "{}".to_owned());
         let mut response = (self.status, [(header::CONTENT_TYPE, "application/json")], text).into_response();
         if self.status == StatusCode::UNAUTHORIZED {

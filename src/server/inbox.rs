@@ -95,6 +95,59 @@ pub struct InboxResult {
     pub appointment_id: Option<String>,
     /// Messages queued by this request (the `REPLY` of an answer).
     pub outbox: Vec<OutboxMessage>,
+    /// The message's key in `processed_messages` (for the log only).
+    #[serde(skip)]
+    pub message_key: String,
+}
+
+/// Writes the one log record of a message taken in by `mailbox` (`via` the
+/// API or a poller) and counts it: its key, the decision's kind, effects and
+/// ignored reason. Never the message itself.
+pub(crate) fn taken_in(via: &'static str, mailbox: &str, result: &InboxResult) {
+    let d = &result.decision;
+    let kind = d.get("kind").and_then(serde_json::Value::as_str).unwrap_or("unknown");
+    let ignored = d.get("ignored").and_then(serde_json::Value::as_str);
+    let effects: Vec<&str> = d
+        .get("effects")
+        .and_then(serde_json::Value::as_array)
+        .map(|a| a.iter().filter_map(|e| e.get("type").and_then(serde_json::Value::as_str)).collect())
+        .unwrap_or_default();
+    let outcome = match (result.duplicate, ignored) {
+        (true, _) => "duplicate",
+        (false, Some(_)) => "ignored",
+        (false, None) => "applied",
+    };
+    tracing::info!(
+        target: "invitelink::inbox",
+        message_key = %result.message_key,
+        mailbox,
+        via,
+        outcome,
+        kind,
+        effects = %effects.join(","),
+        ignored = ignored.unwrap_or(""),
+        appointment_id = result.appointment_id.as_deref().unwrap_or(""),
+        "message taken in"
+    );
+    super::metrics::message_taken(via, mailbox, outcome, ignored.unwrap_or(""));
+}
+
+/// Logs and counts a message `mailbox` refused with `code` (4xx).
+pub(crate) fn refused(via: &'static str, mailbox: &str, code: &str) {
+    tracing::info!(target: "invitelink::inbox", mailbox, via, outcome = "rejected", code, "message refused");
+    super::metrics::message_taken(via, mailbox, "rejected", code);
+}
+
+/// The engine's decision, timed.
+fn decide_timed(
+    envelope: &crate::message::Envelope,
+    calendar: &Component<'_>,
+    ctx: &policy::Context,
+) -> crate::Result<Decision> {
+    let started = std::time::Instant::now();
+    let decision = crate::policy::decide(envelope, calendar, ctx);
+    super::metrics::decision_took(started.elapsed());
+    decision
 }
 
 /// Where a message is applied.
@@ -670,7 +723,27 @@ enum Written {
     Stale,
 }
 
+/// [`decide_and_apply`], logged and counted once.
 async fn run(
+    state: &AppState,
+    user: Option<&CurrentUser>,
+    mailbox: Option<&str>,
+    raw: &[u8],
+    action: Option<ActionBody>,
+    judgement: &Judgement,
+) -> ApiResult<InboxResult> {
+    let result = decide_and_apply(state, user, mailbox, raw, action, judgement).await;
+    let shown = mailbox.or(user.map(|u| u.email.as_str())).unwrap_or_default();
+    let via = if user.is_some() { "http" } else { "imap" };
+    match &result {
+        Ok(r) => taken_in(via, shown, r),
+        Err(e) if e.status.is_client_error() => refused(via, shown, &e.code),
+        Err(_) => {}
+    }
+    result
+}
+
+async fn decide_and_apply(
     state: &AppState,
     user: Option<&CurrentUser>,
     mailbox: Option<&str>,
@@ -699,7 +772,7 @@ async fn run(
             }
             let mut ctx = context(conn, &target, &envelope, &calendar, &prefs, action).await?;
             ctx.authenticated = judgement.authenticated;
-            let decision = crate::policy::decide(&envelope, &calendar, &ctx)?;
+            let decision = decide_timed(&envelope, &calendar, &ctx)?;
             let decision_json = serde_json::to_value(&decision).map_err(ApiError::internal)?;
             Decided { target, decision, decision_json }
         };
@@ -756,7 +829,7 @@ pub(crate) async fn prepare_polled(
     }
     let mut ctx = context(conn, &target, &envelope, &calendar, &prefs, None).await?;
     ctx.authenticated = judgement.authenticated;
-    let decision = crate::policy::decide(&envelope, &calendar, &ctx)?;
+    let decision = decide_timed(&envelope, &calendar, &ctx)?;
     let decision_json = serde_json::to_value(&decision).map_err(ApiError::internal)?;
     Ok(Prepared::Decided { decided: Box::new(Decided { target, decision, decision_json }), uid, keys })
 }
@@ -812,7 +885,7 @@ async fn duplicate(
         (None, Some(owner)) if !uid.is_empty() => appointments::find_by_uid(conn, &owner.id, uid).await?.map(|a| a.id),
         _ => None,
     };
-    Ok(Some(InboxResult { decision, duplicate: true, appointment_id, outbox: Vec::new() }))
+    Ok(Some(InboxResult { decision, duplicate: true, appointment_id, outbox: Vec::new(), message_key: key.clone() }))
 }
 
 /// Whether two reads of the stored appointment are the same state.
@@ -872,7 +945,13 @@ async fn apply_decided(
         .execute(&mut *conn)
         .await?;
     }
-    Ok(Written::Done(InboxResult { decision: decided.decision_json, duplicate: false, appointment_id, outbox }))
+    Ok(Written::Done(InboxResult {
+        decision: decided.decision_json,
+        duplicate: false,
+        appointment_id,
+        outbox,
+        message_key: keys[0].clone(),
+    }))
 }
 
 /// Applies a raw e-mail that arrived in `mailbox` (an associate's address or

@@ -47,7 +47,11 @@ impl InboxSink for AppState {
     }
 
     async fn set_aside(&self, mailbox: &str, raw: &[u8], code: &str, message: &str) -> Result<(), SinkError> {
-        record_rejection(&self.store, mailbox, raw, code, message, &Judgement::unchecked()).await.map_err(sink_error)
+        record_rejection(&self.store, mailbox, raw, code, message, &Judgement::unchecked())
+            .await
+            .map_err(sink_error)?;
+        inbox::refused("imap", mailbox, code);
+        Ok(())
     }
 
     async fn record_poll(&self, inbox: &str, report: Option<&crate::mail::PollReport>, error: Option<&str>) {
@@ -58,7 +62,7 @@ impl InboxSink for AppState {
             error: error.map(str::to_owned),
         };
         if let Err(e) = super::admin::record_poll(&self.store, inbox, &summary).await {
-            eprintln!("mail: inbox `{inbox}`: its poll could not be recorded: {e}");
+            tracing::warn!(target: "invitelink::mail", inbox, error = %e, "the poll could not be recorded");
         }
     }
 
@@ -111,7 +115,16 @@ impl InboxSink for AppState {
                 .await
         };
         match written {
-            Ok(outcomes) => BatchDelivery { outcomes, stopped: None },
+            Ok((outcomes, taken)) => {
+                // Committed: now each message is logged, once.
+                for t in &taken {
+                    match t {
+                        Ok(result) => inbox::taken_in("imap", mailbox, result),
+                        Err(code) => inbox::refused("imap", mailbox, code),
+                    }
+                }
+                BatchDelivery { outcomes, stopped: None }
+            }
             Err(e) => BatchDelivery { outcomes: Vec::new(), stopped: Some(sink_error(e)) },
         }
     }
@@ -133,6 +146,10 @@ impl InboxSink for AppState {
 /// write transaction `conn`, each message in a savepoint of its own (one
 /// that fails is rolled back alone, a rejected one recorded), and writes the
 /// inbox's cursor for `lease`.
+/// What a batch did: each message's outcome for the poller, and for the log
+/// (written once the batch is committed) the result or the refusal's code.
+type BatchWritten = (Vec<Result<Delivered, SinkError>>, Vec<Result<inbox::InboxResult, String>>);
+
 async fn apply_batch(
     conn: &mut AnyConnection,
     mailbox: &str,
@@ -140,19 +157,22 @@ async fn apply_batch(
     prepared: Vec<ApiResult<inbox::Prepared>>,
     lease: &Lease,
     cursor: Cursor,
-) -> ApiResult<Vec<Result<Delivered, SinkError>>> {
+) -> ApiResult<BatchWritten> {
     let mut outcomes = Vec::with_capacity(batch.len());
+    let mut taken = Vec::with_capacity(batch.len());
     for (m, pre) in batch.into_iter().zip(prepared) {
         conn.execute("SAVEPOINT message").await?;
         let outcome = match inbox::apply_polled(conn, mailbox, &m.raw, &m.judgement, pre).await {
-            Ok(_) => {
+            Ok(result) => {
                 conn.execute("RELEASE SAVEPOINT message").await?;
+                taken.push(Ok(result));
                 Ok(Delivered::Applied)
             }
             Err(e) => {
                 conn.execute("ROLLBACK TO SAVEPOINT message; RELEASE SAVEPOINT message").await?;
                 if e.status.is_client_error() {
                     insert_rejection(conn, mailbox, &m.raw, &e.code, &e.message, &m.judgement).await?;
+                    taken.push(Err(e.code.clone()));
                     Ok(Delivered::Rejected { code: e.code, message: e.message })
                 } else {
                     Err(sink_error(e))
@@ -162,7 +182,7 @@ async fn apply_batch(
         outcomes.push(outcome);
     }
     write_cursor(conn, lease, cursor).await?;
-    Ok(outcomes)
+    Ok((outcomes, taken))
 }
 
 /// `now + ttl` as stored.
@@ -420,7 +440,7 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
 /// Starts, on the current runtime, a poller for each inbox of `mail` and the
 /// sender loop when `mail` has SMTP settings; all stop when `stop` turns
 /// `true`. An inbox or SMTP server whose settings cannot be used (a CA file
-/// that cannot be read) is reported on stderr and left out.
+/// that cannot be read) is logged as an error and left out.
 pub fn spawn(state: &AppState, mail: &MailConfig, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let mut tasks = Vec::new();
     // Up to `max_connections` inboxes, each keeps its connection and waits
@@ -439,7 +459,7 @@ pub fn spawn(state: &AppState, mail: &MailConfig, stop: &watch::Receiver<bool>) 
                 let interval = mail.poll_interval;
                 tasks.push(tokio::spawn(async move { poller.run(&state, interval, stopped(stop)).await }));
             }
-            Err(e) => eprintln!("mail: inbox `{name}` is not polled: {e}"),
+            Err(e) => tracing::error!(target: "invitelink::mail", inbox = %name, error = %e, "the inbox is not polled"),
         }
     }
     if let Some(smtp) = &mail.smtp {
@@ -464,7 +484,7 @@ pub fn spawn(state: &AppState, mail: &MailConfig, stop: &watch::Receiver<bool>) 
                     .await
                 }));
             }
-            Err(e) => eprintln!("mail: nothing is sent: {e}"),
+            Err(e) => tracing::error!(target: "invitelink::mail", error = %e, "nothing is sent"),
         }
     }
     tasks

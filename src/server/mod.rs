@@ -19,6 +19,7 @@ pub mod archive;
 pub mod auth;
 pub mod availability;
 pub mod calendar;
+pub mod config;
 pub mod demo;
 pub mod directory;
 pub mod engine;
@@ -30,7 +31,10 @@ pub mod headers;
 pub mod inbox;
 pub mod input;
 pub mod invitations;
+pub mod logging;
 pub mod mailbox;
+pub mod metrics;
+pub mod observe;
 pub mod outbox;
 pub mod preferences;
 pub mod received;
@@ -123,6 +127,25 @@ pub struct AppState {
     /// The inboxes polled and the SMTP server, as configured (for the
     /// administrator's mail status; no credentials).
     pub mail: Arc<admin::MailSetup>,
+    /// Whether `/ready` may say so (not before serving, not while stopping).
+    pub ready: Readiness,
+}
+
+/// Whether the server takes work: set when it starts serving (the database
+/// is open and migrated by then), cleared when it starts to stop.
+#[derive(Clone, Debug, Default)]
+pub struct Readiness(Arc<std::sync::atomic::AtomicBool>);
+
+impl Readiness {
+    /// Whether the server is serving and not stopping.
+    pub fn is_ready(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Sets the flag.
+    pub fn set(&self, ready: bool) {
+        self.0.store(ready, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl AppState {
@@ -144,6 +167,7 @@ impl AppState {
             sessions: Arc::new(auth::Sessions::new(&limits)),
             limits,
             mail: Arc::default(),
+            ready: Readiness::default(),
         }
     }
 }
@@ -213,6 +237,39 @@ pub async fn health() -> Json<Health> {
     Json(Health { status: "ok".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() })
 }
 
+/// Readiness of the server.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ready {
+    /// `ready`.
+    pub status: String,
+}
+
+/// Whether the server takes work (no token needed): 200 once the database
+/// is migrated and answers, 503 `not_ready` before that, when the database
+/// does not answer within 2 seconds, and while the server stops. `/health`
+/// only says that the process is alive.
+#[utoipa::path(get, path = "/ready", tag = "meta",
+    responses((status = 200, body = Ready), (status = 503, body = error::ErrorBody)))]
+pub async fn ready(axum::extract::State(state): axum::extract::State<AppState>) -> Result<Json<Ready>, ApiError> {
+    let not_ready = |why: &str| {
+        let mut e = ApiError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "not_ready", why);
+        e.retry_after = Some(1);
+        e
+    };
+    if !state.ready.is_ready() {
+        return Err(not_ready("the server is starting or stopping"));
+    }
+    let answers = async {
+        let mut conn = state.store.pool().acquire().await.ok()?;
+        sqlx::query("SELECT 1").execute(&mut *conn).await.ok()
+    };
+    match tokio::time::timeout(Duration::from_secs(2), answers).await {
+        Ok(Some(_)) if state.ready.is_ready() => Ok(Json(Ready { status: "ready".to_owned() })),
+        Ok(Some(_)) => Err(not_ready("the server is stopping")),
+        _ => Err(not_ready("the database does not answer")),
+    }
+}
+
 /// The OpenAPI document of this API (no token needed).
 #[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "OpenAPI 3.1 document")))]
 pub async fn openapi_json() -> impl IntoResponse {
@@ -237,7 +294,7 @@ impl Modify for BearerAuth {
     info(title = "invitelink CRM API", description = "Follow-ups, invitations, inbox and archive of the CRM. See docs/api.md."),
     modifiers(&BearerAuth),
     paths(
-        health, openapi_json,
+        health, ready, openapi_json,
         auth::signin, auth::signout, auth::me,
         accounts::change_password, accounts::signout_all, accounts::reset_password, accounts::signout_user,
         directory::associates, directory::companies, directory::persons, directory::create_person,
@@ -286,6 +343,7 @@ pub fn app(state: AppState) -> Router {
     let large = || DefaultBodyLimit::max(MAX_BODY_BYTES);
     let api = Router::new()
         .route("/health", get(health))
+        .route("/ready", get(ready))
         .route("/openapi.json", get(openapi_json))
         .route("/api/signin", post(auth::signin).layer(small()))
         .route("/api/signout", post(auth::signout))
@@ -359,6 +417,12 @@ pub fn app(state: AppState) -> Router {
             limits.request_timeout,
         ))
         .layer(axum::middleware::from_fn(headers::security_headers))
+        .layer(axum::middleware::from_fn(observe::id_in_errors))
+        .layer(tower_http::request_id::PropagateRequestIdLayer::new(observe::REQUEST_ID))
+        .layer(observe::trace_layer())
+        .layer(axum::middleware::from_fn(observe::count))
+        .layer(tower_http::request_id::SetRequestIdLayer::new(observe::REQUEST_ID, observe::RequestIds::default()))
+        .layer(axum::middleware::from_fn(observe::vet_incoming_id))
 }
 
 /// A server bound to its address, with its database open.
@@ -413,6 +477,12 @@ impl Server {
         self
     }
 
+    /// The server's readiness flag: set while it serves, cleared when it
+    /// starts to stop.
+    pub fn readiness(&self) -> Readiness {
+        self.state.ready.clone()
+    }
+
     /// The address the server listens on.
     pub fn local_addr(&self) -> Result<SocketAddr, ServeError> {
         self.listener.local_addr().map_err(ServeError::Io)
@@ -424,8 +494,11 @@ impl Server {
         let store = self.state.store.clone();
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mail = self.mail.as_ref().map(|m| mailbox::spawn(&self.state, m, &stopped)).unwrap_or_default();
+        let ready = self.state.ready.clone();
+        ready.set(true);
         let shutdown = async move {
             shutdown.await;
+            ready.set(false);
             let _ = stop.send(true);
         };
         let service = app(self.state).into_make_service_with_connect_info::<SocketAddr>();
@@ -453,6 +526,110 @@ pub async fn serve_with(opts: ServeOptions, limits: Limits) -> Result<(), ServeE
 /// Completes on Ctrl-C.
 async fn ctrl_c() {
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Completes on SIGTERM (how service managers stop a service) or Ctrl-C.
+pub async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!(target: "invitelink::server", "SIGTERM: stopping"),
+                    _ = tokio::signal::ctrl_c() => tracing::info!(target: "invitelink::server", "Ctrl-C: stopping"),
+                }
+            }
+            Err(_) => ctrl_c().await,
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c().await;
+}
+
+/// Serves with the effective `settings` of `invitelink serve` until SIGTERM
+/// or Ctrl-C: the API (HTTP or HTTPS), the mail pollers and sender, and the
+/// metrics listener when `metrics_listen` is set. On the signal, `/ready`
+/// answers 503, no connection is accepted any more, and requests, the
+/// inbox batch and the outbox message in hand are finished; what is not
+/// done within `shutdown_timeout` is dropped (polled messages are offered
+/// again, outbox claims run out).
+pub async fn serve_settings(settings: config::Settings) -> Result<(), ServeError> {
+    let opts = ServeOptions {
+        listen: settings.listen,
+        database: settings.database.clone(),
+        demo: settings.demo,
+        static_root: settings.static_root.clone(),
+        mail: settings.mail.clone(),
+    };
+    let tls = match &settings.https {
+        config::Https::On(source) => Some(tls::prepare(source)?),
+        config::Https::Off => None,
+    };
+    let server = bind(&opts).await?.with_limits(settings.limits.clone());
+    announce(&opts, &server, tls.is_some())?;
+    if let Some((files, _)) = &tls {
+        tls::announce_certificate(files, server.local_addr()?.port());
+    }
+    let metrics_task = match settings.metrics_listen {
+        Some(addr) => {
+            let handle = metrics::install()
+                .ok_or_else(|| ServeError::Io(std::io::Error::other("the metrics recorder is taken")))?;
+            let listener = tokio::net::TcpListener::bind(addr).await.map_err(ServeError::Io)?;
+            println!(
+                "  metrics: http://{}/metrics (Prometheus text format)",
+                listener.local_addr().map_err(ServeError::Io)?
+            );
+            let router = metrics::router(handle, server.state.store.clone(), server.state.ready.clone());
+            Some(tokio::spawn(async move { axum::serve(listener, router).await }))
+        }
+        None => {
+            println!("  metrics: off (set `metrics_listen` or `--metrics-listen` to serve them)");
+            None
+        }
+    };
+    println!(
+        "  logs: stderr, {} format, filter RUST_LOG={}; readiness: /ready",
+        match settings.log_format {
+            config::LogFormat::Text => "text",
+            config::LogFormat::Json => "json",
+        },
+        std::env::var("RUST_LOG").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| logging::DEFAULT_FILTER.to_owned())
+    );
+    tracing::info!(target: "invitelink::server", listen = %settings.listen, database = %store::display_url(&settings.database),
+        "serving");
+    let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        terminated().await;
+        let _ = signalled.send(());
+    };
+    let bound = settings.shutdown_timeout;
+    let run = async move {
+        match tls {
+            Some((_, config)) => server.run_tls_within(config, shutdown, bound).await,
+            None => server.run(shutdown).await,
+        }
+    };
+    let deadline = async move {
+        if on_signal.await.is_ok() {
+            tokio::time::sleep(bound).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let result = tokio::select! {
+        r = run => r,
+        () = deadline => {
+            tracing::warn!(target: "invitelink::server", seconds = bound.as_secs(),
+                "work in flight did not finish within the shutdown timeout; stopping anyway");
+            Ok(())
+        }
+    };
+    if let Some(task) = metrics_task {
+        task.abort();
+    }
+    tracing::info!(target: "invitelink::server", "stopped");
+    result
 }
 
 /// Prints where the server listens, the add-in's task pane and manifest, and

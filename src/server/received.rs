@@ -26,7 +26,7 @@ pub const MAX_LISTED: i64 = 200;
 /// A message kept before (same bytes, same mailbox) is not kept twice.
 pub async fn keep(state: &AppState, mailbox: &str, raw: &[u8], result: &InboxResult) {
     if let Err(e) = try_keep(state, mailbox, raw, result).await {
-        eprintln!("invitelink server: a received message was not kept for the inbox page: {}", e.message);
+        tracing::warn!(target: "invitelink::inbox", mailbox, error = %e.message, "a received message was not kept for the inbox page");
     }
 }
 

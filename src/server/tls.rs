@@ -269,15 +269,28 @@ impl Server {
         config: Arc<ServerConfig>,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
+        self.run_tls_within(config, shutdown, GRACE).await
+    }
+
+    /// [`Server::run_tls`] giving open connections `grace` to finish.
+    pub async fn run_tls_within(
+        self,
+        config: Arc<ServerConfig>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        grace: Duration,
+    ) -> Result<(), ServeError> {
         let Server { listener, state, mail, .. } = self;
         let store = state.store.clone();
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mail = mail.as_ref().map(|m| super::mailbox::spawn(&state, m, &stopped)).unwrap_or_default();
+        let ready = state.ready.clone();
+        ready.set(true);
         let shutdown = async move {
             shutdown.await;
+            ready.set(false);
             let _ = stop.send(true);
         };
-        let result = serve_tls_on(listener, state, config, shutdown).await;
+        let result = serve_tls_on(listener, state, config, shutdown, grace).await;
         for task in mail {
             let _ = task.await;
         }
@@ -291,12 +304,13 @@ async fn serve_tls_on(
     state: AppState,
     config: Arc<ServerConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
 ) -> std::io::Result<()> {
     let handle = axum_server::Handle::<std::net::SocketAddr>::new();
     let stopper = handle.clone();
     let watcher = tokio::spawn(async move {
         shutdown.await;
-        stopper.graceful_shutdown(Some(GRACE));
+        stopper.graceful_shutdown(Some(grace));
     });
     let acceptor =
         axum_server::tls_rustls::RustlsAcceptor::new(axum_server::tls_rustls::RustlsConfig::from_config(config));
@@ -317,18 +331,30 @@ pub async fn serve_tls(opts: ServeOptions, source: CertSource) -> Result<(), Ser
 
 /// [`serve_tls`] with `limits`.
 pub async fn serve_tls_with(opts: ServeOptions, source: CertSource, limits: Limits) -> Result<(), ServeError> {
-    let files = ensure(&source)?;
-    let config = server_config(&files.cert, &files.key)?;
+    let (files, config) = prepare(&source)?;
     let server = bind(&opts).await?.with_limits(limits);
     announce(&opts, &server, true)?;
+    announce_certificate(&files, server.local_addr()?.port());
+    server.run_tls(config, ctrl_c()).await
+}
+
+/// The certificate of `source` (made when it is a missing self-signed one)
+/// and the TLS configuration serving it.
+pub fn prepare(source: &CertSource) -> Result<(CertFiles, Arc<ServerConfig>), ServeError> {
+    let files = ensure(source)?;
+    let config = server_config(&files.cert, &files.key)?;
+    Ok((files, config))
+}
+
+/// Prints the certificate served, and for a self-signed one how to trust it.
+pub fn announce_certificate(files: &CertFiles, port: u16) {
     if files.self_signed {
         let made = if files.created { "made" } else { "reused" };
         println!("  certificate ({made}, self-signed for localhost): {}", files.cert.display());
-        println!("{}", trust_instructions(&files.cert, server.local_addr()?.port()));
+        println!("{}", trust_instructions(&files.cert, port));
     } else {
         println!("  certificate: {}", files.cert.display());
     }
-    server.run_tls(config, ctrl_c()).await
 }
 
 #[cfg(test)]

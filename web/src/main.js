@@ -105,7 +105,6 @@ async function route() {
     main.setAttribute('aria-busy', 'false');
     return;
   }
-  const mine = ++rendering;
   if (!app.user && PUBLIC.has(requestedPage())) {
     const name = requestedPage();
     byId('top').hidden = true;

@@ -5,7 +5,8 @@
 //! release program; start `invitelink serve --tls --demo` in the foreground
 //! with a demo database in the target directory and the repository as static
 //! root, so that the web client is at `https://localhost:3443/` and the
-//! add-in at `https://localhost:3443/addin/`. Extra
+//! add-in at `https://localhost:3443/addin/`, metrics at
+//! `http://127.0.0.1:9464/metrics` and the log on stderr. Extra
 //! arguments go to `serve` (`--listen 127.0.0.1:8443`, `--database ...`);
 //! one that names a flag replaces the default of that flag.
 
@@ -15,6 +16,9 @@ use std::process::Command;
 
 /// The demo database's file name, in the target directory.
 const DEMO_DATABASE: &str = "invitelink-demo.sqlite";
+
+/// Where the demo serves its Prometheus metrics (loopback only).
+const DEMO_METRICS: &str = "127.0.0.1:9464";
 
 /// Builds `pkg/` and the release program under `root`, then serves the
 /// product over HTTPS with demo data until Ctrl-C; `extra` goes to `serve`.
@@ -37,7 +41,11 @@ fn serve_args(root: &Path, target: &Path, extra: &[String]) -> Vec<String> {
     let names = |flag: &str| extra.iter().any(|a| a == flag || a.starts_with(&format!("{flag}=")));
     let database = format!("sqlite:{}", target.join(DEMO_DATABASE).display());
     let mut args: Vec<String> = vec!["serve".into(), "--tls".into(), "--demo".into()];
-    for (flag, value) in [("--database", database), ("--static-root", root.display().to_string())] {
+    for (flag, value) in [
+        ("--database", database),
+        ("--static-root", root.display().to_string()),
+        ("--metrics-listen", DEMO_METRICS.to_owned()),
+    ] {
         if !names(flag) {
             args.push(flag.to_owned());
             args.push(value);
@@ -104,7 +112,9 @@ mod tests {
                 "--database",
                 "sqlite:/repo/target/invitelink-demo.sqlite",
                 "--static-root",
-                "/repo"
+                "/repo",
+                "--metrics-listen",
+                "127.0.0.1:9464"
             ]
         );
         let extra: Vec<String> = ["--listen", "127.0.0.1:8443", "--database=sqlite:/tmp/x.sqlite", "--tls"]
@@ -120,6 +130,8 @@ mod tests {
                 "--demo",
                 "--static-root",
                 "/repo",
+                "--metrics-listen",
+                "127.0.0.1:9464",
                 "--listen",
                 "127.0.0.1:8443",
                 "--database=sqlite:/tmp/x.sqlite"

@@ -119,9 +119,8 @@ fn every_address_of_a_person_matches_invitations() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!((r.json["created"].as_u64(), r.json["refused"].as_u64()), (Some(1), Some(1)));
 
-    for (n, from) in ["ingrid.bergstrom@nordlys.example", "ingrid.b@mail.example", "IB@nordlys-labs.example"]
-        .into_iter()
-        .enumerate()
+    for (n, from) in
+        ["ingrid.bergstrom@nordlys.example", "ingrid.b@mail.example", "IB@nordlys-labs.example"].into_iter().enumerate()
     {
         let msg = invitation(from, &format!("after-{n}@nordlys.example"));
         let r = cara.post_raw("/api/inbox", "message/rfc822", msg.as_bytes());
@@ -144,8 +143,14 @@ fn import_preview_duplicates_choices_and_report() {
     let r = ada.post("/api/contacts/import/preview", &json!({"content": file}));
     assert_eq!(r.status, 200, "{}", r.text());
     let p = &r.json;
-    assert_eq!((p["format"].as_str(), p["encoding"].as_str(), p["header"].as_bool()), (Some("csv"), Some("windows-1252"), Some(true)));
-    assert_eq!((p["total"].as_u64(), p["new"].as_u64(), p["duplicates"].as_u64(), p["refused"].as_u64()), (Some(4), Some(2), Some(1), Some(1)));
+    assert_eq!(
+        (p["format"].as_str(), p["encoding"].as_str(), p["header"].as_bool()),
+        (Some("csv"), Some("windows-1252"), Some(true))
+    );
+    assert_eq!(
+        (p["total"].as_u64(), p["new"].as_u64(), p["duplicates"].as_u64(), p["refused"].as_u64()),
+        (Some(4), Some(2), Some(1), Some(1))
+    );
     assert_eq!(statuses(p), [(3, "duplicate".into()), (4, "refused".into()), (1, "new".into()), (2, "new".into())]);
     let dup = &p["rows"][0];
     assert_eq!(dup["existing"]["name"], "Bob Berg");
@@ -239,7 +244,12 @@ fn ten_thousand_contacts_in_one_import() {
     let (ada, _) = server.sign_in(ADA.0, ADA.1);
     let mut csv = String::from("First Name,Last Name,Company,Job Title,E-mail Address,E-mail 2 Address\r\n");
     for i in 0..10_000 {
-        csv.push_str(&format!("Given{i},Family{i},Company {},Buyer,p{i}@c{}.example,alt{i}@c{}.example\r\n", i % 250, i % 250, i % 250));
+        csv.push_str(&format!(
+            "Given{i},Family{i},Company {},Buyer,p{i}@c{}.example,alt{i}@c{}.example\r\n",
+            i % 250,
+            i % 250,
+            i % 250
+        ));
     }
     let file = invitelink::base64::encode(csv.as_bytes());
     let p = ada.post("/api/contacts/import/preview", &json!({"content": file})).json;

@@ -160,16 +160,23 @@ pub async fn update_person(
         .execute(&mut *conn)
         .await?;
     sqlx::query("DELETE FROM person_emails WHERE person_id = $1").bind(&id).execute(&mut *conn).await?;
-    for address in &checked.emails {
-        sqlx::query("INSERT INTO person_emails (person_id, email) VALUES ($1, $2)")
-            .bind(&id)
-            .bind(address)
-            .execute(&mut *conn)
-            .await?;
-    }
+    insert_addresses(conn, &id, &checked.emails, 0).await?;
     let person = find_person(conn, &id).await?.ok_or_else(|| ApiError::internal("the person is gone"))?;
     tx.commit().await?;
     Ok(Json(person))
+}
+
+/// Registers `emails` for `person`, in order, the first at `first`.
+pub async fn insert_addresses(conn: &mut AnyConnection, person: &str, emails: &[String], first: i64) -> ApiResult<()> {
+    for (position, address) in (first..).zip(emails) {
+        sqlx::query("INSERT INTO person_emails (person_id, email, position) VALUES ($1, $2, $3)")
+            .bind(person)
+            .bind(address)
+            .bind(position)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// How many rows of the tables that link to a person or company point at `id`.
@@ -550,6 +557,8 @@ pub fn read_request(req: &ImportRequest) -> ApiResult<Parsed> {
 /// names, companies by lower-case name.
 struct Known {
     owners: HashMap<String, Vec<String>>,
+    /// How many addresses each person has (the next address's position).
+    counts: HashMap<String, i64>,
     names: HashMap<String, String>,
     companies: HashMap<String, String>,
 }
@@ -557,8 +566,11 @@ struct Known {
 impl Known {
     async fn load(conn: &mut AnyConnection) -> ApiResult<Known> {
         let mut owners: HashMap<String, Vec<String>> = HashMap::new();
+        let mut counts: HashMap<String, i64> = HashMap::new();
         for row in sqlx::query("SELECT email, person_id FROM person_emails").fetch_all(&mut *conn).await? {
-            owners.entry(text(&row, "email")?).or_default().push(text(&row, "person_id")?);
+            let person = text(&row, "person_id")?;
+            *counts.entry(person.clone()).or_default() += 1;
+            owners.entry(text(&row, "email")?).or_default().push(person);
         }
         let mut names = HashMap::new();
         for row in sqlx::query("SELECT id, name FROM persons").fetch_all(&mut *conn).await? {
@@ -568,7 +580,7 @@ impl Known {
         for row in sqlx::query("SELECT id, name FROM companies").fetch_all(&mut *conn).await? {
             companies.entry(text(&row, "name")?.to_lowercase()).or_insert(text(&row, "id")?);
         }
-        Ok(Known { owners, names, companies })
+        Ok(Known { owners, counts, names, companies })
     }
 
     /// The known persons with any of `contact`'s addresses.
@@ -699,12 +711,10 @@ async fn add_address(conn: &mut AnyConnection, known: &mut Known, person: &str, 
         return Ok(());
     }
     owners.push(person.to_owned());
-    sqlx::query("INSERT INTO person_emails (person_id, email) VALUES ($1, $2)")
-        .bind(person)
-        .bind(address)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    let count = known.counts.entry(person.to_owned()).or_default();
+    let position = *count;
+    *count += 1;
+    insert_addresses(conn, person, &[address.to_owned()], position).await
 }
 
 /// Imports `parsed` on `conn` (the caller's write transaction): new rows

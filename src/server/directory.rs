@@ -156,9 +156,9 @@ pub async fn companies(
     Ok(Json(out))
 }
 
-/// The e-mail addresses of a person.
+/// The e-mail addresses of a person, the one to write to first.
 pub async fn person_emails(conn: &mut AnyConnection, person_id: &str) -> ApiResult<Vec<String>> {
-    let rows = sqlx::query("SELECT email FROM person_emails WHERE person_id = $1 ORDER BY email")
+    let rows = sqlx::query("SELECT email FROM person_emails WHERE person_id = $1 ORDER BY position, email")
         .bind(person_id)
         .fetch_all(&mut *conn)
         .await?;
@@ -400,13 +400,7 @@ pub async fn create_person(
         .bind(&checked.phone)
         .execute(&mut *conn)
         .await?;
-    for address in emails {
-        sqlx::query("INSERT INTO person_emails (person_id, email) VALUES ($1, $2)")
-            .bind(&id)
-            .bind(address)
-            .execute(&mut *conn)
-            .await?;
-    }
+    super::contacts::insert_addresses(conn, &id, emails, 0).await?;
     let person = find_person(conn, &id).await?.ok_or_else(|| ApiError::internal("the new person is gone"))?;
     tx.commit().await?;
     Ok((axum::http::StatusCode::CREATED, Json(person)))

@@ -33,7 +33,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "accounts", include_str!("../../migrations/0004_accounts.sql")),
     (5, "instances", include_str!("../../migrations/0005_instances.sql")),
     (6, "received_messages", include_str!("../../migrations/0006_received_messages.sql")),
-    (7, "contacts_phone", include_str!("../../migrations/0007_contacts_phone.sql")),
+    (7, "contacts_phone_email_order", include_str!("../../migrations/0007_contacts_phone_email_order.sql")),
 ];
 
 #[derive(Debug)]

@@ -42,6 +42,8 @@ export function toBase64(buffer) {
 }
 
 function table(caption, id, head, rows) {
+  // Each cell names its column: on a narrow screen the rows become cards.
+  for (const tr of rows) [...tr.children].forEach((td, i) => td.setAttribute('data-label', head[i] ?? ''));
   return h('div', { class: 'table-scroll', role: 'region', 'aria-label': caption, tabindex: '0' }, h('table', { class: 'table import-table', id }, h('caption', {}, caption), h('thead', {}, h('tr', {}, head.map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows)));
 }
 

@@ -45,7 +45,7 @@ export async function render(main, app) {
         : h('p', { class: 'muted' }, 'No persons found.'),
       h('h2', {}, 'Companies'),
       companies.length
-        ? h('ul', { class: 'plain-list', id: 'company-list' }, companies.map((c) => h('li', {}, c.name, c.domain ? h('span', { class: 'muted' }, ` · ${c.domain}`) : '', c.ours ? h('span', { class: 'muted' }, ' · our company') : '', !c.ours || app.user?.role === 'admin' ? h('button', { type: 'button', class: 'link', 'aria-label': `Edit ${c.name}`, on: { click: () => openCompanyForm({ company: c, onSaved: (saved) => { app.toast(`${saved.name} saved.`); find(); } }) } }, 'Edit') : null)))
+        ? h('ul', { class: 'plain-list', id: 'company-list' }, companies.map((c) => h('li', {}, c.name, c.domain ? h('span', { class: 'muted' }, ` · ${c.domain}`) : '', c.ours ? h('span', { class: 'muted' }, ' · our company') : '', !c.ours || app.user?.role === 'admin' ? h('button', { type: 'button', class: 'link edit', 'aria-label': `Edit ${c.name}`, on: { click: () => openCompanyForm({ company: c, onSaved: (saved) => { app.toast(`${saved.name} saved.`); find(); } }) } }, 'Edit') : null)))
         : h('p', { class: 'muted' }, 'No companies found.'),
     );
   }
@@ -64,12 +64,12 @@ export async function render(main, app) {
         h('dt', {}, 'E-mail'),
         h('dd', {}, p.emails.length ? h('ul', { class: 'plain-list' }, p.emails.map((e) => h('li', {}, e))) : '—'),
       ),
-      h('div', { class: 'buttons' }, h('button', { type: 'button', class: 'secondary', id: 'contact-edit', on: { click: () => openPersonForm({ person: p, onSaved: (saved) => { app.toast(`${saved.name} saved.`); find(); showPerson(saved.id); } }) } }, 'Edit')),
+      h('div', { class: 'buttons' }, h('button', { type: 'button', class: 'secondary', id: 'contact-edit', on: { click: () => openPersonForm({ person: p, onSaved: (saved) => { app.toast(`${saved.name} saved.`); find(); showPerson(saved.id); } }) } }, 'Edit'),
       h('button', { type: 'button', class: 'primary', on: { click: () => {
         const start = new Date();
         start.setHours(start.getHours() + 24, 0, 0, 0);
         openFollowup(app, { start, end: new Date(start.getTime() + 3600_000), participants: [{ kind: 'person', id: p.id, name: p.name }], onClose: () => showPerson(id) });
-      } } }, 'New follow-up with this person'),
+      } } }, 'New follow-up with this person')),
       h('h3', {}, 'Activities'),
       activities.length
         ? h(

@@ -12,6 +12,8 @@
 
 pub mod api;
 pub mod base64;
+#[cfg(all(feature = "contacts-import", not(target_arch = "wasm32")))]
+pub mod contacts_import;
 pub mod error;
 pub mod expand;
 pub mod ical;

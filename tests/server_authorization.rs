@@ -158,6 +158,84 @@ fn every_endpoint_for_every_caller() {
         &w.dan,
     );
 
+    // Contacts and companies (src/server/contacts.rs): the directory is the
+    // company's, so every user adds and edits persons and companies, whoever
+    // entered them ("owner": Ben, who created them); our own company,
+    // deleting and importing are an administrator's.
+    let made = w.ben.post("/api/persons", &json!({"name": "Matrix Person", "emails": ["matrix@x.example"]}));
+    assert_eq!(made.status, 201, "{}", made.text());
+    let person = made.json["id"].as_str().unwrap().to_owned();
+    let company = w.ben.post("/api/companies", &json!({"name": "Matrix AS", "domain": "matrix.example"}));
+    assert_eq!(company.status, 201, "{}", company.text());
+    let company = company.json["id"].as_str().unwrap().to_owned();
+    let ours = w.ben.get("/api/companies").json.as_array().unwrap().iter().find(|c| c["ours"] == true).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    check(&w, "GET companies/{id}", [401, 200, 200, 200], &get(format!("/api/companies/{company}")), &w.ben, &w.dan);
+    check(
+        &w,
+        "POST companies",
+        [401, 201, 201, 201],
+        &|c, who| c.post("/api/companies", &json!({"name": format!("Matrix {}", who as u8)})).status,
+        &w.ben,
+        &w.dan,
+    );
+    check(
+        &w,
+        "PUT persons/{id}",
+        [401, 200, 200, 200],
+        &post_put(
+            format!("/api/persons/{person}"),
+            json!({"name": "Matrix Person", "emails": ["matrix@x.example", "matrix2@x.example"], "phone": "+47 1"}),
+        ),
+        &w.ben,
+        &w.dan,
+    );
+    check(
+        &w,
+        "PUT companies/{id}",
+        [401, 200, 200, 200],
+        &post_put(format!("/api/companies/{company}"), json!({"name": "Matrix AS", "domain": "matrix.example"})),
+        &w.ben,
+        &w.dan,
+    );
+    check(
+        &w,
+        "PUT companies/{ours}",
+        [401, 403, 403, 200],
+        &post_put(format!("/api/companies/{ours}"), json!({"name": "Our Company", "domain": "ourcompany.example"})),
+        &w.ben,
+        &w.dan,
+    );
+    let file = invitelink::base64::encode(b"Name,E-mail Address\nMatrix Import,matrix-import@x.example\n");
+    check(
+        &w,
+        "POST contacts/import/preview",
+        [401, 403, 403, 200],
+        &post("/api/contacts/import/preview".to_owned(), json!({"content": file})),
+        &w.ben,
+        &w.dan,
+    );
+    check(
+        &w,
+        "POST contacts/import",
+        [401, 403, 403, 200],
+        &post("/api/contacts/import".to_owned(), json!({"content": file})),
+        &w.ben,
+        &w.dan,
+    );
+    let delete = |path: String| move |c: &Client, _: Who| c.delete(&path).status;
+    check(&w, "DELETE persons/{id}", [401, 403, 403, 204], &delete(format!("/api/persons/{person}")), &w.ben, &w.dan);
+    check(
+        &w,
+        "DELETE companies/{id}",
+        [401, 403, 403, 204],
+        &delete(format!("/api/companies/{company}")),
+        &w.ben,
+        &w.dan,
+    );
+
     // Own data only: settings change for the caller alone.
     check(
         &w,

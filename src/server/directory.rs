@@ -67,8 +67,11 @@ pub struct Person {
     pub company_id: Option<String>,
     /// The company's name.
     pub company_name: Option<String>,
-    /// E-mail addresses, lower-case.
+    /// E-mail addresses, lower-case; each identifies the person when an
+    /// invitation or a reply arrives from it.
     pub emails: Vec<String>,
+    /// Telephone number.
+    pub phone: Option<String>,
 }
 
 /// A room or a piece of equipment.
@@ -154,16 +157,16 @@ pub async fn companies(
     Ok(Json(out))
 }
 
-/// The e-mail addresses of a person.
+/// The e-mail addresses of a person, the one to write to first.
 pub async fn person_emails(conn: &mut AnyConnection, person_id: &str) -> ApiResult<Vec<String>> {
-    let rows = sqlx::query("SELECT email FROM person_emails WHERE person_id = $1 ORDER BY email")
+    let rows = sqlx::query("SELECT email FROM person_emails WHERE person_id = $1 ORDER BY position, email")
         .bind(person_id)
         .fetch_all(&mut *conn)
         .await?;
     rows.iter().map(|r| text(r, "email")).collect()
 }
 
-const PERSON_SELECT: &str = "SELECT p.id, p.name, p.title, p.company_id, c.name AS company_name \
+const PERSON_SELECT: &str = "SELECT p.id, p.name, p.title, p.phone, p.company_id, c.name AS company_name \
      FROM persons p LEFT JOIN companies c ON c.id = p.company_id";
 
 async fn person_from_row(conn: &mut AnyConnection, row: &sqlx::any::AnyRow) -> ApiResult<Person> {
@@ -176,6 +179,7 @@ async fn person_from_row(conn: &mut AnyConnection, row: &sqlx::any::AnyRow) -> A
         company_id: opt_text(row, "company_id")?,
         company_name: opt_text(row, "company_name")?,
         emails,
+        phone: opt_text(row, "phone")?,
     })
 }
 
@@ -365,6 +369,9 @@ pub struct NewPerson {
     pub title: Option<String>,
     /// The person's company.
     pub company_id: Option<String>,
+    /// Telephone number.
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 /// Registers a contact person (for example the sender a decision suggests
@@ -377,30 +384,8 @@ pub async fn create_person(
     _user: CurrentUser,
     Json(req): Json<NewPerson>,
 ) -> ApiResult<(axum::http::StatusCode, Json<Person>)> {
-    super::input::text("name", &req.name)?;
-    if let Some(title) = &req.title {
-        super::input::text("title", title)?;
-    }
-    for e in &req.emails {
-        super::input::address("emails", e)?;
-    }
-    let name = req.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::invalid("`name` must have 1 to 200 characters"));
-    }
-    let mut emails: Vec<String> = Vec::new();
-    for e in req.emails.iter().take(20) {
-        let address = crate::ical::value::email_of(e);
-        if !address.contains('@') || address.len() > 254 {
-            return Err(ApiError::invalid(format!("`{e}` is not an e-mail address")));
-        }
-        if !emails.contains(&address) {
-            emails.push(address);
-        }
-    }
-    if emails.is_empty() {
-        return Err(ApiError::invalid("give at least one e-mail address"));
-    }
+    let checked = super::contacts::check_person(&req.name, &req.emails, req.title.as_deref(), req.phone.as_deref())?;
+    let (name, emails) = (&checked.name, &checked.emails);
     let mut tx = state.store.write().await?;
     let conn = tx.conn();
     if let Some(cid) = &req.company_id
@@ -408,30 +393,17 @@ pub async fn create_person(
     {
         return Err(ApiError::invalid(format!("`company_id`: no company with id `{cid}`")));
     }
-    for address in &emails {
-        let taken = sqlx::query("SELECT person_id FROM person_emails WHERE email = $1")
-            .bind(address)
-            .fetch_optional(&mut *conn)
-            .await?;
-        if taken.is_some() {
-            return Err(ApiError::conflict(format!("`{address}` is already registered")));
-        }
-    }
+    super::contacts::check_addresses_free(conn, emails, None).await?;
     let id = super::store::new_id();
-    sqlx::query("INSERT INTO persons (id, company_id, name, title) VALUES ($1, $2, $3, $4)")
+    sqlx::query("INSERT INTO persons (id, company_id, name, title, phone) VALUES ($1, $2, $3, $4, $5)")
         .bind(&id)
         .bind(&req.company_id)
-        .bind(&name)
-        .bind(&req.title)
+        .bind(name)
+        .bind(&checked.title)
+        .bind(&checked.phone)
         .execute(&mut *conn)
         .await?;
-    for address in &emails {
-        sqlx::query("INSERT INTO person_emails (person_id, email) VALUES ($1, $2)")
-            .bind(&id)
-            .bind(address)
-            .execute(&mut *conn)
-            .await?;
-    }
+    super::contacts::insert_addresses(conn, &id, emails, 0).await?;
     let person = find_person(conn, &id).await?.ok_or_else(|| ApiError::internal("the new person is gone"))?;
     tx.commit().await?;
     Ok((axum::http::StatusCode::CREATED, Json(person)))

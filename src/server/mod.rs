@@ -20,6 +20,7 @@ pub mod auth;
 pub mod availability;
 pub mod calendar;
 pub mod config;
+pub mod contacts;
 pub mod demo;
 pub mod directory;
 pub mod engine;
@@ -299,6 +300,8 @@ impl Modify for BearerAuth {
         accounts::change_password, accounts::signout_all, accounts::reset_password, accounts::signout_user,
         directory::associates, directory::companies, directory::persons, directory::create_person,
         directory::contacts, directory::person,
+        contacts::update_person, contacts::delete_person, contacts::company, contacts::create_company,
+        contacts::update_company, contacts::delete_company, contacts::import_preview, contacts::import_commit,
         directory::resources, directory::projects, directory::sales,
         archive::activities,
         followups::create, followups::get, followups::reschedule, followups::delete, followups::assign,
@@ -341,6 +344,7 @@ pub fn app(state: AppState) -> Router {
     let web_client = web::routes(&state.static_root);
     let small = || DefaultBodyLimit::max(SIGNIN_BODY_BYTES);
     let large = || DefaultBodyLimit::max(MAX_BODY_BYTES);
+    let import = || DefaultBodyLimit::max(contacts::IMPORT_BODY_BYTES);
     let api = Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
@@ -361,10 +365,17 @@ pub fn app(state: AppState) -> Router {
         .route("/api/me/feed", get(feed::status).post(feed::create).delete(feed::revoke))
         .route("/feeds/{file}", get(feed::serve))
         .route("/api/associates/{id}/signout", post(accounts::signout_user))
-        .route("/api/companies", get(directory::companies))
+        .route("/api/companies", get(directory::companies).post(contacts::create_company))
         .route("/api/persons", get(directory::persons).post(directory::create_person))
         .route("/api/contacts", get(directory::contacts))
-        .route("/api/persons/{id}", get(directory::person))
+        .route("/api/persons/{id}", get(directory::person).put(contacts::update_person).delete(contacts::delete_person))
+        // Contacts and companies (src/server/contacts.rs).
+        .route(
+            "/api/companies/{id}",
+            get(contacts::company).put(contacts::update_company).delete(contacts::delete_company),
+        )
+        .route("/api/contacts/import/preview", post(contacts::import_preview).layer(import()))
+        .route("/api/contacts/import", post(contacts::import_commit).layer(import()))
         .route("/api/persons/{id}/activities", get(archive::activities))
         .route("/api/resources", get(directory::resources).post(admin::create_resource))
         .route("/api/resources/{id}", patch(admin::change_resource))

@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "received_messages", include_str!("../../migrations/0006_received_messages.sql")),
     (7, "administration", include_str!("../../migrations/0007_administration.sql")),
     (8, "followup_description", include_str!("../../migrations/0008_followup_description.sql")),
+    (9, "contacts_phone_email_order", include_str!("../../migrations/0009_contacts_phone_email_order.sql")),
 ];
 
 #[derive(Debug)]

@@ -88,10 +88,15 @@ fn figures(log: &str) -> Figures {
 
 /// Seed folders that exist: the fixtures, the shared corpus and the conformance suite.
 fn seed_dirs(root: &Path) -> Vec<PathBuf> {
-    [root.join("tests/fixtures"), root.join("../shared/corpus"), root.join("../shared/conformance")]
-        .into_iter()
-        .filter(|d| d.is_dir())
-        .collect()
+    [
+        root.join("tests/fixtures"),
+        root.join("tests/data/contacts"),
+        root.join("../shared/corpus"),
+        root.join("../shared/conformance"),
+    ]
+    .into_iter()
+    .filter(|d| d.is_dir())
+    .collect()
 }
 
 /// Runs every fuzz target for `seconds_per_target` seconds and prints the

@@ -49,7 +49,7 @@ pub fn run(root: &Path) -> Result<(), String> {
     let bin = crate::pkg::target_dir(root)?.join("debug").join("invitelink");
     run_command(
         Command::new("node")
-            .args(["--test", "--test-concurrency=1", "client.test.mjs", "admin.test.mjs"])
+            .args(["--test", "--test-concurrency=1", "client.test.mjs", "admin.test.mjs", "contacts.test.mjs"])
             .current_dir(&tests)
             .env("INVITELINK_BIN", &bin)
             .env("CHROMIUM", &chromium),

@@ -1,18 +1,33 @@
 // Contacts: search persons and companies; a person's card with e-mail
 // addresses, company and Activities (follow-ups they take part in, archived
-// e-mails), and "New follow-up" with them.
+// e-mails), and "New follow-up" with them. Adding and editing persons and
+// companies (contacts-edit.js) and importing contact files (administrators,
+// contacts-import.js) start here.
 
 import * as api from '../api.js';
 import { h, replace } from '../dom.js';
 import { openFollowup } from './followup.js';
 import { moment, statusWord, when } from '../states.js';
+import { openCompanyForm, openPersonForm } from './contacts-edit.js';
+import { renderImport } from './contacts-import.js';
 
 export async function render(main, app) {
   const search = h('input', { type: 'search', id: 'contact-search', placeholder: 'Name, company or e-mail address', autocomplete: 'off' });
   const results = h('div', { id: 'contact-results', class: 'contact-results' });
   const card = h('section', { id: 'contact-card', class: 'card', 'aria-live': 'polite', 'aria-label': 'Contact card' }, h('p', { class: 'muted' }, 'Choose a person to see their card.'));
+  const importSection = h('section', { id: 'import', class: 'card import', 'aria-labelledby': 'import-title', hidden: true });
+  const openImport = h('button', { type: 'button', class: 'secondary', id: 'contacts-import', on: { click: () => {
+    importSection.hidden = false;
+    renderImport(importSection, { onImported: () => find(), onClose: () => { importSection.hidden = true; openImport.focus(); } });
+    importSection.querySelector('h2')?.focus?.();
+    importSection.scrollIntoView({ block: 'start' });
+  } } }, 'Import contacts');
+  const newPerson = h('button', { type: 'button', class: 'primary', id: 'contacts-new-person', on: { click: () => openPersonForm({ onSaved: (p) => { app.toast(`${p.name} added.`); find(); showPerson(p.id); } }) } }, 'New person');
+  const newCompany = h('button', { type: 'button', class: 'secondary', id: 'contacts-new-company', on: { click: () => openCompanyForm({ onSaved: (c) => { app.toast(`${c.name} added.`); find(); } }) } }, 'New company');
   main.append(
     h('div', { class: 'page-head' }, h('h1', {}, 'Contacts'), h('div', { class: 'tools' }, h('label', { for: 'contact-search', class: 'inline' }, 'Search'), search)),
+    h('div', { class: 'buttons contact-actions' }, newPerson, newCompany, app.user?.role === 'admin' ? openImport : null),
+    importSection,
     h('div', { class: 'split' }, results, card),
   );
   let timer;
@@ -30,7 +45,7 @@ export async function render(main, app) {
         : h('p', { class: 'muted' }, 'No persons found.'),
       h('h2', {}, 'Companies'),
       companies.length
-        ? h('ul', { class: 'plain-list', id: 'company-list' }, companies.map((c) => h('li', {}, c.name, c.domain ? h('span', { class: 'muted' }, ` · ${c.domain}`) : '', c.ours ? h('span', { class: 'muted' }, ' · our company') : '')))
+        ? h('ul', { class: 'plain-list', id: 'company-list' }, companies.map((c) => h('li', {}, c.name, c.domain ? h('span', { class: 'muted' }, ` · ${c.domain}`) : '', c.ours ? h('span', { class: 'muted' }, ' · our company') : '', !c.ours || app.user?.role === 'admin' ? h('button', { type: 'button', class: 'link edit', 'aria-label': `Edit ${c.name}`, on: { click: () => openCompanyForm({ company: c, onSaved: (saved) => { app.toast(`${saved.name} saved.`); find(); } }) } }, 'Edit') : null)))
         : h('p', { class: 'muted' }, 'No companies found.'),
     );
   }
@@ -45,14 +60,16 @@ export async function render(main, app) {
         h('dt', {}, 'Company'),
         h('dd', {}, p.company_name ?? '—'),
         p.title ? [h('dt', {}, 'Title'), h('dd', {}, p.title)] : null,
+        p.phone ? [h('dt', {}, 'Phone'), h('dd', {}, p.phone)] : null,
         h('dt', {}, 'E-mail'),
         h('dd', {}, p.emails.length ? h('ul', { class: 'plain-list' }, p.emails.map((e) => h('li', {}, e))) : '—'),
       ),
+      h('div', { class: 'buttons' }, h('button', { type: 'button', class: 'secondary', id: 'contact-edit', on: { click: () => openPersonForm({ person: p, onSaved: (saved) => { app.toast(`${saved.name} saved.`); find(); showPerson(saved.id); } }) } }, 'Edit'),
       h('button', { type: 'button', class: 'primary', on: { click: () => {
         const start = new Date();
         start.setHours(start.getHours() + 24, 0, 0, 0);
         openFollowup(app, { start, end: new Date(start.getTime() + 3600_000), participants: [{ kind: 'person', id: p.id, name: p.name }], onClose: () => showPerson(id) });
-      } } }, 'New follow-up with this person'),
+      } } }, 'New follow-up with this person')),
       h('h3', {}, 'Activities'),
       activities.length
         ? h(

@@ -79,12 +79,6 @@ export async function render(main, app) {
       ),
     ),
     feed,
-    h(
-      'section',
-      { class: 'card', 'aria-labelledby': 'settings-later' },
-      h('h2', { id: 'settings-later' }, 'Coming later'),
-      h('p', { class: 'hint' }, 'Contact import will be added here.'),
-    ),
   );
 }
 

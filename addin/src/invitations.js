@@ -157,7 +157,7 @@ function rescheduleForm(pane, item, title) {
           submit.disabled = true;
           try {
             const answer = await api.reschedule(a.id, { start: s.toISOString(), end: e.toISOString(), location: place.value });
-            const next = answer?.appointment ?? {};
+            const next = answer ?? {};
             await showList(pane, false);
             const busy = next.first_available ? ` Not everyone is free then: the first time all are free is ${when(next.first_available)}.` : '';
             byId('invitations-state').textContent = `Moved “${title}” to ${span(next.start ?? s, next.end ?? e)}; the invitees are told.${busy}`;
@@ -198,7 +198,7 @@ function reassignForm(pane, item, title) {
           h(
             'li',
             {},
-            h('span', { class: 'choice-text' }, person.name, h('span', { class: 'muted' }, ` ${person.email ?? ''}`)),
+            h('span', { class: 'choice-text' }, h('span', { class: 'choice-name' }, person.name), h('span', { class: 'choice-meta' }, person.email ?? '')),
             h(
               'button',
               {
@@ -330,7 +330,7 @@ export async function showList(pane, announce = true) {
     replace(list, items.map((item) => line(pane, item)));
     if (announce || !items.length) {
       state.textContent = items.length
-        ? `${items.length} ${responsesOnly ? 'responses' : items.length === 1 ? 'item' : 'items'}`
+        ? `${items.length} ${responsesOnly ? (items.length === 1 ? 'response' : 'responses') : items.length === 1 ? 'item' : 'items'}`
         : responsesOnly
           ? 'No responses to your invitations.'
           : 'Nothing is waiting for you.';

@@ -342,14 +342,14 @@ function unified() {
   return JSON.parse(readFileSync(UNIFIED_MANIFEST, 'utf8'));
 }
 
-/** Every string in a JSON value that is an absolute URL. */
+/** Every string in a JSON value that is an absolute URL (but `$schema`, which names the manifest's schema). */
 function jsonUrls(value, out = []) {
   if (typeof value === 'string') {
     if (/^[a-z]+:\/\//i.test(value)) out.push(value);
   } else if (Array.isArray(value)) {
     for (const v of value) jsonUrls(v, out);
   } else if (value && typeof value === 'object') {
-    for (const v of Object.values(value)) jsonUrls(v, out);
+    for (const [k, v] of Object.entries(value)) if (k !== '$schema') jsonUrls(v, out);
   }
   return out;
 }
@@ -368,6 +368,7 @@ test('both manifests name the same URLs, the app icons as files of addin/', () =
     assert.match(icon, /^assets\/icon-\d+\.png$/, `icons.${kind} is a file of the package`);
     assert.ok(readFileSync(path.join(ADDIN, icon)).length > 0);
   }
+  assert.match(json.$schema, new RegExp(`/v${json.manifestVersion.replace('.', '\\.')}/MicrosoftTeams\\.schema\\.json#?$`));
   const named = [...jsonUrls(json), ...['outline', 'color'].map((k) => `${MANIFEST_ORIGIN}/addin/${json.icons[k]}`)];
   assert.deepEqual(sorted(named), sorted(manifest.urls));
   assert.deepEqual(json.validDomains, manifest.appDomains);

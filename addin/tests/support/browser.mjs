@@ -16,6 +16,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const OFFICE_CDN = 'https://appsforoffice.microsoft.com/lib/1/hosted/';
 export const OFFICE_JS = `${OFFICE_CDN}office.js`;
 
+/** Where Office.js's start-up helper points its telemetry frame (refused by the pane's CSP). */
+const TELEMETRY_FRAME = 'https://telemetryservice.firstpartyapps.oaspapps.com/';
+
 /** The npm package's copy of that folder. */
 export const OFFICE_DIST = path.join(here, '..', 'node_modules', '@microsoft', 'office-js', 'dist');
 
@@ -91,13 +94,22 @@ export async function openPane(browser, backend, { user, seed = {}, width = 350,
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  // Outside Outlook, Office.js's start-up helper (o15apptofilemappingtable.js,
+  // which Outlook does not load) adds a hidden telemetry frame with an inline
+  // style; the pane's CSP refuses both. Those refusals, from Office.js's own
+  // files, are kept apart; every other error counts.
+  const officeRefused = [];
   page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    if (m.type() !== 'error') return;
+    const refusal = /violates the following Content Security Policy directive/.test(m.text());
+    const fromOffice = (m.location()?.url ?? '').startsWith(OFFICE_CDN) || m.text().startsWith(`Framing '${TELEMETRY_FRAME}'`);
+    if (refusal && fromOffice) officeRefused.push(m.text());
+    else errors.push(`console: ${m.text()}`);
   });
   if (beforeLoad) await beforeLoad(page);
   await page.goto(`${backend.origin}/addin/taskpane.html`);
   if (user) await signIn(page, user);
-  return { page, context, errors, close: () => context.close() };
+  return { page, context, errors, officeRefused, close: () => context.close() };
 }
 
 /** Fills in and sends the sign-in form; waits for the tabs. */

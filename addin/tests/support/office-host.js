@@ -121,17 +121,12 @@
     },
   };
 
+  // Office.js defines onReady and the host and platform names at once; the
+  // rest (context, the enumerations) once its start-up script has run.
   const Office = window.Office;
-  if (!Office || typeof Office.onReady !== 'function' || !Office.AsyncResultStatus) {
+  if (!Office || typeof Office.onReady !== 'function' || !Office.HostType || !Office.PlatformType) {
     throw new Error('the host stand-in runs after the real Office.js, which did not load');
   }
-  if (Office.AsyncResultStatus.Succeeded !== SUCCEEDED || Office.AsyncResultStatus.Failed !== FAILED) {
-    throw new Error('Office.js names its async results differently from what the host stand-in answers');
-  }
-
-  // Office.js's Outlook part adds these once the host says it is Outlook.
-  Office.EventType.ItemChanged = Office.EventType.ItemChanged || 'olkItemSelectedChanged';
-  Office.MailboxEnums = Office.MailboxEnums || { ItemType: { Message: 'message', Appointment: 'appointment' } };
 
   const browserWindows = (window.__browserWindows = []);
   const openBrowserWindow = seed.openBrowserWindow !== false;
@@ -159,16 +154,31 @@
   // Office.js, loaded outside Office, finds no host and resolves onReady with
   // no host; Outlook would answer its start with the context below.
   const info = { host: Office.HostType.Outlook, platform: Office.PlatformType.OfficeOnline };
-  const started = Office.onReady().then(() => {
+  const realOnReady = Office.onReady;
+  const started = realOnReady.call(Office).then(() => {
+    const status = Office.AsyncResultStatus || {};
+    if (status.Succeeded !== SUCCEEDED || status.Failed !== FAILED) {
+      throw new Error('Office.js names its async results differently from what the host stand-in answers');
+    }
+    if (!Office.context || !Office.EventType || !Office.CoercionType) throw new Error('Office.js started without its context');
+    // Office.js's Outlook part adds these once the host says it is Outlook.
+    Office.EventType.ItemChanged = Office.EventType.ItemChanged || 'olkItemSelectedChanged';
+    Office.MailboxEnums = Office.MailboxEnums || { ItemType: { Message: 'message', Appointment: 'appointment' } };
     Object.assign(Office.context, host);
     return info;
   });
-  Office.onReady = function (callback) {
+  const onReady = function (callback) {
     return started.then(() => {
       if (typeof callback === 'function') callback(info);
       return info;
     });
   };
+  // Office.js may set onReady again as its start-up script runs; the host's answer stays.
+  Object.defineProperty(Office, 'onReady', {
+    configurable: true,
+    get: () => onReady,
+    set: () => {},
+  });
 
   /** For tests: the user selects another item while the pane is pinned. */
   window.__selectItem = function (next) {

@@ -220,19 +220,26 @@ fn first_start_without_demo_creates_an_administrator() {
 fn static_files_are_served() {
     let root = support::repo_root();
     let (server, _db) = TestServer::demo("static");
-    let listing = std::fs::read_dir(root.join("addin")).map(|d| d.count()).unwrap_or(0);
     let r = server.client().get("/addin/does-not-exist.html");
     assert_eq!(r.status, 404);
-    if listing > 0 {
-        let first = std::fs::read_dir(root.join("addin"))
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .find(|e| e.path().is_file())
-            .map(|e| e.file_name().to_string_lossy().into_owned());
-        if let Some(name) = first {
-            let r = server.client().get(&format!("/addin/{name}"));
-            assert_eq!(r.status, 200, "/addin/{name}");
-        }
+    // Every file at the top of addin/: served when the allow-list names it
+    // (the pane, its style sheet, the help page, the XML manifest), 404 for
+    // the rest (README, lint configuration, the unified manifest).
+    let files: Vec<String> = std::fs::read_dir(root.join("addin"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.path().is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    for name in &files {
+        let r = server.client().get(&format!("/addin/{name}"));
+        let public = invitelink::server::static_files::ADDIN_PUBLIC.contains(&name.as_str());
+        assert_eq!(r.status, if public { 200 } else { 404 }, "/addin/{name}");
+    }
+    if !files.is_empty() {
+        assert!(files.iter().any(|n| n == "taskpane.html"), "addin/ has no taskpane.html: {files:?}");
     }
 }
 

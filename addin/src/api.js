@@ -123,6 +123,8 @@ export const projects = (q) => call('GET', '/api/projects', { query: { q } });
 export const sales = (q) => call('GET', '/api/sales', { query: { q } });
 export const invitations = (responses) => call('GET', '/api/invitations', { query: { responses: responses || undefined } });
 export const invitationAction = (id, action) => call('POST', `/api/invitations/${encodeURIComponent(id)}/${action}`);
+export const reschedule = (followupId, change) => call('POST', `/api/followups/${encodeURIComponent(followupId)}/reschedule`, { json: change });
+export const reassign = (followupId, associateId) => call('POST', `/api/followups/${encodeURIComponent(followupId)}/reassign`, { json: { associate_id: associateId } });
 export const suggestions = (addresses) => call('GET', '/api/archive/suggestions', { query: { addresses: addresses.join(',') } });
 export const archive = (message, links) => call('POST', '/api/archive', { json: { ...messageFields(message), links } });
 export const answer = (message, action) => call('POST', '/api/inbox/actions', { json: { ...messageFields(message), action } });

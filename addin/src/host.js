@@ -4,8 +4,10 @@
 // itemClass, subject, from, sender, organizer, to, cc, requiredAttendees,
 // optionalAttendees, start, end, location, dateTimeCreated, body.getAsync,
 // internetMessageId, getAsFileAsync); context.mailbox.userProfile;
-// context.mailbox.addHandlerAsync(ItemChanged) for a pinned pane; and
-// context.roamingSettings (get, set, saveAsync).
+// context.mailbox.addHandlerAsync(ItemChanged) for a pinned pane;
+// context.roamingSettings (get, set, saveAsync); and
+// context.ui.openBrowserWindow (OpenBrowserWindowApi 1.1) for links to the
+// web client.
 
 const SUCCEEDED = 'succeeded';
 
@@ -48,10 +50,33 @@ export function onItemChanged(handler) {
   }
 }
 
+/** Whether the host supports the requirement set `name` at `version`. */
+function supportsSet(name, version) {
+  try {
+    return Boolean(window.Office?.context?.requirements?.isSetSupported?.(name, version));
+  } catch {
+    return false;
+  }
+}
+
 /** Whether the host supports the Mailbox requirement set `version`. */
 export function supports(version) {
+  return supportsSet('Mailbox', version);
+}
+
+/**
+ * Opens `url` in the user's browser: through Outlook
+ * (`Office.context.ui.openBrowserWindow`, OpenBrowserWindowApi 1.1) where the
+ * host has it, since a pane's own window.open may stay inside Outlook or be
+ * blocked. Returns whether the host took it; when not, the caller lets the
+ * link open a new window itself.
+ */
+export function openInBrowser(url) {
+  const ui = window.Office?.context?.ui;
+  if (!supportsSet('OpenBrowserWindowApi', '1.1') || typeof ui?.openBrowserWindow !== 'function') return false;
   try {
-    return Boolean(window.Office?.context?.requirements?.isSetSupported?.('Mailbox', version));
+    ui.openBrowserWindow(String(url));
+    return true;
   } catch {
     return false;
   }

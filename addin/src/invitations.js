@@ -1,13 +1,16 @@
 // The Invitations tab: the user's "Import incoming invitations as tentative
 // appointments" setting (saved in the CRM, mirrored in the mailbox's roaming
 // settings), the system preferences read-only, and the user's Invitations
-// list with its actions.
+// list with its actions: Accept and Decline on what waits for the user; on a
+// declined response, Reschedule (a new time for the follow-up) or Reassign
+// (another associate takes a declined assignment) besides Got it; and on
+// every item a link to the web client.
 
 import * as api from './api.js';
 import { ApiError } from './api.js';
 import { byId, h, replace, setMessage } from './dom.js';
-import { roaming } from './host.js';
-import { INCOMING, INVITATION_STATUS, span } from './words.js';
+import { openInBrowser, roaming } from './host.js';
+import { INCOMING, INVITATION_STATUS, parseInstant, span, when } from './words.js';
 
 /** The roaming setting that mirrors the CRM's `import_tentative` for this mailbox. */
 export const ROAMING_KEY = 'importTentative';
@@ -71,8 +74,38 @@ async function saveToggle(pane) {
   }
 }
 
+/** The web client's address for the Invitations list (the same items, with the follow-up dialog). */
+export function webClientUrl() {
+  return new URL('/#/invitations', window.location.origin).href;
+}
+
+/** A link that opens the web client in the browser (through Outlook where it can). */
+function webLink(title) {
+  const href = webClientUrl();
+  return h(
+    'a',
+    {
+      class: 'invitation-link',
+      href,
+      target: '_blank',
+      rel: 'noopener noreferrer',
+      'aria-label': `Open in the CRM: ${title}`,
+      on: {
+        click: (event) => {
+          if (openInBrowser(href)) event.preventDefault();
+        },
+      },
+    },
+    'Open in the CRM',
+  );
+}
+
 function actionsFor(item) {
-  if (item.direction === 'response') return [['seen', 'Got it']];
+  if (item.direction === 'response') {
+    if (item.status === 'declined' && item.type === 'invitation') return [['reschedule', 'Reschedule'], ['seen', 'Got it']];
+    if (item.status === 'declined' && item.type === 'assignment') return [['reassign', 'Reassign'], ['seen', 'Got it']];
+    return [['seen', 'Got it']];
+  }
   if (item.status === 'cancelled') return [['seen', 'Got it']];
   return [
     ['accept', 'Accept'],
@@ -80,7 +113,146 @@ function actionsFor(item) {
   ];
 }
 
-function line(item, pane) {
+function buttonClass(action) {
+  return action === 'accept' || action === 'reschedule' || action === 'reassign' ? 'button small primary' : 'button small';
+}
+
+/** `YYYY-MM-DDTHH:MM` in local time, for a datetime-local field. */
+function localInput(value) {
+  const d = parseInstant(value);
+  if (!d) return '';
+  const two = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
+/** The small form under a declined invitation: a new start, end and place for the follow-up. */
+function rescheduleForm(pane, item, title) {
+  const a = item.appointment;
+  const key = String(item.id).replace(/[^A-Za-z0-9_-]/g, '');
+  const start = h('input', { id: `reschedule-start-${key}`, type: 'datetime-local', required: true, value: localInput(a.start) });
+  const end = h('input', { id: `reschedule-end-${key}`, type: 'datetime-local', required: true, value: localInput(a.end) });
+  const place = h('input', { id: `reschedule-location-${key}`, type: 'text', value: a.location ?? '', autocomplete: 'off' });
+  const error = h('p', { class: 'message error', role: 'alert', hidden: true });
+  const submit = h('button', { type: 'submit', class: 'button small primary' }, 'Move the meeting');
+  const form = h(
+    'form',
+    {
+      class: 'followup-form stack',
+      'aria-label': `Reschedule: ${title}`,
+      novalidate: true,
+      on: {
+        submit: async (event) => {
+          event.preventDefault();
+          const s = start.value ? new Date(start.value) : null;
+          const e = end.value ? new Date(end.value) : null;
+          const fail = (text) => {
+            error.textContent = text;
+            error.hidden = false;
+          };
+          if (!s || Number.isNaN(s.getTime()) || !e || Number.isNaN(e.getTime())) return fail('Choose a new start and end.');
+          if (e <= s) return fail('The end must come after the start.');
+          const moved = s.getTime() !== parseInstant(a.start)?.getTime() || e.getTime() !== parseInstant(a.end)?.getTime();
+          if (!moved && place.value === (a.location ?? '')) return fail('Choose another time or place.');
+          error.hidden = true;
+          submit.disabled = true;
+          try {
+            const answer = await api.reschedule(a.id, { start: s.toISOString(), end: e.toISOString(), location: place.value });
+            const next = answer ?? {};
+            await showList(pane, false);
+            const busy = next.first_available ? ` Not everyone is free then: the first time all are free is ${when(next.first_available)}.` : '';
+            byId('invitations-state').textContent = `Moved “${title}” to ${span(next.start ?? s, next.end ?? e)}; the invitees are told.${busy}`;
+          } catch (err) {
+            submit.disabled = false;
+            if (err instanceof ApiError && err.kind === 'unauthorized') return;
+            fail(`Not moved. ${pane.explain(err)}`);
+          }
+          return undefined;
+        },
+      },
+    },
+    h('div', { class: 'field' }, h('label', { for: start.id }, 'New start'), start),
+    h('div', { class: 'field' }, h('label', { for: end.id }, 'New end'), end),
+    h('div', { class: 'field' }, h('label', { for: place.id }, 'Location'), place),
+    error,
+    h('div', { class: 'invitation-actions' }, submit, h('button', { type: 'button', class: 'button small', on: { click: () => form.remove() } }, 'Close')),
+  );
+  return form;
+}
+
+/** The search under a declined assignment: another associate to take it over. */
+function reassignForm(pane, item, title) {
+  const key = String(item.id).replace(/[^A-Za-z0-9_-]/g, '');
+  const query = h('input', { id: `reassign-q-${key}`, type: 'search', autocomplete: 'off' });
+  const results = h('ul', { class: 'results', 'aria-label': `Associates for ${title}` });
+  const note = h('p', { class: 'muted', role: 'status' });
+  async function find() {
+    note.textContent = 'Looking…';
+    try {
+      const found = (await api.associates(query.value.trim() || undefined)).filter(
+        (person) => person.id !== pane.user?.id && person.id !== item.associate_id,
+      );
+      note.textContent = found.length ? '' : 'No other associate matches.';
+      replace(
+        results,
+        found.map((person) =>
+          h(
+            'li',
+            {},
+            h('span', { class: 'choice-text' }, h('span', { class: 'choice-name' }, person.name), h('span', { class: 'choice-meta' }, person.email ?? '')),
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'button small',
+                'aria-label': `Reassign to ${person.name}`,
+                on: { click: (event) => reassign(pane, item, title, person, event.currentTarget, note) },
+              },
+              'Reassign',
+            ),
+          ),
+        ),
+      );
+    } catch (e) {
+      if (e instanceof ApiError && e.kind === 'unauthorized') return;
+      note.textContent = pane.explain(e);
+    }
+  }
+  const form = h(
+    'form',
+    {
+      class: 'followup-form search',
+      role: 'search',
+      'aria-label': `Reassign: ${title}`,
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          find();
+        },
+      },
+    },
+    h('label', { for: query.id }, 'Find another associate'),
+    h('div', { class: 'search-row' }, query, h('button', { type: 'submit', class: 'button small' }, 'Search')),
+    note,
+    results,
+  );
+  find();
+  return form;
+}
+
+async function reassign(pane, item, title, person, button, note) {
+  button.disabled = true;
+  try {
+    await api.reassign(item.appointment.id, person.id);
+    await showList(pane, false);
+    byId('invitations-state').textContent = `Reassigned “${title}” to ${person.name}.`;
+  } catch (e) {
+    button.disabled = false;
+    if (e instanceof ApiError && e.kind === 'unauthorized') return;
+    note.textContent = `Not reassigned. ${pane.explain(e)}`;
+  }
+}
+
+function line(pane, item) {
   const a = item.appointment;
   const status = INVITATION_STATUS[item.status] ?? item.status;
   const who =
@@ -90,9 +262,19 @@ function line(item, pane) {
         ? 'Assigned to you'
         : 'You are invited';
   const title = a.title || '(no title)';
-  return h(
-    'li',
-    { class: 'invitation' },
+  const li = h('li', { class: 'invitation', 'data-invitation': item.id });
+  const open = (action) => {
+    const existing = li.querySelector('.followup-form');
+    if (existing) {
+      existing.remove();
+      return;
+    }
+    const form = action === 'reschedule' ? rescheduleForm(pane, item, title) : reassignForm(pane, item, title);
+    li.append(form);
+    form.querySelector('input')?.focus();
+  };
+  replace(
+    li,
     h('div', { class: 'invitation-title' }, title),
     h('div', { class: 'invitation-meta' }, span(a.start, a.end, a.all_day)),
     h('div', { class: 'invitation-meta' }, [who, a.location].filter(Boolean).join(' · ')),
@@ -105,15 +287,19 @@ function line(item, pane) {
           'button',
           {
             type: 'button',
-            class: action === 'accept' ? 'button small primary' : 'button small',
+            class: buttonClass(action),
             'aria-label': `${label}: ${title}`,
-            on: { click: (event) => act(pane, item, action, event.currentTarget) },
+            on: {
+              click: (event) => (action === 'reschedule' || action === 'reassign' ? open(action) : act(pane, item, action, event.currentTarget)),
+            },
           },
           label,
         ),
       ),
+      webLink(title),
     ),
   );
+  return li;
 }
 
 async function act(pane, item, action, button) {
@@ -141,10 +327,10 @@ export async function showList(pane, announce = true) {
   try {
     const items = await api.invitations(responsesOnly);
     if (ticket !== loadingList) return;
-    replace(list, items.map((item) => line(item, pane)));
+    replace(list, items.map((item) => line(pane, item)));
     if (announce || !items.length) {
       state.textContent = items.length
-        ? `${items.length} ${responsesOnly ? 'responses' : items.length === 1 ? 'item' : 'items'}`
+        ? `${items.length} ${responsesOnly ? (items.length === 1 ? 'response' : 'responses') : items.length === 1 ? 'item' : 'items'}`
         : responsesOnly
           ? 'No responses to your invitations.'
           : 'Nothing is waiting for you.';

@@ -24,16 +24,19 @@ export function escapeText(s) {
     .replace(/;/g, '\\;')
     .replace(/,/g, '\\,')
     .replace(/\n/g, '\\n')
+    // eslint-disable-next-line no-control-regex -- control characters are what this removes
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
 }
 
 /** A parameter value, always quoted: no quotes or control characters inside. */
 function paramText(s) {
+  // eslint-disable-next-line no-control-regex -- control characters are what this removes
   return `"${String(s ?? '').replace(/["\u0000-\u001f\u007f]/g, '').slice(0, 200)}"`;
 }
 
 /** An address for `mailto:`: nothing that could end the line or the value. */
 function address(s) {
+  // eslint-disable-next-line no-control-regex -- control characters are what this removes
   return String(s ?? '').replace(/[\s"<>;:,\u0000-\u001f\u007f]/g, '').toLowerCase();
 }
 
@@ -136,6 +139,7 @@ export async function calendarFromItem(info, user) {
 
 /** A header value on one line. */
 function headerText(s) {
+  // eslint-disable-next-line no-control-regex -- control characters are what this removes
   return String(s ?? '').replace(/[\r\n\u0000-\u001f\u007f]+/g, ' ').trim();
 }
 

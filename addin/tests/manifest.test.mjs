@@ -2,7 +2,10 @@
 // the elements Outlook requires in schema order, ids and versions, every
 // resource id resolved, every URL HTTPS on localhost:3443 and served by the
 // running backend (rewritten to the test server), icons at their sizes;
-// and the page's Content-Security-Policy and the engine's MIME type.
+// and the page's Content-Security-Policy and the engine's MIME type. The
+// unified JSON manifest (manifest.json, Microsoft's converter's output for
+// manifest.xml, see support/unified.mjs) is what the converter makes today
+// and names the same URLs, permission, surfaces and requirements.
 //
 // The published XSDs (Office add-in manifest 1.1, VersionOverrides 1.0/1.1)
 // ship in no npm package, and Microsoft's validator posts the manifest to an
@@ -14,6 +17,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { root, startBackend } from './support/backend.mjs';
 import { launch } from './support/browser.mjs';
+import { UNIFIED_MANIFEST, convertManifest, format } from './support/unified.mjs';
 
 const ADDIN = path.join(root, 'addin');
 const MANIFEST = readFileSync(path.join(ADDIN, 'manifest.xml'), 'utf8');
@@ -314,4 +318,113 @@ test('the pane never writes markup from data: no innerHTML, outerHTML, insertAdj
       assert.ok(!code.includes(sink), `${f} uses ${sink}`);
     }
   }
+});
+
+// The unified manifest beside the XML one.
+
+/** The XML manifest's permission, as the unified manifest names it (Microsoft's table for Outlook). */
+const PERMISSIONS = {
+  Restricted: 'MailboxItem.Restricted.User',
+  ReadItem: 'MailboxItem.Read.User',
+  ReadWriteItem: 'MailboxItem.ReadWrite.User',
+  ReadWriteMailbox: 'Mailbox.ReadWrite.User',
+};
+
+/** The XML manifest's command surfaces, as the unified manifest's ribbon contexts. */
+const SURFACES = {
+  MessageReadCommandSurface: 'mailRead',
+  MessageComposeCommandSurface: 'mailCompose',
+  AppointmentAttendeeCommandSurface: 'meetingDetailsAttendee',
+  AppointmentOrganizerCommandSurface: 'meetingDetailsOrganizer',
+};
+
+function unified() {
+  return JSON.parse(readFileSync(UNIFIED_MANIFEST, 'utf8'));
+}
+
+/** Every string in a JSON value that is an absolute URL (but `$schema`, which names the manifest's schema). */
+function jsonUrls(value, out = []) {
+  if (typeof value === 'string') {
+    if (/^[a-z]+:\/\//i.test(value)) out.push(value);
+  } else if (Array.isArray(value)) {
+    for (const v of value) jsonUrls(v, out);
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) if (k !== '$schema') jsonUrls(v, out);
+  }
+  return out;
+}
+
+const sorted = (list) => [...new Set(list)].sort();
+
+test('manifest.json is what the converter makes of manifest.xml today (write it again with `node support/unified.mjs`)', async () => {
+  const fresh = format(await convertManifest());
+  assert.equal(readFileSync(UNIFIED_MANIFEST, 'utf8'), fresh, 'manifest.json is out of date: run `node support/unified.mjs` in addin/tests');
+});
+
+test('both manifests name the same URLs, the app icons as files of addin/', () => {
+  const json = unified();
+  for (const kind of ['outline', 'color']) {
+    const icon = json.icons[kind];
+    assert.match(icon, /^assets\/icon-\d+\.png$/, `icons.${kind} is a file of the package`);
+    assert.ok(readFileSync(path.join(ADDIN, icon)).length > 0);
+  }
+  assert.match(json.$schema, new RegExp(`/v${json.manifestVersion.replace('.', '\\.')}/MicrosoftTeams\\.schema\\.json#?$`));
+  const named = [...jsonUrls(json), ...['outline', 'color'].map((k) => `${MANIFEST_ORIGIN}/addin/${json.icons[k]}`)];
+  assert.deepEqual(sorted(named), sorted(manifest.urls));
+  assert.deepEqual(json.validDomains, manifest.appDomains);
+  assert.equal(json.developer.websiteUrl, manifest.supportUrl);
+  assert.equal(`${MANIFEST_ORIGIN}/addin/${json.icons.outline}`, manifest.iconUrl);
+  assert.equal(`${MANIFEST_ORIGIN}/addin/${json.icons.color}`, manifest.highResolutionIconUrl);
+  const pages = json.extensions.flatMap((e) => e.runtimes.map((r) => r.code.page));
+  assert.deepEqual(sorted(pages), [manifest.formSource]);
+});
+
+test('both manifests ask for the same permission, the same add-in id and version, and the same name', () => {
+  const json = unified();
+  assert.ok(PERMISSIONS[manifest.permissions], `a known permission: ${manifest.permissions}`);
+  assert.deepEqual(
+    json.authorization.permissions.resourceSpecific.map((p) => [p.name, p.type]),
+    [[PERMISSIONS[manifest.permissions], 'Delegated']],
+  );
+  assert.equal(json.id, manifest.id);
+  assert.equal(json.version, manifest.version.split('.').slice(0, 3).join('.'), 'the unified version is the XML one without its fourth part');
+  assert.equal(json.name.short, manifest.displayName);
+  assert.equal(json.description.full, manifest.description);
+  assert.ok(!JSON.stringify(json).includes('<TRUNCATED>'), 'nothing was cut short (description.short is 80 characters at most)');
+});
+
+test('both manifests put the pane on the same surfaces, for the same requirement set, pinnable where the XML says so', () => {
+  const json = unified();
+  const [extension, ...others] = json.extensions;
+  assert.equal(others.length, 0, 'one extension');
+  assert.deepEqual(manifest.hosts, ['Mailbox']);
+  assert.deepEqual(extension.requirements.scopes, ['mail']);
+  assert.deepEqual(
+    extension.requirements.capabilities.map((c) => [c.name, c.minVersion]),
+    manifest.sets.map((s) => [s.name, s.min]),
+  );
+  const xmlSurfaces = manifest.overrides.flatMap((vo) => vo.points.map((p) => SURFACES[p.type] ?? `unknown ${p.type}`));
+  const jsonSurfaces = extension.ribbons.flatMap((r) => r.contexts);
+  assert.deepEqual(sorted(jsonSurfaces), sorted(xmlSurfaces));
+  assert.equal(sorted(xmlSurfaces).length, 3);
+  for (const ribbon of extension.ribbons) {
+    assert.deepEqual(ribbon.requirements.scopes, ['mail']);
+    assert.deepEqual(
+      ribbon.requirements.capabilities.map((c) => [c.name, c.minVersion]),
+      manifest.sets.map((s) => [s.name, s.min]),
+    );
+  }
+  // Every button opens the pane; the controls and their pinning match the XML's, surface by surface.
+  const actions = new Map(extension.runtimes.flatMap((r) => r.actions.map((a) => [a.id, a])));
+  const jsonControls = extension.ribbons.flatMap((r) =>
+    r.tabs.flatMap((t) => t.groups.flatMap((g) => g.controls.map((c) => ({ surface: r.contexts.join(), id: c.id, action: actions.get(c.actionId) })))),
+  );
+  for (const c of jsonControls) {
+    assert.equal(c.action?.type, 'openPage', `${c.id} opens the pane`);
+  }
+  const xmlControls = manifest.overrides.flatMap((vo) =>
+    vo.points.flatMap((p) => p.controls.map((c) => `${SURFACES[p.type]} ${c.id} ${c.action} ${c.pinning === 'true'}`)),
+  );
+  const jsonShown = jsonControls.map((c) => `${c.surface} ${c.id} ShowTaskpane ${c.action.pinnable}`);
+  assert.deepEqual(jsonShown.sort(), xmlControls.sort());
 });

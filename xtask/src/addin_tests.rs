@@ -1,9 +1,12 @@
 //! The tests of the Outlook add-in (part of `cargo xtask test`).
 //!
 //! Builds `pkg/` and the `invitelink` program with the backend, installs the
-//! test tools of `addin/tests/` with npm, then runs Node's test runner there:
-//! the manifest against the running backend, and the task pane end to end in
-//! headless Chromium (Debian's `chromium`) with a fake Office host.
+//! test tools of `addin/tests/` with npm, lints the add-in's JavaScript with
+//! ESLint (`addin/eslint.config.js`: eslint-plugin-office-addins' recommended
+//! rules; a warning fails too), then runs Node's test runner there: the
+//! manifest (and the unified manifest made from it) against the running
+//! backend, and the task pane end to end in headless Chromium (Debian's
+//! `chromium`) with the real Office.js from npm and a stand-in for the host.
 
 use crate::pkg::{cargo, run_command};
 use std::path::Path;
@@ -23,6 +26,12 @@ pub fn run(root: &Path) -> Result<(), String> {
     let dir = root.join("addin/tests");
     let verb = if dir.join("package-lock.json").is_file() { "ci" } else { "install" };
     run_command(Command::new("npm").args([verb, "--no-audit", "--no-fund"]).current_dir(&dir))?;
+    run_command(
+        Command::new("node")
+            .arg(dir.join("node_modules/eslint/bin/eslint.js"))
+            .args(["--max-warnings", "0", "."])
+            .current_dir(root.join("addin")),
+    )?;
     let bin = crate::pkg::target_dir(root)?.join("debug").join("invitelink");
     run_command(
         Command::new("node")

@@ -1,5 +1,8 @@
 // Headless Chromium (Debian's, driven by playwright-core) opening the task
-// pane from the backend, with the fake Office host in place of Office.js.
+// pane from the backend. Office.js is the real one, from the npm package
+// @microsoft/office-js, answered at Microsoft's CDN address (so the page and
+// its Content-Security-Policy stay as Outlook loads them), with the stand-in
+// for the Outlook host (office-host.js) appended to it.
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,10 +12,30 @@ import { root } from './backend.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** Microsoft's CDN address of Office.js, as the pane loads it. */
-export const OFFICE_JS = 'https://appsforoffice.microsoft.com/lib/1/hosted/office.js';
+/** Microsoft's CDN folder of Office.js, and Office.js in it, as the pane loads it. */
+export const OFFICE_CDN = 'https://appsforoffice.microsoft.com/lib/1/hosted/';
+export const OFFICE_JS = `${OFFICE_CDN}office.js`;
 
-const FAKE_OFFICE = readFileSync(path.join(here, 'office-fake.js'), 'utf8');
+/** Where Office.js's start-up helper points its telemetry frame (refused by the pane's CSP). */
+const TELEMETRY_FRAME = 'https://telemetryservice.firstpartyapps.oaspapps.com/';
+
+/** The npm package's copy of that folder. */
+export const OFFICE_DIST = path.join(here, '..', 'node_modules', '@microsoft', 'office-js', 'dist');
+
+const HOST = readFileSync(path.join(here, 'office-host.js'), 'utf8');
+
+/**
+ * What the CDN would answer for `url` (inside OFFICE_CDN): the npm package's
+ * file, Office.js itself followed by the host stand-in; null when the
+ * package has no such file.
+ */
+export function officeFile(url) {
+  const name = decodeURIComponent(new URL(url).pathname).slice(new URL(OFFICE_CDN).pathname.length);
+  const file = path.resolve(OFFICE_DIST, name);
+  if (!file.startsWith(OFFICE_DIST + path.sep) || !existsSync(file)) return null;
+  const body = readFileSync(file, 'utf8');
+  return name === 'office.js' ? `${body}\n;\n${HOST}` : body;
+}
 
 /** Where screenshots go (git-ignored). */
 export const ARTIFACTS = path.join(root, 'tests', 'artifacts', 'addin');
@@ -43,9 +66,10 @@ export function launch() {
 }
 
 /**
- * Opens the pane in a fresh browser context (its own storage) with the fake
- * Office host seeded by `seed`; signs in as `user` when given. Nothing leaves
- * the machine: Office.js is the fake, any other outside address is refused.
+ * Opens the pane in a fresh browser context (its own storage) with the
+ * Outlook host stand-in seeded by `seed`; signs in as `user` when given.
+ * Nothing leaves the machine: Office.js comes from the npm package, any other
+ * outside address is refused.
  */
 export async function openPane(browser, backend, { user, seed = {}, width = 350, height = 860, beforeLoad } = {}) {
   const context = await browser.newContext({
@@ -56,7 +80,11 @@ export async function openPane(browser, backend, { user, seed = {}, width = 350,
   });
   await context.route('**/*', (route) => {
     const url = route.request().url();
-    if (url === OFFICE_JS) return route.fulfill({ contentType: 'text/javascript; charset=utf-8', body: FAKE_OFFICE });
+    if (url.startsWith(OFFICE_CDN)) {
+      const body = officeFile(url.split(/[?#]/)[0]);
+      if (body === null) return route.fulfill({ status: 404, contentType: 'text/plain', body: 'not in @microsoft/office-js' });
+      return route.fulfill({ contentType: 'text/javascript; charset=utf-8', body });
+    }
     if (new URL(url).hostname === '127.0.0.1') return route.continue();
     return route.abort('blockedbyclient');
   });
@@ -66,13 +94,22 @@ export async function openPane(browser, backend, { user, seed = {}, width = 350,
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  // Outside Outlook, Office.js's start-up helper (o15apptofilemappingtable.js,
+  // which Outlook does not load) adds a hidden telemetry frame with an inline
+  // style; the pane's CSP refuses both. Those refusals, from Office.js's own
+  // files, are kept apart; every other error counts.
+  const officeRefused = [];
   page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    if (m.type() !== 'error') return;
+    const refusal = /violates the following Content Security Policy directive/.test(m.text());
+    const fromOffice = (m.location()?.url ?? '').startsWith(OFFICE_CDN) || m.text().startsWith(`Framing '${TELEMETRY_FRAME}'`);
+    if (refusal && fromOffice) officeRefused.push(m.text());
+    else errors.push(`console: ${m.text()}`);
   });
   if (beforeLoad) await beforeLoad(page);
   await page.goto(`${backend.origin}/addin/taskpane.html`);
   if (user) await signIn(page, user);
-  return { page, context, errors, close: () => context.close() };
+  return { page, context, errors, officeRefused, close: () => context.close() };
 }
 
 /** Fills in and sends the sign-in form; waits for the tabs. */

@@ -1,8 +1,14 @@
-// A stand-in for Office.js, served by the tests in place of
-// https://appsforoffice.microsoft.com/lib/1/hosted/office.js. It implements
-// exactly the subset the task pane uses (see addin/src/host.js), seeded by the
-// test through `window.__officeSeed` (set before the page loads), and records
-// what the pane asked for in `window.__officeLog`.
+// What Outlook itself gives the pane, for the tests: the real Office.js (the
+// npm package @microsoft/office-js, served at Microsoft's CDN address) runs
+// in the page; this file is appended to it and stands in for the host only,
+// which no browser has: the host's answer to Office.js's start (Outlook, on
+// the web), the open mailbox item (Mailbox 1.14 or the version seeded), the
+// user's profile, roaming settings, requirement sets and
+// ui.openBrowserWindow, and the Outlook enumerations that Office.js adds once
+// it knows it is in Outlook. Seeded by the test through `window.__officeSeed`
+// (set before the page loads); what the pane asked for goes to
+// `window.__officeLog`, the links it opened through the host to
+// `window.__browserWindows`.
 (function () {
   'use strict';
   const seed = window.__officeSeed || {};
@@ -115,33 +121,64 @@
     },
   };
 
-  const Office = {
-    HostType: { Outlook: 'Outlook' },
-    PlatformType: { OfficeOnline: 'OfficeOnline' },
-    AsyncResultStatus: { Succeeded: SUCCEEDED, Failed: FAILED },
-    CoercionType: { Text: 'text', Html: 'html' },
-    EventType: { ItemChanged: 'olkItemSelectedChanged' },
-    MailboxEnums: { ItemType: { Message: 'message', Appointment: 'appointment' } },
-    context: {
-      mailbox,
-      roamingSettings,
-      requirements: {
-        isSetSupported(name, version) {
-          log.push(`isSetSupported:${name}:${version}`);
-          return name === 'Mailbox' && versionAtLeast(mailboxVersion, version || '1.1');
-        },
+  // Office.js defines onReady and the host and platform names at once; the
+  // rest (context, the enumerations) once its start-up script has run.
+  const Office = window.Office;
+  if (!Office || typeof Office.onReady !== 'function' || !Office.HostType || !Office.PlatformType) {
+    throw new Error('the host stand-in runs after the real Office.js, which did not load');
+  }
+
+  const browserWindows = (window.__browserWindows = []);
+  const openBrowserWindow = seed.openBrowserWindow !== false;
+  const host = {
+    mailbox,
+    roamingSettings,
+    requirements: {
+      isSetSupported(name, version) {
+        log.push(`isSetSupported:${name}:${version}`);
+        if (name === 'Mailbox') return versionAtLeast(mailboxVersion, version || '1.1');
+        if (name === 'OpenBrowserWindowApi') return openBrowserWindow && versionAtLeast('1.1', version || '1.1');
+        return false;
       },
     },
-    onReady(callback) {
-      const info = { host: 'Outlook', platform: 'OfficeOnline' };
-      return new Promise((resolve) => {
-        setTimeout(() => {
-          if (typeof callback === 'function') callback(info);
-          resolve(info);
-        }, 0);
-      });
-    },
+    ui: openBrowserWindow
+      ? {
+          openBrowserWindow(url) {
+            log.push('ui.openBrowserWindow');
+            browserWindows.push(String(url));
+          },
+        }
+      : {},
   };
+
+  // Office.js, loaded outside Office, finds no host and resolves onReady with
+  // no host; Outlook would answer its start with the context below.
+  const info = { host: Office.HostType.Outlook, platform: Office.PlatformType.OfficeOnline };
+  const realOnReady = Office.onReady;
+  const started = realOnReady.call(Office).then(() => {
+    const status = Office.AsyncResultStatus || {};
+    if (status.Succeeded !== SUCCEEDED || status.Failed !== FAILED) {
+      throw new Error('Office.js names its async results differently from what the host stand-in answers');
+    }
+    if (!Office.context || !Office.EventType || !Office.CoercionType) throw new Error('Office.js started without its context');
+    // Office.js's Outlook part adds these once the host says it is Outlook.
+    Office.EventType.ItemChanged = Office.EventType.ItemChanged || 'olkItemSelectedChanged';
+    Office.MailboxEnums = Office.MailboxEnums || { ItemType: { Message: 'message', Appointment: 'appointment' } };
+    Object.assign(Office.context, host);
+    return info;
+  });
+  const onReady = function (callback) {
+    return started.then(() => {
+      if (typeof callback === 'function') callback(info);
+      return info;
+    });
+  };
+  // Office.js may set onReady again as its start-up script runs; the host's answer stays.
+  Object.defineProperty(Office, 'onReady', {
+    configurable: true,
+    get: () => onReady,
+    set: () => {},
+  });
 
   /** For tests: the user selects another item while the pane is pinned. */
   window.__selectItem = function (next) {
@@ -149,5 +186,4 @@
     for (const h of handlers) if (h.type === Office.EventType.ItemChanged) h.handler({ type: h.type });
   };
 
-  window.Office = Office;
 })();

@@ -18,7 +18,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{Client, temp_dir};
+use support::{Client, sample, temp_dir};
 
 const ANN: (&str, &str) = ("ann@crm.example", "ann-secret");
 
@@ -60,19 +60,6 @@ async fn prepare(url: &str) {
         .unwrap();
     tx.commit().await.unwrap();
     store.close().await;
-}
-
-fn sample(exposition: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    exposition
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let (series, value) = l.rsplit_once(' ')?;
-            let (metric, rest) = series.split_once('{').unwrap_or((series, "}"));
-            (metric == name && labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\""))))
-                .then(|| value.parse::<f64>().unwrap())
-        })
-        .sum()
 }
 
 #[test]

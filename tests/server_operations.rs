@@ -159,21 +159,6 @@ fn from_a_stranger(message_id: &str, uid: &str) -> String {
         )
 }
 
-/// The value of the Prometheus sample `name{labels}` (labels in any order;
-/// every one given must match), summed over the samples that match.
-fn sample(exposition: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    exposition
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let (series, value) = l.rsplit_once(' ')?;
-            let (metric, rest) = series.split_once('{').unwrap_or((series, "}"));
-            (metric == name && labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\""))))
-                .then(|| value.parse::<f64>().unwrap())
-        })
-        .sum()
-}
-
 #[test]
 fn the_json_log_has_one_record_per_request_and_per_decision_and_no_secrets() {
     let dir = temp_dir("ops-log");

@@ -416,3 +416,18 @@ pub fn at(days: i64, hour: u32, minute: u32) -> String {
     let d = monday + chrono::Duration::days(days);
     format!("{}T{hour:02}:{minute:02}:00Z", d.format("%Y-%m-%d"))
 }
+
+/// The value of the Prometheus sample `name{labels}` (labels in any order;
+/// every one given must match), summed over the samples that match.
+pub fn sample(exposition: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    exposition
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            let (metric, rest) = series.split_once('{').unwrap_or((series, "}"));
+            (metric == name && labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\""))))
+                .then(|| value.parse::<f64>().unwrap())
+        })
+        .sum()
+}

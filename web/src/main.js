@@ -108,18 +108,7 @@ async function route() {
   if (!app.user && PUBLIC.has(requestedPage())) {
     const name = requestedPage();
     byId('top').hidden = true;
-    document.title = `${TITLES[name]} · invitelink CRM`;
-    main.setAttribute('aria-busy', 'true');
-    try {
-      const page = await PAGES[name]();
-      if (mine !== rendering) return;
-      replace(main);
-      await page.render(main, app);
-    } catch (e) {
-      replace(main, h('h1', {}, TITLES[name]), h('p', { class: 'message error', role: 'alert' }, `This page could not be shown: ${e?.message ?? e}`));
-    } finally {
-      if (mine === rendering) main.setAttribute('aria-busy', 'false');
-    }
+    await draw(main, name, mine);
     return;
   }
   if (!app.user) {
@@ -142,6 +131,12 @@ async function route() {
     if (a.dataset.page === name) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
+  await draw(main, name, mine);
+  if (mine === rendering) app.refreshBadge();
+}
+
+/** Loads and draws page `name` in `main`, unless another route started meanwhile (`mine`). */
+async function draw(main, name, mine) {
   document.title = `${TITLES[name]} · invitelink CRM`;
   main.setAttribute('aria-busy', 'true');
   try {
@@ -154,7 +149,6 @@ async function route() {
   } finally {
     if (mine === rendering) main.setAttribute('aria-busy', 'false');
   }
-  app.refreshBadge();
 }
 
 async function start() {

@@ -8,11 +8,10 @@
 // error (only messages a test names in `expectConsole` are let through).
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { USERS, root, startBackend } from '../../addin/tests/support/backend.mjs';
+import { USERS, startBackend } from '../../addin/tests/support/backend.mjs';
 import { axe, closeContext, expectConsole, go, guardPages, launchBrowser, newContext as newWatchedContext, ready, shot, takeProblems } from './support.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -21,9 +20,6 @@ let backend;
 let browser;
 
 before(async () => {
-  if (!existsSync(path.join(root, 'web', 'vendor', 'fullcalendar', 'core.js'))) {
-    throw new Error('web/vendor/ is missing: run `cargo xtask test` (it places the npm packages)');
-  }
   backend = await startBackend();
   browser = await launchBrowser();
 });

@@ -7,7 +7,6 @@
 // web/test-artifacts/.
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { USERS, root, startBackend } from '../../addin/tests/support/backend.mjs';
@@ -21,9 +20,6 @@ let backend;
 let browser;
 
 before(async () => {
-  if (!existsSync(path.join(root, 'web', 'vendor', 'fullcalendar', 'core.js'))) {
-    throw new Error('web/vendor/ is missing: run `cargo xtask test` (it places the npm packages)');
-  }
   backend = await startBackend();
   browser = await launchBrowser();
 });

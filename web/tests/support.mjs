@@ -4,7 +4,7 @@
 // screenshots under web/test-artifacts.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterEach, beforeEach } from 'node:test';
@@ -14,8 +14,11 @@ import { root } from '../../addin/tests/support/backend.mjs';
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const ARTIFACTS = path.join(root, 'web', 'test-artifacts');
 
-/** Headless Chromium (`CHROMIUM`, default /usr/bin/chromium). */
+/** Headless Chromium (`CHROMIUM`, default /usr/bin/chromium); the client's npm packages must be in place. */
 export function launchBrowser() {
+  if (!existsSync(path.join(root, 'web', 'vendor', 'fullcalendar', 'core.js'))) {
+    throw new Error('web/vendor/ is missing: run `cargo xtask test` (it places the npm packages)');
+  }
   const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
   return chromium.launch({ executablePath, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
 }

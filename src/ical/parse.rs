@@ -329,8 +329,10 @@ fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize)> {
         while b.get(i).is_some_and(|c| *c != b'=' && *c != b':' && *c != b';') {
             i += 1;
         }
-        // A parameter without a name (or only white space) is dropped, with its values.
-        let named = s.get(pstart..i).is_some_and(|n| !n.trim().is_empty());
+        // A parameter without a name (or only white space) is dropped, with its
+        // values; so is one whose name holds a control character, as for a
+        // property's name: read back, such a name would not be the same name.
+        let named = s.get(pstart..i).is_some_and(|n| !n.trim().is_empty() && !n.bytes().any(|c| c.is_ascii_control()));
         if named {
             each(Piece::ParamName(pstart, i));
         }
@@ -491,6 +493,19 @@ mod tests {
         let again = parse_calendar(&written, &ParseOptions::default()).unwrap();
         assert_eq!(again.to_ics(), written);
         assert!(again.components.is_empty());
+    }
+
+    #[test]
+    fn a_parameter_whose_name_holds_a_control_character_is_dropped() {
+        // `CN\v\0` was written back as `CN\v`, which reads as `CN`: the
+        // second writing differed from the first (found by the fuzzer).
+        let text = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nATTENDEE;CN\u{b}\0\0=XYZ;ROLE=CHAIR;X-\u{1}=1:mailto:x@x.org\nEND:VEVENT\nEND:VCALENDAR\n";
+        let cal = parse_calendar(text, &ParseOptions::default()).unwrap();
+        let attendee = cal.children("VEVENT").next().unwrap().prop("ATTENDEE").unwrap();
+        let names: Vec<&str> = attendee.params.iter().map(|p| p.name.as_ref()).collect();
+        assert_eq!(names, ["ROLE"]);
+        let written = cal.to_ics();
+        assert_eq!(parse_calendar(&written, &ParseOptions::default()).unwrap().to_ics(), written);
     }
 
     #[test]

@@ -74,10 +74,15 @@ pub fn write_property(p: &Property<'_>, out: &mut String) {
             if i > 0 {
                 line.push(',');
             }
-            let v = without_breaks(v, "^n");
+            // A parameter value cannot hold a DQUOTE (RFC 5545 3.1), quoted
+            // or not: unquoted at the start it would open a quoted value.
+            let mut v = without_breaks(v, "^n");
+            if v.contains('"') {
+                v = Cow::Owned(v.replace('"', "'"));
+            }
             if v.contains([':', ';', ',']) {
                 line.push('"');
-                line.push_str(&v.replace('"', "'"));
+                line.push_str(&v);
                 line.push('"');
             } else {
                 line.push_str(&v);
@@ -144,5 +149,19 @@ mod tests {
         assert_eq!(summary.text(), "Lunch\nATTENDEE:mailto:eve@evil.example\nX\nYZ");
         assert_eq!(summary.param("CN"), Some("Bob^nORGANIZER:mailto:eve@evil.example"));
         assert!(!text.contains('\0'));
+    }
+
+    #[test]
+    fn a_parameter_value_never_holds_a_dquote() {
+        // `"mailto` written bare opened a quoted value when read back (found by the fuzzer).
+        let mut cal = Component::new("VCALENDAR");
+        let mut p = Property::new("ATTENDEE", "mailto:dan@x.org");
+        p.set_param("DELEGATED-FROM", "\"mailto");
+        p.set_param("CN", "Dan \"the man\", Dale");
+        cal.properties.push(p);
+        let text = cal.to_ics();
+        assert!(text.contains("DELEGATED-FROM='mailto;CN=\"Dan 'the man', Dale\":mailto:dan@x.org"), "{text}");
+        let back = parse_calendar(&text, &ParseOptions::default()).unwrap();
+        assert_eq!(back.to_ics(), text);
     }
 }

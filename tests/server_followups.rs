@@ -228,6 +228,14 @@ fn double_booked_room_conflict_and_first_available() {
     // Both sides of the double booking show it.
     let r = ben.get(&format!("/api/followups/{first}"));
     assert_eq!(participant(&r.json, "Room Fjord")["conflict"], true);
+    // And the diary's calendar (on PostgreSQL as on SQLite): Ben's own
+    // follow-up and Cara's invitation, both marked.
+    let r = ben.get(&format!("/api/calendar?from={}&until={}", at(0, 0, 0), at(1, 0, 0)));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let mine: Vec<_> =
+        r.json.as_array().unwrap().iter().filter(|e| e["appointment_id"] == first || e["appointment_id"] == second).collect();
+    assert_eq!(mine.len(), 2, "{}", r.text());
+    assert!(mine.iter().all(|e| e["conflict"] == true), "{}", r.text());
 
     // First available and the group view.
     let r = cara.get(&format!(

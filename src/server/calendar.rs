@@ -51,8 +51,10 @@ pub struct CalendarEntry {
     pub owner_name: Option<String>,
 }
 
-const CONFLICT: &str =
-    "EXISTS (SELECT 1 FROM participants r WHERE r.appointment_id = a.id AND r.kind = 'resource' AND r.conflict = 1)";
+/// 1 when a resource of the appointment is double-booked: an integer on
+/// both stores (a bare `EXISTS` is a BOOLEAN on PostgreSQL, an integer on SQLite).
+const CONFLICT: &str = "CASE WHEN EXISTS (SELECT 1 FROM participants r WHERE r.appointment_id = a.id \
+     AND r.kind = 'resource' AND r.conflict = 1) THEN 1 ELSE 0 END";
 
 fn entry(row: &AnyRow, kind: &str, status: String, invitation_id: Option<String>) -> ApiResult<CalendarEntry> {
     Ok(CalendarEntry {

@@ -98,8 +98,10 @@ fn test() -> TaskResult {
     wasm_tests::run(&root)?;
     // The add-in in Chromium against the real backend.
     addin_tests::run(&root)?;
-    // The web client in Chromium against the real backend, with axe-core.
+    // The web client in Chromium against the real backend, with axe-core;
+    // then once more on a real PostgreSQL server.
     web_tests::run(&root)?;
+    postgres::with_postgres(&root, |url| web_tests::run_browser_tests(&root, Some(url)))?;
     // A short fuzzing run of every input boundary.
     fuzz::run(&root, 15)?;
     Ok(())

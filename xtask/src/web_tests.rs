@@ -1,7 +1,8 @@
 //! The web client: placing the npm packages it loads (`cargo xtask run` and
 //! `cargo xtask test`), and its tests (part of `cargo xtask test`): every
 //! page end to end in headless Chromium (Debian's `chromium`) against the
-//! real backend, with axe-core's accessibility check on every page.
+//! real backend (on SQLite, then on PostgreSQL), with axe-core's
+//! accessibility check on every page.
 
 use crate::pkg::{cargo, run_command};
 use std::path::Path;
@@ -43,15 +44,22 @@ pub fn run(root: &Path) -> Result<(), String> {
     crate::pkg::build(root)?;
     run_command(cargo().args(["build", "--bin", "invitelink", "--all-features"]).current_dir(root))?;
     place_packages(root)?;
+    npm_install(&root.join("web/tests"))?;
+    run_browser_tests(root, None)
+}
+
+/// The browser tests on what [`run`] built and placed; with `postgres` (a
+/// server-level URL), every backend they start gets a new database there.
+pub fn run_browser_tests(root: &Path, postgres: Option<&str>) -> Result<(), String> {
     let chromium = crate::browser::chromium()?;
-    let tests = root.join("web/tests");
-    npm_install(&tests)?;
     let bin = crate::pkg::target_dir(root)?.join("debug").join("invitelink");
-    run_command(
-        Command::new("node")
-            .args(["--test", "--test-concurrency=1", "client.test.mjs", "admin.test.mjs", "contacts.test.mjs"])
-            .current_dir(&tests)
-            .env("INVITELINK_BIN", &bin)
-            .env("CHROMIUM", &chromium),
-    )
+    let mut node = Command::new("node");
+    node.args(["--test", "--test-concurrency=1", "client.test.mjs", "admin.test.mjs", "contacts.test.mjs"])
+        .current_dir(root.join("web/tests"))
+        .env("INVITELINK_BIN", &bin)
+        .env("CHROMIUM", &chromium);
+    if let Some(url) = postgres {
+        node.env("INVITELINK_WEB_POSTGRES", url);
+    }
+    run_command(&mut node)
 }

@@ -1,7 +1,9 @@
 // The real backend for the tests: `invitelink serve` on a free loopback port
-// with a fresh SQLite file and the demo data, and a small JSON client for it.
+// with a fresh database (a SQLite file; a new database on the PostgreSQL
+// server that $INVITELINK_WEB_POSTGRES names, when set) and the demo data,
+// and a small JSON client for it.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,9 +31,27 @@ export function backendProgram() {
  * $INVITELINK_STATIC_ROOT). With `demo: false`, a fresh database without
  * demo data: `output()` holds the first administrator's printed password.
  */
+let databasesMade = 0;
+
+/**
+ * A database of its own for one backend: a SQLite file in `dir`, or, with
+ * $INVITELINK_WEB_POSTGRES (a server-level URL such as
+ * `postgres://postgres@127.0.0.1:55432/postgres`), a new database made there
+ * with `psql`.
+ */
+function freshDatabase(dir) {
+  const server = process.env.INVITELINK_WEB_POSTGRES;
+  if (!server) return `sqlite:${path.join(dir, 'crm.sqlite')}`;
+  const name = `web_${process.pid}_${++databasesMade}`;
+  execFileSync('psql', [server, '-v', 'ON_ERROR_STOP=1', '-q', '-c', `CREATE DATABASE ${name}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
 export async function startBackend({ demo = true } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'invitelink-addin-'));
-  const database = `sqlite:${path.join(dir, 'crm.sqlite')}`;
+  const database = freshDatabase(dir);
   const program = backendProgram();
   const args = ['serve', '--listen', '127.0.0.1:0', '--database', database];
   if (demo) args.push('--demo');

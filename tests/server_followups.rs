@@ -232,8 +232,13 @@ fn double_booked_room_conflict_and_first_available() {
     // follow-up and Cara's invitation, both marked.
     let r = ben.get(&format!("/api/calendar?from={}&until={}", at(0, 0, 0), at(1, 0, 0)));
     assert_eq!(r.status, 200, "{}", r.text());
-    let mine: Vec<_> =
-        r.json.as_array().unwrap().iter().filter(|e| e["appointment_id"] == first || e["appointment_id"] == second).collect();
+    let mine: Vec<_> = r
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["appointment_id"] == first || e["appointment_id"] == second)
+        .collect();
     assert_eq!(mine.len(), 2, "{}", r.text());
     assert!(mine.iter().all(|e| e["conflict"] == true), "{}", r.text());
 

@@ -79,13 +79,33 @@ const PUBLIC = new Set(['try']);
 /** A one-time set-password link: `#/set-password/SECRET`. */
 const SET_PASSWORD = /^#\/set-password\/([0-9a-f]{64})$/;
 
+/** One follow-up by its own address: `#/followup/ID`, its dialog over the diary. */
+const FOLLOWUP = /^#\/followup\/([0-9a-f]{32})$/;
+
 function requestedPage() {
+  if (FOLLOWUP.test(window.location.hash)) return 'diary';
   return window.location.hash.replace(/^#\/?/, '').split('?')[0];
 }
 
 function currentPage() {
   const name = requestedPage();
   return PAGES[name] ? name : 'diary';
+}
+
+/** Opens the dialog of `#/followup/ID`; closed, the address is the diary's again and the diary is drawn anew (an answer given in the dialog shows). */
+async function openLinkedFollowup(mine) {
+  const linked = window.location.hash.match(FOLLOWUP);
+  if (!linked || mine !== rendering) return;
+  const { openFollowup } = await import('./pages/followup.js');
+  if (mine !== rendering) return;
+  await openFollowup(app, {
+    id: linked[1],
+    onClose: () => {
+      if (window.location.hash !== linked[0]) return;
+      history.replaceState(null, '', '#/diary');
+      route();
+    },
+  });
 }
 
 let rendering = 0;
@@ -133,6 +153,7 @@ async function route() {
   }
   await draw(main, name, mine);
   if (mine === rendering) app.refreshBadge();
+  await openLinkedFollowup(mine);
 }
 
 /** Loads and draws page `name` in `main`, unless another route started meanwhile (`mine`). */

@@ -270,6 +270,29 @@ test('Ben edits a saved follow-up with the keyboard: description, a colleague in
   }
 });
 
+test('a follow-up opens by its own address, after signing in too; closed, the address is the diary’s', async () => {
+  const { title } = await (await backend.api(USERS.ben)).get(`/api/followups/${followupId}`);
+  const s = await open(USERS.ben, { hash: `#/followup/${followupId}` });
+  try {
+    const { page } = s;
+    await page.waitForFunction((t) => document.getElementById('followup-title')?.textContent === t, title);
+    assert.equal(await page.getAttribute('#nav a[data-page=diary]', 'aria-current'), 'page');
+    await page.keyboard.press('Escape');
+    await page.locator('#followup-dialog').waitFor({ state: 'detached' });
+    assert.equal(new URL(page.url()).hash, '#/diary');
+    await page.locator('.fc-timegrid, .fc-daygrid').first().waitFor();
+    // Another address, followed while signed in; one that names no follow-up says so.
+    expectConsole(/status of 404/);
+    await go(page, `#/followup/${'0'.repeat(32)}`);
+    await page.locator('#followup-dialog [role=alert]').waitFor();
+    assert.match(await page.textContent('#followup-dialog'), /not found|no follow-up/i);
+    await page.keyboard.press('Escape');
+    await page.locator('#followup-dialog').waitFor({ state: 'detached' });
+  } finally {
+    await s.close();
+  }
+});
+
 test('Cara declines; Ben gets the notification, Got it, Reschedule; Cara accepts', async () => {
   const cara = await open(USERS.cara, { hash: '#/invitations' });
   try {

@@ -74,14 +74,18 @@ async function saveToggle(pane) {
   }
 }
 
-/** The web client's address for the Invitations list (the same items, with the follow-up dialog). */
-export function webClientUrl() {
-  return new URL('/#/invitations', window.location.origin).href;
+/**
+ * The web client's address for one item: its follow-up (`#/followup/ID`, the
+ * diary with the follow-up's dialog), else the Invitations list.
+ */
+export function webClientUrl(appointmentId) {
+  const hash = /^[0-9a-f]{32}$/.test(appointmentId ?? '') ? `#/followup/${appointmentId}` : '#/invitations';
+  return new URL(`/${hash}`, window.location.origin).href;
 }
 
-/** A link that opens the web client in the browser (through Outlook where it can). */
-function webLink(title) {
-  const href = webClientUrl();
+/** A link that opens the item in the web client in the browser (through Outlook where it can). */
+function webLink(title, appointmentId) {
+  const href = webClientUrl(appointmentId);
   return h(
     'a',
     {
@@ -296,7 +300,7 @@ function line(pane, item) {
           label,
         ),
       ),
-      webLink(title),
+      webLink(title, a.id),
     ),
   );
   return li;

@@ -382,13 +382,18 @@ test('every item links to the web client: through Outlook (openBrowserWindow) wh
     assert.ok(items > 0);
     const links = page.locator('#invitations li a.invitation-link');
     assert.equal(await links.count(), items, 'one link per item');
-    const web = `${backend.origin}/#/invitations`;
+    // Each item opens its own follow-up in the web client.
+    const web = await links.first().getAttribute('href');
+    const hrefs = [];
     for (const a of await links.all()) {
-      assert.equal(await a.getAttribute('href'), web);
+      const href = await a.getAttribute('href');
+      assert.match(href, new RegExp(`^${backend.origin.replace(/\./g, '\\.')}/#/followup/[0-9a-f]{32}$`));
+      hrefs.push(href);
       assert.equal(await a.getAttribute('target'), '_blank');
       assert.match(await a.getAttribute('rel'), /noopener/);
       assert.match(await a.getAttribute('aria-label'), /^Open in the CRM: ./);
     }
+    assert.ok(new Set(hrefs).size > 1, `different items, different follow-ups: ${hrefs.join(' ')}`);
     let opened = false;
     pane.context.on('page', () => {
       opened = true;
@@ -404,9 +409,11 @@ test('every item links to the web client: through Outlook (openBrowserWindow) wh
 
   const older = await invitationsTab(USERS.ben, { seed: { item: null, openBrowserWindow: false } });
   try {
-    const [tab] = await Promise.all([older.context.waitForEvent('page'), older.page.locator('#invitations li a.invitation-link').first().click()]);
+    const first = older.page.locator('#invitations li a.invitation-link').first();
+    const href = await first.getAttribute('href');
+    const [tab] = await Promise.all([older.context.waitForEvent('page'), first.click()]);
     await tab.waitForLoadState('domcontentloaded');
-    assert.equal(tab.url(), `${backend.origin}/#/invitations`);
+    assert.equal(tab.url(), href);
     assert.match(await tab.title(), /invitelink/);
     assert.deepEqual(await older.page.evaluate(() => window.__browserWindows), []);
   } finally {

@@ -156,6 +156,54 @@ test('Ben adds and edits a person with several addresses and a company; he has n
   }
 });
 
+test('Ada deletes a person who takes part in nothing; one with a follow-up stays, and she is told why; Ben has no Delete', async () => {
+  const ben = await open(USERS.ben);
+  try {
+    const { page } = ben;
+    await page.fill('#contact-search', 'bergström');
+    await page.locator('#person-list button', { hasText: 'Ingrid Bergström' }).click();
+    await page.locator('#contact-name', { hasText: 'Ingrid Bergström' }).waitFor();
+    assert.equal(await page.locator('#contact-delete').count(), 0, 'deleting is an administrator’s');
+  } finally {
+    await ben.close();
+  }
+  const s = await open(USERS.ada);
+  try {
+    const { page } = s;
+    expectConsole(/status of 409/);
+    // Jürgen has a follow-up (the import test): kept, with the reason.
+    await page.fill('#contact-search', 'sæther');
+    await page.locator('#person-list button', { hasText: 'Jürgen Sæther' }).click();
+    await page.locator('#contact-name', { hasText: 'Jürgen Sæther' }).waitFor();
+    page.once('dialog', (d) => d.accept());
+    await page.click('#contact-delete');
+    await page.locator('#contact-delete-status:not([hidden])').waitFor();
+    assert.match(await page.textContent('#contact-delete-status'), /Not deleted: .*linked to follow-ups/);
+    assert.equal(await page.locator('#contact-name', { hasText: 'Jürgen Sæther' }).count(), 1);
+    assert.deepEqual(await axe(page), []);
+    await shot(page, 'contacts-delete-refused-1280');
+    // Ingrid takes part in nothing. Asked first: "Cancel" keeps her.
+    await page.fill('#contact-search', 'bergström');
+    await page.locator('#person-list button', { hasText: 'Ingrid Bergström' }).click();
+    await page.locator('#contact-name', { hasText: 'Ingrid Bergström' }).waitFor();
+    assert.equal(await page.locator('#contact-delete-status').isHidden(), true);
+    page.once('dialog', (d) => d.dismiss());
+    await page.click('#contact-delete');
+    assert.equal(await page.locator('#contact-name', { hasText: 'Ingrid Bergström' }).count(), 1);
+    page.once('dialog', (d) => {
+      assert.match(d.message(), /Delete Ingrid Bergström/);
+      d.accept();
+    });
+    await page.click('#contact-delete');
+    await page.locator('#contact-name').waitFor({ state: 'detached' });
+    await page.locator('#contact-results p', { hasText: 'No persons found.' }).waitFor();
+    const api = await backend.api(USERS.ada);
+    assert.deepEqual(await api.get('/api/persons?q=bergstr%C3%B6m'), []);
+  } finally {
+    await s.close();
+  }
+});
+
 test('the forms and the import at 390 px', async () => {
   const s = await open(USERS.ada, { width: 390, height: 844 });
   try {

@@ -49,8 +49,29 @@ export async function render(main, app) {
         : h('p', { class: 'muted' }, 'No companies found.'),
     );
   }
+  const deleteStatus = h('p', { id: 'contact-delete-status', role: 'alert', class: 'message error', hidden: true });
+  /** Administrators delete a person who takes part in nothing (the server refuses one with follow-ups or archived mail, and says so). */
+  function deleteButton(p) {
+    const button = h('button', { type: 'button', class: 'danger', id: 'contact-delete', on: { click: async () => {
+      if (!window.confirm(`Delete ${p.name} and their e-mail addresses? This cannot be undone.`)) return;
+      button.disabled = true;
+      deleteStatus.hidden = true;
+      try {
+        await api.call('DELETE', `/api/persons/${encodeURIComponent(p.id)}`);
+        app.toast(`${p.name} was deleted.`);
+        replace(card, h('p', { class: 'muted' }, 'Choose a person to see their card.'));
+        find();
+      } catch (err) {
+        deleteStatus.textContent = `Not deleted: ${err.message}.`;
+        deleteStatus.hidden = false;
+        button.disabled = false;
+      }
+    } } }, 'Delete');
+    return button;
+  }
   async function showPerson(id) {
     const [p, activities] = await Promise.all([api.person(id), api.activities(id)]);
+    deleteStatus.hidden = true;
     replace(
       card,
       h('h2', { id: 'contact-name' }, p.name),
@@ -69,7 +90,9 @@ export async function render(main, app) {
         const start = new Date();
         start.setHours(start.getHours() + 24, 0, 0, 0);
         openFollowup(app, { start, end: new Date(start.getTime() + 3600_000), participants: [{ kind: 'person', id: p.id, name: p.name }], onClose: () => showPerson(id) });
-      } } }, 'New follow-up with this person')),
+      } } }, 'New follow-up with this person'),
+      app.user?.role === 'admin' ? deleteButton(p) : null),
+      deleteStatus,
       h('h3', {}, 'Activities'),
       activities.length
         ? h(

@@ -11,10 +11,9 @@
 // web/test-artifacts/.
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { root, startBackend } from '../../addin/tests/support/backend.mjs';
-import { axe, closeContext, expectConsole, go, guardPages, launchBrowser, newContext, ready, shot } from './support.mjs';
+import { startBackend } from '../../addin/tests/support/backend.mjs';
+import { axe, closeContext, expectConsole, go, GOOGLE_VCF, guardPages, importSample, launchBrowser, newContext, ready, shot } from './support.mjs';
 
 const ADMIN = 'admin@invitelink.example';
 const ADMIN_PASSWORD = 'the harbour lights at dusk';
@@ -89,8 +88,6 @@ function monday(hour) {
   const untilMonday = 7 - ((now.getUTCDay() + 6) % 7);
   return new Date(today + untilMonday * 86400_000 + hour * 3600_000);
 }
-
-const SAMPLES = path.join(root, 'tests', 'data', 'contacts');
 
 let caraLink;
 let roomId;
@@ -222,22 +219,14 @@ test('the administrator imports the company’s contacts from a CSV file and a v
     assert.match(await page.textContent('#contact-results'), /No persons found/, 'a new company has no contacts');
     await page.click('#contacts-import');
     await page.locator('#import-drop').waitFor();
-    await page.setInputFiles('#import-file', path.join(SAMPLES, 'outlook.csv'));
-    await page.locator('#import-summary').waitFor();
     // Nobody is known yet: every good row is new.
-    assert.match(await page.textContent('#import-summary'), /4 contacts — 3 new, 0 already known, 1 refused/);
-    assert.match(await page.textContent('#import-refused'), /line 6.*is not an e-mail address/s);
-    await page.click('#import-commit');
-    await page.locator('#import-report').waitFor();
-    assert.match(await page.textContent('#import-status'), /3 added, 0 updated, 0 skipped, 1 refused/);
+    await importSample(page, 'outlook.csv', {
+      summary: /4 contacts — 3 new, 0 already known, 1 refused/,
+      refused: /line 6.*is not an e-mail address/s,
+      status: /3 added, 0 updated, 0 skipped, 1 refused/,
+    });
     await page.click('#import-again');
-    await page.setInputFiles('#import-file', path.join(SAMPLES, 'google.vcf'));
-    await page.locator('#import-summary').waitFor();
-    assert.match(await page.textContent('#import-summary'), /\(vCard\): 2 contacts — 1 new, 0 already known, 1 refused/);
-    assert.match(await page.textContent('#import-refused'), /Sakura Reception.*no e-mail address/s);
-    await page.click('#import-commit');
-    await page.locator('#import-report').waitFor();
-    assert.match(await page.textContent('#import-status'), /1 added, 0 updated, 0 skipped, 1 refused/);
+    await importSample(page, 'google.vcf', GOOGLE_VCF);
     await page.click('#import-close');
     const token = await tokenOf(ADMIN, ADMIN_PASSWORD);
     const persons = (await call('GET', '/api/persons?q=s%C3%A6ther', { token })).json;

@@ -9,10 +9,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { USERS, root, startBackend } from '../../addin/tests/support/backend.mjs';
-import { axe, closeContext, expectConsole, guardPages, launchBrowser, newContext, ready, shot } from './support.mjs';
-
-const SAMPLES = path.join(root, 'tests', 'data', 'contacts');
+import { USERS, startBackend } from '../../addin/tests/support/backend.mjs';
+import { CONTACT_SAMPLES as SAMPLES, axe, closeContext, expectConsole, GOOGLE_VCF, guardPages, importSample, launchBrowser, newContext, ready, shot } from './support.mjs';
 
 guardPages();
 
@@ -80,13 +78,7 @@ test('Ada imports Outlook’s CSV and Google’s vCard, each with a refused row 
 
     // Google's vCard: one card without an address.
     await page.click('#import-again');
-    await page.setInputFiles('#import-file', path.join(SAMPLES, 'google.vcf'));
-    await page.locator('#import-summary').waitFor();
-    assert.match(await page.textContent('#import-summary'), /\(vCard\): 2 contacts — 1 new, 0 already known, 1 refused/);
-    assert.match(await page.textContent('#import-refused'), /Sakura Reception.*no e-mail address/s);
-    await page.click('#import-commit');
-    await page.locator('#import-report').waitFor();
-    assert.match(await page.textContent('#import-status'), /1 added, 0 updated, 0 skipped, 1 refused/);
+    await importSample(page, 'google.vcf', GOOGLE_VCF);
     await page.click('#import-close');
 
     // A follow-up with an imported contact.

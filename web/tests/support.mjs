@@ -121,3 +121,27 @@ export async function axe(page) {
     return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
   });
 }
+
+/** The sample contact files (tests/data/contacts/). */
+export const CONTACT_SAMPLES = path.join(root, 'tests', 'data', 'contacts');
+
+/** What importing Google's sample vCard shows when nobody in it is known yet: one card has no address. */
+export const GOOGLE_VCF = {
+  summary: /\(vCard\): 2 contacts — 1 new, 0 already known, 1 refused/,
+  refused: /Sakura Reception.*no e-mail address/s,
+  status: /1 added, 0 updated, 0 skipped, 1 refused/,
+};
+
+/**
+ * Imports the sample `file` in the open Import section: checks the preview's
+ * `summary` and `refused` texts, writes it, checks the report's `status`.
+ */
+export async function importSample(page, file, { summary, refused, status }) {
+  await page.setInputFiles('#import-file', path.join(CONTACT_SAMPLES, file));
+  await page.locator('#import-summary').waitFor();
+  assert.match(await page.textContent('#import-summary'), summary);
+  assert.match(await page.textContent('#import-refused'), refused);
+  await page.click('#import-commit');
+  await page.locator('#import-report').waitFor();
+  assert.match(await page.textContent('#import-status'), status);
+}

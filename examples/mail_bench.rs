@@ -11,7 +11,8 @@
 //! - `outbox:` messages sent per second through Postfix from a full outbox.
 //!
 //! Sizes: `INVITELINK_BENCH_MAIL_MESSAGES` (default 10,000),
-//! `INVITELINK_BENCH_MAIL_SENDS` (default 1,000). Needs `INVITELINK_BIN`
+//! `INVITELINK_BENCH_MAIL_SENDS` (default 1,000); `INVITELINK_BENCH_MAIL_BATCH`
+//! sets the inboxes' `batch` (default: the configuration's). Needs `INVITELINK_BIN`
 //! (the server binary) and, for the PostgreSQL lines,
 //! `INVITELINK_TEST_DATABASE` (a server-level URL).
 
@@ -79,6 +80,8 @@ async fn prepare(url: &str, users: &[String]) {
 /// Mail settings: the `users`' folders `folder` polled, the outbox sent
 /// through Postfix.
 fn write_config(path: &Path, users: &[String], folder: &str) {
+    // The inboxes' batch size: the configuration's default unless set.
+    let batch = std::env::var("INVITELINK_BENCH_MAIL_BATCH").ok();
     let ca = ca_file();
     let ca = ca.display();
     let mut text = format!(
@@ -93,6 +96,9 @@ password = \"crm-secret\"\nca_file = \"{ca}\"\nhello_name = \"test.crm.example\"
 tls = \"starttls\"\nuser = \"{user}\"\npassword = \"{pw}\"\nca_file = \"{ca}\"\nfolder = \"{folder}\"\n\
 processed_folder = \"{folder}-done/processed\"\nrejected_folder = \"{folder}-done/rejected\"\n"
         ));
+        if let Some(batch) = &batch {
+            text.push_str(&format!("batch = {batch}\n"));
+        }
     }
     std::fs::write(path, text).unwrap();
 }

@@ -29,7 +29,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -314,6 +314,22 @@ pub struct PollReport {
     pub elsewhere: bool,
 }
 
+impl PollReport {
+    /// Adds what `other` did to this report (its `deferred` and `more` win).
+    fn add(&mut self, other: &PollReport) {
+        self.applied.extend_from_slice(&other.applied);
+        self.rejected.extend(other.rejected.iter().cloned());
+        self.resumed.extend_from_slice(&other.resumed);
+        self.failed.extend(other.failed.iter().cloned());
+        self.deferred.clone_from(&other.deferred);
+        self.more = other.more;
+        self.elsewhere = other.elsewhere;
+    }
+}
+
+/// How often the polls of an inbox that is being drained are recorded.
+const RECORD_EVERY: Duration = Duration::from_secs(1);
+
 /// The connection: plain or TLS.
 #[derive(Debug)]
 enum Stream {
@@ -411,8 +427,8 @@ pub struct Poller {
     attempts: Arc<std::sync::Mutex<HashMap<u32, u32>>>,
     /// The cursor, where the sink keeps none.
     cursor: Arc<std::sync::Mutex<Option<Cursor>>>,
-    /// The lease held, if any.
-    lease: Arc<std::sync::Mutex<Option<Lease>>>,
+    /// The lease held, if any, and when it was last taken or renewed.
+    lease: Arc<std::sync::Mutex<Option<(Lease, Instant)>>>,
     holder: String,
     lease_ttl: Duration,
     connections: Connections,
@@ -430,6 +446,10 @@ struct Connected {
     session: Session<Stream>,
     idle: bool,
     marker: Marker,
+    /// The folder stays selected with this UIDVALIDITY and UIDNEXT, and
+    /// the last batch left more below that UIDNEXT: the next batch goes on
+    /// without a new SELECT.
+    draining: Option<(u32, u32)>,
     _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
@@ -519,6 +539,10 @@ impl Poller {
         let mut shutdown = std::pin::pin!(shutdown);
         let mut failures: u32 = 0;
         let mut conn: Option<Connected> = None;
+        // Polls recorded together while a full folder is drained (one write
+        // a second instead of one per batch), each one once the folder is
+        // drained, on an error and on stopping.
+        let mut unrecorded: Option<(PollReport, Instant)> = None;
         loop {
             let result = {
                 let cycle = tokio::time::timeout(POLL_TIMEOUT, self.cycle(&mut conn, sink));
@@ -540,7 +564,12 @@ impl Poller {
             let name = &self.inbox.name;
             match &result {
                 Ok(Ok(report)) if !report.elsewhere => {
-                    sink.record_poll(name, Some(report), report.deferred.as_deref()).await;
+                    let (pending, since) = unrecorded.get_or_insert_with(|| (PollReport::default(), Instant::now()));
+                    pending.add(report);
+                    let due = !report.more || report.deferred.is_some() || since.elapsed() >= RECORD_EVERY;
+                    if due && let Some((pending, _)) = unrecorded.take() {
+                        sink.record_poll(name, Some(&pending), pending.deferred.as_deref()).await;
+                    }
                 }
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => sink.record_poll(name, None, Some(&e.to_string())).await,
@@ -616,6 +645,9 @@ impl Poller {
                 () = &mut shutdown => break,
             }
         }
+        if let Some((pending, _)) = unrecorded {
+            sink.record_poll(&self.inbox.name, Some(&pending), pending.deferred.as_deref()).await;
+        }
         self.give_up_lease(sink).await;
         tracing::info!(target: "invitelink::mail", inbox = %self.inbox.name, "poller stopped");
     }
@@ -634,24 +666,44 @@ impl Poller {
     /// Gives the lease up, if held.
     async fn give_up_lease<S: InboxSink>(&self, sink: &S) {
         let held = self.lease.lock().ok().and_then(|mut l| l.take());
-        if let Some(lease) = held {
+        if let Some((lease, _)) = held {
             sink.release(&lease).await;
         }
     }
 
-    /// The lease of the inbox: the one held, renewed, or a new one.
+    /// Renews the lease at the next cycle, whenever it was renewed last
+    /// (a batch refused for a lease taken over finds that out at once).
+    fn renew_next_time(&self) {
+        if let Ok(mut l) = self.lease.lock()
+            && let Some((_, renewed)) = l.as_mut()
+        {
+            *renewed = Instant::now().checked_sub(self.lease_ttl).unwrap_or(*renewed);
+        }
+    }
+
+    /// The lease of the inbox: the one held (renewed once a quarter of its
+    /// time has passed, not at every batch: a renewal is a write of its own,
+    /// and the batch's transaction checks the lease anyway), or a new one.
     async fn lease<S: InboxSink>(&self, sink: &S) -> Result<Option<Lease>, ImapError> {
         let held = self.lease.lock().ok().and_then(|l| l.clone());
         let sink_error = |e: SinkError| ImapError::Protocol(format!("the inbox's lease: {e}"));
-        if let Some(lease) = held {
+        if let Some((lease, renewed)) = held {
+            if renewed.elapsed() < self.lease_ttl / 4 {
+                return Ok(Some(lease));
+            }
+            let now = Instant::now();
             if sink.renew(&lease, self.lease_ttl).await.map_err(sink_error)? {
+                if let Ok(mut l) = self.lease.lock() {
+                    *l = Some((lease.clone(), now));
+                }
                 return Ok(Some(lease));
             }
             tracing::warn!(target: "invitelink::mail", inbox = %self.inbox.name, "the inbox's lease was taken over by another instance");
         }
+        let now = Instant::now();
         let lease = sink.acquire(&self.key(), &self.holder, self.lease_ttl).await.map_err(sink_error)?;
         if let Ok(mut l) = self.lease.lock() {
-            l.clone_from(&lease);
+            *l = lease.clone().map(|lease| (lease, now));
         }
         if let Some(c) = lease.as_ref().and_then(|l| l.cursor)
             && let Ok(mut mine) = self.cursor.lock()
@@ -671,6 +723,10 @@ impl Poller {
         let tcp = TcpStream::connect((inbox.host.as_str(), inbox.port))
             .await
             .map_err(|e| ImapError::Connection(format!("{}:{}: {e}", inbox.host, inbox.port)))?;
+        // Commands are small and each waits for its answer: without this,
+        // Nagle's algorithm holds a command's last segment back until the
+        // server's delayed ACK (tens of milliseconds per batch).
+        let _ = tcp.set_nodelay(true);
         let client = match inbox.tls {
             Tls::None => {
                 let mut client = Client::new(Stream::Plain(tcp));
@@ -737,7 +793,7 @@ impl Poller {
             ensure_folder(&mut session, &rejected).await?;
         }
         let marker = Marker { mark: inbox.mark, can_move, uidplus, keywords: true, processed, rejected };
-        Ok(Connected { session, idle, marker, _permit: permit })
+        Ok(Connected { session, idle, marker, draining: None, _permit: permit })
     }
 
     /// One poll on `conn` (opened when `None`; left `None` after an error).
@@ -749,7 +805,16 @@ impl Poller {
             Some(c) => c,
             None => self.open().await?,
         };
-        let report = self.process(&mut c, sink, &lease).await?;
+        let report = match self.process(&mut c, sink, &lease).await {
+            Ok(report) => report,
+            Err(e) => {
+                self.renew_next_time();
+                return Err(e);
+            }
+        };
+        if report.deferred.is_some() {
+            self.renew_next_time();
+        }
         *conn = Some(c);
         Ok(report)
     }
@@ -758,7 +823,41 @@ impl Poller {
     /// bounded UID range), else what stays below it (messages to retry, or
     /// marked but not yet moved).
     async fn process<S: InboxSink>(&self, c: &mut Connected, sink: &S, lease: &Lease) -> Result<PollReport, ImapError> {
+        let report = self.process_selected(c, sink, lease).await;
+        c.draining = match &report {
+            Ok(r) if r.more && r.deferred.is_none() && r.failed.is_empty() => c.draining,
+            _ => None,
+        };
+        report
+    }
+
+    async fn process_selected<S: InboxSink>(
+        &self,
+        c: &mut Connected,
+        sink: &S,
+        lease: &Lease,
+    ) -> Result<PollReport, ImapError> {
         let inbox = &self.inbox;
+        let stored = self.cursor.lock().ok().and_then(|c| *c);
+        // Draining a full folder: the next batch from the cursor, in the
+        // folder still selected (a SELECT of a big folder costs more than
+        // the batch's fetch); a new message arrived meanwhile is in the
+        // server's view as well.
+        if let (Some((validity, uid_next)), Some(cursor)) = (c.draining, stored)
+            && cursor.uid_validity == validity
+            && cursor.next_uid < uid_next
+        {
+            while c.session.unsolicited_responses.try_recv().is_ok() {}
+            let (metas, next, _) = self.scan(&mut c.session, cursor.next_uid, Some(uid_next)).await?;
+            let after = Cursor { uid_validity: validity, next_uid: next };
+            let mut report = self.handle(c, sink, lease, metas, after).await?;
+            // Past the UIDNEXT of the last SELECT, the next cycle selects
+            // again: it sees what arrived meanwhile and what stays below
+            // the cursor.
+            report.more |= report.deferred.is_none();
+            return Ok(report);
+        }
+        c.draining = None;
         let mailbox = c.session.select(&inbox.folder).await?;
         c.marker.keywords = mailbox.permanent_flags.iter().any(|f| matches!(f, Flag::MayCreate))
             || [PROCESSED_KEYWORD, REJECTED_KEYWORD]
@@ -771,7 +870,6 @@ impl Poller {
             )));
         }
         let validity = mailbox.uid_validity.unwrap_or(0);
-        let stored = self.cursor.lock().ok().and_then(|c| *c);
         // A new UIDVALIDITY: the folder is read again from its first UID;
         // the sink's record of applied messages keeps that from applying
         // anything twice.
@@ -787,6 +885,7 @@ impl Poller {
             let after = Cursor { uid_validity: validity, next_uid: next };
             let mut report = self.handle(c, sink, lease, metas, after).await?;
             report.more |= more && report.deferred.is_none();
+            c.draining = uid_next.filter(|_| report.more).map(|n| (validity, n));
             return Ok(report);
         }
         if mailbox.exists == 0 || cursor.next_uid <= 1 {
@@ -1032,14 +1131,14 @@ impl Poller {
 /// Waits in `IDLE` until the folder changes or `limit` passes, and gives
 /// the session back (an error: the connection is dropped).
 async fn idle_wait(c: Connected, limit: Duration) -> Result<Connected, ImapError> {
-    let Connected { session, idle, marker, _permit } = c;
+    let Connected { session, idle, marker, _permit, .. } = c;
     let mut handle = session.idle();
     handle.init().await?;
     let (wait, _stop) = handle.wait_with_timeout(limit);
     let waited = wait.await;
     let session = handle.done().await?;
     waited?;
-    Ok(Connected { session, idle, marker, _permit })
+    Ok(Connected { session, idle, marker, draining: None, _permit })
 }
 
 /// The flags and size of the messages of the UID set `set`.

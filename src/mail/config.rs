@@ -45,6 +45,11 @@ pub const ENV_PREFIX: &str = "INVITELINK_";
 /// moved aside as `too_large`.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 10 * 1024 * 1024;
 
+/// The messages of one poll when `batch` is not given: a full folder drains
+/// in few transactions, each holding SQLite's writer for about a tenth of a
+/// second (docs/mail.md); a batch's bytes are bounded as well.
+pub const DEFAULT_BATCH: usize = 200;
+
 /// How many times a message is offered to the backend before it is moved
 /// aside as `too_many_attempts`.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
@@ -641,7 +646,7 @@ fn inbox_config(
         }
         Ok(v)
     };
-    let batch = i.batch.unwrap_or(50);
+    let batch = i.batch.unwrap_or(DEFAULT_BATCH);
     if batch == 0 || batch > 1000 {
         return Err(error(format!("inbox `{name}`: `batch` is {batch}; give 1 to 1000")));
     }

@@ -330,6 +330,29 @@ impl PollReport {
 /// How often the polls of an inbox that is being drained are recorded.
 const RECORD_EVERY: Duration = Duration::from_secs(1);
 
+/// The message bytes one batch downloads at most (at least one message goes
+/// whatever its size): a batch is held in memory whole, so a folder of big
+/// messages reads in smaller batches.
+pub const BATCH_BYTES: usize = 32 * 1024 * 1024;
+
+/// Cuts `metas` (in UID order) after the batch's byte budget; true when it
+/// cut. A message that is not downloaded (done, refused, too large) costs
+/// nothing.
+fn within_budget(metas: &mut Vec<Meta>, max_message_bytes: usize) -> bool {
+    let mut total = 0usize;
+    let keep = metas
+        .iter()
+        .position(|m| {
+            let cost = if m.done || m.refused || m.size > max_message_bytes { 0 } else { m.size };
+            total = total.saturating_add(cost);
+            total > BATCH_BYTES && cost > 0
+        })
+        .map_or(metas.len(), |i| i.max(1));
+    let cut = keep < metas.len();
+    metas.truncate(keep);
+    cut
+}
+
 /// The connection: plain or TLS.
 #[derive(Debug)]
 enum Stream {
@@ -904,7 +927,9 @@ impl Poller {
         if uids.is_empty() {
             return Ok(PollReport::default());
         }
-        let metas = fetch_meta(&mut c.session, &uid_set(&uids)).await?;
+        let mut metas = fetch_meta(&mut c.session, &uid_set(&uids)).await?;
+        metas.sort_unstable_by_key(|m| m.uid);
+        let more = within_budget(&mut metas, inbox.max_message_bytes) || more;
         let mut report = self.handle(c, sink, lease, metas, cursor).await?;
         report.more |= more && report.deferred.is_none();
         Ok(report)
@@ -937,7 +962,8 @@ impl Poller {
                 fetch_meta(session, &range).await?.into_iter().filter(|m| m.uid >= start).collect();
             found.append(&mut metas);
             found.sort_unstable_by_key(|m| m.uid);
-            if found.len() >= self.inbox.batch {
+            let cut = within_budget(&mut found, self.inbox.max_message_bytes);
+            if cut || found.len() >= self.inbox.batch {
                 found.truncate(self.inbox.batch);
                 let next = found.last().map_or(start, |m| m.uid.saturating_add(1));
                 let more = last.is_none_or(|l| next <= l);
@@ -1290,6 +1316,31 @@ fn error_backoff(interval: Duration, failures: u32) -> Duration {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
     use super::*;
+
+    fn meta(uid: u32, size: usize) -> Meta {
+        Meta { uid, size, done: false, refused: false, tries: 0 }
+    }
+
+    #[test]
+    fn a_batch_stops_at_its_byte_budget_and_keeps_at_least_one_message() {
+        let big = BATCH_BYTES / 2 + 1;
+        let mut metas = vec![meta(1, 10), meta(2, big), meta(3, big), meta(4, 10)];
+        assert!(within_budget(&mut metas, usize::MAX));
+        assert_eq!(metas.iter().map(|m| m.uid).collect::<Vec<_>>(), [1, 2]);
+        // One message above the budget still goes, alone.
+        let mut metas = vec![meta(7, BATCH_BYTES * 2), meta(8, 10)];
+        assert!(within_budget(&mut metas, usize::MAX));
+        assert_eq!(metas.iter().map(|m| m.uid).collect::<Vec<_>>(), [7]);
+        // Messages that are not downloaded cost nothing: too large, or
+        // already applied.
+        let mut metas = vec![meta(1, BATCH_BYTES * 2), meta(2, big), meta(3, 10)];
+        metas[1].done = true;
+        assert!(!within_budget(&mut metas, BATCH_BYTES));
+        assert_eq!(metas.len(), 3);
+        let mut metas = vec![meta(1, 10), meta(2, 10)];
+        assert!(!within_budget(&mut metas, usize::MAX));
+        assert_eq!(metas.len(), 2);
+    }
 
     #[test]
     fn folders_take_the_server_delimiter() {

@@ -186,7 +186,7 @@ fn checked_text<'a>(field: &str, text: &'a str) -> Result<&'a str> {
 }
 
 /// `Name <address>`, the name quoted or encoded as needed (RFC 5322 3.4).
-fn mailbox(name: Option<&str>, address: &str) -> String {
+pub(crate) fn mailbox(name: Option<&str>, address: &str) -> String {
     match name.map(str::trim).filter(|n| !n.is_empty()) {
         None => format!("<{address}>"),
         Some(n) if n.is_ascii() => {
@@ -207,7 +207,7 @@ fn mailbox(name: Option<&str>, address: &str) -> String {
 
 /// An unstructured header value (RFC 5322 3.2.5): as it is when ASCII,
 /// else encoded words.
-fn unstructured(text: &str) -> String {
+pub(crate) fn unstructured(text: &str) -> String {
     if text.is_ascii() { text.to_owned() } else { encoded_words(text) }
 }
 
@@ -233,7 +233,7 @@ fn encoded_words(text: &str) -> String {
 
 /// Writes `Name: value`, folded before spaces so that lines stay within 78
 /// characters where the value allows (RFC 5322 2.2.3).
-fn header(out: &mut String, name: &str, value: &str) {
+pub(crate) fn header(out: &mut String, name: &str, value: &str) {
     let mut line_len = name.len() + 1;
     out.push_str(name);
     out.push(':');

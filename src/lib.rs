@@ -24,6 +24,7 @@ pub mod mail;
 pub mod message;
 pub mod outcome;
 pub mod policy;
+pub mod rebuild;
 pub mod recur;
 #[cfg(all(feature = "server", not(target_arch = "wasm32")))]
 pub mod server;

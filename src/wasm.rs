@@ -308,6 +308,41 @@ export interface Occurrence {
 
 /** `expand`: the occurrences in the window; `limited` when a series was cut. */
 export type ExpandAnswer = { type: "success"; occurrences: Occurrence[]; limited: boolean } | Failure;
+
+/** A person as the add-in reads one from an Outlook item. */
+export interface ItemPerson {
+  email?: string | null;
+  name?: string | null;
+}
+
+/** The properties of an Outlook item; instants in RFC 3339. */
+export interface OutlookItem {
+  /** request, cancel, accepted, declined, tentative, appointment, organizer; none for an e-mail. */
+  kind?: string | null;
+  subject?: string | null;
+  location?: string | null;
+  start?: string | null;
+  end?: string | null;
+  created?: string | null;
+  organizer?: ItemPerson | null;
+  from?: ItemPerson | null;
+  to?: ItemPerson[];
+  cc?: ItemPerson[];
+  required?: ItemPerson[];
+  optional?: ItemPerson[];
+  messageId?: string | null;
+}
+
+/** `rebuildCalendar` / `rebuildEmail`: the item, its reader, "now" (RFC 3339) and an e-mail's text. */
+export interface RebuildRequest {
+  item: OutlookItem;
+  user?: ItemPerson;
+  now: string;
+  body?: string | null;
+}
+
+/** The rebuilt iCalendar object or e-mail. */
+export type RebuildAnswer = { type: "success"; text: string } | Failure;
 "#;
 
 /// The answer of an export: the result, or the errors.
@@ -476,6 +511,31 @@ pub fn expand(
         let request: api::ExpandRequest = read_request(request, "request")?;
         let expansion = api::expand(&message, &request)?;
         Ok(Expanded { occurrences: expansion.occurrences, limited: expansion.limited })
+    })())
+}
+
+#[derive(Serialize)]
+struct Rebuilt {
+    text: String,
+}
+
+/// The minimal iCalendar object for a meeting item whose whole message
+/// Outlook cannot give (`crate::rebuild`).
+#[wasm_bindgen(js_name = rebuildCalendar, unchecked_return_type = "RebuildAnswer")]
+pub fn rebuild_calendar(#[wasm_bindgen(unchecked_param_type = "RebuildRequest")] request: JsValue) -> JsValue {
+    answer((|| {
+        let request: crate::rebuild::RebuildRequest = read_request(request, "request")?;
+        Ok(Rebuilt { text: crate::rebuild::calendar_from_item(&request)? })
+    })())
+}
+
+/// The minimal e-mail for archiving an item whose whole message Outlook
+/// cannot give (`crate::rebuild`).
+#[wasm_bindgen(js_name = rebuildEmail, unchecked_return_type = "RebuildAnswer")]
+pub fn rebuild_email(#[wasm_bindgen(unchecked_param_type = "RebuildRequest")] request: JsValue) -> JsValue {
+    answer((|| {
+        let request: crate::rebuild::RebuildRequest = read_request(request, "request")?;
+        Ok(Rebuilt { text: crate::rebuild::email_from_item(&request)? })
     })())
 }
 

@@ -1,7 +1,10 @@
 // The rules engine, compiled to WebAssembly (pkg/, served at /pkg/). It is
-// loaded once, in the background; the pane works without it (the CRM decides
-// again on every answer), it only loses the instant preview. The CRM's web
-// client loads the engine through this module too (web/src/engine.js).
+// loaded once, in the background. The pane needs it for two things only: the
+// instant preview (without it the CRM still decides on every answer) and
+// rebuilding an item Outlook cannot give whole (`rebuildCalendar`,
+// `rebuildEmail`; without it such an item cannot be read, and the pane says
+// why). The CRM's web client loads the engine through this module too
+// (web/src/engine.js).
 
 let loading = null;
 

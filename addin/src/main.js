@@ -6,7 +6,6 @@ import { ApiError } from './api.js';
 import { byId, sentence, show } from './dom.js';
 import { loadEngine } from './engine.js';
 import * as host from './host.js';
-import { calendarFromItem, emailFromItem } from './rebuild.js';
 import * as meeting from './meeting.js';
 import * as archive from './archive.js';
 import * as invitations from './invitations.js';
@@ -102,9 +101,30 @@ async function readMessage(item, info) {
   return rebuild(info, why);
 }
 
+/** An instant for the engine: RFC 3339, or null. */
+function iso(d) {
+  return d instanceof Date && !Number.isNaN(d.getTime()) ? d.toISOString() : null;
+}
+
+/**
+ * The item rebuilt from its properties by the rules engine (`rebuildCalendar`
+ * or `rebuildEmail`, the engine's one iCalendar writer and UID rule). Throws
+ * a readable Error when the engine cannot be loaded or refuses the item.
+ */
+async function rebuildText(operation, info, body) {
+  const engine = await loadEngine();
+  const item = { ...info, start: iso(info.start), end: iso(info.end), created: iso(info.created) };
+  const user = pane.user ?? { email: host.userAddress() ?? '' };
+  const answer = engine[operation]({ item, user, now: new Date().toISOString(), body: body ?? null });
+  if (answer?.type !== 'success') {
+    throw new Error(answer?.errors?.map((e) => e.message).join('; ') || 'the rules engine gave no answer');
+  }
+  return answer.text;
+}
+
 async function rebuild(info, why) {
   if (info.kind) {
-    const text = await calendarFromItem(info, pane.user ?? { email: host.userAddress() ?? '' });
+    const text = await rebuildText('rebuildCalendar', info);
     return {
       source: 'properties',
       text,
@@ -112,7 +132,7 @@ async function rebuild(info, why) {
       note: `${why}, so the pane built the meeting from what Outlook shows: subject, organizer, attendees, time and place. Repeats and time zone details are not visible this way.`,
     };
   }
-  const text = emailFromItem(info, await host.bodyText(pane.item));
+  const text = await rebuildText('rebuildEmail', info, await host.bodyText(pane.item));
   return {
     source: 'properties',
     text,

@@ -330,3 +330,40 @@ test('the module keeps working after many failures and large inputs', () => {
   const answer = il.decide(EVENT, CONTEXTS.arrival);
   assert.equal(answer.type, 'success', JSON.stringify(answer));
 });
+
+test('rebuildCalendar builds the meeting Outlook shows, and decide takes it as an invitation', () => {
+  const item = {
+    kind: 'request',
+    subject: 'Updated: Site visit',
+    location: 'Plant',
+    start: '2026-12-08T12:00:00.000Z',
+    end: '2026-12-08T13:30:00.000Z',
+    created: '2026-12-01T08:00:00.000Z',
+    organizer: { email: 'Organizer@Example.org', name: 'Olga Organizer' },
+    from: { email: 'organizer@example.org', name: 'Olga Organizer' },
+    to: [{ email: 'one@example.org', name: 'One' }],
+    cc: [],
+    required: [],
+    optional: [],
+    itemClass: 'IPM.Schedule.Meeting.Request',
+  };
+  const built = il.rebuildCalendar({ item, user: { email: 'one@example.org', name: 'One' }, now: NOW });
+  assert.equal(built.type, 'success', JSON.stringify(built));
+  // The UID rule of src/rebuild.rs: SHA-256 of the organizer's address and the base subject.
+  assert.match(built.text, /\r\nUID:outlook-[0-9a-f]{32}@invitelink\r\n/);
+  assert.match(built.text, /\r\nSUMMARY:Site visit\r\n/);
+  const decided = il.decide(built.text, CONTEXTS.arrival);
+  assert.equal(decided.type, 'success', JSON.stringify(decided));
+  assert.equal(decided.decision.kind, 'invitation', JSON.stringify(decided.decision));
+  const cancelled = il.rebuildCalendar({ item: { ...item, kind: 'cancel', subject: 'Canceled: SITE VISIT' }, user: {}, now: NOW });
+  assert.equal(cancelled.text.match(/UID:.*/)[0], built.text.match(/UID:.*/)[0], 'the cancellation finds the request');
+  const email = il.rebuildEmail({ item: { ...item, kind: null, messageId: '<m-1@example.org>' }, now: NOW, body: 'Hello\nthere' });
+  assert.equal(email.type, 'success');
+  assert.match(email.text, /^From: "Olga Organizer" <organizer@example.org>\r\n/);
+  assert.match(email.text, /\r\n\r\nHello\r\nthere\r\n$/);
+  for (const bad of [{ item: { ...item, start: null }, now: NOW }, { item: { ...item, created: null }, now: 'soon' }, { item }, 'x', null]) {
+    const answer = il.rebuildCalendar(bad);
+    assert.equal(answer.type, 'failure', JSON.stringify(bad));
+    assert.equal(answer.errors[0].code, 'invalid_context', JSON.stringify(answer));
+  }
+});

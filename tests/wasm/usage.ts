@@ -8,6 +8,7 @@ import init, {
   itipProcess,
   itipReply,
   itipSchedule,
+  rebuildCalendar,
   version,
   type Context,
   type Decision,
@@ -18,6 +19,7 @@ import init, {
   type Occurrence,
   type OutgoingMessage,
   type ProcessAnswer,
+  type RebuildAnswer,
   type ReplyAnswer,
   type ScheduleAnswer,
 } from '../../pkg/invitelink.js';
@@ -72,6 +74,15 @@ export async function taskPane(ics: string, bytes: Uint8Array): Promise<string[]
     if (first) lines.push(`${first.start}–${first.end}${first.all_day ? ' all day' : ''} ${first.summary ?? ''}`);
     if (expanded.limited) lines.push('more occurrences follow');
   }
+
+  const rebuilt: RebuildAnswer = rebuildCalendar({
+    item: { kind: 'request', subject: 'Site visit', start: '2026-12-08T12:00:00Z', to: [{ email: 'anna@crm.example', name: 'Anna' }] },
+    user: { email: 'anna@crm.example' },
+    now: '2026-12-01T09:00:00Z',
+  });
+  if (rebuilt.type === 'success') lines.push(rebuilt.text);
+  // @ts-expect-error "now" is required
+  rebuildCalendar({ item: {} });
   return lines;
 }
 

@@ -293,6 +293,93 @@ test('a follow-up opens by its own address, after signing in too; closed, the ad
   }
 });
 
+test('Ben drags his follow-up to another hour and stretches it; asked first, Cara answers again; not his own stays put', async () => {
+  const ben = await backend.api(USERS.ben);
+  const cara = (await ben.get('/api/associates?q=cara')).find((a) => a.name === USERS.cara.name);
+  const created = await ben.post('/api/followups', {
+    title: 'Quarter planning',
+    start: nextWeek(2, 9).toISOString(),
+    end: nextWeek(2, 10).toISOString(),
+    associates: [cara.id],
+    resources: [],
+    persons: [],
+    emails: [],
+  });
+  const id = created.id;
+  const caraApi = await backend.api(USERS.cara);
+  const invitation = (await caraApi.get('/api/invitations')).find((i) => i.direction === 'incoming' && i.appointment.id === id);
+  await caraApi.post(`/api/invitations/${invitation.id}/accept`, {});
+  assert.equal((await ben.get(`/api/followups/${id}`)).participants.find((p) => p.name === USERS.cara.name).status, 'accepted');
+  const s = await open(USERS.ben);
+  try {
+    const { page } = s;
+    await page.locator('#diary-date').fill(nextWeek(2, 0).toISOString().slice(0, 10));
+    await page.locator('#diary-date').dispatchEvent('change');
+    const event = page.locator(`.fc-event[data-appointment="${id}"]`);
+    await event.waitFor();
+    assert.match(await event.getAttribute('class'), /fc-event-draggable/);
+    /** Drags from 4 px below the event's top (its first slot) to 4 px below the top of the slot at `time`. */
+    async function drag(from, time) {
+      const box = await from.boundingBox();
+      const target = await page.locator(`td.fc-timegrid-slot-lane[data-time="${time}"]`).boundingBox();
+      await page.mouse.move(box.x + box.width / 2, box.y + 4);
+      await page.mouse.down();
+      for (let i = 1; i <= 8; i++) await page.mouse.move(box.x + box.width / 2, box.y + 4 + ((target.y - box.y) * i) / 8);
+      await page.mouse.up();
+    }
+    // Asked, and told no: the follow-up stays where it was.
+    let asked = '';
+    page.once('dialog', (d) => {
+      asked = d.message();
+      d.dismiss();
+    });
+    await drag(event, '11:00:00');
+    await page.waitForFunction(() => document.querySelector('.fc-event-dragging, .fc-event-mirror') === null);
+    assert.match(asked, /Move “Quarter planning” to .*Everyone invited gets the new time/);
+    assert.equal((await ben.get(`/api/followups/${id}`)).start, nextWeek(2, 9).toISOString().replace('.000', ''));
+    // Asked, and told yes: it moves two hours, keeps its length, and Cara is asked again.
+    page.once('dialog', (d) => d.accept());
+    await drag(event, '11:00:00');
+    await page.locator('#diary-status', { hasText: 'Moved' }).waitFor();
+    let f = await ben.get(`/api/followups/${id}`);
+    assert.equal(f.start, nextWeek(2, 11).toISOString().replace('.000', ''));
+    assert.equal(f.end, nextWeek(2, 12).toISOString().replace('.000', ''));
+    assert.notEqual(f.participants.find((p) => p.name === USERS.cara.name).status, 'accepted');
+    // Its end dragged half an hour down: 90 minutes long. (The grip lies in
+    // the last half hour's slot; dropped in the next one, the end moves one
+    // slot.)
+    await event.waitFor();
+    const handle = event.locator('.fc-event-resizer-end');
+    await event.hover();
+    const grip = await handle.boundingBox();
+    const half = await page.locator('td.fc-timegrid-slot-lane[data-time="12:00:00"]').boundingBox();
+    page.once('dialog', (d) => d.accept());
+    await page.mouse.move(grip.x + grip.width / 2, grip.y + grip.height / 2);
+    await page.mouse.down();
+    for (let i = 1; i <= 8; i++) await page.mouse.move(grip.x + grip.width / 2, grip.y + grip.height / 2 + ((half.y + half.height / 2 - grip.y - grip.height / 2) * i) / 8);
+    await page.mouse.up();
+    await page.waitForFunction(() => /–(12:30|0?12:30\s?PM)/.test(document.getElementById('diary-status')?.textContent ?? ''));
+    f = await ben.get(`/api/followups/${id}`);
+    assert.equal(f.start, nextWeek(2, 11).toISOString().replace('.000', ''));
+    assert.equal(f.end, nextWeek(2, 12, 30).toISOString().replace('.000', ''));
+    await shot(page, 'diary-moved-1280');
+  } finally {
+    await s.close();
+  }
+  // Cara sees the follow-up in her diary as an invitation: she cannot drag it.
+  const c = await open(USERS.cara);
+  try {
+    const { page } = c;
+    await page.locator('#diary-date').fill(nextWeek(2, 0).toISOString().slice(0, 10));
+    await page.locator('#diary-date').dispatchEvent('change');
+    const event = page.locator(`.fc-event[data-appointment="${id}"]`);
+    await event.waitFor();
+    assert.doesNotMatch(await event.getAttribute('class'), /fc-event-draggable/);
+  } finally {
+    await c.close();
+  }
+});
+
 test('Cara declines; Ben gets the notification, Got it, Reschedule; Cara accepts', async () => {
   const cara = await open(USERS.cara, { hash: '#/invitations' });
   try {

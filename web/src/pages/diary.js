@@ -1,7 +1,10 @@
 // Diary: day, week and month views of my appointments (FullCalendar's MIT
 // standard views), every state told apart by class and label and explained
 // in the legend; navigation by date; a click opens the appointment, a
-// selected time range starts a new follow-up.
+// selected time range starts a new follow-up. The owner moves a follow-up of
+// the CRM by dragging it to another time, or changes its length by dragging
+// its end (asked first, since everyone invited gets the new time and
+// answers again); the dialog's times do the same from the keyboard.
 
 import * as api from '../api.js';
 import { h } from '../dom.js';
@@ -11,6 +14,7 @@ import { STATES, stateOf } from '../states.js';
 export async function render(main, app) {
   const FC = window.FullCalendar;
   const error = h('p', { class: 'message error', role: 'alert', hidden: true });
+  const status = h('p', { class: 'message', role: 'status', id: 'diary-status', hidden: true });
   const goto = h('input', { type: 'date', id: 'diary-date', 'aria-label': 'Go to date' });
   const newButton = h('button', { type: 'button', class: 'primary', id: 'new-followup' }, 'New follow-up');
   const host = h('div', { id: 'calendar', class: 'calendar' });
@@ -29,6 +33,7 @@ export async function render(main, app) {
   main.append(
     h('div', { class: 'page-head' }, h('h1', {}, 'Diary'), h('div', { class: 'tools' }, h('label', { for: 'diary-date', class: 'inline' }, 'Go to'), goto, newButton)),
     error,
+    status,
     host,
     legend,
   );
@@ -76,6 +81,7 @@ export async function render(main, app) {
               start: e.start,
               end: e.end,
               classNames: [`st-${state}`, e.conflict ? 'st-conflict' : ''].filter(Boolean),
+              editable: movable(e),
               extendedProps: { entry: e, state },
             };
           }),
@@ -95,6 +101,10 @@ export async function render(main, app) {
       const e = info.event.extendedProps.entry;
       openFollowup(app, { id: e.appointment_id, invitationId: e.invitation_id, onClose: () => calendar.refetchEvents() });
     },
+    // A timed follow-up stays timed: never dropped on the all-day row.
+    eventAllow: (drop) => !drop.allDay,
+    eventDrop: (info) => move(info),
+    eventResize: (info) => move(info),
     select: (info) => {
       calendar.unselect();
       const end = info.allDay ? new Date(info.start.getTime() + 60 * 60 * 1000) : info.end;
@@ -107,6 +117,31 @@ export async function render(main, app) {
       for (const icon of host.querySelectorAll('.fc-icon[role=img]')) icon.setAttribute('aria-hidden', 'true');
     },
   });
+  /** Saves a dragged or resized follow-up once the owner agrees; else it goes back. */
+  async function move(info) {
+    const e = info.event.extendedProps.entry;
+    const start = info.event.start;
+    const end = info.event.end ?? new Date(start.getTime() + (Date.parse(e.end) - Date.parse(e.start)));
+    error.hidden = true;
+    status.hidden = true;
+    const when = new Intl.DateTimeFormat(navigator.language, { weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' });
+    const until = new Intl.DateTimeFormat(navigator.language, { hour: '2-digit', minute: '2-digit' });
+    const range = `${when.format(start)}–${until.format(end)}`;
+    if (!window.confirm(`Move “${e.title}” to ${range}? Everyone invited gets the new time and is asked to answer again.`)) {
+      info.revert();
+      return;
+    }
+    try {
+      await api.reschedule(e.appointment_id, { start: start.toISOString(), end: end.toISOString() });
+      status.textContent = `Moved: “${e.title}” is now ${range}; the new time is sent.`;
+      status.hidden = false;
+    } catch (err) {
+      info.revert();
+      error.textContent = `Not moved: ${err.message}`;
+      error.hidden = false;
+    }
+    calendar.refetchEvents();
+  }
   calendar.render();
   app.calendar = calendar;
   goto.addEventListener('change', () => {
@@ -118,6 +153,11 @@ export async function render(main, app) {
     start.setHours(start.getHours() + 1);
     openFollowup(app, { start, end: new Date(start.getTime() + 60 * 60 * 1000), onClose: () => calendar.refetchEvents() });
   });
+}
+
+/** The owner's own follow-up of the CRM, not cancelled, not one occurrence of a series. */
+function movable(e) {
+  return e.kind === 'appointment' && e.origin === 'crm' && e.status !== 'cancelled' && !e.recurrence_id;
 }
 
 function toDateValue(d) {

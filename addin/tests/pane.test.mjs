@@ -565,6 +565,23 @@ test('without getAsFileAsync (Mailbox 1.5) the pane builds the meeting from the 
   }
 });
 
+test('without getAsFileAsync and without the engine, the pane says the item cannot be read, and why', async () => {
+  const item = meetingRequest({ eml: null, subject: 'Plant tour', from: BOB, to: [BEN], start: '2026-12-10T12:00:00Z', end: '2026-12-10T13:00:00Z' });
+  const pane = await openPane(browser, backend, {
+    user: USERS.ben,
+    seed: { mailboxVersion: '1.5', item },
+    beforeLoad: (page) => page.route('**/pkg/invitelink_bg.wasm', (route) => route.fulfill({ status: 404, body: 'gone' })),
+  });
+  try {
+    await pane.page.waitForFunction(() => /cannot be read/.test(document.getElementById('decision')?.textContent ?? ''));
+    assert.match(await pane.page.textContent('#decision'), /rules engine could not start/);
+    // Nothing reached the CRM.
+    assert.equal((await diary(USERS.ben)).filter((e) => e.title === 'Plant tour').length, 0);
+  } finally {
+    await pane.close();
+  }
+});
+
 test('a meeting request without a calendar part is rebuilt from the item, and the pane says so', async () => {
   const eml = [
     'From: Bob Berg <bob@acme.example>', 'To: Ben Holm <ben@ourcompany.example>', 'Subject: Budget talk',

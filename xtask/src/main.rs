@@ -9,6 +9,7 @@
 //!   product on its embedded SQLite database with demo data.
 //!
 //! Other tasks: `pkg` (build the wasm package), `fuzz [SECONDS]`, `bench`, `bench-mail`,
+//! `engine-tree` (the engine's dependencies hold no I/O crate; part of `test`),
 //! `gen-windows-zones` (regenerate the Windows zone table from CLDR),
 //! `gen-trust-data` (the public suffix and public mailbox provider lists),
 //! `gen-zone-display-names` (Windows' zone display names, as Exchange writes them),
@@ -18,6 +19,7 @@ mod addin_tests;
 mod bench;
 mod bench_mail;
 mod browser;
+mod engine_tree;
 mod fuzz;
 mod npm;
 mod pkg;
@@ -72,6 +74,8 @@ fn test() -> TaskResult {
     let root = repo_root();
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    // The engine stays free of I/O crates, natively and in wasm.
+    engine_tree::check(&root)?;
     // Engine, CLI, properties, backend on SQLite, mail against real servers.
     cargo(&["test", "--workspace", "--exclude", "invitelink-bench"])?;
     // Durability: the real server killed with SIGKILL while it polls IMAP;
@@ -119,6 +123,7 @@ fn main() {
         "run" => run::run(&root, rest),
         "bench" => bench::run(&root, rest.iter().any(|a| a == "--quick")),
         "bench-mail" => bench_mail::run(&root),
+        "engine-tree" => engine_tree::check(&root),
         "pkg" => pkg::build(&root),
         "fuzz" => {
             let seconds = rest.first().and_then(|s| s.parse().ok()).unwrap_or(60);
@@ -130,7 +135,7 @@ fn main() {
         "gen-zone-display-names" => zone_display_names::run(&root),
         _ => {
             eprintln!(
-                "usage: cargo xtask test | run | pkg | bench [--quick] | bench-mail | fuzz [SECONDS] | gen-windows-zones | gen-trust-data [--from-text] | gen-tz-data"
+                "usage: cargo xtask test | run | pkg | bench [--quick] | bench-mail | engine-tree | fuzz [SECONDS] | gen-windows-zones | gen-trust-data [--from-text] | gen-tz-data"
             );
             Err(String::new())
         }

@@ -63,6 +63,12 @@ function nextWeek(day, hour, minute = 0) {
 
 const local = (d) => d.toISOString().slice(0, 16);
 
+/** Turns the diary to the week of `date` with its "Go to" field. */
+async function goToDate(page, date) {
+  await page.locator('#diary-date').fill(date.toISOString().slice(0, 10));
+  await page.locator('#diary-date').dispatchEvent('change');
+}
+
 async function token(user) {
   const r = await fetch(`${backend.origin}/api/signin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: user.email, password: user.password }) });
   return (await r.json()).token;
@@ -102,8 +108,7 @@ test('sign in, the diary with its legend, and signing out', async () => {
     assert.equal(await page.textContent('#who-name'), 'Ben Holm');
     assert.equal(await page.getAttribute('#nav a[data-page=diary]', 'aria-current'), 'page');
     await page.locator('.fc-timegrid').waitFor();
-    await page.locator('#diary-date').fill(nextWeek(0, 0).toISOString().slice(0, 10));
-    await page.locator('#diary-date').dispatchEvent('change');
+    await goToDate(page, nextWeek(0, 0));
     await page.locator('.fc-event[data-state]').first().waitFor();
     const states = await page.$$eval('.fc-event[data-state]', (els) => els.map((e) => e.dataset.state));
     // Ben's week: his own follow-ups, Cara's pricing workshop that moved, Dan's cancelled sync, Dan's planning he has not seen.
@@ -138,8 +143,7 @@ test('dates follow the browser’s language: day before month in en-GB, month fi
     const s = await open(USERS.ben, { locale });
     try {
       const { page } = s;
-      await page.locator('#diary-date').fill(nextWeek(0, 0).toISOString().slice(0, 10));
-      await page.locator('#diary-date').dispatchEvent('change');
+      await goToDate(page, nextWeek(0, 0));
       await page.locator('.fc-event[data-state]').first().waitFor();
       assert.match(await page.textContent('.fc-toolbar-title'), week, locale);
       await go(page, '#/invitations');
@@ -226,8 +230,7 @@ test('Ben edits a saved follow-up with the keyboard: description, a colleague in
   const s = await open(USERS.ben);
   try {
     const { page } = s;
-    await page.locator('#diary-date').fill(nextWeek(0, 0).toISOString().slice(0, 10));
-    await page.locator('#diary-date').dispatchEvent('change');
+    await goToDate(page, nextWeek(0, 0));
     const event = page.locator(`.fc-event[data-appointment="${followupId}"]`);
     await event.focus();
     await page.keyboard.press('Enter');
@@ -313,8 +316,7 @@ test('Ben drags his follow-up to another hour and stretches it; asked first, Car
   const s = await open(USERS.ben);
   try {
     const { page } = s;
-    await page.locator('#diary-date').fill(nextWeek(2, 0).toISOString().slice(0, 10));
-    await page.locator('#diary-date').dispatchEvent('change');
+    await goToDate(page, nextWeek(2, 0));
     const event = page.locator(`.fc-event[data-appointment="${id}"]`);
     await event.waitFor();
     assert.match(await event.getAttribute('class'), /fc-event-draggable/);
@@ -370,8 +372,7 @@ test('Ben drags his follow-up to another hour and stretches it; asked first, Car
   const c = await open(USERS.cara);
   try {
     const { page } = c;
-    await page.locator('#diary-date').fill(nextWeek(2, 0).toISOString().slice(0, 10));
-    await page.locator('#diary-date').dispatchEvent('change');
+    await goToDate(page, nextWeek(2, 0));
     const event = page.locator(`.fc-event[data-appointment="${id}"]`);
     await event.waitFor();
     assert.doesNotMatch(await event.getAttribute('class'), /fc-event-draggable/);
@@ -464,8 +465,7 @@ test('Cara declines; Ben gets the notification, Got it, Reschedule; Cara accepts
     await again.page.locator('#invitations-status:not([hidden])').waitFor();
     assert.equal((await participant(USERS.ben, followupId, 'Cara Dahl')).p.status, 'accepted');
     await go(again.page, '#/diary');
-    await again.page.locator('#diary-date').fill(nextWeek(1, 0).toISOString().slice(0, 10));
-    await again.page.locator('#diary-date').dispatchEvent('change');
+    await goToDate(again.page, nextWeek(1, 0));
     const event = again.page.locator(`.fc-event[data-appointment="${followupId}"]`);
     await event.waitFor();
     assert.equal(await event.getAttribute('data-state'), 'accepted');
@@ -545,8 +545,7 @@ test('the inbox loop: an invitation from a contact arrives, shows tentative, Acc
   const s = await open(USERS.ben);
   try {
     const { page } = s;
-    await page.locator('#diary-date').fill(start.toISOString().slice(0, 10));
-    await page.locator('#diary-date').dispatchEvent('change');
+    await goToDate(page, start);
     const event = page.locator('.fc-event', { hasText: 'Contract <b>renewal</b>' });
     await event.waitFor();
     assert.equal(await event.getAttribute('data-state'), 'tentative');

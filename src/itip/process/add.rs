@@ -6,15 +6,11 @@ use super::*;
 /// component of the message becomes an `RDATE` of the master and an
 /// override carrying the instance's own properties.
 pub(super) fn add(input: &Inbound<'_, '_, '_>) -> Result<ProcessOutcome> {
-    let Some((existing, _)) = input.stored else {
-        return Ok(ProcessOutcome::Ignored(Ignored::NoExistingAppointment));
+    let (existing, mut new) = match stored_for_organizer(input) {
+        Ok(found) => found,
+        Err(outcome) => return Ok(outcome),
     };
-    if !input.is_from_organizer() {
-        return Ok(ProcessOutcome::Ignored(Ignored::SenderMismatch));
-    }
     let zones = input.zones();
-    let mut new = existing.clone().into_owned();
-    new.remove_props("METHOD");
     let mut index = Index::build(&zones, &new)?;
     let master_at = index.find(None);
     if let Some(master) = master_at.and_then(|i| new.components.get(i)) {

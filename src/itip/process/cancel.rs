@@ -4,15 +4,11 @@ use super::*;
 
 /// `CANCEL` (RFC 5546 3.2.5): the whole object, or the instances it names.
 pub(super) fn cancel(input: &Inbound<'_, '_, '_>) -> Result<ProcessOutcome> {
-    let Some((existing, _)) = input.stored else {
-        return Ok(ProcessOutcome::Ignored(Ignored::NoExistingAppointment));
+    let (existing, mut new) = match stored_for_organizer(input) {
+        Ok(found) => found,
+        Err(outcome) => return Ok(outcome),
     };
-    if !input.is_from_organizer() {
-        return Ok(ProcessOutcome::Ignored(Ignored::SenderMismatch));
-    }
     let zones = input.zones();
-    let mut new = existing.clone().into_owned();
-    new.remove_props("METHOD");
     let mut index = Index::build(&zones, &new)?;
     let mut excluded = match index.find(None).and_then(|m| new.components.get(m)) {
         Some(master) => exdates_of(&zones, master)?,

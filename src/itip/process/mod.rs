@@ -327,6 +327,23 @@ fn as_stored(message: &Component<'_>) -> OwnedComponent {
 }
 
 /// The outcome for a new stored copy: a duplicate when it is what we had.
+/// For a message only the organizer may send about a stored object
+/// (`CANCEL`, `ADD`): the stored copy and a copy of it to change, without
+/// `METHOD`; or why the message changes nothing.
+fn stored_for_organizer<'i, 'b>(
+    input: &Inbound<'i, '_, 'b>,
+) -> std::result::Result<(&'i Component<'b>, OwnedComponent), ProcessOutcome> {
+    let Some((existing, _)) = input.stored else {
+        return Err(ProcessOutcome::Ignored(Ignored::NoExistingAppointment));
+    };
+    if !input.is_from_organizer() {
+        return Err(ProcessOutcome::Ignored(Ignored::SenderMismatch));
+    }
+    let mut new = existing.clone().into_owned();
+    new.remove_props("METHOD");
+    Ok((existing, new))
+}
+
 fn stored_or_duplicate(new: OwnedComponent, existing: &Component<'_>) -> ProcessOutcome {
     if new.to_ics() == existing.to_ics() {
         ProcessOutcome::Ignored(Ignored::Duplicate)

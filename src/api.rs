@@ -209,13 +209,15 @@ pub fn decide_with_default_context(message: &[u8]) -> Result<Decision> {
 }
 
 fn default_context(envelope: &Envelope, calendar: &Component<'_>) -> Result<Context> {
-    use crate::ical::value::email_of;
-    let event = calendar.children("VEVENT").next();
-    let organizer = event.and_then(|e| e.prop("ORGANIZER"));
-    let organizer_email = organizer.map(|o| email_of(&o.value)).or_else(|| envelope.from.clone()).unwrap_or_default();
-    let organizer_name = organizer.and_then(|o| o.param("CN")).unwrap_or(&organizer_email).to_owned();
-    let mailbox = event
-        .and_then(|e| e.props("ATTENDEE").map(|a| email_of(&a.value)).find(|a| *a != organizer_email))
+    // A calendar that is no scheduling object gets the defaults here and
+    // its error from `decide`.
+    let object = crate::itip::SchedulingObject::read(calendar).ok();
+    let organizer = object.as_ref().and_then(|o| o.organizer.as_ref());
+    let organizer_email = organizer.map(|o| o.email.clone()).or_else(|| envelope.from.clone()).unwrap_or_default();
+    let organizer_name = organizer.and_then(|o| o.name.clone()).unwrap_or_else(|| organizer_email.clone());
+    let mailbox = object
+        .as_ref()
+        .and_then(|o| o.attendees.iter().map(|a| a.email.clone()).find(|a| *a != organizer_email))
         .unwrap_or_else(|| "mailbox@invalid".to_owned());
     let json = serde_json::json!({
         "mailbox": mailbox,

@@ -27,8 +27,8 @@ pub mod significant;
 pub mod trust;
 pub mod vocab;
 
-pub use object::{Attendee, Instance, Organizer, SchedulingObject};
-pub use process::{ProcessOutcome, answers_current_version, process, process_as};
+pub use object::{CalAddress, Instance, SchedulingObject};
+pub use process::{ProcessOutcome, answers_current_version, process, process_as, process_read};
 pub use reply::reply;
 pub use schedule::{OutgoingMessage, ScheduleOptions, schedule};
 pub use significant::is_significant_change;

@@ -8,46 +8,37 @@
 
 use super::vocab::{CuType, Method, PartStat, Role, ScheduleAgent};
 use crate::error::{EngineError, ErrorCode, Result};
-use crate::ical::value::{DateTimeValue, email_of, parse_date_time, same_address, unescape_text};
+use crate::ical::value::{DateTimeValue, email_of, parse_date_time, unescape_text};
 use crate::ical::{Component, Property};
 use crate::tz::ZoneSet;
 use chrono::NaiveDateTime;
+use std::cmp::Ordering;
 use std::collections::HashSet;
 
-/// The organizer of a scheduling object (`ORGANIZER`, RFC 5545 3.8.4.3).
+/// A calendar user line (`ORGANIZER`, RFC 5545 3.8.4.3, or `ATTENDEE`,
+/// 3.8.4.1) with its parameters. The attendee's parameters read as their
+/// defaults on an `ORGANIZER` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Organizer {
-    /// The cal-address as written (`mailto:bob@example.com`).
+pub struct CalAddress {
+    /// The cal-address as written, trimmed (`mailto:Anna.Dahl@Example.com`).
     pub address: String,
     /// The e-mail address: scheme dropped, lower-cased.
     pub email: String,
+    /// The `EMAIL` parameter (RFC 7986 6.2), as an e-mail address.
+    pub alt_email: Option<String>,
     /// `CN`.
     pub name: Option<String>,
-    /// `SENT-BY`: who acts for the organizer.
+    /// `SENT-BY`, as an e-mail address: who acts for this user.
     pub sent_by: Option<String>,
-    /// `SCHEDULE-AGENT` (RFC 6638).
-    pub schedule_agent: ScheduleAgent,
-}
-
-/// An attendee (`ATTENDEE`, RFC 5545 3.8.4.1) with its parameters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attendee {
-    /// The cal-address as written.
-    pub address: String,
-    /// The e-mail address: scheme dropped, lower-cased.
-    pub email: String,
-    /// `CN`.
-    pub name: Option<String>,
     /// `PARTSTAT` (`NEEDS-ACTION` when absent).
     pub partstat: PartStat,
-    /// `RSVP=TRUE` (RFC 5545 3.2.17; false when absent).
-    pub rsvp: bool,
+    /// `RSVP` (RFC 5545 3.2.17): `Some(true)` for `TRUE`, `Some(false)` for
+    /// `FALSE`, `None` when absent or unreadable.
+    pub rsvp: Option<bool>,
     /// `ROLE` (`REQ-PARTICIPANT` when absent).
     pub role: Role,
     /// `CUTYPE` (`INDIVIDUAL` when absent).
     pub cutype: CuType,
-    /// `SENT-BY`: who acts for the attendee.
-    pub sent_by: Option<String>,
     /// `SCHEDULE-AGENT` (RFC 6638).
     pub schedule_agent: ScheduleAgent,
     /// `DELEGATED-TO`.
@@ -56,14 +47,61 @@ pub struct Attendee {
     pub delegated_from: Vec<String>,
 }
 
-/// One component of the object: the master or an overridden instance.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Instance {
+impl CalAddress {
+    /// Reads an `ORGANIZER` or `ATTENDEE` line.
+    pub fn read(p: &Property<'_>) -> CalAddress {
+        let rsvp = p.param("RSVP").and_then(|v| match v.trim() {
+            t if t.eq_ignore_ascii_case("TRUE") => Some(true),
+            t if t.eq_ignore_ascii_case("FALSE") => Some(false),
+            _ => None,
+        });
+        CalAddress {
+            address: p.value.trim().to_owned(),
+            email: email_of(&p.value),
+            alt_email: p.param("EMAIL").map(email_of).filter(|e| !e.is_empty()),
+            name: param_text(p, "CN"),
+            sent_by: p.param("SENT-BY").map(email_of).filter(|e| !e.is_empty()),
+            partstat: p.param("PARTSTAT").map(PartStat::parse).unwrap_or_default(),
+            rsvp,
+            role: p.param("ROLE").map(Role::parse).unwrap_or_default(),
+            cutype: p.param("CUTYPE").map(CuType::parse).unwrap_or_default(),
+            schedule_agent: p.param("SCHEDULE-AGENT").map(ScheduleAgent::parse).unwrap_or_default(),
+            delegated_to: param_list(p, "DELEGATED-TO"),
+            delegated_from: param_list(p, "DELEGATED-FROM"),
+        }
+    }
+
+    /// Whether this is the mailbox `addr` (an e-mail address, normalized),
+    /// by the value: an `EMAIL` parameter never makes a line someone else's
+    /// (a line `ATTENDEE;EMAIL=anna@...:mailto:ben@...` is Ben's, not
+    /// Anna's). The one exception: a value that is no e-mail address at all
+    /// (`urn:uuid:...`, as booking systems write) is the user its `EMAIL`
+    /// names ([`CalAddress::reach_email`]); it cannot stand for another mailbox.
+    pub fn is(&self, addr: &str) -> bool {
+        !addr.is_empty() && (self.email == addr || self.reach_email() == Some(addr))
+    }
+
+    /// The `EMAIL` parameter (RFC 7986 6.2), when the value is not itself an
+    /// e-mail address (`urn:uuid:...`): the address to reach this user by.
+    pub fn reach_email(&self) -> Option<&str> {
+        let mailto =
+            self.address.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("mailto:")) || self.address.contains('@');
+        self.alt_email.as_deref().filter(|_| !mailto)
+    }
+}
+
+/// One `VEVENT` of the object: the master or an overridden instance.
+#[derive(Debug, Clone)]
+pub struct Instance<'c, 'a> {
+    /// The component.
+    pub event: &'c Component<'a>,
     /// `RECURRENCE-ID`; `None` for the master.
     pub recurrence_id: Option<DateTimeValue>,
     /// `RANGE=THISANDFUTURE` on the `RECURRENCE-ID`.
     pub this_and_future: bool,
-    /// `SEQUENCE`, else `X-MICROSOFT-CDO-APPT-SEQUENCE`.
+    /// The version number ([`sequence_of`]: `SEQUENCE`, else Exchange's
+    /// `X-MICROSOFT-CDO-APPT-SEQUENCE`); `None` when neither is given (RFC
+    /// 5545 3.8.7.4 reads that as 0).
     pub sequence: Option<i64>,
     /// `DTSTAMP` as a UTC time.
     pub dtstamp: Option<NaiveDateTime>,
@@ -71,60 +109,101 @@ pub struct Instance {
     pub dtstart: Option<DateTimeValue>,
     /// `STATUS`, upper-cased.
     pub status: Option<String>,
-    /// `SUMMARY`, unescaped.
-    pub summary: Option<String>,
     /// `ORGANIZER`.
-    pub organizer: Option<Organizer>,
+    pub organizer: Option<CalAddress>,
     /// `ATTENDEE`s, in order.
-    pub attendees: Vec<Attendee>,
+    pub attendees: Vec<CalAddress>,
 }
 
-/// A scheduling object read from a calendar.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SchedulingObject {
+impl Instance<'_, '_> {
+    /// A text property, unescaped and trimmed, when not empty.
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.event.prop(name).map(|p| p.text().trim().to_owned()).filter(|t| !t.is_empty())
+    }
+
+    /// Whether this instance is newer than `stored` (RFC 5546 2.1.5:
+    /// `SEQUENCE`, absent = 0, then `DTSTAMP` when both have one), the same,
+    /// or older.
+    pub fn compare_version(&self, stored: &Instance<'_, '_>) -> Ordering {
+        compare_versions((self.sequence, self.dtstamp), (stored.sequence, stored.dtstamp))
+    }
+
+    /// Whether this instance is cancelled (`STATUS:CANCELLED`).
+    pub fn is_cancelled(&self) -> bool {
+        self.status.as_deref() == Some("CANCELLED")
+    }
+}
+
+/// Where a version stands against another (RFC 5546 2.1.5): by `SEQUENCE`
+/// (absent = 0), then by `DTSTAMP` when both have one.
+pub(crate) fn compare_versions(
+    msg: (Option<i64>, Option<NaiveDateTime>),
+    stored: (Option<i64>, Option<NaiveDateTime>),
+) -> Ordering {
+    match msg.0.unwrap_or(0).cmp(&stored.0.unwrap_or(0)) {
+        Ordering::Equal => match (msg.1, stored.1) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            _ => Ordering::Equal,
+        },
+        other => other,
+    }
+}
+
+/// A scheduling object read from a calendar: the one reading of a meeting
+/// that iTIP processing, scheduling, replies and the policy share.
+#[derive(Debug, Clone)]
+pub struct SchedulingObject<'c, 'a> {
+    /// The calendar read.
+    pub calendar: &'c Component<'a>,
     /// The `UID` shared by every component.
     pub uid: String,
-    /// The calendar's `METHOD`; `None` for a stored object.
+    /// The calendar's `METHOD`, else the `method=` of the e-mail part it came
+    /// in ([`SchedulingObject::read_message`]); `None` for a stored object.
     pub method: Option<Method>,
-    /// `SEQUENCE` of the master (else of the first component), else its
-    /// `X-MICROSOFT-CDO-APPT-SEQUENCE` (Exchange); `None` when neither is given
-    /// (RFC 5545 3.8.7.4 reads that as 0).
+    /// The version of the master (else of the first component).
     pub sequence: Option<i64>,
     /// `DTSTAMP` of the master (else of the first component), in UTC.
     pub dtstamp: Option<NaiveDateTime>,
-    /// The organizer (the same in every component that names one).
-    pub organizer: Option<Organizer>,
+    /// The organizer: the master's line, else the first component's that
+    /// names one (the same in every component that names one).
+    pub organizer: Option<CalAddress>,
     /// Every attendee of the object in order of first appearance, the
-    /// master's line first (its `PARTSTAT` is the answer for the series).
-    pub attendees: Vec<Attendee>,
+    /// master's lines first (its `PARTSTAT` is the answer for the series).
+    pub attendees: Vec<CalAddress>,
     /// `STATUS` of the master (else of the first component), upper-cased.
     pub status: Option<String>,
-    /// Whether any component has an `RRULE` or `RDATE`.
+    /// Whether the event recurs: the master has an `RRULE` or `RDATE`.
     pub recurring: bool,
-    /// Whether the object has a master component (no `RECURRENCE-ID`).
-    pub has_master: bool,
     /// The `RECURRENCE-ID`s of the overridden instances, in order.
     pub overrides: Vec<DateTimeValue>,
     /// Every component, in order.
-    pub instances: Vec<Instance>,
+    pub instances: Vec<Instance<'c, 'a>>,
+    /// The time zones the calendar defines or names.
+    pub zones: ZoneSet,
 }
 
-impl SchedulingObject {
+impl<'c, 'a> SchedulingObject<'c, 'a> {
     /// Reads the `VEVENT`s of `calendar`.
     ///
     /// Errors: [`ErrorCode::NoEvent`] without a `VEVENT`,
     /// [`ErrorCode::MissingUid`] for a `VEVENT` without `UID`,
     /// [`ErrorCode::InvalidSchedulingObject`] when the components name
     /// different `UID`s or organizers, [`ErrorCode::InvalidValue`] for a
-    /// malformed `SEQUENCE`.
-    pub fn read(calendar: &Component<'_>) -> Result<SchedulingObject> {
+    /// malformed `SEQUENCE`, `RECURRENCE-ID` or `DTSTART`.
+    pub fn read(calendar: &'c Component<'a>) -> Result<SchedulingObject<'c, 'a>> {
+        Self::read_message(calendar, None)
+    }
+
+    /// [`Self::read`] for a message whose e-mail part says `method=`
+    /// `content_method`: used when the calendar names no `METHOD`.
+    pub fn read_message(calendar: &'c Component<'a>, content_method: Option<&str>) -> Result<SchedulingObject<'c, 'a>> {
         let events = events(calendar);
         let Some(first) = events.first() else {
             return Err(EngineError::at(ErrorCode::NoEvent, calendar.line.max(1), "the calendar has no `VEVENT`"));
         };
         let uid = uid_of(first)?;
         let mut instances = Vec::with_capacity(events.len());
-        let mut organizer: Option<Organizer> = None;
+        let mut organizer: Option<&CalAddress> = None;
         for ev in &events {
             let this_uid = uid_of(ev)?;
             if this_uid != uid {
@@ -134,49 +213,49 @@ impl SchedulingObject {
                     format!("the components of one object have different uids `{uid}` and `{this_uid}`"),
                 ));
             }
-            let inst = read_instance(ev)?;
-            if let Some(o) = &inst.organizer {
-                match &organizer {
-                    Some(known) if !same_address(&known.address, &o.address) => {
-                        return Err(EngineError::at(
-                            ErrorCode::InvalidSchedulingObject,
-                            ev.line.max(1),
-                            format!(
-                                "the organizer differs between components: `{}` and `{}`",
-                                known.address, o.address
-                            ),
-                        ));
-                    }
-                    Some(_) => {}
-                    None => organizer = Some(o.clone()),
-                }
-            }
-            instances.push(inst);
+            instances.push(read_instance(ev)?);
         }
-        let has_master = instances.iter().any(|i| i.recurrence_id.is_none());
+        for (inst, ev) in instances.iter().zip(&events) {
+            let Some(o) = &inst.organizer else { continue };
+            match organizer {
+                Some(known) if known.email != o.email || o.email.is_empty() => {
+                    return Err(EngineError::at(
+                        ErrorCode::InvalidSchedulingObject,
+                        ev.line.max(1),
+                        format!("the organizer differs between components: `{}` and `{}`", known.address, o.address),
+                    ));
+                }
+                Some(_) => {}
+                None => organizer = Some(o),
+            }
+        }
         let main = instances.iter().find(|i| i.recurrence_id.is_none()).or(instances.first());
         let (sequence, dtstamp, status) = match main {
             Some(m) => (m.sequence, m.dtstamp, m.status.clone()),
             None => (None, None, None),
         };
-        // Prefer the master's own organizer line (its CN and SENT-BY).
-        if let Some(o) = main.and_then(|m| m.organizer.clone()) {
-            organizer = Some(o);
-        }
-        let mut attendees: Vec<Attendee> = Vec::new();
+        // Prefer the main component's own organizer line (its CN and SENT-BY).
+        let organizer = main.and_then(|m| m.organizer.as_ref()).or(organizer).cloned();
+        let mut attendees: Vec<CalAddress> = Vec::new();
         let mut known: HashSet<&str> = HashSet::new();
-        let ordered = main.into_iter().chain(instances.iter());
-        for inst in ordered {
+        for inst in main.into_iter().chain(instances.iter()) {
             for a in &inst.attendees {
                 if known.insert(a.email.as_str()) {
                     attendees.push(a.clone());
                 }
             }
         }
-        let recurring = events.iter().any(|e| e.prop("RRULE").is_some() || e.prop("RDATE").is_some());
+        let master = instances.iter().find(|i| i.recurrence_id.is_none());
+        let recurring = master.is_some_and(|m| m.event.prop("RRULE").is_some() || m.event.prop("RDATE").is_some());
         let overrides = instances.iter().filter_map(|i| i.recurrence_id.clone()).collect();
-        let method = calendar.value("METHOD").map(Method::parse);
+        let method = calendar
+            .value("METHOD")
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .or_else(|| content_method.map(str::trim).filter(|m| !m.is_empty()))
+            .map(Method::parse);
         Ok(SchedulingObject {
+            calendar,
             uid,
             method,
             sequence,
@@ -185,25 +264,43 @@ impl SchedulingObject {
             attendees,
             status,
             recurring,
-            has_master,
             overrides,
             instances,
+            zones: ZoneSet::from_calendar(calendar),
         })
     }
 
     /// The master component, when there is one.
-    pub fn master(&self) -> Option<&Instance> {
+    pub fn master(&self) -> Option<&Instance<'c, 'a>> {
         self.instances.iter().find(|i| i.recurrence_id.is_none())
     }
 
-    /// The attendee with this address (compared as e-mail addresses).
-    pub fn attendee(&self, address: &str) -> Option<&Attendee> {
-        self.attendees.iter().find(|a| same_address(&a.address, address))
+    /// The master, else the first component.
+    pub fn main(&self) -> Option<&Instance<'c, 'a>> {
+        self.master().or_else(|| self.instances.first())
+    }
+
+    /// Whether the object is about instances only (no master).
+    pub fn instances_only(&self) -> bool {
+        self.master().is_none()
+    }
+
+    /// The highest version number of the object's components (absent = 0).
+    pub fn highest_sequence(&self) -> i64 {
+        self.instances.iter().map(|i| i.sequence.unwrap_or(0)).max().unwrap_or(0)
+    }
+
+    /// The attendee with this address (a cal-address or an e-mail address;
+    /// compared as [`CalAddress::is`] does).
+    pub fn attendee(&self, address: &str) -> Option<&CalAddress> {
+        let email = email_of(address);
+        self.attendees.iter().find(|a| a.is(&email))
     }
 
     /// Whether `address` is the organizer.
     pub fn is_organizer(&self, address: &str) -> bool {
-        self.organizer.as_ref().is_some_and(|o| same_address(&o.address, address))
+        let email = email_of(address);
+        self.organizer.as_ref().is_some_and(|o| o.is(&email))
     }
 
     /// The `TZID` in which the instances of the object are named: that of the
@@ -214,6 +311,50 @@ impl SchedulingObject {
             Some(m) => m.dtstart.as_ref().and_then(DateTimeValue::tzid),
             None => self.instances.first().and_then(|i| i.recurrence_id.as_ref()).and_then(DateTimeValue::tzid),
         }
+    }
+
+    /// The component with the same `RECURRENCE-ID` as `other` (compared as
+    /// instants), else the master.
+    pub fn counterpart(&self, other: &Instance<'_, '_>, other_zones: &ZoneSet) -> Option<&Instance<'c, 'a>> {
+        match &other.recurrence_id {
+            None => self.master(),
+            Some(rid) => {
+                let at = other_zones.to_utc(rid);
+                self.instances
+                    .iter()
+                    .find(|i| i.recurrence_id.as_ref().is_some_and(|r| self.zones.to_utc(r) == at))
+                    .or_else(|| self.master())
+            }
+        }
+    }
+
+    /// A value as written in decisions: a date (`2026-12-03`) or a UTC
+    /// instant (`2026-12-03T09:00:00Z`).
+    pub fn moment(&self, v: &DateTimeValue) -> String {
+        format_moment(v, &self.zones)
+    }
+
+    /// Start and end of an instance, as in [`Self::moment`], and whether it
+    /// is all-day: by the rules of [`crate::expand::own_span`], so the diary
+    /// and the expansion show the same meeting.
+    pub fn span(&self, inst: &Instance<'_, '_>) -> (Option<String>, Option<String>, bool) {
+        match crate::expand::own_span(inst.event, &self.zones) {
+            Some((start, end, all_day)) => (Some(start), Some(end), all_day),
+            None => (None, None, false),
+        }
+    }
+
+    /// The `RECURRENCE-ID` of an instance as written in decisions.
+    pub fn recurrence_id_of(&self, inst: &Instance<'_, '_>) -> Option<String> {
+        inst.recurrence_id.as_ref().map(|r| self.moment(r))
+    }
+}
+
+/// A value as written in decisions (see [`SchedulingObject::moment`]).
+pub fn format_moment(v: &DateTimeValue, zones: &ZoneSet) -> String {
+    match v {
+        DateTimeValue::Date(d) => d.format("%Y-%m-%d").to_string(),
+        other => zones.to_utc(other).format("%Y-%m-%dT%H:%M:%SZ").to_string(),
     }
 }
 
@@ -263,7 +404,7 @@ pub(crate) fn dtstamp_of(ev: &Component<'_>) -> Option<NaiveDateTime> {
     Some(v.local())
 }
 
-fn read_instance(ev: &Component<'_>) -> Result<Instance> {
+fn read_instance<'c, 'a>(ev: &'c Component<'a>) -> Result<Instance<'c, 'a>> {
     let (recurrence_id, this_and_future) = match ev.prop("RECURRENCE-ID") {
         Some(p) => {
             let v = parse_date_time(p)?;
@@ -277,15 +418,15 @@ fn read_instance(ev: &Component<'_>) -> Result<Instance> {
         None => None,
     };
     Ok(Instance {
+        event: ev,
         recurrence_id,
         this_and_future,
         sequence: sequence_of(ev)?,
         dtstamp: dtstamp_of(ev),
         dtstart,
         status: ev.value("STATUS").map(|s| s.trim().to_ascii_uppercase()),
-        summary: ev.prop("SUMMARY").map(Property::text),
-        organizer: ev.prop("ORGANIZER").map(read_organizer),
-        attendees: ev.props("ATTENDEE").map(read_attendee).collect(),
+        organizer: ev.prop("ORGANIZER").map(CalAddress::read),
+        attendees: ev.props("ATTENDEE").map(CalAddress::read).collect(),
     })
 }
 
@@ -300,34 +441,6 @@ fn param_list(p: &Property<'_>, name: &str) -> Vec<String> {
         .flat_map(|x| x.values.iter().map(|v| v.trim().to_owned()))
         .filter(|v| !v.is_empty())
         .collect()
-}
-
-/// Reads an `ORGANIZER` line.
-pub fn read_organizer(p: &Property<'_>) -> Organizer {
-    Organizer {
-        address: p.value.trim().to_owned(),
-        email: email_of(&p.value),
-        name: param_text(p, "CN"),
-        sent_by: param_text(p, "SENT-BY"),
-        schedule_agent: p.param("SCHEDULE-AGENT").map(ScheduleAgent::parse).unwrap_or_default(),
-    }
-}
-
-/// Reads an `ATTENDEE` line.
-pub fn read_attendee(p: &Property<'_>) -> Attendee {
-    Attendee {
-        address: p.value.trim().to_owned(),
-        email: email_of(&p.value),
-        name: param_text(p, "CN"),
-        partstat: p.param("PARTSTAT").map(PartStat::parse).unwrap_or_default(),
-        rsvp: p.param("RSVP").is_some_and(|v| v.trim().eq_ignore_ascii_case("TRUE")),
-        role: p.param("ROLE").map(Role::parse).unwrap_or_default(),
-        cutype: p.param("CUTYPE").map(CuType::parse).unwrap_or_default(),
-        sent_by: param_text(p, "SENT-BY"),
-        schedule_agent: p.param("SCHEDULE-AGENT").map(ScheduleAgent::parse).unwrap_or_default(),
-        delegated_to: param_list(p, "DELEGATED-TO"),
-        delegated_from: param_list(p, "DELEGATED-FROM"),
-    }
 }
 
 /// A cal-address in the form we write and compare in messages: `mailto:`
@@ -379,32 +492,35 @@ mod tests {
     use super::*;
     use crate::ical::{ParseOptions, parse_calendar};
 
-    fn read(text: &str) -> Result<SchedulingObject> {
-        SchedulingObject::read(&parse_calendar(text, &ParseOptions::default()).unwrap())
+    fn read(text: &str) -> Result<()> {
+        let cal = parse_calendar(text, &ParseOptions::default()).unwrap();
+        SchedulingObject::read(&cal).map(|_| ())
     }
 
     #[test]
     fn reads_an_exchange_object() {
-        let o = read(
+        let cal = parse_calendar(
             "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:u1\r\nX-MICROSOFT-CDO-APPT-SEQUENCE:3\r\n\
              ORGANIZER;CN=Bob;SENT-BY=\"mailto:amy@x.org\":MAILTO:Bob@X.org\r\n\
              ATTENDEE;PARTSTAT=ACCEPTED;RSVP=TRUE;CUTYPE=ROOM:mailto:room@x.org\r\n\
              ATTENDEE:mailto:eve@x.org\r\nDTSTART:20260101T100000Z\r\nRRULE:FREQ=DAILY\r\nEND:VEVENT\r\n\
              BEGIN:VEVENT\r\nUID:u1\r\nRECURRENCE-ID:20260102T100000Z\r\nORGANIZER:mailto:bob@x.org\r\n\
              ATTENDEE:mailto:zed@x.org\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+            &ParseOptions::default(),
         )
         .unwrap();
+        let o = SchedulingObject::read(&cal).unwrap();
         assert_eq!(o.uid, "u1");
         assert_eq!(o.method, Some(Method::Request));
         assert_eq!(o.sequence, Some(3));
         let org = o.organizer.as_ref().unwrap();
         assert_eq!((org.email.as_str(), org.name.as_deref()), ("bob@x.org", Some("Bob")));
-        assert_eq!(org.sent_by.as_deref(), Some("mailto:amy@x.org"));
+        assert_eq!(org.sent_by.as_deref(), Some("amy@x.org"));
         assert_eq!(o.attendees.len(), 3);
         assert_eq!(o.attendees[0].partstat, PartStat::Accepted);
-        assert!(o.attendees[0].rsvp);
+        assert_eq!(o.attendees[0].rsvp, Some(true));
         assert_eq!(o.attendees[0].cutype, CuType::Room);
-        assert!(o.recurring && o.has_master);
+        assert!(o.recurring && !o.instances_only());
         assert_eq!(o.overrides.len(), 1);
         assert!(o.is_organizer("mailto:BOB@x.org"));
     }

@@ -52,12 +52,12 @@ pub fn reply(
             format!("the invitation `{}` names no organizer to reply to", object.uid),
         ));
     };
-    let zones = ZoneSet::from_calendar(invitation);
+    let zones = &object.zones;
     let fallback_summary = first_summary(invitation);
     let mut msg = message_calendar("REPLY");
     let mut seen: HashSet<Option<NaiveDateTime>> = HashSet::new();
     for ev in all {
-        let key = recurrence_key(&zones, ev)?;
+        let key = recurrence_key(zones, ev)?;
         if !seen.insert(key) {
             continue;
         }
@@ -82,7 +82,7 @@ pub fn reply(
             organizer: org,
             attendee: me,
         }
-        .build(&zones);
+        .build(zones);
         msg.components.push(vevent);
     }
     attach_timezones(&mut msg, invitation);

@@ -22,9 +22,7 @@
 //! deletes the object, the `CANCEL`s carry old + 1. The caller stores the
 //! `SEQUENCE` it sent (it is in every `ics`).
 
-use super::object::{
-    Organizer, SchedulingObject, events, in_form_of, instant, normalize_address, read_attendee, recurrence_key,
-};
+use super::object::{CalAddress, SchedulingObject, events, in_form_of, instant, normalize_address, recurrence_key};
 use super::reply::{ReplyEvent, attach_timezones, first_summary, message_calendar};
 use super::significant::is_significant_change;
 use super::vocab::{PartStat, ScheduleAgent};
@@ -33,7 +31,6 @@ use crate::ical::value::{
     DateOrPeriod, DateTimeValue, email_of, parse_date_list_lenient, parse_date_time, same_address,
 };
 use crate::ical::{Component, OwnedComponent, Property};
-use crate::tz::ZoneSet;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -135,8 +132,7 @@ pub fn schedule(
 /// One copy of the object, read.
 struct Side<'c, 'a> {
     calendar: &'c Component<'a>,
-    object: SchedulingObject,
-    zones: ZoneSet,
+    object: SchedulingObject<'c, 'a>,
     /// The components by instance (`None`: the master); the first of each
     /// instance wins.
     instances: Vec<(Option<NaiveDateTime>, &'c Component<'a>)>,
@@ -160,11 +156,10 @@ struct Attendance<'c, 'a> {
 impl<'c, 'a> Side<'c, 'a> {
     fn read(calendar: &'c Component<'a>) -> Result<Self> {
         let object = SchedulingObject::read(calendar)?;
-        let zones = ZoneSet::from_calendar(calendar);
         let mut instances: Vec<(Option<NaiveDateTime>, &'c Component<'a>)> = Vec::new();
         let mut at = HashMap::new();
         for ev in events(calendar) {
-            let key = recurrence_key(&zones, ev)?;
+            let key = recurrence_key(&object.zones, ev)?;
             match at.entry(key) {
                 std::collections::hash_map::Entry::Vacant(slot) => {
                     slot.insert(instances.len());
@@ -211,12 +206,12 @@ impl<'c, 'a> Side<'c, 'a> {
             for p in m.props("EXDATE") {
                 for item in parse_date_list_lenient(p).0 {
                     if let DateOrPeriod::At(v) = item {
-                        exdates.insert(instant(&zones, &v));
+                        exdates.insert(instant(&object.zones, &v));
                     }
                 }
             }
         }
-        Ok(Side { calendar, object, zones, instances, at, attendance, exdates })
+        Ok(Side { calendar, object, instances, at, attendance, exdates })
     }
 
     fn master(&self) -> Option<&'c Component<'a>> {
@@ -258,7 +253,7 @@ struct Context<'x, 'c, 'a> {
     old: Option<&'x Side<'c, 'a>>,
     new: Option<&'x Side<'c, 'a>>,
     base: &'x Side<'c, 'a>,
-    organizer: &'x Organizer,
+    organizer: &'x CalAddress,
     user: &'x [String],
     opts: &'x ScheduleOptions,
 }
@@ -343,7 +338,7 @@ fn organizer_messages(ctx: &Context<'_, '_, '_>) -> Result<Vec<OutgoingMessage>>
         }
         let email = email_of(&address);
         let line = [ctx.new, ctx.old].into_iter().flatten().find_map(|s| s.attendance.get(&email).map(|a| a.line));
-        let name = line.map(read_attendee).and_then(|a| a.name);
+        let name = line.map(CalAddress::read).and_then(|a| a.name);
         let envelope = |method: &str, significant_change: bool, ics: String| OutgoingMessage {
             uid: ctx.base.object.uid.clone(),
             method: method.to_owned(),
@@ -446,7 +441,7 @@ fn request_body(
             if let (false, Some(start)) = (missing.is_empty(), comp.prop("DTSTART")) {
                 let model = parse_date_time(start)?;
                 let values: Vec<String> =
-                    missing.iter().map(|k| in_form_of(&new.zones, &model, *k).to_ical_value()).collect();
+                    missing.iter().map(|k| in_form_of(&new.object.zones, &model, *k).to_ical_value()).collect();
                 let mut exdate = model.to_property("EXDATE");
                 exdate.value = values.join(",").into();
                 ev.properties.push(exdate);
@@ -663,7 +658,7 @@ fn attendee_reply(ctx: &Context<'_, '_, '_>, me: &str) -> Result<Vec<OutgoingMes
             organizer: org,
             attendee: att,
         }
-        .build(&base.zones);
+        .build(&base.object.zones);
         let mut ev = ev;
         if delegating {
             // RFC 5546 3.2.2.3: the reply names the delegate too.

@@ -49,7 +49,7 @@ pub fn answer(case: &Case<'_, '_>, action: Action, d: &mut Decision) -> Result<(
     let (mut copy, moved) = answered_copy(case)?;
     diary::set_user_partstat(&mut copy, &case.mailbox, partstat);
     let link = rules::organizer_link(case);
-    let recurring = case.message.recurring();
+    let recurring = case.message.recurring;
     match (action.kind, case.stored.as_ref()) {
         (ActionType::Decline, None) => d.reasons.push(reasons::declined_nothing_stored()),
         (ActionType::Decline, Some(stored)) => {
@@ -108,8 +108,8 @@ fn not_offered(action: ActionType) -> String {
 /// date by the message (when the message is newer), or the message itself
 /// for a new invitation. Also tells whether the update moved the appointment.
 fn answered_copy(case: &Case<'_, '_>) -> Result<(OwnedComponent, bool)> {
-    let Some(stored_calendar) = case.stored_calendar else {
-        return Ok(match itip::process_as(case.calendar, None, None)? {
+    let Some(stored_calendar) = case.stored.as_ref().map(|s| s.calendar) else {
+        return Ok(match itip::process_read(&case.message, None, None)? {
             Processed::Stored(c) => (c, false),
             Processed::Deleted | Processed::Ignored(_) => (diary::stored_copy(case.calendar), false),
         });
@@ -122,7 +122,7 @@ fn answered_copy(case: &Case<'_, '_>) -> Result<(OwnedComponent, bool)> {
         // The same version as stored (stale messages have no buttons).
         return Ok((stored_calendar.clone().into_owned(), false));
     }
-    Ok(match itip::process_as(case.calendar, Some(stored_calendar), Some(&case.author()))? {
+    Ok(match itip::process_read(&case.message, case.stored.as_ref(), Some(&case.author()))? {
         Processed::Stored(new) => {
             let moved = itip::is_significant_change(stored_calendar, &new);
             (new, moved)
@@ -142,7 +142,7 @@ fn notify_organizer(case: &Case<'_, '_>, action: Action, partstat: &str, d: &mut
         d.reasons.push(reasons::published_no_reply());
         return Ok(());
     }
-    let Some(organizer) = case.message.organizer().or_else(|| case.organizer()) else {
+    let Some(organizer) = case.message.organizer.as_ref().or_else(|| case.organizer()) else {
         d.reasons.push(reasons::nobody_to_notify());
         return Ok(());
     };
@@ -155,11 +155,11 @@ fn notify_organizer(case: &Case<'_, '_>, action: Action, partstat: &str, d: &mut
         d.reasons.push(reasons::nobody_to_notify());
         return Ok(());
     };
-    if line.rsvp_false {
+    if line.rsvp == Some(false) {
         d.reasons.push(reasons::rsvp_false());
         return Ok(());
     }
-    let reply = itip::reply(case.calendar, &line.raw, itip::PartStat::parse(partstat), case.now)?;
+    let reply = itip::reply(case.calendar, &line.address, itip::PartStat::parse(partstat), case.now)?;
     d.effects.push(Effect::SendReply {
         partstat: partstat.to_owned(),
         to: organizer.email.clone(),

@@ -3,25 +3,25 @@
 
 use super::Case;
 use super::decision::{Appointment, AppointmentStatus, AppointmentUpdate, Effect, OccurrenceTime, Party};
-use super::object::SchedulingObject;
 use crate::error::Result;
 use crate::ical::{Component, OwnedComponent};
 use crate::itip;
+use crate::itip::{PartStat, SchedulingObject};
 
 /// The user's status in a stored copy: from the `PARTSTAT` of the user's line
 /// in the main instance (`ACCEPTED`, `DECLINED`; anything else is tentative).
 pub fn status_of(obj: &SchedulingObject<'_, '_>, mailbox: &str) -> AppointmentStatus {
     let line = obj.main().and_then(|m| m.attendees.iter().find(|a| a.is(mailbox))).or_else(|| obj.attendee(mailbox));
-    match line.map(|a| a.partstat.as_str()) {
-        Some("ACCEPTED") => AppointmentStatus::Accepted,
-        Some("DECLINED") => AppointmentStatus::Declined,
+    match line.map(|a| &a.partstat) {
+        Some(PartStat::Accepted) => AppointmentStatus::Accepted,
+        Some(PartStat::Declined) => AppointmentStatus::Declined,
         _ => AppointmentStatus::Tentative,
     }
 }
 
 /// The `PARTSTAT` of the user's line in the main instance of a stored copy.
 pub fn partstat_of(obj: &SchedulingObject<'_, '_>, mailbox: &str) -> Option<String> {
-    obj.main().and_then(|m| m.attendees.iter().find(|a| a.is(mailbox))).map(|a| a.partstat.clone())
+    obj.main().and_then(|m| m.attendees.iter().find(|a| a.is(mailbox))).map(|a| a.partstat.as_str().to_owned())
 }
 
 /// Writes `partstat` into every `ATTENDEE` line of the user, in every
@@ -56,10 +56,10 @@ pub fn appointment(
     status: AppointmentStatus,
     contact: Option<Party>,
 ) -> Result<Appointment> {
-    let obj = SchedulingObject::read(calendar, None)?;
+    let obj = SchedulingObject::read(calendar)?;
     let main = obj.main();
     let (start, end, all_day) = main.map(|m| obj.span(m)).unwrap_or((None, None, false));
-    let (occurrences, occurrences_limited) = if obj.recurring() {
+    let (occurrences, occurrences_limited) = if obj.recurring {
         let (list, limited) = occurrences(calendar)?;
         (Some(list), limited)
     } else {
@@ -73,7 +73,7 @@ pub fn appointment(
         start,
         end,
         all_day,
-        organizer: obj.organizer().map(|o| case.directory.party_of(o)),
+        organizer: obj.organizer.as_ref().map(|o| case.directory.party_of(o)),
         contact,
         attendees: main
             .map(|m| m.attendees.iter().map(|a| case.directory.attendee(a, &case.mailbox)).collect())
@@ -90,11 +90,11 @@ pub fn appointment(
 /// (`may_move` false) leave the rest of the series as it was. Returns the
 /// effect and whether the appointment moved.
 pub fn changed(case: &Case<'_, '_>, mut new: OwnedComponent, may_move: bool) -> Result<(Effect, bool)> {
-    let (Some(stored_calendar), Some(stored)) = (case.stored_calendar, case.stored.as_ref()) else {
+    let Some(stored) = case.stored.as_ref() else {
         let appointment = appointment(case, &new, AppointmentStatus::Tentative, None)?;
         return Ok((Effect::CreateAppointment(appointment), false));
     };
-    let moved = may_move && itip::is_significant_change(stored_calendar, &new);
+    let moved = may_move && itip::is_significant_change(stored.calendar, &new);
     let before = status_of(stored, &case.mailbox);
     if case.message.instances_only() {
         // Single occurrences changed (Exchange sends only the moved one): the

@@ -6,8 +6,8 @@
 
 use super::context::{Associate, Contact};
 use super::decision::{Attendee, Party};
-use super::object::Address;
 use crate::ical::value::email_of;
+use crate::itip::CalAddress as Address;
 
 /// How an address matches the registered contacts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,8 +94,8 @@ impl<'x> Directory<'x> {
     pub fn attendee(&self, addr: &Address, mailbox: &str) -> Attendee {
         Attendee {
             party: self.party_of(addr),
-            partstat: addr.partstat.clone(),
-            role: addr.role.clone(),
+            partstat: addr.partstat.as_str().to_owned(),
+            role: addr.role.as_str().to_owned(),
             is_user: addr.is(mailbox),
         }
     }

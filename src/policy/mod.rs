@@ -16,7 +16,6 @@ pub mod context;
 pub mod decision;
 pub mod diary;
 pub mod directory;
-pub mod object;
 pub mod reasons;
 pub mod rules;
 
@@ -31,10 +30,11 @@ pub use decision::{
 use crate::error::{EngineError, ErrorCode, Result};
 use crate::ical::value::email_of;
 use crate::ical::{Component, ParseOptions, parse_calendar};
+use crate::itip::SchedulingObject;
+use crate::itip::{CalAddress, Method};
 use crate::message::Envelope;
 use chrono::NaiveDateTime;
 use directory::Directory;
-use object::SchedulingObject;
 
 /// Decides what the diary does with `calendar` (read from `envelope`) for
 /// the user and the CRM state that `ctx` describes.
@@ -70,8 +70,6 @@ pub struct Case<'c, 'a> {
     pub calendar: &'c Component<'a>,
     /// The message, read.
     pub message: SchedulingObject<'c, 'a>,
-    /// The stored appointment's calendar.
-    pub stored_calendar: Option<&'c Component<'a>>,
     /// The stored appointment, read.
     pub stored: Option<SchedulingObject<'c, 'a>>,
     /// The context.
@@ -102,9 +100,9 @@ impl<'c, 'a> Case<'c, 'a> {
         stored_calendar: Option<&'c Component<'a>>,
         ctx: &'c Context,
     ) -> Result<Case<'c, 'a>> {
-        let message = SchedulingObject::read(calendar, envelope.content_method.as_deref())?;
+        let message = SchedulingObject::read_message(calendar, envelope.content_method.as_deref())?;
         let stored = match stored_calendar {
-            Some(c) => Some(SchedulingObject::read(c, None).map_err(|e| EngineError {
+            Some(c) => Some(SchedulingObject::read(c).map_err(|e| EngineError {
                 code: e.code,
                 message: format!("the stored appointment (`existing`): {}", e.message),
                 line: e.line,
@@ -117,17 +115,17 @@ impl<'c, 'a> Case<'c, 'a> {
                 format!("the stored appointment has UID `{}`, the message `{}`", s.uid, message.uid),
             ));
         }
-        let kind = match message.method.as_deref() {
-            Some("REQUEST") if stored.is_some() => Kind::Update,
-            Some("REQUEST") => Kind::Invitation,
-            Some("REPLY") => Kind::Reply,
-            Some("CANCEL") => Kind::Cancel,
-            Some("ADD") => Kind::Add,
-            Some("REFRESH") => Kind::Refresh,
-            Some("COUNTER") => Kind::Counter,
-            Some("DECLINECOUNTER") => Kind::Declinecounter,
-            Some("PUBLISH") | None => Kind::Publish,
-            Some(other) => {
+        let kind = match &message.method {
+            Some(Method::Request) if stored.is_some() => Kind::Update,
+            Some(Method::Request) => Kind::Invitation,
+            Some(Method::Reply) => Kind::Reply,
+            Some(Method::Cancel) => Kind::Cancel,
+            Some(Method::Add) => Kind::Add,
+            Some(Method::Refresh) => Kind::Refresh,
+            Some(Method::Counter) => Kind::Counter,
+            Some(Method::DeclineCounter) => Kind::Declinecounter,
+            Some(Method::Publish) | None => Kind::Publish,
+            Some(Method::Other(other)) => {
                 return Err(EngineError::new(
                     ErrorCode::InvalidValue,
                     format!("`{other}` is not an iTIP method (RFC 5546 1.4)"),
@@ -141,7 +139,6 @@ impl<'c, 'a> Case<'c, 'a> {
         Ok(Case {
             calendar,
             message,
-            stored_calendar,
             stored,
             ctx,
             mailbox: email_of(&ctx.mailbox),
@@ -190,8 +187,8 @@ impl<'c, 'a> Case<'c, 'a> {
             display: Display::Invitation,
             reasons: Vec::new(),
             uid: self.message.uid.clone(),
-            method: self.message.method.clone().unwrap_or_else(|| "PUBLISH".to_owned()),
-            sequence: self.message.sequence(),
+            method: self.message.method.as_ref().map_or("PUBLISH", Method::as_str).to_owned(),
+            sequence: self.message.highest_sequence(),
             organizer: self.organizer().map(|o| self.directory.party_of(o)),
             action: None,
             notes,
@@ -201,7 +198,7 @@ impl<'c, 'a> Case<'c, 'a> {
 
     /// Whether the event recurs, by the message or else by the stored copy.
     pub fn recurring(&self) -> bool {
-        self.message.recurring() || self.stored.as_ref().is_some_and(|s| s.recurring())
+        self.message.recurring || self.stored.as_ref().is_some_and(|s| s.recurring)
     }
 
     /// The e-mail's author as the trust rule sees it (SPEC 3.3 rule 5).
@@ -210,7 +207,7 @@ impl<'c, 'a> Case<'c, 'a> {
     }
 
     /// The organizer: the stored appointment's, else the message's.
-    pub fn organizer(&self) -> Option<&object::Address> {
-        self.stored.as_ref().and_then(|s| s.organizer()).or_else(|| self.message.organizer())
+    pub fn organizer(&self) -> Option<&CalAddress> {
+        self.stored.as_ref().and_then(|s| s.organizer.as_ref()).or(self.message.organizer.as_ref())
     }
 }

@@ -85,7 +85,7 @@ pub fn buttons(case: &Case<'_, '_>) -> std::result::Result<Buttons, String> {
     if case.ctx.preferences.incoming == Incoming::DisableAll {
         return Err("answers are turned off by the system preference `disable_all`".to_owned());
     }
-    let recurring = case.message.recurring();
+    let recurring = case.message.recurring;
     match case.kind {
         Kind::Invitation | Kind::Update => {
             if let Some(r) = addressed_to_attendee(case) {
@@ -144,7 +144,7 @@ pub enum OrganizerLink {
 
 /// Matches the organizer of the message to the CRM.
 pub fn organizer_link(case: &Case<'_, '_>) -> OrganizerLink {
-    let org = case.message.organizer().or_else(|| case.organizer());
+    let org = case.message.organizer.as_ref().or_else(|| case.organizer());
     let name = org.and_then(|o| o.name.as_deref());
     let mut candidates: Vec<&str> = Vec::new();
     match org {
@@ -228,7 +228,7 @@ fn invitation(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
         d.reasons.extend(link.reason());
         Ok(())
     };
-    if case.message.recurring() {
+    if case.message.recurring {
         return before(d, Refusal::new(Ignored::RecurringNeedsAcceptAll, reasons::recurring()));
     }
     let incoming = case.ctx.preferences.incoming;
@@ -246,9 +246,9 @@ fn invitation(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
         let reason = link.reason().unwrap_or_else(|| reasons::unknown_sender("(none)"));
         return refuse(d, Refusal::new(Ignored::UnknownSender, reason));
     };
-    let sequence = case.message.sequence();
+    let sequence = case.message.highest_sequence();
     // Anyone may invite: a new invitation is stored without a sender check.
-    let copy = match itip::process_as(case.calendar, None, None)? {
+    let copy = match itip::process_read(&case.message, None, None)? {
         Processed::Stored(c) => c,
         Processed::Deleted | Processed::Ignored(_) => diary::stored_copy(case.calendar),
     };
@@ -263,9 +263,9 @@ fn invitation(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
 
 /// Rule 4 for `REQUEST` updates and `ADD`.
 fn change(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
-    let Some(stored_calendar) = case.stored_calendar else {
+    if case.stored.is_none() {
         return refuse(d, Refusal::new(Ignored::NoExistingAppointment, reasons::no_existing("message")));
-    };
+    }
     for check in [addressed_to_attendee, from_organizer, version] {
         if let Some(r) = check(case) {
             return refuse(d, r);
@@ -275,7 +275,7 @@ fn change(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     if !incoming.applies_changes() {
         return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::changes_held(incoming, "update")));
     }
-    match itip::process_as(case.calendar, Some(stored_calendar), Some(&case.author()))? {
+    match itip::process_read(&case.message, case.stored.as_ref(), Some(&case.author()))? {
         Processed::Stored(new) => {
             let (effect, moved) = diary::changed(case, new, case.kind == Kind::Update)?;
             d.effects.push(effect);
@@ -301,9 +301,9 @@ fn change(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
 
 /// Rule 4 for `CANCEL`.
 fn cancel(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
-    let Some(stored_calendar) = case.stored_calendar else {
+    if case.stored.is_none() {
         return refuse(d, Refusal::new(Ignored::NoExistingAppointment, reasons::no_existing("cancellation")));
-    };
+    }
     for check in [addressed_to_attendee, from_organizer, version] {
         if let Some(r) = check(case) {
             return refuse(d, r);
@@ -314,7 +314,7 @@ fn cancel(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
         return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::changes_held(incoming, "cancellation")));
     }
     let uid = case.message.uid.clone();
-    match itip::process_as(case.calendar, Some(stored_calendar), Some(&case.author()))? {
+    match itip::process_read(&case.message, case.stored.as_ref(), Some(&case.author()))? {
         Processed::Deleted => {
             d.effects.push(Effect::CancelAppointment { uid, ics: None });
             d.reasons.push(reasons::cancelled());
@@ -339,9 +339,9 @@ fn cancel(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
 
 /// Rules 4 and 5 for `REPLY`.
 fn reply(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
-    let Some(stored_calendar) = case.stored_calendar else {
+    if case.stored.is_none() {
         return refuse(d, Refusal::new(Ignored::NoExistingAppointment, reasons::no_existing("answer")));
-    };
+    }
     for check in [addressed_to_organizer, from_attendees, reply_version] {
         if let Some(r) = check(case) {
             return refuse(d, r);
@@ -351,7 +351,7 @@ fn reply(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     if !incoming.applies_changes() {
         return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::changes_held(incoming, "answer")));
     }
-    let new = match itip::process_as(case.calendar, Some(stored_calendar), Some(&case.author()))? {
+    let new = match itip::process_read(&case.message, case.stored.as_ref(), Some(&case.author()))? {
         Processed::Stored(new) => new,
         Processed::Deleted => return Ok(()),
         Processed::Ignored(code) => return refuse(d, Refusal::new(code, reasons::itip_ignored(code))),
@@ -368,16 +368,16 @@ fn reply(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
                 continue;
             }
             let party = case.directory.party_of(att);
-            d.reasons.push(reasons::answer_recorded(&reasons::who(&party), &att.partstat, at.as_deref()));
+            d.reasons.push(reasons::answer_recorded(&reasons::who(&party), att.partstat.as_str(), at.as_deref()));
             d.effects.push(Effect::SetAttendeeStatus {
                 uid: case.message.uid.clone(),
                 attendee: att.email.clone(),
-                partstat: att.partstat.clone(),
+                partstat: att.partstat.as_str().to_owned(),
                 recurrence_id: at.clone(),
                 party,
                 ics: ics.clone(),
             });
-            if att.partstat == "DECLINED" {
+            if att.partstat == itip::PartStat::Declined {
                 d.effects.push(Effect::Notify { what: Notice::InvitationDeclined, attendee: Some(att.email.clone()) });
             }
         }
@@ -459,8 +459,9 @@ pub fn addressed_to_attendee(case: &Case<'_, '_>) -> Option<Refusal> {
         return None;
     }
     let lenient = matches!(case.kind, Kind::Cancel | Kind::Add | Kind::Declinecounter);
-    if lenient && !case.message.has_attendees() {
-        let in_stored = case.stored.as_ref().is_none_or(|s| s.attendee(&case.mailbox).is_some() || !s.has_attendees());
+    if lenient && case.message.attendees.is_empty() {
+        let in_stored =
+            case.stored.as_ref().is_none_or(|s| s.attendee(&case.mailbox).is_some() || s.attendees.is_empty());
         if in_stored {
             return None;
         }
@@ -485,7 +486,7 @@ pub fn addressed_to_organizer(case: &Case<'_, '_>) -> Option<Refusal> {
 /// for the organizer ([`vouch`]: the organizer, or an assistant in the
 /// organizer's own organization). A bare calendar file speaks for itself.
 pub fn invitation_from_organizer(case: &Case<'_, '_>) -> Option<Refusal> {
-    let org = case.message.organizer()?;
+    let org = case.message.organizer.as_ref()?;
     if !case.is_email && case.from.is_none() {
         return None;
     }
@@ -506,8 +507,8 @@ pub fn invitation_from_organizer(case: &Case<'_, '_>) -> Option<Refusal> {
 /// Why the e-mail's author speaks for the organizer (the stored one, else
 /// the message's), if anything vouches ([`vouch`]).
 fn organizer_voucher(case: &Case<'_, '_>) -> Option<Voucher> {
-    let stored_org = case.stored.as_ref().and_then(|s| s.organizer());
-    let message_org = case.message.organizer();
+    let stored_org = case.stored.as_ref().and_then(|s| s.organizer.as_ref());
+    let message_org = case.message.organizer.as_ref();
     let org = stored_org.or(message_org)?;
     let recorded = match &case.stored {
         Some(_) => Recorded::SentBy(stored_org.and_then(|o| o.sent_by.as_deref())),
@@ -523,8 +524,8 @@ fn organizer_voucher(case: &Case<'_, '_>) -> Option<Voucher> {
 /// A message without an author (no `From`, none in the context) changes
 /// nothing, and neither does one whose appointment names no organizer.
 pub fn from_organizer(case: &Case<'_, '_>) -> Option<Refusal> {
-    let stored_org = case.stored.as_ref().and_then(|s| s.organizer());
-    let message_org = case.message.organizer();
+    let stored_org = case.stored.as_ref().and_then(|s| s.organizer.as_ref());
+    let message_org = case.message.organizer.as_ref();
     let renamed = stored_org.zip(message_org).filter(|(s, m)| !s.is(&m.email));
     if let Some((s, m)) = renamed {
         return Some(Refusal::new(Ignored::SenderMismatch, reasons::other_organizer(&m.email, &s.email)));
@@ -579,22 +580,10 @@ pub fn from_attendees(case: &Case<'_, '_>) -> Option<Refusal> {
 /// component who is `DELEGATED-TO` it, and the e-mail's author speaks for
 /// that delegator. Such a line is recorded by iTIP processing as a new
 /// attendee, not as an answer.
-pub fn is_introduced_delegate(
-    case: &Case<'_, '_>,
-    inst: &super::object::Instance<'_, '_>,
-    att: &super::object::Address,
-) -> bool {
+pub fn is_introduced_delegate(case: &Case<'_, '_>, inst: &itip::Instance<'_, '_>, att: &itip::CalAddress) -> bool {
     let Some(stored) = case.stored.as_ref() else { return false };
-    let listed = |line: Option<&crate::ical::Property<'_>>, name: &str, who: &str| {
-        line.is_some_and(|l| {
-            l.params
-                .iter()
-                .filter(|p| p.name.eq_ignore_ascii_case(name))
-                .flat_map(|p| p.values.iter())
-                .any(|v| crate::ical::value::email_of(v) == who)
-        })
-    };
-    let line_of = |email: &str| inst.event.props("ATTENDEE").find(|l| crate::ical::value::email_of(&l.value) == email);
+    let names = |list: &[String], who: &str| list.iter().any(|v| crate::ical::value::email_of(v) == who);
+    let line_of = |email: &str| inst.attendees.iter().find(|l| l.email == email);
     inst.attendees.iter().any(|d| {
         let Some(invited) = stored.attendee(&d.email) else { return false };
         let principal = Principal {
@@ -602,8 +591,8 @@ pub fn is_introduced_delegate(
             claimed_sent_by: d.sent_by.as_deref(),
             recorded: Recorded::SentBy(invited.sent_by.as_deref()),
         };
-        listed(line_of(&att.email), "DELEGATED-FROM", &d.email)
-            && listed(line_of(&d.email), "DELEGATED-TO", &att.email)
+        line_of(&att.email).is_some_and(|l| names(&l.delegated_from, &d.email))
+            && line_of(&d.email).is_some_and(|l| names(&l.delegated_to, &att.email))
             && vouch(&case.author(), &principal).is_some()
     })
 }
@@ -623,8 +612,8 @@ pub fn version(case: &Case<'_, '_>) -> Option<Refusal> {
         }
     }
     let stale = || {
-        let stored_seq = stored.sequence();
-        Some(Refusal::new(Ignored::Stale, reasons::stale(case.message.sequence(), stored_seq)))
+        let stored_seq = stored.highest_sequence();
+        Some(Refusal::new(Ignored::Stale, reasons::stale(case.message.highest_sequence(), stored_seq)))
     };
     if case.kind == Kind::Cancel {
         if already_cancelled(case) {
@@ -639,7 +628,7 @@ pub fn version(case: &Case<'_, '_>) -> Option<Refusal> {
         return stale();
     }
     let mut r = Refusal::new(Ignored::Duplicate, reasons::duplicate());
-    if case.stored_calendar.is_some_and(|stored| itip::is_significant_change(stored, case.calendar)) {
+    if itip::is_significant_change(stored.calendar, case.calendar) {
         r.warning = Some(
             "the message has the same SEQUENCE and DTSTAMP as the stored appointment but another time, \
              recurrence or location: it is not applied"
@@ -652,9 +641,7 @@ pub fn version(case: &Case<'_, '_>) -> Option<Refusal> {
 /// Whether what a `CANCEL` cancels is cancelled in the stored copy already.
 fn already_cancelled(case: &Case<'_, '_>) -> bool {
     let Some(stored) = case.stored.as_ref() else { return false };
-    let cancelled = |i: &super::object::Instance<'_, '_>| {
-        i.event.value("STATUS").is_some_and(|s| s.trim().eq_ignore_ascii_case("CANCELLED"))
-    };
+    let cancelled = |i: &itip::Instance<'_, '_>| i.is_cancelled();
     if !case.message.instances_only() {
         return stored.master().is_some_and(cancelled);
     }
@@ -695,16 +682,16 @@ pub fn reply_version(case: &Case<'_, '_>) -> Option<Refusal> {
             changes = true;
             continue;
         };
-        if inst.sequence < s.sequence
+        if inst.sequence.unwrap_or(0) < s.sequence.unwrap_or(0)
             && !crate::itip::answers_current_version(inst.event, &case.message.zones, s.event, &stored.zones)
         {
             older = true;
             continue;
         }
         for att in &inst.attendees {
-            let recorded = s.attendees.iter().find(|a| a.is(&att.email)).map(|a| a.partstat.as_str());
+            let recorded = s.attendees.iter().find(|a| a.is(&att.email)).map(|a| &a.partstat);
             let same_instance = s.recurrence_id.is_some() == inst.recurrence_id.is_some();
-            if recorded != Some(att.partstat.as_str()) || !same_instance {
+            if recorded != Some(&att.partstat) || !same_instance {
                 changes = true;
             }
         }
@@ -713,8 +700,8 @@ pub fn reply_version(case: &Case<'_, '_>) -> Option<Refusal> {
         return None;
     }
     if older {
-        let stored_seq = stored.sequence();
-        return Some(Refusal::new(Ignored::Stale, reasons::stale(case.message.sequence(), stored_seq)));
+        let stored_seq = stored.highest_sequence();
+        return Some(Refusal::new(Ignored::Stale, reasons::stale(case.message.highest_sequence(), stored_seq)));
     }
     Some(Refusal::new(Ignored::Duplicate, reasons::duplicate()))
 }

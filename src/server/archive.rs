@@ -11,9 +11,9 @@ use super::inbox::{engine_instant, raw_of};
 use super::store::{self, fmt_instant, opt_text, text};
 use crate::error::ErrorCode;
 use crate::ical::value::email_of;
-use crate::ical::{Component, ParseOptions, parse_calendar};
+use crate::ical::{ParseOptions, parse_calendar};
+use crate::itip::SchedulingObject;
 use crate::message::{InputLimits, read_message};
-use crate::tz::ZoneSet;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use mailparse::MailHeaderMap;
@@ -73,14 +73,6 @@ fn table_of(kind: &str) -> Option<&'static str> {
     }
 }
 
-/// Start, end (as stored: UTC instants) and all-day of an event, by the
-/// engine's one reading of a meeting's time ([`crate::expand::own_span`]).
-fn event_times(calendar: &Component<'_>, event: &Component<'_>) -> Option<(String, String, bool)> {
-    let zones = ZoneSet::from_calendar(calendar);
-    let (start, end, all_day) = crate::expand::own_span(event, &zones)?;
-    Some((engine_instant(&start), engine_instant(&end), all_day))
-}
-
 /// Creates or updates the user's appointment for an archived meeting.
 async fn meeting_appointment(
     conn: &mut AnyConnection,
@@ -89,21 +81,19 @@ async fn meeting_appointment(
     links: &[Link],
 ) -> ApiResult<Option<(String, String)>> {
     let calendar = parse_calendar(calendar_text, &ParseOptions::default())?;
-    let Some(event) = calendar
-        .children("VEVENT")
-        .find(|e| e.prop("RECURRENCE-ID").is_none())
-        .or_else(|| calendar.children("VEVENT").next())
-    else {
-        return Ok(None);
-    };
-    let Some(uid) = event.value("UID").map(|u| u.trim().to_owned()) else { return Ok(None) };
-    let Some((start, end, all_day)) = event_times(&calendar, event) else { return Ok(None) };
-    let title = event.prop("SUMMARY").map(|p| p.text()).unwrap_or_default();
-    let location = event.prop("LOCATION").map(|p| p.text()).unwrap_or_default();
-    let sequence = crate::itip::object::sequence_of(event).ok().flatten().unwrap_or(0);
-    let organizer = event.prop("ORGANIZER");
-    let recurring = event.prop("RRULE").is_some() || event.prop("RDATE").is_some();
-    let cancelled = event.value("STATUS").is_some_and(|s| s.eq_ignore_ascii_case("CANCELLED"));
+    // The engine's one reading of the meeting; a calendar that is no
+    // scheduling object (no event, no `UID`) is archived as a plain e-mail.
+    let Ok(object) = SchedulingObject::read(&calendar) else { return Ok(None) };
+    let Some(main) = object.main() else { return Ok(None) };
+    let (Some(start), Some(end), all_day) = object.span(main) else { return Ok(None) };
+    let (start, end) = (engine_instant(&start), engine_instant(&end));
+    let uid = object.uid.clone();
+    let title = main.event.prop("SUMMARY").map(|p| p.text()).unwrap_or_default();
+    let location = main.event.prop("LOCATION").map(|p| p.text()).unwrap_or_default();
+    let sequence = main.sequence.unwrap_or(0);
+    let organizer = object.organizer.as_ref();
+    let recurring = object.recurring;
+    let cancelled = main.is_cancelled();
     let link = |kind: &str| links.iter().find(|l| l.kind == kind).map(|l| l.id.clone());
     let now = fmt_instant(store::now());
     let existing = appointments::find_by_uid(conn, &user.id, &uid).await?;
@@ -145,8 +135,8 @@ async fn meeting_appointment(
         a.sequence = sequence;
         if a.origin != "crm" {
             a.ics = Some(calendar_text.to_owned());
-            a.organizer_email = organizer.map(|o| email_of(&o.value)).filter(|e| !e.is_empty());
-            a.organizer_name = organizer.and_then(|o| o.param("CN")).map(str::to_owned);
+            a.organizer_email = organizer.map(|o| o.email.clone()).filter(|e| !e.is_empty());
+            a.organizer_name = organizer.and_then(|o| o.name.clone());
         }
         if cancelled {
             a.status = appointments::status::CANCELLED.to_owned();

@@ -257,11 +257,8 @@ pub async fn calendar(conn: &mut AnyConnection, owner: &str, name: &str) -> ApiR
 /// source, with the time zones they name; `None` when it has none to give.
 fn source_times(ics: &str, uid: &str) -> Option<(Vec<Property<'static>>, Vec<Component<'static>>)> {
     let cal = parse_calendar(ics, &ParseOptions::default()).ok()?;
-    let master = cal.components.iter().find(|c| {
-        c.is("VEVENT")
-            && c.properties.iter().any(|p| p.name.eq_ignore_ascii_case("UID") && p.value.trim() == uid)
-            && !c.properties.iter().any(|p| p.name.eq_ignore_ascii_case("RECURRENCE-ID"))
-    })?;
+    let object = crate::itip::SchedulingObject::read(&cal).ok().filter(|o| o.uid == uid)?;
+    let master = object.master()?.event;
     const TIMES: [&str; 6] = ["DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE"];
     let props: Vec<Property<'static>> = master
         .properties

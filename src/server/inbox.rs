@@ -20,6 +20,7 @@ use super::preferences::{self, Preferences};
 use super::store::{self, fmt_instant, hex, text};
 use crate::ical::value::email_of;
 use crate::ical::{Component, ParseOptions, parse_calendar};
+use crate::itip::SchedulingObject;
 use crate::mail::Judgement;
 use crate::message::{Envelope, InputLimits, read_message};
 use crate::policy::{self, Decision, Effect, RecordId};
@@ -201,17 +202,15 @@ async fn resolve_target(
     Err(ApiError::invalid(format!("`{mailbox}` is not the mailbox of an associate nor the CRM inbox")))
 }
 
-/// The first `UID` of the calendar's events.
-fn uid_of(calendar: &Component<'_>) -> Option<String> {
-    calendar
-        .components
-        .iter()
-        .filter(|c| c.is("VEVENT") || c.is("VTODO") || c.is("VJOURNAL"))
-        .find_map(|c| c.value("UID").map(|u| u.trim().to_owned()))
+/// The `UID` of the meeting, as the engine reads it (empty when it cannot
+/// be read: `decide` then refuses the message with the reason).
+fn uid_of(calendar: &Component<'_>) -> String {
+    SchedulingObject::read(calendar).map(|o| o.uid).unwrap_or_default()
 }
 
 /// Every address named in the message: `From`, `Sender`, organizers,
-/// attendees and their `SENT-BY`.
+/// attendees, their `EMAIL` and `SENT-BY` (as the engine reads them; a
+/// calendar it cannot read is refused by `decide` anyway).
 fn addresses_of(envelope: &Envelope, calendar: &Component<'_>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut push = |a: &str| {
@@ -223,14 +222,11 @@ fn addresses_of(envelope: &Envelope, calendar: &Component<'_>) -> Vec<String> {
     for a in [envelope.from.as_deref(), envelope.sender.as_deref()].into_iter().flatten() {
         push(a);
     }
-    for event in &calendar.components {
-        for p in &event.properties {
-            if p.name.eq_ignore_ascii_case("ORGANIZER") || p.name.eq_ignore_ascii_case("ATTENDEE") {
-                push(&p.value);
-                if let Some(sent_by) = p.param("SENT-BY") {
-                    push(sent_by);
-                }
-            }
+    let object = SchedulingObject::read(calendar).ok();
+    let lines = object.iter().flat_map(|o| o.instances.iter()).flat_map(|i| i.organizer.iter().chain(&i.attendees));
+    for line in lines {
+        for a in [Some(&line.email), line.alt_email.as_ref(), line.sent_by.as_ref()].into_iter().flatten() {
+            push(a);
         }
     }
     out
@@ -757,7 +753,7 @@ async fn decide_and_apply(
     // applies the decision.
     let envelope = read_message(raw, &limits())?;
     let calendar = parse_calendar(&envelope.calendar, &ParseOptions::default())?;
-    let uid = uid_of(&calendar).unwrap_or_default();
+    let uid = uid_of(&calendar);
     let keys = [message_key(&envelope), legacy_message_key(&envelope)];
     for _ in 0..MAX_DECISIONS {
         let decided = {
@@ -820,7 +816,7 @@ pub(crate) async fn prepare_polled(
 ) -> ApiResult<Prepared> {
     let envelope = read_message(raw, &limits())?;
     let calendar = parse_calendar(&envelope.calendar, &ParseOptions::default())?;
-    let uid = uid_of(&calendar).unwrap_or_default();
+    let uid = uid_of(&calendar);
     let keys = [message_key(&envelope), legacy_message_key(&envelope)];
     let prefs = preferences::load(conn).await?;
     let target = resolve_target(conn, None, Some(mailbox), &prefs, &uid).await?;
@@ -1001,7 +997,7 @@ pub async fn engine_context(
 ) -> ApiResult<serde_json::Value> {
     let envelope = read_message(raw, &limits())?;
     let calendar = parse_calendar(&envelope.calendar, &ParseOptions::default())?;
-    let uid = uid_of(&calendar).unwrap_or_default();
+    let uid = uid_of(&calendar);
     let judgement = state.authenticator.judge(raw).await;
     let mut conn = state.store.read().await?;
     let conn: &mut AnyConnection = &mut conn;

@@ -14,7 +14,8 @@
 //! replies only from an invited attendee speaking for itself (SPEC 3.3 rule 5).
 
 use super::object::{
-    SchedulingObject, dtstamp_of, events, in_form_of, instant, recurrence_key, sequence_of, vtimezone_id,
+    SchedulingObject, compare_versions, dtstamp_of, events, in_form_of, instant, recurrence_key, sequence_of,
+    vtimezone_id,
 };
 use super::significant::is_significant_change;
 use super::trust::{Author, Principal, Recorded, delegated_by_author, vouch};
@@ -102,24 +103,31 @@ pub fn process_as(
         return Err(EngineError::at(ErrorCode::NoEvent, message.line.max(1), "the message has no `VEVENT`"));
     }
     let msg = SchedulingObject::read(message)?;
+    let existing = existing.filter(|e| !events(e).is_empty());
+    let stored = existing.map(SchedulingObject::read).transpose()?;
+    process_read(&msg, stored.as_ref(), author)
+}
+
+/// [`process_as`] for a message and a stored copy read already (the policy
+/// reads them once for all its rules).
+///
+/// Errors: a stored copy with another `UID` (`invalid_context`); those of
+/// the method's processing.
+pub fn process_read(
+    msg: &SchedulingObject<'_, '_>,
+    stored: Option<&SchedulingObject<'_, '_>>,
+    author: Option<&Author<'_>>,
+) -> Result<ProcessOutcome> {
     let Some(method) = msg.method.clone() else {
         return Ok(ProcessOutcome::Ignored(Ignored::Unsupported));
     };
-    let existing = existing.filter(|e| !events(e).is_empty());
-    let stored = match existing {
-        Some(e) => {
-            let s = SchedulingObject::read(e)?;
-            if s.uid != msg.uid {
-                return Err(EngineError::new(
-                    ErrorCode::InvalidContext,
-                    format!("the stored object has uid `{}`, the message `{}`", s.uid, msg.uid),
-                ));
-            }
-            Some((e, s))
-        }
-        None => None,
-    };
-    let input = Inbound { message, msg: &msg, stored: stored.as_ref().map(|(e, s)| (*e, s)), author };
+    if let Some(s) = stored.filter(|s| s.uid != msg.uid) {
+        return Err(EngineError::new(
+            ErrorCode::InvalidContext,
+            format!("the stored object has uid `{}`, the message `{}`", s.uid, msg.uid),
+        ));
+    }
+    let input = Inbound { message: msg.calendar, msg, stored: stored.map(|s| (s.calendar, s)), author };
     match method {
         Method::Request => request(&input),
         Method::Reply => reply(&input),
@@ -134,17 +142,17 @@ pub fn process_as(
 /// Everything one inbound message is decided on.
 struct Inbound<'i, 'a, 'b> {
     message: &'i Component<'a>,
-    msg: &'i SchedulingObject,
-    stored: Option<(&'i Component<'b>, &'i SchedulingObject)>,
+    msg: &'i SchedulingObject<'i, 'a>,
+    stored: Option<(&'i Component<'b>, &'i SchedulingObject<'i, 'b>)>,
     author: Option<&'i Author<'i>>,
 }
 
 impl Inbound<'_, '_, '_> {
     /// Zones of the message, then those of the stored copy.
     fn zones(&self) -> ZoneSet {
-        let mut zones = ZoneSet::from_calendar(self.message);
-        if let Some((e, _)) = self.stored {
-            zones.merge(ZoneSet::from_calendar(e));
+        let mut zones = self.msg.zones.clone();
+        if let Some((_, s)) = self.stored {
+            zones.merge(s.zones.clone());
         }
         zones
     }
@@ -157,7 +165,7 @@ impl Inbound<'_, '_, '_> {
         let msg_org = self.msg.organizer.as_ref();
         if let Some(known) = stored_org {
             match msg_org {
-                Some(o) if same_address(&o.address, &known.address) => {}
+                Some(o) if !o.email.is_empty() && o.email == known.email => {}
                 // A changed or missing organizer is not the stored organizer.
                 _ => return false,
             }
@@ -173,21 +181,6 @@ impl Inbound<'_, '_, '_> {
         // A delegator forwarding a new invitation to a delegate (RFC 5546 3.2.2.3).
         let forwarded = self.stored.is_none() && delegated_by_author(author, self.message, None);
         vouch(author, &principal).is_some() || forwarded
-    }
-}
-
-/// Where a message stands against the stored copy (RFC 5546 2.1.5): by
-/// `SEQUENCE` (absent = 0), then by `DTSTAMP` when both have one.
-fn compare_versions(
-    msg: (Option<i64>, Option<NaiveDateTime>),
-    stored: (Option<i64>, Option<NaiveDateTime>),
-) -> Ordering {
-    match msg.0.unwrap_or(0).cmp(&stored.0.unwrap_or(0)) {
-        Ordering::Equal => match (msg.1, stored.1) {
-            (Some(a), Some(b)) => a.cmp(&b),
-            _ => Ordering::Equal,
-        },
-        other => other,
     }
 }
 

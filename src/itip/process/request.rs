@@ -11,7 +11,7 @@ pub(super) fn request(input: &Inbound<'_, '_, '_>) -> Result<ProcessOutcome> {
         return Ok(ProcessOutcome::Stored(as_stored(input.message)));
     };
     let zones = input.zones();
-    if input.msg.has_master {
+    if !input.msg.instances_only() {
         // The whole object: the message replaces every component (RFC 5546
         // 3.2.2), after a version check against the stored master.
         let Some(msg_master) = events(input.message).into_iter().find(|e| e.prop("RECURRENCE-ID").is_none()) else {

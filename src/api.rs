@@ -49,6 +49,7 @@ pub fn decide_json(message: &[u8], context_json: &str) -> Result<Decision> {
 
 /// The request of `itip process`.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(default)]
 pub struct ProcessRequest {
     /// The stored calendar object with the same `UID`, as iCalendar text.
@@ -60,6 +61,7 @@ pub struct ProcessRequest {
 
 /// The result of `itip process`, as the CLI prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(untagged)]
 pub enum ProcessResult {
     /// The new stored object, as iCalendar text.
@@ -95,6 +97,7 @@ pub fn itip_process(message: &[u8], request: &ProcessRequest) -> Result<ProcessR
 
 /// The request of `itip schedule`.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(default)]
 pub struct ScheduleRequest {
     /// The organizer's stored copy before the change (none: it is new).
@@ -119,10 +122,12 @@ pub fn itip_schedule(request: &ScheduleRequest) -> Result<Vec<OutgoingMessage>> 
 
 /// The request of `itip reply`.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct ReplyRequest {
     /// The attendee who answers.
     pub attendee: String,
     /// `ACCEPTED`, `TENTATIVE` or `DECLINED`.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "\"ACCEPTED\" | \"TENTATIVE\" | \"DECLINED\""))]
     pub partstat: PartStat,
     /// The current time (RFC 3339), written as `DTSTAMP`.
     #[serde(default)]
@@ -145,6 +150,7 @@ pub fn itip_reply(invitation: &[u8], request: &ReplyRequest) -> Result<String> {
 
 /// The request of `expand`.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(default)]
 pub struct ExpandRequest {
     /// Start of the window (RFC 3339 instant or date), inclusive.

@@ -10,6 +10,7 @@ use std::fmt;
 
 /// Stable machine codes. Changing a code is a breaking change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The iCalendar or e-mail text could not be read.
@@ -66,6 +67,7 @@ impl fmt::Display for ErrorCode {
 
 /// An error of the engine, as data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct EngineError {
     /// Stable machine code.
     pub code: ErrorCode,

@@ -66,6 +66,7 @@ impl Default for ExpandOptions {
 
 /// One occurrence of an event, as the CLI prints it (SPEC 3.4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Occurrence {
     /// The event's `UID`; empty when it has none.
     pub uid: String,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// The stable `ignored` codes of a decision (SPEC 3.3) and of `itip process`.
 /// Changing a code is a breaking change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Ignored {
     /// The organizer is not a registered contact (rule 3).

@@ -26,6 +26,7 @@ pub const PRODID: &str = "-//invitelink//Outlook add-in//EN";
 /// A person as the add-in reads one from the item (`emailAddress`,
 /// `displayName`).
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct ItemPerson {
     /// The address, as Outlook gives it.
@@ -38,6 +39,7 @@ pub struct ItemPerson {
 
 /// The properties of an Outlook item the add-in reads (`host.describe`).
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct OutlookItem {
     /// `request`, `cancel`, `accepted`, `declined`, `tentative`,
@@ -75,6 +77,7 @@ pub struct OutlookItem {
 /// What to rebuild: the item, the user who reads it, "now" (used when the
 /// item has no creation time) and, for an e-mail, its text body.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct RebuildRequest {
     pub item: OutlookItem,

@@ -8,7 +8,7 @@
 //! `{type: "success", ...}` with what the CLI prints, or
 //! `{type: "failure", errors: [{code, message, line}]}`. The objects are made
 //! with serde-wasm-bindgen's JSON-compatible serializer, so they equal the
-//! CLI's JSON. The types are written below for the generated `.d.ts`.
+//! CLI's JSON. The `.d.ts` is generated from the Rust types (tsify).
 //!
 //! Architecture Invariant: no rule lives here. An export converts its
 //! arguments, calls one api function and converts the answer. It never
@@ -22,357 +22,63 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
+// The types of the package are generated from the Rust types
+// (`derive(tsify::Tsify)` on the wasm build); this section adds only the
+// message input, which is no Rust type, and names the answers.
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
 /** A message: raw iCalendar text or a whole e-mail (RFC 5322), as text or bytes. */
 export type MessageInput = string | Uint8Array;
 
-/** The stable machine codes of errors (`io` and `usage` come from the CLI only). */
-export type ErrorCode =
-  | "parse_error"
-  | "no_calendar_part"
-  | "no_event"
-  | "missing_uid"
-  | "too_large"
-  | "recurrence_limit"
-  | "invalid_value"
-  | "invalid_scheduling_object"
-  | "invalid_context"
-  | "action_disabled"
-  | "io"
-  | "usage";
-
-/** An error: a stable code, a message a person can act on, the 1-based line where reading stopped. */
-export interface EngineError {
-  code: ErrorCode;
-  message: string;
-  line: number | null;
-}
-
-/** The answer of every operation to input it cannot use. */
-export interface Failure {
-  type: "failure";
-  errors: EngineError[];
-}
-
-/** Why a message changes nothing (SPEC 3.3). */
-export type IgnoredReason =
-  | "unknown_sender"
-  | "recurring_needs_accept_all"
-  | "disabled_by_preference"
-  | "import_off"
-  | "synchronizer_active"
-  | "stale"
-  | "duplicate"
-  | "not_addressed_to_user"
-  | "sender_mismatch"
-  | "unknown_attendee"
-  | "no_existing_appointment"
-  | "unauthenticated_sender"
-  | "unsupported";
-
-/** A CRM record id, written back as given. */
-export type RecordId = number | string;
-
-/** System preference "Manage incoming invitations". */
-export type IncomingPreference = "enable_all" | "disable_tentative" | "disable_automation" | "disable_all";
-
-/** The user's answer buttons. */
-export type ActionType = "accept" | "tentative" | "decline" | "accept_all";
-
-/** The context of a decision (SPEC 3.4): every field optional but `mailbox`. */
-export interface Context {
-  /** The receiving user's e-mail address. */
-  mailbox: string;
-  /** The e-mail's `From` address; the envelope's when left out. */
-  from?: string | null;
-  /** The e-mail's `Sender` address; the envelope's when left out. */
-  sender?: string | null;
-  /** The backend's verdict on the e-mail: authenticated (DKIM/DMARC), not, or unknown (null). */
-  authenticated?: boolean | null;
-  /** The current instant (RFC 3339), e.g. `2026-12-03T09:00:00Z`. */
-  now?: string | null;
-  preferences?: {
-    incoming?: IncomingPreference;
-    request_reply?: boolean;
-    synchronizer?: boolean;
-  };
-  user?: {
-    import_tentative?: boolean;
-    synchronizer?: boolean;
-  };
-  /** Registered contacts whose addresses occur in the message. */
-  contacts?: Array<{ email: string; person_id?: RecordId | null; name?: string | null; company?: string | null }>;
-  /** CRM users whose addresses occur in the message. */
-  associates?: Array<{ email: string; associate_id?: RecordId | null; name?: string | null }>;
-  /** The iCalendar text of the stored appointment with the message's `UID`. */
-  existing?: string | null;
-  /** The user's answer, when the decision is for a button press. */
-  action?: { type: ActionType; notify?: boolean } | null;
-}
-
-/** What a message is. */
-export type MessageKind =
-  | "invitation"
-  | "update"
-  | "reply"
-  | "cancel"
-  | "add"
-  | "refresh"
-  | "counter"
-  | "declinecounter"
-  | "publish";
-
-/** A person in the message, matched to the CRM. */
-export interface Party {
-  email: string;
-  name?: string;
-  person_id?: RecordId;
-  person_name?: string;
-  company?: string;
-  associate_id?: RecordId;
-  associate_name?: string;
-}
-
-/** An attendee of an appointment, matched to the CRM. */
-export interface Attendee extends Party {
-  partstat: string;
-  role: string;
-  is_user: boolean;
-}
-
-/** One occurrence of a series inside a decision. */
-export interface OccurrenceTime {
-  recurrence_id: string;
-  start: string;
-  end: string;
-  all_day: boolean;
-  status?: string;
-}
-
-/** An appointment to create in (or write to) the user's diary. */
-export interface Appointment {
-  uid: string;
-  status: "tentative" | "accepted" | "declined";
-  summary?: string;
-  location?: string;
-  start?: string;
-  end?: string;
-  all_day: boolean;
-  organizer?: Party;
-  contact?: Party;
-  attendees: Attendee[];
-  occurrences?: OccurrenceTime[];
-  occurrences_limited?: boolean;
-  /** The iCalendar text to store. */
-  ics: string;
-}
-
-/** What a `notify` effect tells the user. */
-export type Notice =
-  | "invitation_declined"
-  | "appointment_moved"
-  | "appointment_cancelled"
-  | "refresh_requested"
-  | "counter_declined";
-
-/** One thing to do. */
-export type Effect =
-  | ({ type: "create_appointment" } & Appointment)
-  | ({ type: "update_appointment"; moved: boolean } & Appointment)
-  | { type: "cancel_appointment"; uid: string; ics?: string }
-  | { type: "cancel_occurrence"; uid: string; recurrence_id: string; ics: string }
-  | {
-      type: "set_attendee_status";
-      uid: string;
-      attendee: string;
-      partstat: string;
-      recurrence_id?: string;
-      party: Party;
-      ics: string;
-    }
-  | { type: "send_reply"; partstat: string; to: string; from: string; ics: string }
-  | { type: "notify"; what: Notice; attendee?: string }
-  | { type: "suggest_contact"; email: string; name?: string }
-  | {
-      type: "counter_proposal";
-      attendee: string;
-      start?: string;
-      end?: string;
-      location?: string;
-      comment?: string;
-      recurrence_id?: string;
-    };
-
-/** The decision for one message (SPEC 3.4). */
-export interface Decision {
-  kind: MessageKind;
-  recurring: boolean;
-  effects: Effect[];
-  ignored: IgnoredReason | null;
-  buttons: { accept: boolean; tentative: boolean; decline: boolean; accept_all: boolean };
-  display: "invitation" | "plain_email";
-  reasons: string[];
-  uid: string;
-  method: string;
-  sequence: number;
-  organizer: Party | null;
-  action: ActionType | null;
-  notes: string[];
-  warnings: string[];
-}
-
 /** `decide`: the decision, or the errors. */
-export type DecideAnswer = { type: "success"; decision: Decision } | Failure;
-
-/** The request of `itipProcess` (the flags of `invitelink itip process`). */
-export interface ProcessRequest {
-  /** The stored calendar object with the same `UID`, as iCalendar text. */
-  existing?: string | null;
-  /** The address the message came from (the e-mail's `From`). */
-  sender?: string | null;
-}
-
+export type DecideAnswer = Answer<Decided>;
 /** `itipProcess`: the new stored object, "ignored" with the reason, or "deleted". */
-export type ProcessAnswer =
-  | { type: "success"; ics: string }
-  | { type: "success"; ignored: IgnoredReason }
-  | { type: "success"; deleted: true }
-  | Failure;
-
-/** The request of `itipSchedule` (the flags of `invitelink itip schedule`). */
-export interface ScheduleRequest {
-  /** The organizer's stored copy before the change; none: the object is new. */
-  old?: string | null;
-  /** The copy after the change; none: it was deleted. */
-  new?: string | null;
-  /** The addresses of the user who made the change. */
-  user: string[];
-  /** The current instant (RFC 3339), written as `DTSTAMP`. */
-  now?: string | null;
-  /** Ask attendees for a reply (`RSVP`); none: as written. */
-  rsvp?: boolean | null;
-}
-
-/** One message to send. */
-export interface OutgoingMessage {
-  uid: string;
-  method: string;
-  sender: string;
-  sender_name: string | null;
-  recipient: string;
-  recipient_name: string | null;
-  significant_change: boolean;
-  ics: string;
-}
-
-/** `itipSchedule`: the messages to send, one per recipient. */
-export type ScheduleAnswer = { type: "success"; messages: OutgoingMessage[] } | Failure;
-
-/** The request of `itipReply` (the flags of `invitelink itip reply`). */
-export interface ReplyRequest {
-  /** The attendee who answers. */
-  attendee: string;
-  partstat: "ACCEPTED" | "TENTATIVE" | "DECLINED";
-  /** The current instant (RFC 3339), written as `DTSTAMP`. */
-  now?: string | null;
-}
-
-/** `itipReply`: the `REPLY` to send, as iCalendar text. */
-export type ReplyAnswer = { type: "success"; ics: string } | Failure;
-
-/** The request of `expand` (the flags of `invitelink expand`). */
-export interface ExpandRequest {
-  /** Start of the window (RFC 3339 instant or date), inclusive. */
-  from?: string | null;
-  /** End of the window, exclusive. */
-  until?: string | null;
-  /** Most instances per series (default 1000). */
-  max_instances?: number | null;
-  /** Longest window in days (default 730). */
-  horizon_days?: number | null;
-}
-
-/** One `VEVENT` occurrence, as `invitelink expand` prints it. */
-export interface Occurrence {
-  uid: string;
-  recurrence_id: string | null;
-  start: string;
-  end: string;
-  all_day: boolean;
-  summary: string | null;
-  status: string | null;
-  /** Present (true) when the times are floating wall times, e.g. `2026-12-03T09:00:00`. */
-  floating?: true;
-}
-
-/** `expand`: the occurrences in the window; `limited` when a series was cut. */
-export type ExpandAnswer = { type: "success"; occurrences: Occurrence[]; limited: boolean } | Failure;
-
-/** A person as the add-in reads one from an Outlook item. */
-export interface ItemPerson {
-  email?: string | null;
-  name?: string | null;
-}
-
-/** The properties of an Outlook item; instants in RFC 3339. */
-export interface OutlookItem {
-  /** request, cancel, accepted, declined, tentative, appointment, organizer; none for an e-mail. */
-  kind?: string | null;
-  subject?: string | null;
-  location?: string | null;
-  start?: string | null;
-  end?: string | null;
-  created?: string | null;
-  organizer?: ItemPerson | null;
-  from?: ItemPerson | null;
-  to?: ItemPerson[];
-  cc?: ItemPerson[];
-  required?: ItemPerson[];
-  optional?: ItemPerson[];
-  messageId?: string | null;
-}
-
-/** `rebuildCalendar` / `rebuildEmail`: the item, its reader, "now" (RFC 3339) and an e-mail's text. */
-export interface RebuildRequest {
-  item: OutlookItem;
-  user?: ItemPerson;
-  now: string;
-  body?: string | null;
-}
-
-/** The rebuilt iCalendar object or e-mail. */
-export type RebuildAnswer = { type: "success"; text: string } | Failure;
+export type ProcessAnswer = Answer<ProcessResult>;
+/** `itipSchedule`: the messages to send. */
+export type ScheduleAnswer = Answer<Scheduled>;
+/** `itipReply`: the `REPLY`. */
+export type ReplyAnswer = Answer<Replied>;
+/** `expand`: the occurrences. */
+export type ExpandAnswer = Answer<Expanded>;
+/** `rebuildCalendar` / `rebuildEmail`: the rebuilt iCalendar object or e-mail. */
+export type RebuildAnswer = Answer<Rebuilt>;
+/** Why a message changes nothing (SPEC 3.3); the name of earlier versions. */
+export type IgnoredReason = Ignored;
 "#;
 
 /// The answer of an export: the result, or the errors.
-#[derive(Serialize)]
+#[derive(Serialize, tsify::Tsify)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Answer<T> {
+    /// The result.
     Success(T),
-    Failure { errors: Vec<EngineError> },
+    /// The input could not be used.
+    Failure {
+        /// Why, with stable codes.
+        errors: Vec<EngineError>,
+    },
 }
 
 /// The result of `decide`.
-#[derive(Serialize)]
+#[derive(Serialize, tsify::Tsify)]
 struct Decided {
     decision: crate::policy::Decision,
 }
 
 /// The result of `itipSchedule`.
-#[derive(Serialize)]
+#[derive(Serialize, tsify::Tsify)]
 struct Scheduled {
     messages: Vec<crate::itip::OutgoingMessage>,
 }
 
 /// The result of `itipReply`.
-#[derive(Serialize)]
+#[derive(Serialize, tsify::Tsify)]
 struct Replied {
     ics: String,
 }
 
 /// The result of `expand`.
-#[derive(Serialize)]
+#[derive(Serialize, tsify::Tsify)]
 struct Expanded {
     occurrences: Vec<crate::expand::Occurrence>,
     limited: bool,
@@ -514,7 +220,7 @@ pub fn expand(
     })())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, tsify::Tsify)]
 struct Rebuilt {
     text: String,
 }

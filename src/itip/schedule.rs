@@ -37,6 +37,7 @@ use std::collections::{HashMap, HashSet};
 
 /// One message to send: to one recipient, with its iCalendar body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct OutgoingMessage {
     /// `UID` of the object.
     pub uid: String,

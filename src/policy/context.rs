@@ -14,6 +14,7 @@ use std::fmt;
 
 /// Everything the policy knows besides the message itself.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Context {
     /// The receiving user's e-mail address (required).
     pub mailbox: String,
@@ -32,6 +33,7 @@ pub struct Context {
     /// The current instant (RFC 3339), used as `DTSTAMP` of the replies the
     /// decision writes. Default: the message's `DTSTAMP`, else 1970-01-01T00:00:00Z.
     #[serde(default, deserialize_with = "instant")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string | null"))]
     pub now: Option<NaiveDateTime>,
     /// The system preferences.
     #[serde(default)]
@@ -55,6 +57,7 @@ pub struct Context {
 
 /// System preference "Manage incoming invitations" (SPEC 3.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[cfg_attr(all(feature = "server", not(target_arch = "wasm32")), derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Incoming {
@@ -97,6 +100,7 @@ impl Incoming {
 
 /// The system preferences that concern incoming messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Preferences {
     /// "Manage incoming invitations" (default `enable_all`).
     #[serde(default)]
@@ -117,6 +121,7 @@ impl Default for Preferences {
 
 /// The user's settings (the add-in's Invitations tab).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct UserSettings {
     /// "Import incoming invitations as tentative appointments" (default on).
     #[serde(default = "yes", alias = "importTentative")]
@@ -138,6 +143,7 @@ fn yes() -> bool {
 
 /// A registered contact: a person at a company.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Contact {
     /// The person's e-mail address.
     pub email: String,
@@ -154,6 +160,7 @@ pub struct Contact {
 
 /// A CRM user (an associate, with a diary).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Associate {
     /// The associate's e-mail address.
     pub email: String,
@@ -167,6 +174,7 @@ pub struct Associate {
 
 /// A CRM record id: a number or a string, written back as given.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(untagged)]
 pub enum RecordId {
     /// A numeric id.
@@ -199,6 +207,7 @@ impl<'de> Deserialize<'de> for RecordId {
 
 /// The user's answer to an invitation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Action {
     /// Which button was pressed.
     #[serde(rename = "type")]
@@ -211,6 +220,7 @@ pub struct Action {
 
 /// The buttons of the inbox and the task pane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum ActionType {
     /// Accept the invitation.

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 /// The decision for one message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Decision {
     /// What the message is.
     pub kind: Kind,
@@ -43,6 +44,7 @@ pub struct Decision {
 
 /// What a message is (from its `METHOD` and whether the `UID` is stored).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A `REQUEST` for a `UID` the diary does not hold.
@@ -84,6 +86,7 @@ impl Kind {
 
 /// The answer buttons of the inbox and the task pane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Buttons {
     /// Accept (a single event).
     pub accept: bool,
@@ -109,6 +112,7 @@ impl Buttons {
 
 /// How the message is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Display {
     /// As a meeting, with its decision, reasons and buttons.
@@ -119,6 +123,7 @@ pub enum Display {
 
 /// The status of an appointment in the user's diary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum AppointmentStatus {
     /// Not answered, or answered tentatively.
@@ -131,6 +136,7 @@ pub enum AppointmentStatus {
 
 /// A person in the message (organizer or attendee), matched to the CRM.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Party {
     /// The address, lower-cased, without `mailto:`.
     pub email: String,
@@ -156,6 +162,7 @@ pub struct Party {
 
 /// An attendee of an appointment, matched to the CRM.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Attendee {
     /// Who it is.
     #[serde(flatten)]
@@ -170,6 +177,7 @@ pub struct Attendee {
 
 /// One occurrence of a series, as `invitelink expand` writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct OccurrenceTime {
     /// The instance's `RECURRENCE-ID` (its original start).
     pub recurrence_id: String,
@@ -186,6 +194,7 @@ pub struct OccurrenceTime {
 
 /// An appointment to create in (or to write to) the user's diary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Appointment {
     /// The event's `UID`.
     pub uid: String,
@@ -219,6 +228,7 @@ pub struct Appointment {
     pub occurrences: Option<Vec<OccurrenceTime>>,
     /// Whether `occurrences` was cut at the expansion limit.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub occurrences_limited: bool,
     /// The iCalendar text to store.
     pub ics: String,
@@ -226,6 +236,7 @@ pub struct Appointment {
 
 /// A change to a stored appointment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct AppointmentUpdate {
     /// The appointment as it is now.
     #[serde(flatten)]
@@ -236,6 +247,7 @@ pub struct AppointmentUpdate {
 
 /// One thing to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Effect {
     /// Create an appointment in the user's diary.
@@ -343,6 +355,7 @@ impl Effect {
 
 /// What a `notify` effect tells the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Notice {
     /// An attendee declined the user's invitation (until "Got it").

@@ -60,7 +60,7 @@ test('the closed vocabularies of the .d.ts list every code of the engine', () =>
   };
   for (const [type, file] of [
     ['ErrorCode', 'error.rs'],
-    ['IgnoredReason', 'outcome.rs'],
+    ['Ignored', 'outcome.rs'],
   ]) {
     const declared = union(type);
     const engine = codes(file);

@@ -40,6 +40,15 @@ pub struct Envelope {
     pub is_email: bool,
 }
 
+/// `bytes` as text: valid UTF-8 as it is (checked by the standard library's
+/// fast validator), anything else with U+FFFD for each invalid sequence.
+fn utf8_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
 /// Whether `bytes` is raw iCalendar (rather than an e-mail).
 pub fn looks_like_icalendar(bytes: &[u8]) -> bool {
     let b = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
@@ -53,8 +62,7 @@ pub fn read_message(bytes: &[u8], limits: &InputLimits) -> Result<Envelope> {
         if bytes.len() > limits.max_calendar_bytes {
             return Err(too_large("calendar", bytes.len(), limits.max_calendar_bytes));
         }
-        let calendar = String::from_utf8_lossy(bytes).into_owned();
-        return Ok(Envelope { calendar, ..Envelope::default() });
+        return Ok(Envelope { calendar: utf8_text(bytes), ..Envelope::default() });
     }
     if bytes.len() > limits.max_email_bytes {
         return Err(too_large("e-mail", bytes.len(), limits.max_email_bytes));
@@ -142,7 +150,7 @@ fn find_calendar(mail: &ParsedMail<'_>, limits: &InputLimits) -> Result<Option<(
     }
     let text = match part.get_body() {
         Ok(t) if !t.contains('\u{fffd}') || raw.is_empty() => t,
-        _ => String::from_utf8_lossy(&raw).into_owned(),
+        _ => utf8_text(&raw),
     };
     let method = part.ctype.params.get("method").map(|m| m.trim().to_ascii_uppercase());
     Ok(Some((text, method)))

@@ -73,6 +73,17 @@ impl<'a> Component<'a> {
         }
     }
 
+    /// An owned copy, made in one pass (`clone().into_owned()` would copy
+    /// the tree twice).
+    pub fn to_static(&self) -> OwnedComponent {
+        Component {
+            name: Cow::Owned(self.name.as_ref().to_owned()),
+            properties: self.properties.iter().map(Property::to_static).collect(),
+            components: self.components.iter().map(Component::to_static).collect(),
+            line: self.line,
+        }
+    }
+
     /// Whether the component is named `name` (case-insensitive).
     pub fn is(&self, name: &str) -> bool {
         self.name.eq_ignore_ascii_case(name)
@@ -152,6 +163,16 @@ impl<'a> Property<'a> {
         }
     }
 
+    /// An owned copy, made in one pass.
+    pub fn to_static(&self) -> Property<'static> {
+        Property {
+            name: Cow::Owned(self.name.as_ref().to_owned()),
+            params: self.params.iter().map(Param::to_static).collect(),
+            value: Cow::Owned(self.value.as_ref().to_owned()),
+            line: self.line,
+        }
+    }
+
     /// The first value of the parameter `name`.
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params
@@ -193,6 +214,14 @@ impl<'a> Param<'a> {
         Param {
             name: Cow::Owned(self.name.into_owned()),
             values: self.values.into_iter().map(|v| Cow::Owned(v.into_owned())).collect(),
+        }
+    }
+
+    /// An owned copy, made in one pass.
+    pub fn to_static(&self) -> Param<'static> {
+        Param {
+            name: Cow::Owned(self.name.as_ref().to_owned()),
+            values: self.values.iter().map(|v| Cow::Owned(v.as_ref().to_owned())).collect(),
         }
     }
 }

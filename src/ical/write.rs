@@ -64,15 +64,16 @@ pub fn write_component(comp: &Component<'_>, out: &mut String) {
 
 /// Appends one property as a folded content line.
 pub fn write_property(p: &Property<'_>, out: &mut String) {
-    let mut line = String::with_capacity(p.name.len() + p.value.len() + 16);
-    line.push_str(&without_breaks(&p.name, ""));
+    // Written in place; only a line longer than 75 octets is moved to be folded.
+    let start = out.len();
+    out.push_str(&without_breaks(&p.name, ""));
     for param in &p.params {
-        line.push(';');
-        line.push_str(&without_breaks(&param.name, ""));
-        line.push('=');
+        out.push(';');
+        out.push_str(&without_breaks(&param.name, ""));
+        out.push('=');
         for (i, v) in param.values.iter().enumerate() {
             if i > 0 {
-                line.push(',');
+                out.push(',');
             }
             // A parameter value cannot hold a DQUOTE (RFC 5545 3.1), quoted
             // or not: unquoted at the start it would open a quoted value.
@@ -81,37 +82,42 @@ pub fn write_property(p: &Property<'_>, out: &mut String) {
                 v = Cow::Owned(v.replace('"', "'"));
             }
             if v.contains([':', ';', ',']) {
-                line.push('"');
-                line.push_str(&v);
-                line.push('"');
+                out.push('"');
+                out.push_str(&v);
+                out.push('"');
             } else {
-                line.push_str(&v);
+                out.push_str(&v);
             }
         }
     }
-    line.push(':');
-    line.push_str(&without_breaks(&p.value, "\\n"));
-    fold_line_into(&line, out);
+    out.push(':');
+    out.push_str(&without_breaks(&p.value, "\\n"));
+    if out.len() - start <= 75 {
+        out.push_str("\r\n");
+    } else {
+        let line = out.split_off(start);
+        fold_line_into(&line, out);
+    }
 }
 
 /// Appends `line` folded at 75 octets, never inside a UTF-8 character, with CRLF.
 pub fn fold_line_into(line: &str, out: &mut String) {
-    if line.len() <= 75 {
-        out.push_str(line);
-        out.push_str("\r\n");
-        return;
-    }
+    let mut rest = line;
     let mut budget = 75;
-    let mut start = 0;
-    for (i, ch) in line.char_indices() {
-        if i - start + ch.len_utf8() > budget {
-            out.push_str(line.get(start..i).unwrap_or(""));
-            out.push_str("\r\n ");
-            start = i;
-            budget = 74;
+    while rest.len() > budget {
+        // The longest head of at most `budget` octets that ends on a
+        // character boundary (a UTF-8 character has at most 4 octets).
+        let mut cut = budget;
+        while cut > 0 && !rest.is_char_boundary(cut) {
+            cut -= 1;
         }
+        let (head, tail) = rest.split_at(cut);
+        out.push_str(head);
+        out.push_str("\r\n ");
+        rest = tail;
+        budget = 74;
     }
-    out.push_str(line.get(start..).unwrap_or(""));
+    out.push_str(rest);
     out.push_str("\r\n");
 }
 

@@ -48,27 +48,62 @@ pub struct CalAddress {
 }
 
 impl CalAddress {
-    /// Reads an `ORGANIZER` or `ATTENDEE` line.
+    /// Reads an `ORGANIZER` or `ATTENDEE` line, in one pass over its
+    /// parameters (the first of a repeated single-valued parameter wins;
+    /// the values of repeated `DELEGATED-TO`/`-FROM` add up).
     pub fn read(p: &Property<'_>) -> CalAddress {
-        let rsvp = p.param("RSVP").and_then(|v| match v.trim() {
-            t if t.eq_ignore_ascii_case("TRUE") => Some(true),
-            t if t.eq_ignore_ascii_case("FALSE") => Some(false),
-            _ => None,
-        });
-        CalAddress {
+        let mut a = CalAddress {
             address: p.value.trim().to_owned(),
             email: email_of(&p.value),
-            alt_email: p.param("EMAIL").map(email_of).filter(|e| !e.is_empty()),
-            name: param_text(p, "CN"),
-            sent_by: p.param("SENT-BY").map(email_of).filter(|e| !e.is_empty()),
-            partstat: p.param("PARTSTAT").map(PartStat::parse).unwrap_or_default(),
-            rsvp,
-            role: p.param("ROLE").map(Role::parse).unwrap_or_default(),
-            cutype: p.param("CUTYPE").map(CuType::parse).unwrap_or_default(),
-            schedule_agent: p.param("SCHEDULE-AGENT").map(ScheduleAgent::parse).unwrap_or_default(),
-            delegated_to: param_list(p, "DELEGATED-TO"),
-            delegated_from: param_list(p, "DELEGATED-FROM"),
+            alt_email: None,
+            name: None,
+            sent_by: None,
+            partstat: PartStat::default(),
+            rsvp: None,
+            role: Role::default(),
+            cutype: CuType::default(),
+            schedule_agent: ScheduleAgent::default(),
+            delegated_to: Vec::new(),
+            delegated_from: Vec::new(),
+        };
+        let mut seen = [false; 8];
+        for param in &p.params {
+            let name = param.name.as_ref();
+            let list = |values: &[std::borrow::Cow<'_, str>]| {
+                values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_owned).collect::<Vec<_>>()
+            };
+            if name.eq_ignore_ascii_case("DELEGATED-TO") {
+                a.delegated_to.extend(list(&param.values));
+                continue;
+            }
+            if name.eq_ignore_ascii_case("DELEGATED-FROM") {
+                a.delegated_from.extend(list(&param.values));
+                continue;
+            }
+            let Some(slot) = SINGLE.iter().position(|n| name.eq_ignore_ascii_case(n)) else { continue };
+            match seen.get_mut(slot) {
+                Some(done) if !*done => *done = true,
+                _ => continue,
+            }
+            let Some(v) = param.values.first().map(|v| v.as_ref()) else { continue };
+            match slot {
+                0 => a.alt_email = Some(email_of(v)).filter(|e| !e.is_empty()),
+                1 => a.name = Some(v.trim()).filter(|s| !s.is_empty()).map(str::to_owned),
+                2 => a.sent_by = Some(email_of(v)).filter(|e| !e.is_empty()),
+                3 => a.partstat = PartStat::parse(v),
+                4 => {
+                    a.rsvp = match v.trim() {
+                        t if t.eq_ignore_ascii_case("TRUE") => Some(true),
+                        t if t.eq_ignore_ascii_case("FALSE") => Some(false),
+                        _ => None,
+                    }
+                }
+                5 => a.role = Role::parse(v),
+                6 => a.cutype = CuType::parse(v),
+                _ => a.schedule_agent = ScheduleAgent::parse(v),
+            }
         }
+        a
     }
 
     /// Whether this is the mailbox `addr` (an e-mail address, normalized),
@@ -89,6 +124,10 @@ impl CalAddress {
         self.alt_email.as_deref().filter(|_| !mailto)
     }
 }
+
+/// The single-valued parameters [`CalAddress::read`] reads, in the order of
+/// its slots.
+const SINGLE: [&str; 8] = ["EMAIL", "CN", "SENT-BY", "PARTSTAT", "RSVP", "ROLE", "CUTYPE", "SCHEDULE-AGENT"];
 
 /// One `VEVENT` of the object: the master or an overridden instance.
 #[derive(Debug, Clone)]
@@ -428,19 +467,6 @@ fn read_instance<'c, 'a>(ev: &'c Component<'a>) -> Result<Instance<'c, 'a>> {
         organizer: ev.prop("ORGANIZER").map(CalAddress::read),
         attendees: ev.props("ATTENDEE").map(CalAddress::read).collect(),
     })
-}
-
-fn param_text(p: &Property<'_>, name: &str) -> Option<String> {
-    p.param(name).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
-}
-
-fn param_list(p: &Property<'_>, name: &str) -> Vec<String> {
-    p.params
-        .iter()
-        .filter(|x| x.name.eq_ignore_ascii_case(name))
-        .flat_map(|x| x.values.iter().map(|v| v.trim().to_owned()))
-        .filter(|v| !v.is_empty())
-        .collect()
 }
 
 /// A cal-address in the form we write and compare in messages: `mailto:`

@@ -62,12 +62,12 @@ pub fn reply(
             continue;
         }
         let Some(line) = ev.props("ATTENDEE").find(|a| same_address(&a.value, attendee)) else { continue };
-        let mut me = line.clone().into_owned();
+        let mut me = line.to_static();
         me.set_param("PARTSTAT", partstat.as_str().to_owned());
         for p in ["RSVP", "SCHEDULE-STATUS", "SCHEDULE-FORCE-SEND", "SCHEDULE-AGENT"] {
             me.remove_param(p);
         }
-        let mut org = ev.prop("ORGANIZER").unwrap_or(organizer).clone().into_owned();
+        let mut org = ev.prop("ORGANIZER").unwrap_or(organizer).to_static();
         for p in ["SCHEDULE-STATUS", "SCHEDULE-FORCE-SEND", "SCHEDULE-AGENT"] {
             org.remove_param(p);
         }
@@ -107,7 +107,7 @@ pub(crate) fn attach_timezones(msg: &mut OwnedComponent, source: &Component<'_>)
     for v in source.children("VTIMEZONE") {
         let Some(id) = vtimezone_id(v) else { continue };
         if used.contains(&id) && taken.insert(id) {
-            zones.push(v.clone().into_owned());
+            zones.push(v.to_static());
         }
     }
     let at = msg.components.iter().position(|c| !c.is("VTIMEZONE")).unwrap_or(msg.components.len());
@@ -153,19 +153,19 @@ impl ReplyEvent<'_, '_> {
             Some(src) => {
                 for name in ["DTSTART", "DTEND"] {
                     if let Some(p) = src.prop(name) {
-                        ev.properties.push(p.clone().into_owned());
+                        ev.properties.push(p.to_static());
                     }
                 }
                 if src.prop("DTEND").is_none()
                     && let Some(p) = src.prop("DURATION")
                 {
-                    ev.properties.push(p.clone().into_owned());
+                    ev.properties.push(p.to_static());
                 }
                 if let Some(s) = src.value("SUMMARY").or(self.summary) {
                     ev.properties.push(Property::new("SUMMARY", s));
                 }
                 if let Some(p) = src.prop("RECURRENCE-ID") {
-                    ev.properties.push(p.clone().into_owned());
+                    ev.properties.push(p.to_static());
                 }
             }
             None => {

@@ -435,7 +435,7 @@ fn request_body(
         if !keys.contains(key) {
             continue;
         }
-        let mut ev = (*comp).clone().into_owned();
+        let mut ev = comp.to_static();
         if key.is_none() {
             // The master: the instances the attendee is not in are excluded.
             let missing: Vec<NaiveDateTime> = excluded.iter().copied().filter(|k| !already.contains(k)).collect();
@@ -511,15 +511,15 @@ fn cancel_body(
             ev.properties.push(Property::new("SUMMARY", s));
         }
         if let Some(p) = src.prop("DTSTART") {
-            ev.properties.push(p.clone().into_owned());
+            ev.properties.push(p.to_static());
         }
         match (src.prop("DTEND"), src.prop("DURATION")) {
-            (Some(p), _) | (None, Some(p)) => ev.properties.push(p.clone().into_owned()),
+            (Some(p), _) | (None, Some(p)) => ev.properties.push(p.to_static()),
             (None, None) => {}
         }
         if instance.is_some() {
             if let Some(p) = src.prop("RECURRENCE-ID") {
-                ev.properties.push(p.clone().into_owned());
+                ev.properties.push(p.to_static());
             }
             ev.properties.push(Property::new("STATUS", "CANCELLED"));
         }
@@ -745,7 +745,7 @@ fn address_param(name: &str, addresses: &[String]) -> crate::ical::Param<'static
 fn delegated_request(ctx: &Context<'_, '_, '_>, new: &Side<'_, '_>, me: &str, delegate: &str) -> OwnedComponent {
     let mut msg = message_calendar("REQUEST");
     for (_, comp) in &new.instances {
-        let mut ev = (*comp).clone().into_owned();
+        let mut ev = comp.to_static();
         let mut has_delegate = false;
         for p in ev.properties.iter_mut().filter(|p| p.name == "ATTENDEE" || p.name == "ORGANIZER") {
             strip_scheduling_params(p);

@@ -120,14 +120,14 @@ fn answered_copy(case: &Case<'_, '_>) -> Result<(OwnedComponent, bool)> {
     }
     if rules::version(case).is_some() {
         // The same version as stored (stale messages have no buttons).
-        return Ok((stored_calendar.clone().into_owned(), false));
+        return Ok((stored_calendar.to_static(), false));
     }
     Ok(match itip::process_read(&case.message, case.stored.as_ref(), Some(&case.author()))? {
         Processed::Stored(new) => {
             let moved = itip::is_significant_change(stored_calendar, &new);
             (new, moved)
         }
-        Processed::Deleted | Processed::Ignored(_) => (stored_calendar.clone().into_owned(), false),
+        Processed::Deleted | Processed::Ignored(_) => (stored_calendar.to_static(), false),
     })
 }
 

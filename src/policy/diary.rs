@@ -44,7 +44,7 @@ pub fn set_user_partstat(calendar: &mut OwnedComponent, mailbox: &str, partstat:
 /// A copy of `calendar` to store: without `METHOD` (a stored object is not a
 /// message, RFC 6638 3.1).
 pub fn stored_copy(calendar: &Component<'_>) -> OwnedComponent {
-    let mut copy = calendar.clone().into_owned();
+    let mut copy = calendar.to_static();
     copy.remove_props("METHOD");
     copy
 }
@@ -56,11 +56,22 @@ pub fn appointment(
     status: AppointmentStatus,
     contact: Option<Party>,
 ) -> Result<Appointment> {
-    let obj = SchedulingObject::read(calendar)?;
+    appointment_of(case, &SchedulingObject::read(calendar)?, calendar.to_ics(), status, contact)
+}
+
+/// The appointment for the scheduling object `obj`, read already, whose
+/// stored copy is `ics`.
+pub fn appointment_of(
+    case: &Case<'_, '_>,
+    obj: &SchedulingObject<'_, '_>,
+    ics: String,
+    status: AppointmentStatus,
+    contact: Option<Party>,
+) -> Result<Appointment> {
     let main = obj.main();
     let (start, end, all_day) = main.map(|m| obj.span(m)).unwrap_or((None, None, false));
     let (occurrences, occurrences_limited) = if obj.recurring {
-        let (list, limited) = occurrences(calendar)?;
+        let (list, limited) = occurrences(obj.calendar)?;
         (Some(list), limited)
     } else {
         (None, false)
@@ -80,7 +91,7 @@ pub fn appointment(
             .unwrap_or_default(),
         occurrences,
         occurrences_limited,
-        ics: calendar.to_ics(),
+        ics,
     })
 }
 

@@ -252,7 +252,11 @@ fn invitation(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
         Processed::Stored(c) => c,
         Processed::Deleted | Processed::Ignored(_) => diary::stored_copy(case.calendar),
     };
-    let appointment = diary::appointment(case, &copy, AppointmentStatus::Tentative, Some(contact.clone()))?;
+    // The new copy is the message without `METHOD` (and without repeated
+    // `VTIMEZONE`s, of which the first counts in both): the message's
+    // snapshot describes it.
+    let appointment =
+        diary::appointment_of(case, &case.message, copy.to_ics(), AppointmentStatus::Tentative, Some(contact.clone()))?;
     d.effects.push(Effect::CreateAppointment(appointment));
     d.reasons.push(reasons::tentative_created(&reasons::who(contact)));
     if sequence > 0 {

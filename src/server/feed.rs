@@ -264,7 +264,7 @@ fn source_times(ics: &str, uid: &str) -> Option<(Vec<Property<'static>>, Vec<Com
         .properties
         .iter()
         .filter(|p| TIMES.iter().any(|t| p.name.eq_ignore_ascii_case(t)))
-        .map(|p| p.clone().into_owned())
+        .map(|p| p.to_static())
         .collect();
     if !props.iter().any(|p| p.name == "DTSTART") {
         return None;
@@ -284,7 +284,7 @@ fn source_times(ics: &str, uid: &str) -> Option<(Vec<Property<'static>>, Vec<Com
                 .iter()
                 .any(|p| p.name.eq_ignore_ascii_case("TZID") && tzids.iter().any(|t| t == p.value.trim()))
         })
-        .map(|c| c.clone().into_owned())
+        .map(|c| c.to_static())
         .collect::<Vec<_>>();
     // Every zone named must come along, or the times could not be read.
     let mut named = tzids.clone();

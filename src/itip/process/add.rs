@@ -37,7 +37,7 @@ pub(super) fn add(input: &Inbound<'_, '_, '_>) -> Result<ProcessOutcome> {
             // stays, as for any message about instances only.
             master.properties.push(rid.to_property("RDATE"));
         }
-        let mut instance = ev.clone().into_owned();
+        let mut instance = ev.to_static();
         if instance.prop("RECURRENCE-ID").is_none() {
             instance.properties.push(rid.to_property("RECURRENCE-ID"));
         }

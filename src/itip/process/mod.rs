@@ -247,7 +247,7 @@ const ORGANIZER_OWNED_PREFIX: &str = "X-MICROSOFT-CDO-";
 fn carry_local_state(new: &mut OwnedComponent, old: &Component<'_>, keep_partstat: bool) {
     carry_x_properties(new, old, Some(ORGANIZER_OWNED_PREFIX));
     if new.is("VEVENT") && new.children("VALARM").next().is_none() {
-        new.components.extend(old.children("VALARM").map(|a| a.clone().into_owned()));
+        new.components.extend(old.children("VALARM").map(|a| a.to_static()));
     }
     if keep_partstat {
         let mut answered: HashMap<String, PartStat> = HashMap::new();
@@ -277,7 +277,7 @@ fn carry_x_properties(new: &mut OwnedComponent, old: &Component<'_>, except: Opt
         let name = p.name.to_ascii_uppercase();
         let owned_elsewhere = except.is_some_and(|x| name.starts_with(x));
         if name.starts_with("X-") && !owned_elsewhere && !present.contains(&name) {
-            new.properties.push(p.clone().into_owned());
+            new.properties.push(p.to_static());
         }
     }
 }
@@ -301,7 +301,7 @@ fn add_missing_timezones(cal: &mut OwnedComponent, from: &Component<'_>) {
     let missing: Vec<OwnedComponent> = from
         .children("VTIMEZONE")
         .filter(|v| vtimezone_id(v).is_some_and(|id| !known.contains(&id)))
-        .map(|v| v.clone().into_owned())
+        .map(|v| v.to_static())
         .collect();
     // Time zones go before the events, as clients write them.
     let at = cal.components.iter().position(|c| !c.is("VTIMEZONE")).unwrap_or(cal.components.len());
@@ -313,7 +313,7 @@ fn add_missing_timezones(cal: &mut OwnedComponent, from: &Component<'_>) {
 
 /// The message as a stored object: `METHOD` removed, one `VTIMEZONE` per `TZID`.
 fn as_stored(message: &Component<'_>) -> OwnedComponent {
-    let mut cal = message.clone().into_owned();
+    let mut cal = message.to_static();
     cal.remove_props("METHOD");
     dedupe_timezones(&mut cal);
     cal
@@ -332,7 +332,7 @@ fn stored_for_organizer<'i, 'b>(
     if !input.is_from_organizer() {
         return Err(ProcessOutcome::Ignored(Ignored::SenderMismatch));
     }
-    let mut new = existing.clone().into_owned();
+    let mut new = existing.to_static();
     new.remove_props("METHOD");
     Ok((existing, new))
 }

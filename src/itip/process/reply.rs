@@ -40,7 +40,7 @@ pub(super) fn reply(input: &Inbound<'_, '_, '_>) -> Result<ProcessOutcome> {
         None => first.value.trim().to_owned(),
     };
     let zones = input.zones();
-    let mut new = existing.clone().into_owned();
+    let mut new = existing.to_static();
     new.remove_props("METHOD");
     let mut index = Index::build(&zones, &new)?;
     let excluded = match index.find(None).and_then(|m| new.components.get(m)) {
@@ -258,7 +258,7 @@ pub(crate) fn instance_from_master(
         Some(p) => Some(parse_date_time(p)?),
         None => None,
     };
-    let mut ev = master.clone().into_owned();
+    let mut ev = master.to_static();
     for name in ["RRULE", "RDATE", "EXDATE", "EXRULE"] {
         ev.remove_props(name);
     }
@@ -273,7 +273,7 @@ pub(crate) fn instance_from_master(
         }
     }
     let mut rid = Property::new("RECURRENCE-ID", new_start.to_ical_value());
-    rid.params = start_prop.params.iter().map(|p| p.clone().into_owned()).collect();
+    rid.params = start_prop.params.iter().map(|p| p.to_static()).collect();
     ev.properties.push(rid);
     Ok(Some(ev))
 }

@@ -36,7 +36,7 @@ pub(super) fn request(input: &Inbound<'_, '_, '_>) -> Result<ProcessOutcome> {
     }
     // Instances only (no master): update or add each override, keep the rest
     // of the series (an Exchange update of one occurrence must not wipe it).
-    let mut new = existing.clone().into_owned();
+    let mut new = existing.to_static();
     new.remove_props("METHOD");
     let mut index = Index::build(&zones, &new)?;
     let mut applied = false;
@@ -52,7 +52,7 @@ pub(super) fn request(input: &Inbound<'_, '_, '_>) -> Result<ProcessOutcome> {
         {
             continue;
         }
-        let mut replacement = ev.clone().into_owned();
+        let mut replacement = ev.to_static();
         match found.and_then(|i| new.components.get_mut(i).map(|slot| (i, slot))) {
             Some((_, slot)) => {
                 let old = slot.clone();
@@ -110,7 +110,7 @@ fn add_referenced_timezones(new: &mut OwnedComponent, existing: &Component<'_>) 
     let mut wanted = Component::new("VCALENDAR");
     for v in existing.children("VTIMEZONE") {
         if vtimezone_id(v).is_some_and(|id| used.contains(&id) && !known.contains(&id)) {
-            wanted.components.push(v.clone().into_owned());
+            wanted.components.push(v.to_static());
         }
     }
     if !wanted.components.is_empty() {

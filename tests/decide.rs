@@ -377,5 +377,18 @@ fn the_diary_and_the_expansion_show_the_same_meeting() {
         let expansion = invitelink::api::expand(ics.as_bytes(), &invitelink::api::ExpandRequest::default()).unwrap();
         let o = &expansion.occurrences[0];
         assert_eq!((o.start.as_str(), o.end.as_str()), (start, end), "expand: {when}");
+        // iTIP processing stores a copy whose meeting is the same, read
+        // through the one snapshot.
+        let request = invitelink::api::ProcessRequest::default();
+        let Ok(invitelink::api::ProcessResult::Stored { ics: stored }) =
+            invitelink::api::itip_process(ics.as_bytes(), &request)
+        else {
+            panic!("{when}: itip process stores a new invitation");
+        };
+        let calendar =
+            invitelink::ical::parse_calendar(&stored, &invitelink::ical::ParseOptions::default()).unwrap();
+        let object = invitelink::itip::SchedulingObject::read(&calendar).unwrap();
+        let (s, e, _) = object.span(object.main().unwrap());
+        assert_eq!((s.as_deref(), e.as_deref()), (Some(start), Some(end)), "itip process: {when}");
     }
 }

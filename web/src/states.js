@@ -29,6 +29,15 @@ export function stateOf(entry) {
   return 'accepted';
 }
 
+/**
+ * Whether the owner may change a follow-up (its time, place and people):
+ * one the CRM made, not cancelled. Invitations and appointments taken from
+ * e-mail belong to their organizer.
+ */
+export function changeable({ origin, status }) {
+  return origin === 'crm' && status !== 'cancelled';
+}
+
 /** A person's word for an invitation or participant status. */
 export function statusWord(status) {
   return (

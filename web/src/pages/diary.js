@@ -9,7 +9,7 @@
 import * as api from '../api.js';
 import { h } from '../dom.js';
 import { openFollowup } from './followup.js';
-import { STATES, stateOf } from '../states.js';
+import { STATES, changeable, stateOf } from '../states.js';
 
 export async function render(main, app) {
   const FC = window.FullCalendar;
@@ -155,9 +155,9 @@ export async function render(main, app) {
   });
 }
 
-/** The owner's own follow-up of the CRM, not cancelled, not one occurrence of a series. */
+/** The owner's own follow-up of the CRM ({@link changeable}), not one occurrence of a series. */
 function movable(e) {
-  return e.kind === 'appointment' && e.origin === 'crm' && e.status !== 'cancelled' && !e.recurrence_id;
+  return e.kind === 'appointment' && !e.recurrence_id && changeable(e);
 }
 
 function toDateValue(d) {

@@ -9,7 +9,7 @@
 
 import * as api from '../api.js';
 import { h, replace } from '../dom.js';
-import { localInput, statusWord, when } from '../states.js';
+import { changeable, localInput, statusWord, when } from '../states.js';
 
 const KIND_WORD = { associate: 'Associate', resource: 'Resource', person: 'Contact', email: 'E-mail address' };
 
@@ -272,7 +272,7 @@ async function showExisting(view, id, after = {}) {
       // Opening is enough to answer; the status may simply stay.
     }
   }
-  const editable = mine && f.origin === 'crm' && f.status !== 'cancelled';
+  const editable = mine && changeable(f);
   const error = h('p', { class: 'message error', role: 'alert', hidden: true });
   const info = h('p', { class: 'message success', role: 'status', hidden: true });
   const start = h('input', { id: 'followup-start', type: 'datetime-local', value: localInput(f.start), disabled: !editable });

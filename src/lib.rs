@@ -29,7 +29,5 @@ pub mod recur;
 #[cfg(all(feature = "server", not(target_arch = "wasm32")))]
 pub mod server;
 pub mod tz;
-#[cfg(target_arch = "wasm32")]
-pub mod wasm;
 
 pub use error::{EngineError, ErrorCode, Result};

@@ -385,8 +385,7 @@ fn the_diary_and_the_expansion_show_the_same_meeting() {
         else {
             panic!("{when}: itip process stores a new invitation");
         };
-        let calendar =
-            invitelink::ical::parse_calendar(&stored, &invitelink::ical::ParseOptions::default()).unwrap();
+        let calendar = invitelink::ical::parse_calendar(&stored, &invitelink::ical::ParseOptions::default()).unwrap();
         let object = invitelink::itip::SchedulingObject::read(&calendar).unwrap();
         let (s, e, _) = object.span(object.main().unwrap());
         assert_eq!((s.as_deref(), e.as_deref()), (Some(start), Some(end)), "itip process: {when}");

@@ -45,8 +45,92 @@ pub struct Property<'a> {
 pub struct Param<'a> {
     /// Upper-case name.
     pub name: Cow<'a, str>,
-    /// Values without their DQUOTEs.
-    pub values: Vec<Cow<'a, str>>,
+    /// Values without their DQUOTEs. Nearly every parameter has one value,
+    /// held without a heap allocation of its own.
+    pub values: ParamValues<'a>,
+}
+
+/// The values of a parameter: one held inline, more on the heap. Reads as
+/// a slice. (Our own type rather than a small-vector crate's: the tree must
+/// stay covariant in its lifetime, and an associated-type array is not.)
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ParamValues<'a>(Values<'a>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Values<'a> {
+    One(Cow<'a, str>),
+    Many(Vec<Cow<'a, str>>),
+}
+
+impl Default for Values<'_> {
+    fn default() -> Self {
+        Values::Many(Vec::new())
+    }
+}
+
+impl<'a> ParamValues<'a> {
+    /// No values.
+    pub fn new() -> Self {
+        ParamValues(Values::Many(Vec::new()))
+    }
+
+    /// One value.
+    pub fn one(value: impl Into<Cow<'a, str>>) -> Self {
+        ParamValues(Values::One(value.into()))
+    }
+
+    /// Appends a value.
+    pub fn push(&mut self, value: Cow<'a, str>) {
+        match &mut self.0 {
+            Values::Many(list) if list.is_empty() => self.0 = Values::One(value),
+            Values::Many(list) => list.push(value),
+            Values::One(_) => {
+                let Values::One(first) = std::mem::take(&mut self.0) else { return };
+                self.0 = Values::Many(vec![first, value]);
+            }
+        }
+    }
+}
+
+impl<'a> std::ops::Deref for ParamValues<'a> {
+    type Target = [Cow<'a, str>];
+
+    fn deref(&self) -> &Self::Target {
+        match &self.0 {
+            Values::One(v) => std::slice::from_ref(v),
+            Values::Many(list) => list,
+        }
+    }
+}
+
+impl<'a> FromIterator<Cow<'a, str>> for ParamValues<'a> {
+    fn from_iter<I: IntoIterator<Item = Cow<'a, str>>>(iter: I) -> Self {
+        let mut values = ParamValues::new();
+        for v in iter {
+            values.push(v);
+        }
+        values
+    }
+}
+
+impl ParamValues<'_> {
+    /// The values with their own text.
+    pub fn into_owned(self) -> ParamValues<'static> {
+        let own = |v: Cow<'_, str>| Cow::Owned(v.into_owned());
+        ParamValues(match self.0 {
+            Values::One(v) => Values::One(own(v)),
+            Values::Many(list) => Values::Many(list.into_iter().map(own).collect()),
+        })
+    }
+
+    /// A copy with its own text.
+    pub fn to_static(&self) -> ParamValues<'static> {
+        let own = |v: &Cow<'_, str>| Cow::Owned(v.as_ref().to_owned());
+        ParamValues(match &self.0 {
+            Values::One(v) => Values::One(own(v)),
+            Values::Many(list) => Values::Many(list.iter().map(own).collect()),
+        })
+    }
 }
 
 /// A component that owns all of its text.
@@ -192,8 +276,10 @@ impl<'a> Property<'a> {
     pub fn set_param(&mut self, name: &str, value: impl Into<String>) {
         let value = Cow::Owned(value.into());
         match self.params.iter_mut().find(|p| p.name.eq_ignore_ascii_case(name)) {
-            Some(p) => p.values = vec![value],
-            None => self.params.push(Param { name: Cow::Owned(name.to_ascii_uppercase()), values: vec![value] }),
+            Some(p) => p.values = ParamValues::one(value),
+            None => {
+                self.params.push(Param { name: Cow::Owned(name.to_ascii_uppercase()), values: ParamValues::one(value) })
+            }
         }
     }
 
@@ -211,17 +297,31 @@ impl<'a> Property<'a> {
 impl<'a> Param<'a> {
     /// The same parameter, owning all of its text.
     pub fn into_owned(self) -> Param<'static> {
-        Param {
-            name: Cow::Owned(self.name.into_owned()),
-            values: self.values.into_iter().map(|v| Cow::Owned(v.into_owned())).collect(),
-        }
+        Param { name: Cow::Owned(self.name.into_owned()), values: self.values.into_owned() }
     }
 
     /// An owned copy, made in one pass.
     pub fn to_static(&self) -> Param<'static> {
-        Param {
-            name: Cow::Owned(self.name.as_ref().to_owned()),
-            values: self.values.iter().map(|v| Cow::Owned(v.as_ref().to_owned())).collect(),
-        }
+        Param { name: Cow::Owned(self.name.as_ref().to_owned()), values: self.values.to_static() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameter_values_read_as_a_slice_one_or_many() {
+        let mut v = ParamValues::new();
+        assert!(v.is_empty());
+        v.push("a".into());
+        assert_eq!(&v[..], ["a"]);
+        v.push("b".into());
+        v.push("c".into());
+        assert_eq!(&v[..], ["a", "b", "c"]);
+        let collected: ParamValues<'_> = ["x", "y"].into_iter().map(Cow::Borrowed).collect();
+        assert_eq!(collected.first().map(|c| c.as_ref()), Some("x"));
+        assert_eq!(&collected.to_static()[..], ["x", "y"]);
+        assert_eq!(&ParamValues::one("z").into_owned()[..], ["z"]);
     }
 }

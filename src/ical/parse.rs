@@ -245,6 +245,13 @@ fn unfold<'a>(first: &'a str, segments: &'a str, spans: &mut Vec<(usize, &'a str
 }
 
 fn upper(s: Cow<'_, str>) -> Cow<'_, str> {
+    // The usual name: printable ASCII at both ends (so nothing to trim) and
+    // already upper-case.
+    let b = s.as_bytes();
+    let plain_ends = b.first().is_some_and(u8::is_ascii_graphic) && b.last().is_some_and(u8::is_ascii_graphic);
+    if plain_ends && !b.iter().any(u8::is_ascii_lowercase) {
+        return s;
+    }
     let t = s.trim();
     if t.len() == s.len() && !t.bytes().any(|b| b.is_ascii_lowercase()) {
         return s;
@@ -319,7 +326,9 @@ fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize)> {
     // A name that is only white space is no name, and a name holding a
     // control character (NUL, a lone CR) is none either: written back without
     // it, `\0END` would become a structural `END`. Neither is a content line.
-    if i >= b.len() || s.get(..i).is_none_or(|n| n.trim().is_empty() || n.bytes().any(|c| c.is_ascii_control())) {
+    if i >= b.len()
+        || s.get(..i).is_none_or(|n| n.chars().all(char::is_whitespace) || n.bytes().any(|c| c.is_ascii_control()))
+    {
         return None;
     }
     let name = i;
@@ -332,7 +341,9 @@ fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize)> {
         // A parameter without a name (or only white space) is dropped, with its
         // values; so is one whose name holds a control character, as for a
         // property's name: read back, such a name would not be the same name.
-        let named = s.get(pstart..i).is_some_and(|n| !n.trim().is_empty() && !n.bytes().any(|c| c.is_ascii_control()));
+        let named = s
+            .get(pstart..i)
+            .is_some_and(|n| !n.chars().all(char::is_whitespace) && !n.bytes().any(|c| c.is_ascii_control()));
         if named {
             each(Piece::ParamName(pstart, i));
         }
@@ -380,7 +391,7 @@ fn split_borrowed(s: &str, line_no: u32) -> Option<Property<'_>> {
     let slice = |a: usize, z: usize| Cow::Borrowed(s.get(a..z).unwrap_or(""));
     let mut params: Vec<Param<'_>> = Vec::new();
     let (name, value) = scan(s, |piece| match piece {
-        Piece::ParamName(a, z) => params.push(Param { name: upper(slice(a, z)), values: Vec::with_capacity(1) }),
+        Piece::ParamName(a, z) => params.push(Param { name: upper(slice(a, z)), values: super::ParamValues::new() }),
         Piece::ParamValue(a, z) => {
             if let Some(p) = params.last_mut() {
                 p.values.push(slice(a, z));
@@ -410,7 +421,7 @@ fn split_folded<'a>(
     };
     let mut params: Vec<Param<'a>> = Vec::new();
     let scanned = scan(&whole, |p| match p {
-        Piece::ParamName(a, z) => params.push(Param { name: upper(piece(a, z)), values: Vec::with_capacity(1) }),
+        Piece::ParamName(a, z) => params.push(Param { name: upper(piece(a, z)), values: super::ParamValues::new() }),
         Piece::ParamValue(a, z) => {
             if let Some(p) = params.last_mut() {
                 p.values.push(piece(a, z));
@@ -445,7 +456,7 @@ mod tests {
         assert_eq!(s.value, "Hello world");
         assert_eq!(s.line, 3);
         assert_eq!(s.params[0].name, "X-FOO");
-        assert_eq!(s.params[0].values, vec!["a;b", "c"]);
+        assert_eq!(&s.params[0].values[..], ["a;b", "c"]);
         assert_eq!(ev.value("X-MICROSOFT-CDO-BUSYSTATUS"), Some("TENTATIVE"));
     }
 

@@ -128,7 +128,7 @@ fn check_bindgen_version(root: &Path) -> Result<(), String> {
 }
 
 /// Installs the wasm target through rustup when it is missing.
-fn ensure_target() -> Result<(), String> {
+pub(crate) fn ensure_target() -> Result<(), String> {
     let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
     match installed {
         Ok(out) if out.status.success() => {
@@ -145,11 +145,11 @@ fn ensure_target() -> Result<(), String> {
 fn compile(root: &Path, krate: &Crate) -> Result<PathBuf, String> {
     run_command(
         cargo()
-            .args(["build", "--lib", "--package", "invitelink", "--no-default-features"])
+            .args(["build", "--lib", "--package", "invitelink-wasm"])
             .args(["--target", WASM_TARGET, "--profile", WASM_PROFILE])
             .current_dir(root),
     )?;
-    let wasm = krate.target_dir.join(WASM_TARGET).join(WASM_PROFILE).join(format!("{OUT_NAME}.wasm"));
+    let wasm = krate.target_dir.join(WASM_TARGET).join(WASM_PROFILE).join("invitelink_wasm.wasm");
     if wasm.is_file() { Ok(wasm) } else { Err(format!("the build wrote no `{}`", wasm.display())) }
 }
 

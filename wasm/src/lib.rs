@@ -1,7 +1,7 @@
 //! The WebAssembly front of the engine (SPEC 3.4), built into `pkg/` by
 //! `cargo xtask pkg`.
 //!
-//! One camelCase export per boundary function of [`crate::api`]: `decide`,
+//! One camelCase export per boundary function of [`invitelink::api`]: `decide`,
 //! `itipProcess`, `itipSchedule`, `itipReply`, `expand`, `version`. Each takes
 //! the message (a string or a `Uint8Array`) and a plain object with the fields
 //! of the CLI's JSON, read with serde-wasm-bindgen, and returns a plain object:
@@ -13,10 +13,15 @@
 //! Architecture Invariant: no rule lives here. An export converts its
 //! arguments, calls one api function and converts the answer. It never
 //! throws: bad input, a wrong JS type included, is a `failure` answer.
+//!
+//! A crate of its own, on top of the engine (`invitelink` without its
+//! `server` feature): natively it is empty.
 
-use crate::api;
-use crate::error::{EngineError, ErrorCode, Result};
-use crate::message::InputLimits;
+#![cfg(target_arch = "wasm32")]
+
+use invitelink::api;
+use invitelink::error::{EngineError, ErrorCode, Result};
+use invitelink::message::InputLimits;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
@@ -62,13 +67,13 @@ enum Answer<T> {
 /// The result of `decide`.
 #[derive(Serialize, tsify::Tsify)]
 struct Decided {
-    decision: crate::policy::Decision,
+    decision: invitelink::policy::Decision,
 }
 
 /// The result of `itipSchedule`.
 #[derive(Serialize, tsify::Tsify)]
 struct Scheduled {
-    messages: Vec<crate::itip::OutgoingMessage>,
+    messages: Vec<invitelink::itip::OutgoingMessage>,
 }
 
 /// The result of `itipReply`.
@@ -80,7 +85,7 @@ struct Replied {
 /// The result of `expand`.
 #[derive(Serialize, tsify::Tsify)]
 struct Expanded {
-    occurrences: Vec<crate::expand::Occurrence>,
+    occurrences: Vec<invitelink::expand::Occurrence>,
     limited: bool,
 }
 
@@ -226,22 +231,22 @@ struct Rebuilt {
 }
 
 /// The minimal iCalendar object for a meeting item whose whole message
-/// Outlook cannot give (`crate::rebuild`).
+/// Outlook cannot give (`invitelink::rebuild`).
 #[wasm_bindgen(js_name = rebuildCalendar, unchecked_return_type = "RebuildAnswer")]
 pub fn rebuild_calendar(#[wasm_bindgen(unchecked_param_type = "RebuildRequest")] request: JsValue) -> JsValue {
     answer((|| {
-        let request: crate::rebuild::RebuildRequest = read_request(request, "request")?;
-        Ok(Rebuilt { text: crate::rebuild::calendar_from_item(&request)? })
+        let request: invitelink::rebuild::RebuildRequest = read_request(request, "request")?;
+        Ok(Rebuilt { text: invitelink::rebuild::calendar_from_item(&request)? })
     })())
 }
 
 /// The minimal e-mail for archiving an item whose whole message Outlook
-/// cannot give (`crate::rebuild`).
+/// cannot give (`invitelink::rebuild`).
 #[wasm_bindgen(js_name = rebuildEmail, unchecked_return_type = "RebuildAnswer")]
 pub fn rebuild_email(#[wasm_bindgen(unchecked_param_type = "RebuildRequest")] request: JsValue) -> JsValue {
     answer((|| {
-        let request: crate::rebuild::RebuildRequest = read_request(request, "request")?;
-        Ok(Rebuilt { text: crate::rebuild::email_from_item(&request)? })
+        let request: invitelink::rebuild::RebuildRequest = read_request(request, "request")?;
+        Ok(Rebuilt { text: invitelink::rebuild::email_from_item(&request)? })
     })())
 }
 

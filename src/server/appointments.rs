@@ -214,78 +214,66 @@ pub async fn find_crm_by_uid(conn: &mut AnyConnection, uid: &str) -> ApiResult<O
     row.as_ref().map(appointment_from_row).transpose()
 }
 
+/// Binds every column of `a`, in the order of `APPOINTMENT_COLUMNS`
+/// (`$1` the id ... `$26` the description): the one row-binding of the table.
+fn bind_appointment<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    a: &'q Appointment,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(&a.id)
+        .bind(&a.owner_id)
+        .bind(&a.origin)
+        .bind(&a.title)
+        .bind(&a.location)
+        .bind(&a.start)
+        .bind(&a.end)
+        .bind(store::bit(a.all_day))
+        .bind(&a.status)
+        .bind(store::bit(a.moved))
+        .bind(store::bit(a.recurring))
+        .bind(&a.uid)
+        .bind(a.sequence)
+        .bind(&a.dtstamp)
+        .bind(&a.organizer_email)
+        .bind(&a.organizer_name)
+        .bind(&a.ics)
+        .bind(&a.person_id)
+        .bind(&a.company_id)
+        .bind(&a.project_id)
+        .bind(&a.sale_id)
+        .bind(&a.assigned_by)
+        .bind(&a.first_available)
+        .bind(&a.created_at)
+        .bind(&a.updated_at)
+        .bind(&a.description)
+}
+
+/// `$1, $2, ...` for every column of `APPOINTMENT_COLUMNS`.
+fn appointment_placeholders() -> String {
+    (1..=APPOINTMENT_COLUMNS.split(", ").count()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Inserts `a` as it is.
 pub async fn insert(conn: &mut AnyConnection, a: &Appointment) -> ApiResult<()> {
-    sqlx::query(&format!(
-        "INSERT INTO appointments ({APPOINTMENT_COLUMNS}) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"
-    ))
-    .bind(&a.id)
-    .bind(&a.owner_id)
-    .bind(&a.origin)
-    .bind(&a.title)
-    .bind(&a.location)
-    .bind(&a.start)
-    .bind(&a.end)
-    .bind(store::bit(a.all_day))
-    .bind(&a.status)
-    .bind(store::bit(a.moved))
-    .bind(store::bit(a.recurring))
-    .bind(&a.uid)
-    .bind(a.sequence)
-    .bind(&a.dtstamp)
-    .bind(&a.organizer_email)
-    .bind(&a.organizer_name)
-    .bind(&a.ics)
-    .bind(&a.person_id)
-    .bind(&a.company_id)
-    .bind(&a.project_id)
-    .bind(&a.sale_id)
-    .bind(&a.assigned_by)
-    .bind(&a.first_available)
-    .bind(&a.created_at)
-    .bind(&a.updated_at)
-    .bind(&a.description)
-    .execute(&mut *conn)
-    .await?;
+    let sql = format!("INSERT INTO appointments ({APPOINTMENT_COLUMNS}) VALUES ({})", appointment_placeholders());
+    bind_appointment(sqlx::query(&sql), a).execute(&mut *conn).await?;
     Ok(())
 }
 
-/// Writes every column of `a` but its id and creation time.
+/// Writes every column of `a` but its id and creation time (the creation
+/// time stays as stored: `$24` is bound and not written).
 pub async fn update(conn: &mut AnyConnection, a: &Appointment) -> ApiResult<()> {
-    sqlx::query(
-        "UPDATE appointments SET owner_id = $2, origin = $3, title = $4, location = $5, start_at = $6, end_at = $7, \
-         all_day = $8, status = $9, moved = $10, recurring = $11, uid = $12, ical_sequence = $13, dtstamp = $14, \
-         organizer_email = $15, organizer_name = $16, ics = $17, person_id = $18, company_id = $19, project_id = $20, \
-         sale_id = $21, assigned_by = $22, first_available_at = $23, updated_at = $24, description = $25 WHERE id = $1",
-    )
-    .bind(&a.id)
-    .bind(&a.owner_id)
-    .bind(&a.origin)
-    .bind(&a.title)
-    .bind(&a.location)
-    .bind(&a.start)
-    .bind(&a.end)
-    .bind(store::bit(a.all_day))
-    .bind(&a.status)
-    .bind(store::bit(a.moved))
-    .bind(store::bit(a.recurring))
-    .bind(&a.uid)
-    .bind(a.sequence)
-    .bind(&a.dtstamp)
-    .bind(&a.organizer_email)
-    .bind(&a.organizer_name)
-    .bind(&a.ics)
-    .bind(&a.person_id)
-    .bind(&a.company_id)
-    .bind(&a.project_id)
-    .bind(&a.sale_id)
-    .bind(&a.assigned_by)
-    .bind(&a.first_available)
-    .bind(&a.updated_at)
-    .bind(&a.description)
-    .execute(&mut *conn)
-    .await?;
+    let assignments: Vec<String> = APPOINTMENT_COLUMNS
+        .split(", ")
+        .enumerate()
+        .skip(1)
+        .map(|(i, column)| match column {
+            "created_at" => format!("created_at = COALESCE(created_at, ${})", i + 1),
+            _ => format!("{column} = ${}", i + 1),
+        })
+        .collect();
+    let sql = format!("UPDATE appointments SET {} WHERE id = $1", assignments.join(", "));
+    bind_appointment(sqlx::query(&sql), a).execute(&mut *conn).await?;
     Ok(())
 }
 

@@ -109,7 +109,7 @@ fn not_offered(action: ActionType) -> String {
 /// for a new invitation. Also tells whether the update moved the appointment.
 fn answered_copy(case: &Case<'_, '_>) -> Result<(OwnedComponent, bool)> {
     let Some(stored_calendar) = case.stored.as_ref().map(|s| s.calendar) else {
-        return Ok(match itip::process_read(&case.message, None, None)? {
+        return Ok(match itip::process_read(case.message, None, None)? {
             Processed::Stored(c) => (c, false),
             Processed::Deleted | Processed::Ignored(_) => (diary::stored_copy(case.calendar), false),
         });
@@ -122,7 +122,7 @@ fn answered_copy(case: &Case<'_, '_>) -> Result<(OwnedComponent, bool)> {
         // The same version as stored (stale messages have no buttons).
         return Ok((stored_calendar.to_static(), false));
     }
-    Ok(match itip::process_read(&case.message, case.stored.as_ref(), Some(&case.author()))? {
+    Ok(match itip::process_read(case.message, case.stored.as_ref(), Some(&case.author()))? {
         Processed::Stored(new) => {
             let moved = itip::is_significant_change(stored_calendar, &new);
             (new, moved)

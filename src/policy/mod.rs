@@ -44,6 +44,17 @@ use directory::Directory;
 /// stored appointment has another `UID` (`invalid_context`); the user's action
 /// is not allowed (`action_disabled`, with the reason).
 pub fn decide(envelope: &Envelope, calendar: &Component<'_>, ctx: &Context) -> Result<Decision> {
+    let message = SchedulingObject::read_message(calendar, envelope.content_method.as_deref())?;
+    decide_object(envelope, &message, ctx)
+}
+
+/// [`decide`] for a message read already into its scheduling snapshot
+/// (`SchedulingObject::read_message` with the e-mail part's `method=`): the
+/// backend reads a message once for its `UID`, its addresses and the
+/// decision.
+///
+/// Errors: those of [`decide`] after the message's reading.
+pub fn decide_object(envelope: &Envelope, message: &SchedulingObject<'_, '_>, ctx: &Context) -> Result<Decision> {
     let stored_calendar = match ctx.existing.as_deref() {
         Some(text) if !text.trim().is_empty() => {
             Some(parse_calendar(text, &ParseOptions::default()).map_err(|e| EngineError {
@@ -54,7 +65,7 @@ pub fn decide(envelope: &Envelope, calendar: &Component<'_>, ctx: &Context) -> R
         }
         _ => None,
     };
-    let case = Case::new(envelope, calendar, stored_calendar.as_ref(), ctx)?;
+    let case = Case::new(envelope, message, stored_calendar.as_ref(), ctx)?;
     let mut decision = case.blank_decision();
     match ctx.action {
         None => rules::on_arrival(&case, &mut decision)?,
@@ -69,7 +80,7 @@ pub struct Case<'c, 'a> {
     /// The message's calendar.
     pub calendar: &'c Component<'a>,
     /// The message, read.
-    pub message: SchedulingObject<'c, 'a>,
+    pub message: &'c SchedulingObject<'c, 'a>,
     /// The stored appointment, read.
     pub stored: Option<SchedulingObject<'c, 'a>>,
     /// The context.
@@ -96,11 +107,11 @@ pub struct Case<'c, 'a> {
 impl<'c, 'a> Case<'c, 'a> {
     fn new(
         envelope: &'c Envelope,
-        calendar: &'c Component<'a>,
+        message: &'c SchedulingObject<'c, 'a>,
         stored_calendar: Option<&'c Component<'a>>,
         ctx: &'c Context,
     ) -> Result<Case<'c, 'a>> {
-        let message = SchedulingObject::read_message(calendar, envelope.content_method.as_deref())?;
+        let calendar = message.calendar;
         let stored = match stored_calendar {
             Some(c) => Some(SchedulingObject::read(c).map_err(|e| EngineError {
                 code: e.code,

@@ -248,7 +248,7 @@ fn invitation(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     };
     let sequence = case.message.highest_sequence();
     // Anyone may invite: a new invitation is stored without a sender check.
-    let copy = match itip::process_read(&case.message, None, None)? {
+    let copy = match itip::process_read(case.message, None, None)? {
         Processed::Stored(c) => c,
         Processed::Deleted | Processed::Ignored(_) => diary::stored_copy(case.calendar),
     };
@@ -256,7 +256,7 @@ fn invitation(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     // `VTIMEZONE`s, of which the first counts in both): the message's
     // snapshot describes it.
     let appointment =
-        diary::appointment_of(case, &case.message, copy.to_ics(), AppointmentStatus::Tentative, Some(contact.clone()))?;
+        diary::appointment_of(case, case.message, copy.to_ics(), AppointmentStatus::Tentative, Some(contact.clone()))?;
     d.effects.push(Effect::CreateAppointment(appointment));
     d.reasons.push(reasons::tentative_created(&reasons::who(contact)));
     if sequence > 0 {
@@ -279,7 +279,7 @@ fn change(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     if !incoming.applies_changes() {
         return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::changes_held(incoming, "update")));
     }
-    match itip::process_read(&case.message, case.stored.as_ref(), Some(&case.author()))? {
+    match itip::process_read(case.message, case.stored.as_ref(), Some(&case.author()))? {
         Processed::Stored(new) => {
             let (effect, moved) = diary::changed(case, new, case.kind == Kind::Update)?;
             d.effects.push(effect);
@@ -318,7 +318,7 @@ fn cancel(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
         return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::changes_held(incoming, "cancellation")));
     }
     let uid = case.message.uid.clone();
-    match itip::process_read(&case.message, case.stored.as_ref(), Some(&case.author()))? {
+    match itip::process_read(case.message, case.stored.as_ref(), Some(&case.author()))? {
         Processed::Deleted => {
             d.effects.push(Effect::CancelAppointment { uid, ics: None });
             d.reasons.push(reasons::cancelled());
@@ -355,7 +355,7 @@ fn reply(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     if !incoming.applies_changes() {
         return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::changes_held(incoming, "answer")));
     }
-    let new = match itip::process_read(&case.message, case.stored.as_ref(), Some(&case.author()))? {
+    let new = match itip::process_read(case.message, case.stored.as_ref(), Some(&case.author()))? {
         Processed::Stored(new) => new,
         Processed::Deleted => return Ok(()),
         Processed::Ignored(code) => return refuse(d, Refusal::new(code, reasons::itip_ignored(code))),

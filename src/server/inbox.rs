@@ -139,14 +139,11 @@ pub(crate) fn refused(via: &'static str, mailbox: &str, code: &str) {
     super::metrics::message_taken(via, mailbox, "rejected", code);
 }
 
-/// The engine's decision, timed.
-fn decide_timed(
-    envelope: &crate::message::Envelope,
-    calendar: &Component<'_>,
-    ctx: &policy::Context,
-) -> crate::Result<Decision> {
+/// The engine's decision on a message read once ([`Read`]), timed.
+fn decide_timed(read: &Read<'_, '_>, ctx: &policy::Context) -> crate::Result<Decision> {
+    let object = read.object.as_ref().map_err(Clone::clone)?;
     let started = std::time::Instant::now();
-    let decision = crate::policy::decide(envelope, calendar, ctx);
+    let decision = crate::policy::decide_object(read.envelope, object, ctx);
     super::metrics::decision_took(started.elapsed());
     decision
 }
@@ -202,16 +199,31 @@ async fn resolve_target(
     Err(ApiError::invalid(format!("`{mailbox}` is not the mailbox of an associate nor the CRM inbox")))
 }
 
-/// The `UID` of the meeting, as the engine reads it (empty when it cannot
-/// be read: `decide` then refuses the message with the reason).
-fn uid_of(calendar: &Component<'_>) -> String {
-    SchedulingObject::read(calendar).map(|o| o.uid).unwrap_or_default()
+/// A message read once: its envelope, and its meeting as the engine reads
+/// it, which gives the `UID`, the addresses to look up and the decision.
+struct Read<'c, 'a> {
+    envelope: &'c Envelope,
+    /// The scheduling snapshot, or why the calendar is none (the decision
+    /// is then that error).
+    object: crate::Result<SchedulingObject<'c, 'a>>,
+}
+
+impl<'c, 'a> Read<'c, 'a> {
+    fn new(envelope: &'c Envelope, calendar: &'c Component<'a>) -> Self {
+        Read { envelope, object: SchedulingObject::read_message(calendar, envelope.content_method.as_deref()) }
+    }
+
+    /// The `UID` of the meeting (empty when it cannot be read).
+    fn uid(&self) -> String {
+        self.object.as_ref().map(|o| o.uid.clone()).unwrap_or_default()
+    }
 }
 
 /// Every address named in the message: `From`, `Sender`, organizers,
 /// attendees, their `EMAIL` and `SENT-BY` (as the engine reads them; a
 /// calendar it cannot read is refused by `decide` anyway).
-fn addresses_of(envelope: &Envelope, calendar: &Component<'_>) -> Vec<String> {
+fn addresses_of(read: &Read<'_, '_>) -> Vec<String> {
+    let envelope = read.envelope;
     let mut out: Vec<String> = Vec::new();
     let mut push = |a: &str| {
         let a = email_of(a);
@@ -222,7 +234,7 @@ fn addresses_of(envelope: &Envelope, calendar: &Component<'_>) -> Vec<String> {
     for a in [envelope.from.as_deref(), envelope.sender.as_deref()].into_iter().flatten() {
         push(a);
     }
-    let object = SchedulingObject::read(calendar).ok();
+    let object = read.object.as_ref().ok();
     let lines = object.iter().flat_map(|o| o.instances.iter()).flat_map(|i| i.organizer.iter().chain(&i.attendees));
     for line in lines {
         for a in [Some(&line.email), line.alt_email.as_ref(), line.sent_by.as_ref()].into_iter().flatten() {
@@ -235,8 +247,7 @@ fn addresses_of(envelope: &Envelope, calendar: &Component<'_>) -> Vec<String> {
 async fn context(
     conn: &mut AnyConnection,
     target: &Target,
-    envelope: &Envelope,
-    calendar: &Component<'_>,
+    read: &Read<'_, '_>,
     prefs: &Preferences,
     action: Option<ActionBody>,
 ) -> ApiResult<policy::Context> {
@@ -253,7 +264,7 @@ async fn context(
     }
     // Every address of the message in two queries: its contacts, then its
     // associates, each listed in the order of the addresses.
-    let addresses = addresses_of(envelope, calendar);
+    let addresses = addresses_of(read);
     let contacts = contacts_of(conn, &addresses).await?;
     let associates = associates_of(conn, &addresses).await?;
     for address in &addresses {
@@ -753,7 +764,8 @@ async fn decide_and_apply(
     // applies the decision.
     let envelope = read_message(raw, &limits())?;
     let calendar = parse_calendar(&envelope.calendar, &ParseOptions::default())?;
-    let uid = uid_of(&calendar);
+    let read = Read::new(&envelope, &calendar);
+    let uid = read.uid();
     let keys = [message_key(&envelope), legacy_message_key(&envelope)];
     for _ in 0..MAX_DECISIONS {
         let decided = {
@@ -766,9 +778,9 @@ async fn decide_and_apply(
             {
                 return Ok(done);
             }
-            let mut ctx = context(conn, &target, &envelope, &calendar, &prefs, action).await?;
+            let mut ctx = context(conn, &target, &read, &prefs, action).await?;
             ctx.authenticated = judgement.authenticated;
-            let decision = decide_timed(&envelope, &calendar, &ctx)?;
+            let decision = decide_timed(&read, &ctx)?;
             let decision_json = serde_json::to_value(&decision).map_err(ApiError::internal)?;
             Decided { target, decision, decision_json }
         };
@@ -816,16 +828,17 @@ pub(crate) async fn prepare_polled(
 ) -> ApiResult<Prepared> {
     let envelope = read_message(raw, &limits())?;
     let calendar = parse_calendar(&envelope.calendar, &ParseOptions::default())?;
-    let uid = uid_of(&calendar);
+    let read = Read::new(&envelope, &calendar);
+    let uid = read.uid();
     let keys = [message_key(&envelope), legacy_message_key(&envelope)];
     let prefs = preferences::load(conn).await?;
     let target = resolve_target(conn, None, Some(mailbox), &prefs, &uid).await?;
     if let Some(done) = duplicate(conn, &target, &uid, &keys).await? {
         return Ok(Prepared::Duplicate(done));
     }
-    let mut ctx = context(conn, &target, &envelope, &calendar, &prefs, None).await?;
+    let mut ctx = context(conn, &target, &read, &prefs, None).await?;
     ctx.authenticated = judgement.authenticated;
-    let decision = decide_timed(&envelope, &calendar, &ctx)?;
+    let decision = decide_timed(&read, &ctx)?;
     let decision_json = serde_json::to_value(&decision).map_err(ApiError::internal)?;
     Ok(Prepared::Decided { decided: Box::new(Decided { target, decision, decision_json }), uid, keys })
 }
@@ -997,13 +1010,14 @@ pub async fn engine_context(
 ) -> ApiResult<serde_json::Value> {
     let envelope = read_message(raw, &limits())?;
     let calendar = parse_calendar(&envelope.calendar, &ParseOptions::default())?;
-    let uid = uid_of(&calendar);
+    let read = Read::new(&envelope, &calendar);
+    let uid = read.uid();
     let judgement = state.authenticator.judge(raw).await;
     let mut conn = state.store.read().await?;
     let conn: &mut AnyConnection = &mut conn;
     let prefs = preferences::load(conn).await?;
     let target = resolve_target(conn, Some(user), mailbox, &prefs, &uid).await?;
-    let ctx = context(conn, &target, &envelope, &calendar, &prefs, None).await?;
+    let ctx = context(conn, &target, &read, &prefs, None).await?;
     Ok(serde_json::json!({
         "mailbox": ctx.mailbox,
         "authenticated": judgement.authenticated,

@@ -391,3 +391,42 @@ fn the_diary_and_the_expansion_show_the_same_meeting() {
         assert_eq!((s.as_deref(), e.as_deref()), (Some(start), Some(end)), "itip process: {when}");
     }
 }
+
+/// Rule 6 is iTIP processing's: an update at the same revision (the same
+/// `SEQUENCE` and `DTSTAMP`) that moves the meeting is a duplicate with a
+/// warning, and its answer buttons stay (it is not stale); an older one is
+/// stale and cannot be answered.
+#[test]
+fn the_same_revision_moving_the_meeting_is_not_applied() {
+    let event = |seq: u32, stamp: &str, start: &str| {
+        format!(
+            "BEGIN:VEVENT\r\nUID:rev-1\r\nSEQUENCE:{seq}\r\nDTSTAMP:{stamp}\r\nDTSTART:{start}\r\n\
+             DURATION:PT1H\r\nSUMMARY:Review\r\nORGANIZER:mailto:bob@customer.example\r\n\
+             ATTENDEE;PARTSTAT=ACCEPTED:mailto:anna@crm.example\r\nEND:VEVENT\r\n"
+        )
+    };
+    let stored = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{}END:VCALENDAR\r\n",
+        event(2, "20261101T100000Z", "20261210T090000Z")
+    );
+    let message = |seq, stamp| {
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\n{}END:VCALENDAR\r\n",
+            event(seq, stamp, "20261211T090000Z")
+        )
+    };
+    let context = json!({
+        "mailbox": "anna@crm.example", "from": "bob@customer.example", "existing": stored,
+        "contacts": [{"email": "bob@customer.example", "person_id": 1}]
+    });
+    let same = serde_json::to_value(run(message(2, "20261101T100000Z").as_bytes(), &context).unwrap()).unwrap();
+    assert_eq!(same["ignored"], "duplicate", "{same}");
+    assert!(same["warnings"].to_string().contains("same version"), "{same}");
+    assert_eq!(same["buttons"]["accept"], true, "{same}");
+    let newer = serde_json::to_value(run(message(2, "20261102T100000Z").as_bytes(), &context).unwrap()).unwrap();
+    assert_eq!(newer["ignored"], Value::Null, "{newer}");
+    assert_eq!(newer["effects"][0]["type"], "update_appointment", "{newer}");
+    let older = serde_json::to_value(run(message(1, "20261105T100000Z").as_bytes(), &context).unwrap()).unwrap();
+    assert_eq!(older["ignored"], "stale", "{older}");
+    assert_eq!(older["buttons"]["accept"], false, "{older}");
+}

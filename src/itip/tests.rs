@@ -85,6 +85,36 @@ fn requests_are_checked_for_staleness_and_duplicates() {
 }
 
 #[test]
+fn the_same_revision_with_other_content_is_a_duplicate_not_an_update() {
+    // RFC 5546 2.1.5: the same SEQUENCE and DTSTAMP is the same revision;
+    // one that says otherwise is not applied (the policy warns about it).
+    let v2 = series(None, 2, "20260110T100000Z", "");
+    let moved = series(Some("REQUEST"), 2, "20260110T100000Z", "LOCATION:Room 9\n");
+    assert_eq!(ignored(process(&moved, Some(&v2), Some(ORG)).unwrap()), Ignored::Duplicate);
+    // A later DTSTAMP is a newer revision (Outlook keeps SEQUENCE for minor changes).
+    let later = series(Some("REQUEST"), 2, "20260111T100000Z", "LOCATION:Room 9\n");
+    assert_eq!(vevents(&stored(process(&later, Some(&v2), Some(ORG)).unwrap()))[0].value("LOCATION"), Some("Room 9"));
+    // Without both DTSTAMPs the revisions cannot be told apart: applied.
+    let stamped = |c: &OwnedComponent| {
+        let mut c = c.clone();
+        for ev in c.components.iter_mut() {
+            ev.remove_props("DTSTAMP");
+        }
+        c
+    };
+    let applied = stored(process(&stamped(&moved), Some(&v2), Some(ORG)).unwrap());
+    assert_eq!(vevents(&applied)[0].value("LOCATION"), Some("Room 9"));
+    // One overridden instance at the same revision: a duplicate too.
+    let stored_series = series(None, 2, "20260110T100000Z", "");
+    let one = cal(&format!(
+        "BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VEVENT\nUID:series-1\nSEQUENCE:2\nDTSTAMP:20260110T100000Z\n\
+         RECURRENCE-ID;TZID=Europe/Berlin:20260309T090000\nDTSTART;TZID=Europe/Berlin:20260309T110000\n\
+         DTEND;TZID=Europe/Berlin:20260309T120000\nORGANIZER:{ORG}\nATTENDEE:{AMY}\nEND:VEVENT\nEND:VCALENDAR\n"
+    ));
+    assert_eq!(ignored(process(&one, Some(&stored_series), Some(ORG)).unwrap()), Ignored::Duplicate);
+}
+
+#[test]
 fn only_the_organizer_may_update() {
     let v1 = series(None, 1, "20260110T100000Z", "");
     let v2 = series(Some("REQUEST"), 2, "20260111T100000Z", "");

@@ -118,10 +118,6 @@ fn answered_copy(case: &Case<'_, '_>) -> Result<(OwnedComponent, bool)> {
         let moved = itip::is_significant_change(stored_calendar, case.calendar);
         return Ok((diary::stored_copy(case.calendar), moved));
     }
-    if rules::version(case).is_some() {
-        // The same version as stored (stale messages have no buttons).
-        return Ok((stored_calendar.to_static(), false));
-    }
     Ok(match itip::process_read(case.message, case.stored.as_ref(), Some(&case.author()))? {
         Processed::Stored(new) => {
             let moved = itip::is_significant_change(stored_calendar, &new);

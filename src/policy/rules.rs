@@ -16,11 +16,9 @@ use super::decision::{AppointmentStatus, Buttons, Decision, Display, Effect, Kin
 use super::diary;
 use super::reasons;
 use crate::error::Result;
-use crate::ical::value::{DateOrPeriod, parse_date_list_lenient};
 use crate::itip::trust::{self, Principal, Recorded, Voucher, vouch};
 use crate::itip::{self, ProcessOutcome as Processed};
 use crate::outcome::Ignored;
-use std::cmp::Ordering;
 
 /// Why a rule stops: the `ignored` code and the sentence for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,12 +95,12 @@ pub fn buttons(case: &Case<'_, '_>) -> std::result::Result<Buttons, String> {
             if case.kind == Kind::Update {
                 // An update that someone else wrote cannot be answered; one
                 // without any author can: the answer is recorded on the
-                // stored copy, which the message does not change.
-                if let Some(r) = from_organizer(case).filter(|_| case.from.is_some()) {
-                    return Err(r.reason);
-                }
-                if let Some(r) = version(case).filter(|r| r.code == Ignored::Stale) {
-                    return Err(r.reason);
+                // stored copy, which the message does not change. A stale
+                // one cannot. iTIP processing judges both.
+                let author = case.from.is_some().then(|| case.author());
+                let verdict = itip::process_read(case.message, case.stored.as_ref(), author.as_ref());
+                if let Ok(Processed::Ignored(code @ (Ignored::SenderMismatch | Ignored::Stale))) = verdict {
+                    return Err(organizer_refusal(case, code).reason);
                 }
             }
             Ok(Buttons { accept: !recurring, tentative: true, decline: true, accept_all: recurring })
@@ -270,16 +268,19 @@ fn change(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     if case.stored.is_none() {
         return refuse(d, Refusal::new(Ignored::NoExistingAppointment, reasons::no_existing("message")));
     }
-    for check in [addressed_to_attendee, from_organizer, version] {
-        if let Some(r) = check(case) {
-            return refuse(d, r);
-        }
+    if let Some(r) = addressed_to_attendee(case) {
+        return refuse(d, r);
+    }
+    // Rules 5 and 6 (sender, version): iTIP processing's verdict.
+    let outcome = itip::process_read(case.message, case.stored.as_ref(), Some(&case.author()))?;
+    if let Processed::Ignored(code) = outcome {
+        return refuse(d, organizer_refusal(case, code));
     }
     let incoming = case.ctx.preferences.incoming;
     if !incoming.applies_changes() {
         return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::changes_held(incoming, "update")));
     }
-    match itip::process_read(case.message, case.stored.as_ref(), Some(&case.author()))? {
+    match outcome {
         Processed::Stored(new) => {
             let (effect, moved) = diary::changed(case, new, case.kind == Kind::Update)?;
             d.effects.push(effect);
@@ -308,17 +309,20 @@ fn cancel(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     if case.stored.is_none() {
         return refuse(d, Refusal::new(Ignored::NoExistingAppointment, reasons::no_existing("cancellation")));
     }
-    for check in [addressed_to_attendee, from_organizer, version] {
-        if let Some(r) = check(case) {
-            return refuse(d, r);
-        }
+    if let Some(r) = addressed_to_attendee(case) {
+        return refuse(d, r);
+    }
+    // Rules 5 and 6 (sender, version): iTIP processing's verdict.
+    let outcome = itip::process_read(case.message, case.stored.as_ref(), Some(&case.author()))?;
+    if let Processed::Ignored(code) = outcome {
+        return refuse(d, organizer_refusal(case, code));
     }
     let incoming = case.ctx.preferences.incoming;
     if !incoming.applies_changes() {
         return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::changes_held(incoming, "cancellation")));
     }
     let uid = case.message.uid.clone();
-    match itip::process_read(case.message, case.stored.as_ref(), Some(&case.author()))? {
+    match outcome {
         Processed::Deleted => {
             d.effects.push(Effect::CancelAppointment { uid, ics: None });
             d.reasons.push(reasons::cancelled());
@@ -523,27 +527,66 @@ fn organizer_voucher(case: &Case<'_, '_>) -> Option<Voucher> {
     vouch(&case.author(), &principal)
 }
 
-/// Rule 5 for the organizer's messages: the message names the stored
-/// organizer, and the e-mail's author speaks for that organizer ([`vouch`]).
-/// A message without an author (no `From`, none in the context) changes
-/// nothing, and neither does one whose appointment names no organizer.
+/// Rule 5 for `DECLINECOUNTER`, which iTIP processing does not take: the
+/// message names the stored organizer, and the e-mail's author speaks for
+/// that organizer ([`vouch`]). A message without an author changes nothing.
 pub fn from_organizer(case: &Case<'_, '_>) -> Option<Refusal> {
     let stored_org = case.stored.as_ref().and_then(|s| s.organizer.as_ref());
     let message_org = case.message.organizer.as_ref();
-    let renamed = stored_org.zip(message_org).filter(|(s, m)| !s.is(&m.email));
-    if let Some((s, m)) = renamed {
-        return Some(Refusal::new(Ignored::SenderMismatch, reasons::other_organizer(&m.email, &s.email)));
-    }
-    let Some(org) = stored_org.or(message_org) else {
-        return Some(Refusal::new(Ignored::SenderMismatch, reasons::no_organizer()));
-    };
-    let Some(from) = case.from.as_deref() else {
-        return Some(Refusal::new(Ignored::SenderMismatch, reasons::no_author(&org.email)));
-    };
-    if organizer_voucher(case).is_some() {
+    let renamed = stored_org.zip(message_org).is_some_and(|(s, m)| !s.is(&m.email));
+    let named = stored_org.or(message_org).is_some();
+    if !renamed && named && case.from.is_some() && organizer_voucher(case).is_some() {
         return None;
     }
-    Some(Refusal::new(Ignored::SenderMismatch, reasons::not_from_organizer(from, &org.email)))
+    Some(Refusal::new(Ignored::SenderMismatch, not_from_organizer(case)))
+}
+
+/// Why a message is not the organizer's, in words: it renames the
+/// organizer, names none, came without an author, or came from someone else.
+fn not_from_organizer(case: &Case<'_, '_>) -> String {
+    let stored_org = case.stored.as_ref().and_then(|s| s.organizer.as_ref());
+    let message_org = case.message.organizer.as_ref();
+    match (stored_org, message_org, case.from.as_deref()) {
+        (Some(s), Some(m), _) if !s.is(&m.email) => reasons::other_organizer(&m.email, &s.email),
+        (None, None, _) => reasons::no_organizer(),
+        (s, m, from) => {
+            let org = s.or(m).map(|o| o.email.as_str()).unwrap_or_default();
+            match from {
+                None => reasons::no_author(org),
+                Some(from) => reasons::not_from_organizer(from, org),
+            }
+        }
+    }
+}
+
+/// Why an organizer's message (an update, `ADD`, `CANCEL`) changes
+/// nothing, in words, from iTIP processing's verdict `code` (rules 5 and 6
+/// are iTIP's: [`itip::process_read`]). Only the facts that name the case
+/// are read here: whether the message renames the organizer, names none,
+/// came without an author; the versions; whether a duplicate moves the
+/// meeting.
+fn organizer_refusal(case: &Case<'_, '_>, code: Ignored) -> Refusal {
+    let stored = case.stored.as_ref();
+    match code {
+        Ignored::SenderMismatch => Refusal::new(code, not_from_organizer(case)),
+        Ignored::Stale => {
+            let stored_seq = stored.map_or(0, |s| s.highest_sequence());
+            Refusal::new(code, reasons::stale(case.message.highest_sequence(), stored_seq))
+        }
+        Ignored::Duplicate => {
+            let mut r = Refusal::new(code, reasons::duplicate());
+            let moved = stored.is_some_and(|s| itip::is_significant_change(s.calendar, case.calendar));
+            if moved && case.kind != Kind::Cancel {
+                r.warning = Some(
+                    "the message has the same version as the stored appointment but another time, recurrence or \
+                     location: it is not applied"
+                        .to_owned(),
+                );
+            }
+            r
+        }
+        other => Refusal::new(other, reasons::itip_ignored(other)),
+    }
 }
 
 /// Rule 5 for attendees' messages (`REPLY`, `COUNTER`, `REFRESH`): every
@@ -598,78 +641,6 @@ pub fn is_introduced_delegate(case: &Case<'_, '_>, inst: &itip::Instance<'_, '_>
         line_of(&att.email).is_some_and(|l| names(&l.delegated_from, &d.email))
             && line_of(&d.email).is_some_and(|l| names(&l.delegated_to, &att.email))
             && vouch(&case.author(), &principal).is_some()
-    })
-}
-
-/// Rule 6 for the organizer's messages: older than the stored copy is stale
-/// (RFC 5546 2.1.5: `SEQUENCE`, then `DTSTAMP`); the same version is a
-/// duplicate. A cancellation is a duplicate when what it cancels is
-/// cancelled already, and stale only when older.
-pub fn version(case: &Case<'_, '_>) -> Option<Refusal> {
-    let stored = case.stored.as_ref()?;
-    let (mut newer, mut older) = (false, false);
-    for inst in &case.message.instances {
-        match stored.counterpart(inst, &case.message.zones).map(|s| inst.compare_version(s)) {
-            Some(Ordering::Greater) | None => newer = true,
-            Some(Ordering::Less) => older = true,
-            Some(Ordering::Equal) => {}
-        }
-    }
-    let stale = || {
-        let stored_seq = stored.highest_sequence();
-        Some(Refusal::new(Ignored::Stale, reasons::stale(case.message.highest_sequence(), stored_seq)))
-    };
-    if case.kind == Kind::Cancel {
-        if already_cancelled(case) {
-            return Some(Refusal::new(Ignored::Duplicate, reasons::duplicate()));
-        }
-        return if older && !newer { stale() } else { None };
-    }
-    if newer {
-        return None;
-    }
-    if older {
-        return stale();
-    }
-    let mut r = Refusal::new(Ignored::Duplicate, reasons::duplicate());
-    if itip::is_significant_change(stored.calendar, case.calendar) {
-        r.warning = Some(
-            "the message has the same SEQUENCE and DTSTAMP as the stored appointment but another time, \
-             recurrence or location: it is not applied"
-                .to_owned(),
-        );
-    }
-    Some(r)
-}
-
-/// Whether what a `CANCEL` cancels is cancelled in the stored copy already.
-fn already_cancelled(case: &Case<'_, '_>) -> bool {
-    let Some(stored) = case.stored.as_ref() else { return false };
-    let cancelled = |i: &itip::Instance<'_, '_>| i.is_cancelled();
-    if !case.message.instances_only() {
-        return stored.master().is_some_and(cancelled);
-    }
-    let excluded: Vec<_> = stored
-        .master()
-        .map(|m| {
-            m.event
-                .props("EXDATE")
-                .flat_map(|p| parse_date_list_lenient(p).0)
-                .filter_map(|v| match v {
-                    DateOrPeriod::At(v) => Some(stored.zones.to_utc(&v)),
-                    DateOrPeriod::Period(..) => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    case.message.instances.iter().all(|inst| {
-        let Some(rid) = &inst.recurrence_id else { return false };
-        let at = case.message.zones.to_utc(rid);
-        let overridden_cancelled = stored
-            .instances
-            .iter()
-            .any(|s| s.recurrence_id.as_ref().is_some_and(|r| stored.zones.to_utc(r) == at) && cancelled(s));
-        overridden_cancelled || excluded.contains(&at)
     })
 }
 

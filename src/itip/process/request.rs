@@ -23,9 +23,9 @@ pub(super) fn request(input: &Inbound<'_, '_, '_>) -> Result<ProcessOutcome> {
             None => events(existing).into_iter().next(),
         };
         if let Some(s) = stored_main
-            && compare_versions(version_of(msg_master)?, version_of(s)?) == Ordering::Less
+            && let Some(why) = judge_version(version_of(msg_master)?, version_of(s)?)
         {
-            return Ok(ProcessOutcome::Ignored(Ignored::Stale));
+            return Ok(ProcessOutcome::Ignored(why));
         }
         let mut new = as_stored(input.message);
         carry_x_properties(&mut new, existing, None);
@@ -40,6 +40,7 @@ pub(super) fn request(input: &Inbound<'_, '_, '_>) -> Result<ProcessOutcome> {
     new.remove_props("METHOD");
     let mut index = Index::build(&zones, &new)?;
     let mut applied = false;
+    let mut why: Option<Ignored> = None;
     for ev in events(input.message) {
         let key = recurrence_key(&zones, ev)?;
         let found = index.find(key);
@@ -48,8 +49,9 @@ pub(super) fn request(input: &Inbound<'_, '_, '_>) -> Result<ProcessOutcome> {
             None => index.find(None).and_then(|i| new.components.get(i)),
         };
         if let Some(s) = against
-            && compare_versions(version_of(ev)?, version_of(s)?) == Ordering::Less
+            && let Some(reason) = judge_version(version_of(ev)?, version_of(s)?)
         {
+            why = worse(why, reason);
             continue;
         }
         let mut replacement = ev.to_static();
@@ -72,10 +74,26 @@ pub(super) fn request(input: &Inbound<'_, '_, '_>) -> Result<ProcessOutcome> {
         applied = true;
     }
     if !applied {
-        return Ok(ProcessOutcome::Ignored(Ignored::Stale));
+        return Ok(ProcessOutcome::Ignored(why.unwrap_or(Ignored::Stale)));
     }
     add_missing_timezones(&mut new, input.message);
     Ok(stored_or_duplicate(new, existing))
+}
+
+/// Rule 6 for an organizer's `REQUEST` against the stored component of the
+/// same instance (RFC 5546 2.1.5): older is stale; the same `SEQUENCE` and
+/// the same `DTSTAMP` (both given) is the same revision, a duplicate, even
+/// if its content differs; anything newer, or equal without both
+/// `DTSTAMP`s, is applied.
+fn judge_version(
+    msg: (Option<i64>, Option<NaiveDateTime>),
+    stored: (Option<i64>, Option<NaiveDateTime>),
+) -> Option<Ignored> {
+    match compare_versions(msg, stored) {
+        Ordering::Less => Some(Ignored::Stale),
+        Ordering::Equal if msg.1.is_some() && stored.1.is_some() => Some(Ignored::Duplicate),
+        _ => None,
+    }
 }
 
 /// Carries local state from each stored component into the component of the

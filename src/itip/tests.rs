@@ -251,6 +251,22 @@ fn an_exchange_reply_without_organizer_is_applied() {
 }
 
 #[test]
+fn an_answer_recorded_already_is_a_duplicate_whatever_its_schedule_status() {
+    // The organizer's copy records Amy's acceptance without a
+    // SCHEDULE-STATUS (written by the CRM, not by a reply): the same answer
+    // again is nothing new; another answer is applied.
+    let copy = series(None, 1, "20260110T100000Z", "").to_ics().replace(
+        "ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:amy@crm.example",
+        "ATTENDEE;PARTSTAT=ACCEPTED:mailto:amy@crm.example",
+    );
+    let copy = cal(&copy);
+    assert_eq!(ignored(process(&reply_msg("", 1, AMY), Some(&copy), Some(AMY)).unwrap()), Ignored::Duplicate);
+    let declined = cal(&reply_msg("", 1, AMY).to_ics().replace("PARTSTAT=ACCEPTED", "PARTSTAT=DECLINED"));
+    let out = stored(process(&declined, Some(&copy), Some(AMY)).unwrap());
+    assert_eq!(partstat_of(vevents(&out)[0], AMY).as_deref(), Some("DECLINED"));
+}
+
+#[test]
 fn forged_stale_and_orphan_replies_are_ignored() {
     let copy = series(None, 2, "20260110T100000Z", "");
     let forged = process(&reply_msg("", 2, AMY), Some(&copy), Some("mailto:mallory@evil.example")).unwrap();

@@ -350,19 +350,24 @@ fn reply(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     if case.stored.is_none() {
         return refuse(d, Refusal::new(Ignored::NoExistingAppointment, reasons::no_existing("answer")));
     }
-    for check in [addressed_to_organizer, from_attendees, reply_version] {
-        if let Some(r) = check(case) {
-            return refuse(d, r);
-        }
+    if let Some(r) = addressed_to_organizer(case) {
+        return refuse(d, r);
+    }
+    if case.message.attendees.is_empty() {
+        return refuse(d, Refusal::new(Ignored::UnknownAttendee, reasons::reply_without_attendee()));
+    }
+    // Rules 5 and 6 (sender, version): iTIP processing's verdict.
+    let outcome = itip::process_read(case.message, case.stored.as_ref(), Some(&case.author()))?;
+    if let Processed::Ignored(code) = outcome {
+        return refuse(d, attendee_refusal(case, code));
     }
     let incoming = case.ctx.preferences.incoming;
     if !incoming.applies_changes() {
         return refuse(d, Refusal::new(Ignored::DisabledByPreference, reasons::changes_held(incoming, "answer")));
     }
-    let new = match itip::process_read(case.message, case.stored.as_ref(), Some(&case.author()))? {
+    let new = match outcome {
         Processed::Stored(new) => new,
-        Processed::Deleted => return Ok(()),
-        Processed::Ignored(code) => return refuse(d, Refusal::new(code, reasons::itip_ignored(code))),
+        Processed::Deleted | Processed::Ignored(_) => return Ok(()),
     };
     let ics = new.to_ics();
     for inst in &case.message.instances {
@@ -644,39 +649,28 @@ pub fn is_introduced_delegate(case: &Case<'_, '_>, inst: &itip::Instance<'_, '_>
     })
 }
 
-/// Rule 6 for replies: a reply to an older `SEQUENCE` than the stored one is
-/// stale when the organizer has moved the instance since (another start,
-/// end or rule); a lower number for the same time is a renumbering, and the
-/// answer counts. One that records nothing new (every answer already
-/// stored) is a duplicate.
-pub fn reply_version(case: &Case<'_, '_>) -> Option<Refusal> {
-    let stored = case.stored.as_ref()?;
-    let (mut changes, mut older) = (false, false);
-    for inst in &case.message.instances {
-        let Some(s) = stored.counterpart(inst, &case.message.zones) else {
-            changes = true;
-            continue;
-        };
-        if inst.sequence.unwrap_or(0) < s.sequence.unwrap_or(0)
-            && !crate::itip::answers_current_version(inst.event, &case.message.zones, s.event, &stored.zones)
-        {
-            older = true;
-            continue;
-        }
-        for att in &inst.attendees {
-            let recorded = s.attendees.iter().find(|a| a.is(&att.email)).map(|a| &a.partstat);
-            let same_instance = s.recurrence_id.is_some() == inst.recurrence_id.is_some();
-            if recorded != Some(&att.partstat) || !same_instance {
-                changes = true;
+/// Why a reply changes nothing, in words, from iTIP processing's verdict
+/// `code`: the facts that name the case (the attendee line it speaks for,
+/// whether that attendee was invited, the author, the versions).
+fn attendee_refusal(case: &Case<'_, '_>, code: Ignored) -> Refusal {
+    let stored = case.stored.as_ref();
+    let invited = |email: &str| stored.is_some_and(|s| s.attendee(email).is_some());
+    let lines = || case.message.instances.iter().flat_map(|i| i.attendees.iter());
+    let reason = match code {
+        Ignored::UnknownAttendee => match lines().find(|a| !invited(&a.email)).or_else(|| lines().next()) {
+            Some(a) => reasons::unknown_attendee(&a.email),
+            None => reasons::reply_without_attendee(),
+        },
+        Ignored::SenderMismatch => {
+            let email = lines().find(|a| invited(&a.email)).or_else(|| lines().next()).map(|a| a.email.as_str());
+            match case.from.as_deref() {
+                None => reasons::no_author(email.unwrap_or_default()),
+                Some(from) => reasons::not_from_attendee(from, email.unwrap_or_default()),
             }
         }
-    }
-    if changes {
-        return None;
-    }
-    if older {
-        let stored_seq = stored.highest_sequence();
-        return Some(Refusal::new(Ignored::Stale, reasons::stale(case.message.highest_sequence(), stored_seq)));
-    }
-    Some(Refusal::new(Ignored::Duplicate, reasons::duplicate()))
+        Ignored::Stale => reasons::stale(case.message.highest_sequence(), stored.map_or(0, |s| s.highest_sequence())),
+        Ignored::Duplicate => reasons::duplicate(),
+        other => reasons::itip_ignored(other),
+    };
+    Refusal::new(code, reason)
 }

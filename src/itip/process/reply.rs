@@ -159,6 +159,15 @@ impl Target<'_> {
                 result = Err(Ignored::Stale);
                 continue;
             }
+            let recorded = target
+                .props("ATTENDEE")
+                .find(|a| same_address(&a.value, replier))
+                .map(|a| a.param("PARTSTAT").map(PartStat::parse).unwrap_or_default());
+            if !created && recorded.as_ref() == Some(&status.partstat) && status.partstat != PartStat::Delegated {
+                // The answer is recorded already: nothing new.
+                result = Err(Ignored::Duplicate);
+                continue;
+            }
             set_answer(target, replier, status, created);
             result = Ok(());
         }

@@ -378,3 +378,20 @@ fn check_file(path: &Path, decisions: &Value, tally: &mut Tally) {
         problems.push(format!("{name}: produced but neither agreed nor decided: {r:?}"));
     }
 }
+
+/// A new invitation's stored text, written straight from the message
+/// (`itip::stored_ics`), is byte for byte the text of the stored tree iTIP
+/// processing builds (`itip::stored_copy`), on every calendar of the corpus.
+#[test]
+fn the_stored_text_of_a_new_invitation_equals_the_stored_tree() {
+    let mut compared = 0;
+    for path in corpus_files() {
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        let Ok(cal) = invitelink::ical::parse_calendar(&text, &invitelink::ical::ParseOptions::default()) else {
+            continue;
+        };
+        assert_eq!(invitelink::itip::stored_ics(&cal), invitelink::itip::stored_copy(&cal).to_ics(), "{}", rel(&path));
+        compared += 1;
+    }
+    assert!(compared > 50, "only {compared} calendars read");
+}

@@ -7,7 +7,7 @@
 
 mod parse;
 pub mod value;
-mod write;
+pub(crate) mod write;
 
 pub use parse::{ParseOptions, parse_calendar, parse_components};
 pub use write::{fold_line_into, write_component};

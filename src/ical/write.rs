@@ -62,6 +62,28 @@ pub fn write_component(comp: &Component<'_>, out: &mut String) {
     }
 }
 
+/// Appends `comp` with only the top-level properties and sub-components
+/// that `keep_prop` and `keep_child` keep (each kept one whole).
+pub fn write_filtered(
+    comp: &Component<'_>,
+    keep_prop: impl Fn(&Property<'_>) -> bool,
+    mut keep_child: impl FnMut(&Component<'_>) -> bool,
+    out: &mut String,
+) {
+    out.push_str("BEGIN:");
+    out.push_str(&comp.name);
+    out.push_str("\r\n");
+    for p in comp.properties.iter().filter(|p| keep_prop(p)) {
+        write_property(p, out);
+    }
+    for child in comp.components.iter().filter(|c| keep_child(c)) {
+        write_component(child, out);
+    }
+    out.push_str("END:");
+    out.push_str(&comp.name);
+    out.push_str("\r\n");
+}
+
 /// Appends one property as a folded content line.
 pub fn write_property(p: &Property<'_>, out: &mut String) {
     // Written in place; only a line longer than 75 octets is moved to be folded.

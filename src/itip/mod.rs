@@ -28,7 +28,9 @@ pub mod trust;
 pub mod vocab;
 
 pub use object::{CalAddress, Instance, SchedulingObject};
-pub use process::{ProcessOutcome, answers_current_version, process, process_as, process_read};
+pub use process::{
+    ProcessOutcome, answers_current_version, as_stored as stored_copy, process, process_as, process_read, stored_ics,
+};
 pub use reply::reply;
 pub use schedule::{OutgoingMessage, ScheduleOptions, schedule};
 pub use significant::is_significant_change;

@@ -68,6 +68,8 @@ fn a_new_request_is_stored_without_method_and_with_one_timezone_per_tzid() {
     assert!(out.prop("METHOD").is_none());
     let zones: Vec<_> = out.children("VTIMEZONE").filter_map(|z| z.value("TZID")).collect();
     assert_eq!(zones, vec!["Eastern Standard Time", "Eastern Standard Time 1"]);
+    // The text written straight from the message is that copy's text.
+    assert_eq!(stored_ics(&msg), out.to_ics());
 }
 
 #[test]

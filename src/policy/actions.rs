@@ -111,12 +111,12 @@ fn answered_copy(case: &Case<'_, '_>) -> Result<(OwnedComponent, bool)> {
     let Some(stored_calendar) = case.stored.as_ref().map(|s| s.calendar) else {
         return Ok(match itip::process_read(case.message, None, None)? {
             Processed::Stored(c) => (c, false),
-            Processed::Deleted | Processed::Ignored(_) => (diary::stored_copy(case.calendar), false),
+            Processed::Deleted | Processed::Ignored(_) => (itip::stored_copy(case.calendar), false),
         });
     };
     if case.kind == Kind::Publish {
         let moved = itip::is_significant_change(stored_calendar, case.calendar);
-        return Ok((diary::stored_copy(case.calendar), moved));
+        return Ok((itip::stored_copy(case.calendar), moved));
     }
     Ok(match itip::process_read(case.message, case.stored.as_ref(), Some(&case.author()))? {
         Processed::Stored(new) => {

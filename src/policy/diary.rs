@@ -41,14 +41,6 @@ pub fn set_user_partstat(calendar: &mut OwnedComponent, mailbox: &str, partstat:
     }
 }
 
-/// A copy of `calendar` to store: without `METHOD` (a stored object is not a
-/// message, RFC 6638 3.1).
-pub fn stored_copy(calendar: &Component<'_>) -> OwnedComponent {
-    let mut copy = calendar.to_static();
-    copy.remove_props("METHOD");
-    copy
-}
-
 /// The appointment that `calendar` describes, for the diary.
 pub fn appointment(
     case: &Case<'_, '_>,

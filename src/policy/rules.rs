@@ -245,16 +245,13 @@ fn invitation(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
         return refuse(d, Refusal::new(Ignored::UnknownSender, reason));
     };
     let sequence = case.message.highest_sequence();
-    // Anyone may invite: a new invitation is stored without a sender check.
-    let copy = match itip::process_read(case.message, None, None)? {
-        Processed::Stored(c) => c,
-        Processed::Deleted | Processed::Ignored(_) => diary::stored_copy(case.calendar),
-    };
-    // The new copy is the message without `METHOD` (and without repeated
-    // `VTIMEZONE`s, of which the first counts in both): the message's
-    // snapshot describes it.
+    // Anyone may invite: a new invitation is stored as it came, in iTIP
+    // processing's stored shape (no `METHOD`, one `VTIMEZONE` per `TZID`, of
+    // which the first counts in both), so the message's snapshot describes
+    // the copy.
+    let ics = itip::stored_ics(case.calendar);
     let appointment =
-        diary::appointment_of(case, case.message, copy.to_ics(), AppointmentStatus::Tentative, Some(contact.clone()))?;
+        diary::appointment_of(case, case.message, ics, AppointmentStatus::Tentative, Some(contact.clone()))?;
     d.effects.push(Effect::CreateAppointment(appointment));
     d.reasons.push(reasons::tentative_created(&reasons::who(contact)));
     if sequence > 0 {

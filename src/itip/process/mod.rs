@@ -282,17 +282,42 @@ fn carry_x_properties(new: &mut OwnedComponent, old: &Component<'_>, except: Opt
     }
 }
 
-/// Removes every `VTIMEZONE` but the first of each `TZID` (Exchange sends
-/// duplicates).
-fn dedupe_timezones(cal: &mut OwnedComponent) {
-    let mut seen: HashSet<String> = HashSet::new();
-    cal.components.retain(|c| {
+/// What a stored copy keeps of a calendar's top level: no `METHOD` (a
+/// stored object is not a message, RFC 6638 3.1) and only the first
+/// `VTIMEZONE` of each `TZID` (Exchange sends duplicates). The one rule
+/// for [`as_stored`], [`stored_ics`] and the time zones added to a copy.
+#[derive(Default)]
+struct StoredShape {
+    seen: HashSet<String>,
+}
+
+impl StoredShape {
+    fn keeps_prop(p: &Property<'_>) -> bool {
+        !p.name.eq_ignore_ascii_case("METHOD")
+    }
+
+    fn keeps_child(&mut self, c: &Component<'_>) -> bool {
         if !c.is("VTIMEZONE") {
             return true;
         }
         let Some(id) = vtimezone_id(c) else { return true };
-        seen.insert(id)
-    });
+        self.seen.insert(id)
+    }
+}
+
+/// Removes every `VTIMEZONE` but the first of each `TZID`.
+fn dedupe_timezones(cal: &mut OwnedComponent) {
+    let mut shape = StoredShape::default();
+    cal.components.retain(|c| shape.keeps_child(c));
+}
+
+/// A new invitation as the stored object's text: [`as_stored`] written
+/// straight from the message, without an owned copy of its tree.
+pub fn stored_ics(message: &Component<'_>) -> String {
+    let mut shape = StoredShape::default();
+    let mut out = String::with_capacity(1024);
+    crate::ical::write::write_filtered(message, StoredShape::keeps_prop, |c| shape.keeps_child(c), &mut out);
+    out
 }
 
 /// Adds the `VTIMEZONE`s of `from` whose `TZID` `cal` lacks.
@@ -312,9 +337,9 @@ fn add_missing_timezones(cal: &mut OwnedComponent, from: &Component<'_>) {
 }
 
 /// The message as a stored object: `METHOD` removed, one `VTIMEZONE` per `TZID`.
-fn as_stored(message: &Component<'_>) -> OwnedComponent {
+pub fn as_stored(message: &Component<'_>) -> OwnedComponent {
     let mut cal = message.to_static();
-    cal.remove_props("METHOD");
+    cal.properties.retain(StoredShape::keeps_prop);
     dedupe_timezones(&mut cal);
     cal
 }

@@ -8,7 +8,10 @@
 //! (`unauthenticated_sender`); then, by kind, the stored appointment
 //! (`no_existing_appointment`), the addressee (`not_addressed_to_user`), the
 //! sender (`unknown_attendee`, `sender_mismatch`), the version (`stale`,
-//! `duplicate`), and last the preferences and settings.
+//! `duplicate`), and last the preferences and settings. For the messages
+//! iTIP processing applies (updates, `ADD`, `CANCEL`, `REPLY`) the sender
+//! and the version are its verdict ([`itip::process_read`]); this module
+//! words it (`organizer_refusal`, `attendee_refusal`).
 
 use super::Case;
 use super::context::Incoming;

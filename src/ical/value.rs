@@ -339,7 +339,8 @@ pub fn email_of(cal_address: &str) -> String {
     if mailto && t.contains('%') {
         return percent_decode(t).trim().to_lowercase();
     }
-    t.to_lowercase()
+    // The same result for ASCII, without Unicode case tables.
+    if t.is_ascii() { t.to_ascii_lowercase() } else { t.to_lowercase() }
 }
 
 /// `%XX` sequences decoded as UTF-8 (lossily); a `%` not followed by two
@@ -373,6 +374,14 @@ pub fn same_address(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_compare_lower_cased_without_their_scheme() {
+        assert_eq!(email_of(" MAILTO:Anna.Dahl@Example.NO "), "anna.dahl@example.no");
+        assert_eq!(email_of("mailto:ÅSE@Bø.example"), "åse@bø.example");
+        assert_eq!(email_of("mailto:anna%40crm.example"), "anna@crm.example");
+        assert_eq!(email_of("urn:uuid:ABC"), "urn:uuid:abc");
+    }
 
     #[test]
     fn durations_read_and_write() {

@@ -172,7 +172,7 @@ impl<'c, 'a> Case<'c, 'a> {
         }
         // Damaged recurrence (docs/decision.md, "Damaged input"): what was
         // skipped changes the occurrences, so the user is told.
-        for event in self.calendar.children("VEVENT") {
+        for event in self.message.instances.iter().map(|i| i.event) {
             for rule in event.props("RRULE") {
                 let (read, skipped) = crate::recur::parse_lenient(&rule.value);
                 warnings.extend(skipped.iter().map(|e| reasons::rule_part_skipped(rule.line, &e.message)));

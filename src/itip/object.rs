@@ -160,13 +160,6 @@ impl Instance<'_, '_> {
         self.event.prop(name).map(|p| p.text().trim().to_owned()).filter(|t| !t.is_empty())
     }
 
-    /// Whether this instance is newer than `stored` (RFC 5546 2.1.5:
-    /// `SEQUENCE`, absent = 0, then `DTSTAMP` when both have one), the same,
-    /// or older.
-    pub fn compare_version(&self, stored: &Instance<'_, '_>) -> Ordering {
-        compare_versions((self.sequence, self.dtstamp), (stored.sequence, stored.dtstamp))
-    }
-
     /// Whether this instance is cancelled (`STATUS:CANCELLED`).
     pub fn is_cancelled(&self) -> bool {
         self.status.as_deref() == Some("CANCELLED")
@@ -349,21 +342,6 @@ impl<'c, 'a> SchedulingObject<'c, 'a> {
         match self.master() {
             Some(m) => m.dtstart.as_ref().and_then(DateTimeValue::tzid),
             None => self.instances.first().and_then(|i| i.recurrence_id.as_ref()).and_then(DateTimeValue::tzid),
-        }
-    }
-
-    /// The component with the same `RECURRENCE-ID` as `other` (compared as
-    /// instants), else the master.
-    pub fn counterpart(&self, other: &Instance<'_, '_>, other_zones: &ZoneSet) -> Option<&Instance<'c, 'a>> {
-        match &other.recurrence_id {
-            None => self.master(),
-            Some(rid) => {
-                let at = other_zones.to_utc(rid);
-                self.instances
-                    .iter()
-                    .find(|i| i.recurrence_id.as_ref().is_some_and(|r| self.zones.to_utc(r) == at))
-                    .or_else(|| self.master())
-            }
         }
     }
 

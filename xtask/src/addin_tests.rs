@@ -8,7 +8,7 @@
 //! backend, and the task pane end to end in headless Chromium (Debian's
 //! `chromium`) with the real Office.js from npm and a stand-in for the host.
 
-use crate::pkg::{cargo, run_command};
+use crate::pkg::run_command;
 use std::path::Path;
 use std::process::Command;
 
@@ -19,9 +19,7 @@ const TEST_FILES: &[&str] = &["manifest.test.mjs", "pane.test.mjs"];
 /// Builds what the add-in needs and runs its tests; `root` is the workspace root.
 pub fn run(root: &Path) -> Result<(), String> {
     crate::pkg::build(root)?;
-    // The same features as the other tests that use the program, so that
-    // neither rebuilds it for the other.
-    run_command(cargo().args(["build", "--bin", "invitelink", "--all-features"]).current_dir(root))?;
+    crate::pkg::build_program(root)?;
     let chromium = crate::browser::chromium()?;
     let dir = root.join("addin/tests");
     let verb = if dir.join("package-lock.json").is_file() { "ci" } else { "install" };

@@ -80,24 +80,25 @@ fn test() -> TaskResult {
     // The engine stays free of I/O crates, natively and in wasm.
     engine_tree::check(&root)?;
     // Engine, CLI, properties, backend on SQLite, mail against real servers.
-    cargo(&["test", "--workspace", "--exclude", "invitelink-bench"])?;
+    let tested = |rest: &[&'static str]| [&["test"][..], &pkg::TESTED, rest].concat();
+    cargo(&tested(&[]))?;
     // Durability: the real server killed with SIGKILL while it polls IMAP;
     // every message applied exactly once (the full 10,000 is documented in
     // docs/mail.md; CI runs 1,000).
     cargo_env(
-        &["test", "--test", "mail_durability", "--", "--ignored", "--nocapture"],
+        &tested(&["--test", "mail_durability", "--", "--ignored", "--nocapture"]),
         &[("INVITELINK_DURABILITY_MESSAGES", "1000")],
     )?;
     // The backend's tests once more, on a real PostgreSQL server.
     let server = server_tests(&root)?;
     postgres::with_postgres(&root, |url| {
-        let mut args = vec!["test"];
+        let mut args = tested(&[]);
         args.extend(server.iter().map(String::as_str));
         cargo_env(&args, &[("INVITELINK_TEST_DATABASE", url)])?;
         // Three instances on this PostgreSQL, ten inboxes, one killed
         // (docs/postgres.md has the longer run).
         cargo_env(
-            &["test", "--test", "mail_cluster", "--", "--ignored", "--nocapture"],
+            &tested(&["--test", "mail_cluster", "--", "--ignored", "--nocapture"]),
             &[("INVITELINK_TEST_DATABASE", url), ("INVITELINK_CLUSTER_MESSAGES", "300")],
         )
     })?;

@@ -79,6 +79,16 @@ pub(crate) fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
 }
 
+/// The packages every native test command builds: the same selection gives
+/// the same features to every dependency, so no command rebuilds what an
+/// earlier one built (each extra set costs gigabytes of `target/` and minutes).
+pub(crate) const TESTED: [&str; 3] = ["--workspace", "--exclude", "invitelink-bench"];
+
+/// Builds the `invitelink` program as the tests build it.
+pub(crate) fn build_program(root: &Path) -> Result<(), String> {
+    run_command(cargo().arg("build").args(TESTED).args(["--bin", "invitelink"]).current_dir(root))
+}
+
 /// Where cargo writes its output for the workspace at `root`.
 pub(crate) fn target_dir(root: &Path) -> Result<PathBuf, String> {
     Ok(read_crate(root)?.target_dir)

@@ -15,7 +15,7 @@ const TEST_FILES: &[&str] = &["node.test.mjs", "browser.test.mjs", "typescript.t
 /// Builds the package and runs its tests; `root` is the workspace root.
 pub fn run(root: &Path) -> Result<(), String> {
     crate::pkg::build(root)?;
-    run_command(cargo().args(["build", "--bin", "invitelink"]).current_dir(root))?;
+    crate::pkg::build_program(root)?;
     run_command(
         cargo()
             .args([

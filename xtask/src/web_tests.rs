@@ -4,7 +4,7 @@
 //! real backend (on SQLite, then on PostgreSQL), with axe-core's
 //! accessibility check on every page.
 
-use crate::pkg::{cargo, run_command};
+use crate::pkg::run_command;
 use std::path::Path;
 use std::process::Command;
 
@@ -42,7 +42,7 @@ pub fn place_packages(root: &Path) -> Result<(), String> {
 /// Builds what the client needs and runs its tests; `root` is the workspace root.
 pub fn run(root: &Path) -> Result<(), String> {
     crate::pkg::build(root)?;
-    run_command(cargo().args(["build", "--bin", "invitelink", "--all-features"]).current_dir(root))?;
+    crate::pkg::build_program(root)?;
     place_packages(root)?;
     npm_install(&root.join("web/tests"))?;
     run_browser_tests(root, None)

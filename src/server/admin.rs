@@ -724,7 +724,7 @@ pub async fn record_poll(store: &store::Store, inbox: &str, poll: &PollSummary) 
     .bind(count(poll.failed))
     .execute(tx.conn())
     .await?;
-    tx.commit().await
+    Ok(tx.commit().await?)
 }
 
 /// The mail status (administrators): each configured inbox with its last

@@ -1,8 +1,7 @@
 //! Appointments and their participants as stored, and the organizer's
 //! iCalendar copy of a follow-up organized in the CRM.
 
-use super::error::{ApiError, ApiResult};
-use super::store::{self, flag, int, opt_text, text};
+use super::store::{self, StoreError, StoreResult, flag, int, opt_text, text};
 use crate::ical::value::escape_text;
 use crate::ical::{Component, Property};
 use chrono::{DateTime, Utc};
@@ -148,7 +147,7 @@ pub fn appointment_columns(prefix: &str) -> String {
 }
 
 /// Reads an appointment from a row of [`appointment_columns`].
-pub fn appointment_from_row(row: &AnyRow) -> ApiResult<Appointment> {
+pub fn appointment_from_row(row: &AnyRow) -> StoreResult<Appointment> {
     Ok(Appointment {
         id: text(row, "id")?,
         owner_id: text(row, "owner_id")?,
@@ -180,7 +179,7 @@ pub fn appointment_from_row(row: &AnyRow) -> ApiResult<Appointment> {
 }
 
 /// The appointment with `id`.
-pub async fn find(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<Appointment>> {
+pub async fn find(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Appointment>> {
     let row = sqlx::query(&format!("SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE id = $1"))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -189,12 +188,12 @@ pub async fn find(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<Appoin
 }
 
 /// The appointment with `id`, or 404.
-pub async fn get(conn: &mut AnyConnection, id: &str) -> ApiResult<Appointment> {
-    find(conn, id).await?.ok_or_else(|| ApiError::not_found("follow-up", id))
+pub async fn get(conn: &mut AnyConnection, id: &str) -> StoreResult<Appointment> {
+    find(conn, id).await?.ok_or_else(|| StoreError::NotFound { what: "follow-up", id: id.to_owned() })
 }
 
 /// The appointment in `owner_id`'s diary with `uid`.
-pub async fn find_by_uid(conn: &mut AnyConnection, owner_id: &str, uid: &str) -> ApiResult<Option<Appointment>> {
+pub async fn find_by_uid(conn: &mut AnyConnection, owner_id: &str, uid: &str) -> StoreResult<Option<Appointment>> {
     let row = sqlx::query(&format!("SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE owner_id = $1 AND uid = $2"))
         .bind(owner_id)
         .bind(uid)
@@ -204,7 +203,7 @@ pub async fn find_by_uid(conn: &mut AnyConnection, owner_id: &str, uid: &str) ->
 }
 
 /// The follow-up organized in the CRM with `uid` (any owner).
-pub async fn find_crm_by_uid(conn: &mut AnyConnection, uid: &str) -> ApiResult<Option<Appointment>> {
+pub async fn find_crm_by_uid(conn: &mut AnyConnection, uid: &str) -> StoreResult<Option<Appointment>> {
     let row = sqlx::query(&format!(
         "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE uid = $1 AND origin = 'crm' ORDER BY created_at LIMIT 1"
     ))
@@ -254,7 +253,7 @@ fn appointment_placeholders() -> String {
 }
 
 /// Inserts `a` as it is.
-pub async fn insert(conn: &mut AnyConnection, a: &Appointment) -> ApiResult<()> {
+pub async fn insert(conn: &mut AnyConnection, a: &Appointment) -> StoreResult<()> {
     let sql = format!("INSERT INTO appointments ({APPOINTMENT_COLUMNS}) VALUES ({})", appointment_placeholders());
     bind_appointment(sqlx::query(&sql), a).execute(&mut *conn).await?;
     Ok(())
@@ -262,7 +261,7 @@ pub async fn insert(conn: &mut AnyConnection, a: &Appointment) -> ApiResult<()> 
 
 /// Writes every column of `a` but its id and creation time (the creation
 /// time stays as stored: `$24` is bound and not written).
-pub async fn update(conn: &mut AnyConnection, a: &Appointment) -> ApiResult<()> {
+pub async fn update(conn: &mut AnyConnection, a: &Appointment) -> StoreResult<()> {
     let assignments: Vec<String> = APPOINTMENT_COLUMNS
         .split(", ")
         .enumerate()
@@ -286,7 +285,7 @@ pub fn participant_columns(prefix: &str) -> String {
 }
 
 /// Reads a participant from a row of [`participant_columns`].
-pub fn participant_from_row(row: &AnyRow) -> ApiResult<Participant> {
+pub fn participant_from_row(row: &AnyRow) -> StoreResult<Participant> {
     Ok(Participant {
         id: text(row, "id")?,
         appointment_id: text(row, "appointment_id")?,
@@ -304,7 +303,7 @@ pub fn participant_from_row(row: &AnyRow) -> ApiResult<Participant> {
 }
 
 /// The participants of an appointment, in the order added.
-pub async fn participants(conn: &mut AnyConnection, appointment_id: &str) -> ApiResult<Vec<Participant>> {
+pub async fn participants(conn: &mut AnyConnection, appointment_id: &str) -> StoreResult<Vec<Participant>> {
     let rows = sqlx::query(&format!(
         "SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE appointment_id = $1 ORDER BY updated_at, id"
     ))
@@ -315,7 +314,7 @@ pub async fn participants(conn: &mut AnyConnection, appointment_id: &str) -> Api
 }
 
 /// The participant with `id`.
-pub async fn find_participant(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<Participant>> {
+pub async fn find_participant(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Participant>> {
     let row = sqlx::query(&format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE id = $1"))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -324,7 +323,7 @@ pub async fn find_participant(conn: &mut AnyConnection, id: &str) -> ApiResult<O
 }
 
 /// Inserts a participant.
-pub async fn insert_participant(conn: &mut AnyConnection, p: &Participant) -> ApiResult<()> {
+pub async fn insert_participant(conn: &mut AnyConnection, p: &Participant) -> StoreResult<()> {
     sqlx::query(&format!(
         "INSERT INTO participants ({PARTICIPANT_COLUMNS}, response_seen) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)"
@@ -347,7 +346,7 @@ pub async fn insert_participant(conn: &mut AnyConnection, p: &Participant) -> Ap
 }
 
 /// Sets a participant's status (and resets whether its answer was seen).
-pub async fn set_participant_status(conn: &mut AnyConnection, id: &str, status: &str) -> ApiResult<()> {
+pub async fn set_participant_status(conn: &mut AnyConnection, id: &str, status: &str) -> StoreResult<()> {
     sqlx::query("UPDATE participants SET status = $2, response_seen = 0, updated_at = $3 WHERE id = $1")
         .bind(id)
         .bind(status)

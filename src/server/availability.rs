@@ -312,7 +312,7 @@ async fn resource_name(conn: &mut AnyConnection, id: &str) -> ApiResult<String> 
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| ApiError::not_found("resource", id))?;
-    text(&row, "name")
+    Ok(text(&row, "name")?)
 }
 
 /// Free/busy of several associates and resources over a range (group view).

@@ -267,7 +267,7 @@ async fn company_named(conn: &mut AnyConnection, name: &str) -> ApiResult<Option
         .bind(name.to_lowercase())
         .fetch_optional(&mut *conn)
         .await?;
-    row.map(|r| text(&r, "id")).transpose()
+    Ok(row.map(|r| text(&r, "id")).transpose()?)
 }
 
 /// One company, or `None`.

@@ -4,7 +4,7 @@
 use super::AppState;
 use super::auth::CurrentUser;
 use super::error::{ApiError, ApiResult, Json, Query};
-use super::store::{flag, opt_text, text};
+use super::store::{StoreResult, flag, opt_text, text};
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
@@ -158,7 +158,7 @@ pub async fn companies(
 }
 
 /// The e-mail addresses of a person, the one to write to first.
-pub async fn person_emails(conn: &mut AnyConnection, person_id: &str) -> ApiResult<Vec<String>> {
+pub async fn person_emails(conn: &mut AnyConnection, person_id: &str) -> StoreResult<Vec<String>> {
     let rows = sqlx::query("SELECT email FROM person_emails WHERE person_id = $1 ORDER BY position, email")
         .bind(person_id)
         .fetch_all(&mut *conn)
@@ -169,7 +169,7 @@ pub async fn person_emails(conn: &mut AnyConnection, person_id: &str) -> ApiResu
 const PERSON_SELECT: &str = "SELECT p.id, p.name, p.title, p.phone, p.company_id, c.name AS company_name \
      FROM persons p LEFT JOIN companies c ON c.id = p.company_id";
 
-async fn person_from_row(conn: &mut AnyConnection, row: &sqlx::any::AnyRow) -> ApiResult<Person> {
+async fn person_from_row(conn: &mut AnyConnection, row: &sqlx::any::AnyRow) -> StoreResult<Person> {
     let id = text(row, "id")?;
     let emails = person_emails(conn, &id).await?;
     Ok(Person {
@@ -184,7 +184,7 @@ async fn person_from_row(conn: &mut AnyConnection, row: &sqlx::any::AnyRow) -> A
 }
 
 /// One person, or `None`.
-pub async fn find_person(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<Person>> {
+pub async fn find_person(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Person>> {
     let row = sqlx::query(&format!("{PERSON_SELECT} WHERE p.id = $1")).bind(id).fetch_optional(&mut *conn).await?;
     match row {
         Some(row) => Ok(Some(person_from_row(conn, &row).await?)),
@@ -305,7 +305,7 @@ pub async fn sales(
 }
 
 /// The person (and their company) registered with `email`, when exactly one is.
-pub async fn person_by_email(conn: &mut AnyConnection, email: &str) -> ApiResult<Option<Person>> {
+pub async fn person_by_email(conn: &mut AnyConnection, email: &str) -> StoreResult<Option<Person>> {
     let rows = sqlx::query("SELECT DISTINCT person_id FROM person_emails WHERE email = $1")
         .bind(email.trim().to_lowercase())
         .fetch_all(&mut *conn)
@@ -319,7 +319,7 @@ pub async fn person_by_email(conn: &mut AnyConnection, email: &str) -> ApiResult
 }
 
 /// The associate whose address is `email`.
-pub async fn associate_by_email(conn: &mut AnyConnection, email: &str) -> ApiResult<Option<Associate>> {
+pub async fn associate_by_email(conn: &mut AnyConnection, email: &str) -> StoreResult<Option<Associate>> {
     let row = sqlx::query("SELECT id, name, email, role FROM associates WHERE email = $1")
         .bind(email.trim().to_lowercase())
         .fetch_optional(&mut *conn)
@@ -336,7 +336,7 @@ pub async fn associate_by_email(conn: &mut AnyConnection, email: &str) -> ApiRes
 }
 
 /// The associate with `id`.
-pub async fn associate_by_id(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<Associate>> {
+pub async fn associate_by_id(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Associate>> {
     let row = sqlx::query("SELECT id, name, email, role FROM associates WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)

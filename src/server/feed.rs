@@ -16,7 +16,7 @@ use super::AppState;
 use super::appointments::ical_utc;
 use super::auth::{SignedIn, token_hash};
 use super::error::{ApiError, ApiResult, Json};
-use super::store::{self, flag, fmt_instant, hex, int, opt_text, text};
+use super::store::{self, StoreResult, flag, fmt_instant, hex, int, opt_text, text};
 use crate::ical::value::escape_text;
 use crate::ical::{Component, ParseOptions, Property, parse_calendar};
 use axum::extract::{Path, State};
@@ -242,7 +242,7 @@ pub async fn calendar(conn: &mut AnyConnection, owner: &str, name: &str) -> ApiR
             .await?
             .iter()
             .map(|r| text(r, "recurrence_id"))
-            .collect::<ApiResult<_>>()?
+            .collect::<StoreResult<_>>()?
         } else {
             Vec::new()
         };

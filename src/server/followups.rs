@@ -715,7 +715,7 @@ async fn add_assignee(conn: &mut AnyConnection, a: &mut Appointment, user: &Curr
     appointments::insert_participant(conn, &p).await?;
     a.assigned_by = Some(user.id.clone());
     a.updated_at = fmt_instant(store::now());
-    appointments::update(conn, a).await
+    Ok(appointments::update(conn, a).await?)
 }
 
 /// Delegates a follow-up to another associate (owner only). The assignee

@@ -15,8 +15,7 @@
 //! Architecture Invariant: an `Ok` from [`GroupCommit::write`] is given only
 //! after the transaction holding the job's writes has committed.
 
-use super::error::{ApiError, ApiResult};
-use super::store::{Store, WriteTx};
+use super::store::{Store, StoreError, StoreResult, WriteTx};
 use sqlx::{AnyConnection, Executor};
 use std::future::Future;
 use std::pin::Pin;
@@ -28,18 +27,19 @@ pub const MAX_BATCH: usize = 64;
 /// The most jobs waiting for the writer; more wait to be queued.
 const QUEUE: usize = 1024;
 
-/// A boxed future borrowing the write connection.
-pub type JobFuture<'c, T> = Pin<Box<dyn Future<Output = ApiResult<T>> + Send + 'c>>;
+/// A boxed future borrowing the write connection, ending with the job's
+/// result or its error `E` (any error a [`StoreError`] converts into).
+pub type JobFuture<'c, T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>;
 
 /// Answers a job that succeeded, once its transaction has ended (`Ok`:
 /// committed).
-type Answer = Box<dyn FnOnce(ApiResult<()>) + Send>;
+type Answer = Box<dyn FnOnce(StoreResult<()>) + Send>;
 
 /// A job as the writer runs it, given the write connection (or the error
 /// that left it without one): `Some` when it succeeded (its answer waits for
 /// the commit), `None` when it failed (already answered).
 type Job = Box<
-    dyn for<'c> FnOnce(ApiResult<&'c mut AnyConnection>) -> Pin<Box<dyn Future<Output = Option<Answer>> + Send + 'c>>
+    dyn for<'c> FnOnce(StoreResult<&'c mut AnyConnection>) -> Pin<Box<dyn Future<Output = Option<Answer>> + Send + 'c>>
         + Send,
 >;
 
@@ -61,21 +61,22 @@ impl GroupCommit {
     /// Runs `job` on the write connection inside a transaction it may share
     /// with other jobs, and answers its result once that transaction has
     /// committed. An error of the job rolls back its own writes only.
-    pub async fn write<T, F>(&self, job: F) -> ApiResult<T>
+    pub async fn write<T, E, F>(&self, job: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> JobFuture<'c, T> + Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> JobFuture<'c, T, E> + Send + 'static,
     {
-        let (answer, answered) = oneshot::channel::<ApiResult<T>>();
+        let (answer, answered) = oneshot::channel::<Result<T, E>>();
         let job: Job = Box::new(move |conn| {
             Box::pin(async move {
                 let done = match conn {
                     Ok(conn) => job(conn).await,
-                    Err(e) => Err(e),
+                    Err(e) => Err(E::from(e)),
                 };
                 match done {
-                    Ok(value) => Some(Box::new(move |committed: ApiResult<()>| {
-                        let _ = answer.send(committed.map(|()| value));
+                    Ok(value) => Some(Box::new(move |committed: StoreResult<()>| {
+                        let _ = answer.send(committed.map(|()| value).map_err(E::from));
                     }) as Answer),
                     Err(e) => {
                         let _ = answer.send(Err(e));
@@ -84,8 +85,13 @@ impl GroupCommit {
                 }
             })
         });
-        self.jobs.send(job).await.map_err(|_| ApiError::internal("the database writer has stopped"))?;
-        answered.await.map_err(|_| ApiError::internal("the database writer dropped a job"))?
+        if self.jobs.send(job).await.is_err() {
+            return Err(StoreError::Database("the database writer has stopped".to_owned()).into());
+        }
+        match answered.await {
+            Ok(result) => result,
+            Err(_) => Err(StoreError::Database("the database writer dropped a job".to_owned()).into()),
+        }
     }
 }
 
@@ -114,7 +120,7 @@ async fn batch(store: &Store, first: Job, queue: &mut mpsc::Receiver<Job>) {
         // The job panicked: its transaction is gone (rolled back), and the
         // jobs before it are answered with an error.
         let Some(back) = back else {
-            fail(answers, ApiError::internal("a write job failed"));
+            fail(answers, StoreError::Database("a write job failed".to_owned()));
             return;
         };
         tx = back;
@@ -157,16 +163,16 @@ async fn run_job(mut tx: WriteTx, job: Job) -> (Option<WriteTx>, Option<Answer>)
 
 /// Runs savepoint statements (several in one round trip). Boxed, so that the
 /// writer task's future is `Send` for the compiler.
-fn savepoint<'a>(tx: &'a mut WriteTx, sql: &'static str) -> Pin<Box<dyn Future<Output = ApiResult<()>> + Send + 'a>> {
-    Box::pin(async move { tx.conn().execute(sql).await.map(|_| ()).map_err(ApiError::from) })
+fn savepoint<'a>(tx: &'a mut WriteTx, sql: &'static str) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
+    Box::pin(async move { tx.conn().execute(sql).await.map(|_| ()).map_err(StoreError::from) })
 }
 
 /// Answers a job that cannot run with `e`.
-async fn refuse(job: Job, e: ApiError) {
+async fn refuse(job: Job, e: StoreError) {
     let _ = job(Err(e)).await;
 }
 
-fn fail(answers: Vec<Answer>, e: ApiError) {
+fn fail(answers: Vec<Answer>, e: StoreError) {
     for answer in answers {
         answer(Err(e.clone()));
     }
@@ -176,6 +182,7 @@ fn fail(answers: Vec<Answer>, e: ApiError) {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
     use super::*;
+    use crate::server::error::{ApiError, ApiResult};
     use sqlx::Row;
 
     async fn store(name: &str) -> (Store, std::path::PathBuf) {

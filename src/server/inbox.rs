@@ -10,23 +10,23 @@
 //! the same transaction as its effects.
 
 use super::AppState;
-use super::appointments::{self, Appointment, blank_participant, invitation};
+use super::appointments::{self, Appointment};
 use super::auth::CurrentUser;
-use super::directory::{self, Associate};
+use super::directory;
 use super::error::{ApiError, ApiResult, Json, Query, RawBody};
-use super::invitations::add_notification;
-use super::outbox::{self, NewMessage, OutboxMessage};
+use super::outbox::OutboxMessage;
 use super::preferences::{self, Preferences};
-use super::store::{self, fmt_instant, hex, text};
+use super::store::effects::{self, Target};
+use super::store::{self, StoreError, StoreResult, ledger, text};
+use crate::error::EngineError;
 use crate::ical::value::email_of;
 use crate::ical::{Component, ParseOptions, parse_calendar};
 use crate::itip::SchedulingObject;
 use crate::mail::Judgement;
 use crate::message::{Envelope, InputLimits, read_message};
-use crate::policy::{self, Decision, Effect, RecordId};
+use crate::policy::{self, Decision, RecordId};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 use utoipa::{IntoParams, ToSchema};
 
@@ -139,6 +139,54 @@ pub(crate) fn refused(via: &'static str, mailbox: &str, code: &str) {
     super::metrics::message_taken(via, mailbox, "rejected", code);
 }
 
+/// Why a message was not applied.
+#[derive(Debug, Clone)]
+pub enum InboxError {
+    /// The message is refused: it cannot be read, is for no known mailbox,
+    /// or asks what the store does not allow. The same message would be
+    /// refused again: the mail poller sets it aside with this answer's code.
+    Refused(ApiError),
+    /// The store failed: the same message may be applied later (the mail
+    /// poller leaves it in the mailbox and tries again).
+    Failed(StoreError),
+}
+
+impl From<StoreError> for InboxError {
+    fn from(e: StoreError) -> Self {
+        if e.is_transient() { InboxError::Failed(e) } else { InboxError::Refused(ApiError::from(e)) }
+    }
+}
+
+impl From<EngineError> for InboxError {
+    fn from(e: EngineError) -> Self {
+        InboxError::Refused(ApiError::from(e))
+    }
+}
+
+impl From<InboxError> for ApiError {
+    fn from(e: InboxError) -> Self {
+        match e {
+            InboxError::Refused(e) => e,
+            InboxError::Failed(e) => ApiError::from(e),
+        }
+    }
+}
+
+impl std::fmt::Display for InboxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InboxError::Refused(e) => e.fmt(f),
+            InboxError::Failed(e) => e.fmt(f),
+        }
+    }
+}
+
+/// A transient failure of the inbox's own (a decision that cannot be
+/// recorded, an appointment that keeps changing): try again later.
+fn failed(message: impl Into<String>) -> InboxError {
+    InboxError::Failed(StoreError::Database(message.into()))
+}
+
 /// The engine's decision on a message read once ([`Read`]), timed.
 fn decide_timed(read: &Read<'_, '_>, ctx: &policy::Context) -> crate::Result<Decision> {
     let object = read.object.as_ref().map_err(Clone::clone)?;
@@ -146,18 +194,6 @@ fn decide_timed(read: &Read<'_, '_>, ctx: &policy::Context) -> crate::Result<Dec
     let decision = crate::policy::decide_object(read.envelope, object, ctx);
     super::metrics::decision_took(started.elapsed());
     decision
-}
-
-/// Where a message is applied.
-struct Target {
-    /// The address given to the engine as `mailbox`.
-    mailbox: String,
-    /// The associate whose diary changes.
-    owner: Option<Associate>,
-    /// The stored appointment with the message's `UID`.
-    existing: Option<Appointment>,
-    /// Recorded with processed messages.
-    mailbox_key: String,
 }
 
 /// `user` is `None` for the system (the mail poller): any mailbox, which
@@ -168,18 +204,18 @@ async fn resolve_target(
     mailbox: Option<&str>,
     prefs: &Preferences,
     uid: &str,
-) -> ApiResult<Target> {
+) -> Result<Target, InboxError> {
     let named = mailbox.map(email_of).filter(|m| !m.is_empty());
     let mailbox = match (named, user) {
         (Some(m), _) => m,
         (None, Some(user)) => user.email.clone(),
-        (None, None) => return Err(ApiError::invalid("name the mailbox the message arrived in")),
+        (None, None) => return Err(InboxError::Refused(ApiError::invalid("name the mailbox the message arrived in"))),
     };
     if let Some(user) = user
         && mailbox != user.email
         && !user.is_admin()
     {
-        return Err(ApiError::forbidden("only administrators may deliver to another mailbox"));
+        return Err(InboxError::Refused(ApiError::forbidden("only administrators may deliver to another mailbox")));
     }
     if let Some(owner) = directory::associate_by_email(conn, &mailbox).await? {
         let existing = appointments::find_by_uid(conn, &owner.id, uid).await?;
@@ -196,7 +232,9 @@ async fn resolve_target(
         let as_mailbox = owner.as_ref().map(|o| o.email.clone()).unwrap_or_else(|| mailbox.clone());
         return Ok(Target { mailbox: as_mailbox, owner, existing, mailbox_key: mailbox });
     }
-    Err(ApiError::invalid(format!("`{mailbox}` is not the mailbox of an associate nor the CRM inbox")))
+    Err(InboxError::Refused(ApiError::invalid(format!(
+        "`{mailbox}` is not the mailbox of an associate nor the CRM inbox"
+    ))))
 }
 
 /// A message read once: its envelope, and its meeting as the engine reads
@@ -250,7 +288,7 @@ async fn context(
     read: &Read<'_, '_>,
     prefs: &Preferences,
     action: Option<ActionBody>,
-) -> ApiResult<policy::Context> {
+) -> StoreResult<policy::Context> {
     let mut ctx = policy::Context::for_mailbox(&target.mailbox);
     ctx.now = Some(store::now().naive_utc());
     ctx.preferences = policy::Preferences {
@@ -294,7 +332,7 @@ fn placeholders(n: usize) -> String {
 }
 
 /// The registered contacts with any of `addresses` (lower-case).
-async fn contacts_of(conn: &mut AnyConnection, addresses: &[String]) -> ApiResult<Vec<policy::Contact>> {
+async fn contacts_of(conn: &mut AnyConnection, addresses: &[String]) -> StoreResult<Vec<policy::Contact>> {
     if addresses.is_empty() {
         return Ok(Vec::new());
     }
@@ -321,7 +359,7 @@ async fn contacts_of(conn: &mut AnyConnection, addresses: &[String]) -> ApiResul
 }
 
 /// The associates with any of `addresses` (lower-case).
-async fn associates_of(conn: &mut AnyConnection, addresses: &[String]) -> ApiResult<Vec<policy::Associate>> {
+async fn associates_of(conn: &mut AnyConnection, addresses: &[String]) -> StoreResult<Vec<policy::Associate>> {
     if addresses.is_empty() {
         return Ok(Vec::new());
     }
@@ -340,372 +378,6 @@ async fn associates_of(conn: &mut AnyConnection, addresses: &[String]) -> ApiRes
             })
         })
         .collect()
-}
-
-fn record_id(id: &Option<RecordId>) -> Option<String> {
-    match id {
-        Some(RecordId::Text(t)) => Some(t.clone()),
-        Some(RecordId::Number(n)) => Some(n.to_string()),
-        None => None,
-    }
-}
-
-/// An engine instant (`2026-12-03T09:00:00Z`) or date (`2026-12-03`) as stored.
-pub(super) fn engine_instant(s: &str) -> String {
-    let s = s.trim();
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return fmt_instant(t.with_timezone(&chrono::Utc));
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return fmt_instant(d.and_time(chrono::NaiveTime::MIN).and_utc());
-    }
-    s.to_owned()
-}
-
-fn appointment_status(s: policy::AppointmentStatus) -> &'static str {
-    match s {
-        policy::AppointmentStatus::Tentative => appointments::status::TENTATIVE,
-        policy::AppointmentStatus::Accepted => appointments::status::ACCEPTED,
-        policy::AppointmentStatus::Declined => appointments::status::DECLINED,
-    }
-}
-
-fn partstat_status(partstat: &str) -> &'static str {
-    match partstat.to_ascii_uppercase().as_str() {
-        "ACCEPTED" => invitation::ACCEPTED,
-        "DECLINED" => invitation::DECLINED,
-        "TENTATIVE" => invitation::TENTATIVE,
-        "DELEGATED" => "delegated",
-        _ => invitation::NEEDS_ACTION,
-    }
-}
-
-/// Writes the engine's view of an appointment onto `a`.
-async fn fill(
-    conn: &mut AnyConnection,
-    a: &mut Appointment,
-    app: &policy::Appointment,
-    sequence: i64,
-) -> ApiResult<()> {
-    a.title = app.summary.clone().unwrap_or_default();
-    a.location = app.location.clone().unwrap_or_default();
-    if let Some(start) = &app.start {
-        a.start = engine_instant(start);
-    }
-    if let Some(end) = &app.end {
-        a.end = engine_instant(end);
-    } else {
-        a.end = a.start.clone();
-    }
-    a.all_day = app.all_day;
-    a.status = appointment_status(app.status).to_owned();
-    a.uid = app.uid.clone();
-    a.sequence = sequence;
-    a.ics = Some(app.ics.clone());
-    if let Some(o) = &app.organizer {
-        a.organizer_email = Some(o.email.clone());
-        a.organizer_name = o.name.clone().or_else(|| o.person_name.clone());
-    }
-    if let Some(contact) = &app.contact {
-        a.person_id = record_id(&contact.person_id);
-        if let Some(pid) = &a.person_id {
-            let row = sqlx::query("SELECT company_id FROM persons WHERE id = $1")
-                .bind(pid)
-                .fetch_optional(&mut *conn)
-                .await?;
-            if let Some(row) = row {
-                a.company_id = store::opt_text(&row, "company_id")?;
-            }
-        }
-    }
-    a.updated_at = fmt_instant(store::now());
-    Ok(())
-}
-
-/// Replaces the participants and occurrences of a received appointment by
-/// the engine's view (`fresh`: the appointment was just inserted and has
-/// none yet).
-async fn write_attendees(
-    conn: &mut AnyConnection,
-    a: &Appointment,
-    app: &policy::Appointment,
-    fresh: bool,
-) -> ApiResult<()> {
-    if !fresh {
-        sqlx::query("DELETE FROM participants WHERE appointment_id = $1").bind(&a.id).execute(&mut *conn).await?;
-    }
-    for at in &app.attendees {
-        if at.is_user {
-            continue;
-        }
-        let party = &at.party;
-        let kind = if party.associate_id.is_some() {
-            "associate_contact"
-        } else if party.person_id.is_some() {
-            "person"
-        } else {
-            "email"
-        };
-        // Associates of a received meeting are recorded by address: their
-        // own diaries get the meeting from their own mailboxes.
-        let kind = if kind == "associate_contact" { "email" } else { kind };
-        let mut p = blank_participant(&a.id, kind, partstat_status(&at.partstat));
-        p.person_id = record_id(&party.person_id);
-        p.email = Some(party.email.clone());
-        p.name = party.name.clone().or_else(|| party.person_name.clone()).or_else(|| party.associate_name.clone());
-        appointments::insert_participant(conn, &p).await?;
-    }
-    if let Some(occurrences) = &app.occurrences {
-        if !fresh {
-            sqlx::query("DELETE FROM occurrences WHERE appointment_id = $1").bind(&a.id).execute(&mut *conn).await?;
-        }
-        for o in occurrences.iter().take(10_000) {
-            let status = match o.status.as_deref() {
-                Some(s) if s.eq_ignore_ascii_case("CANCELLED") => "cancelled",
-                _ => "active",
-            };
-            sqlx::query(
-                "INSERT INTO occurrences (appointment_id, recurrence_id, start_at, end_at, status) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (appointment_id, recurrence_id) DO NOTHING",
-            )
-            .bind(&a.id)
-            .bind(&o.recurrence_id)
-            .bind(engine_instant(&o.start))
-            .bind(engine_instant(&o.end))
-            .bind(status)
-            .execute(&mut *conn)
-            .await?;
-        }
-    }
-    Ok(())
-}
-
-async fn set_ics(conn: &mut AnyConnection, appointment_id: &str, ics: &str) -> ApiResult<()> {
-    sqlx::query("UPDATE appointments SET ics = $2, updated_at = $3 WHERE id = $1")
-        .bind(appointment_id)
-        .bind(ics)
-        .bind(fmt_instant(store::now()))
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-fn notice_text(what: &str, attendee: Option<&str>, title: &str) -> String {
-    let who = attendee.unwrap_or("an attendee");
-    match what {
-        "invitation_declined" => format!("{who} declined your invitation to \"{title}\""),
-        "appointment_moved" => format!("the organizer moved \"{title}\""),
-        "appointment_cancelled" => format!("the organizer cancelled \"{title}\""),
-        "refresh_requested" => format!("{who} asks for the latest version of \"{title}\""),
-        "counter_declined" => format!("the organizer declined your proposal for \"{title}\""),
-        other => format!("{other}: \"{title}\""),
-    }
-}
-
-fn json_name<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
-/// Applies the effects of `decision` for `target`, looked up by the
-/// message's `uid` (inside the caller's transaction). Returns the
-/// appointment concerned and the queued messages.
-async fn apply(
-    conn: &mut AnyConnection,
-    target: &Target,
-    uid: &str,
-    decision: &Decision,
-) -> ApiResult<(Option<String>, Vec<OutboxMessage>)> {
-    let mut current = target.existing.clone();
-    let mut queued = Vec::new();
-    for effect in &decision.effects {
-        match effect {
-            Effect::CreateAppointment(app) => {
-                let Some(owner) = &target.owner else {
-                    return Err(ApiError::invalid(
-                        "the CRM inbox has no diary: deliver invitations to a user's mailbox",
-                    ));
-                };
-                let existing = match &current {
-                    Some(a) => Some(a.clone()),
-                    // The target's lookup by this `UID` found none.
-                    None if app.uid == uid => None,
-                    None => appointments::find_by_uid(conn, &owner.id, &app.uid).await?,
-                };
-                let now = fmt_instant(store::now());
-                let mut a = existing.clone().unwrap_or_else(|| Appointment {
-                    id: store::new_id(),
-                    owner_id: owner.id.clone(),
-                    origin: "email".to_owned(),
-                    title: String::new(),
-                    location: String::new(),
-                    description: String::new(),
-                    start: now.clone(),
-                    end: now.clone(),
-                    all_day: false,
-                    status: String::new(),
-                    moved: false,
-                    recurring: decision.recurring,
-                    uid: app.uid.clone(),
-                    sequence: 0,
-                    dtstamp: Some(now.clone()),
-                    organizer_email: None,
-                    organizer_name: None,
-                    ics: None,
-                    person_id: None,
-                    company_id: None,
-                    project_id: None,
-                    sale_id: None,
-                    assigned_by: None,
-                    first_available: None,
-                    created_at: now.clone(),
-                    updated_at: now,
-                });
-                fill(conn, &mut a, app, decision.sequence).await?;
-                a.recurring = decision.recurring;
-                if existing.is_some() {
-                    appointments::update(conn, &a).await?;
-                } else {
-                    appointments::insert(conn, &a).await?;
-                }
-                write_attendees(conn, &a, app, existing.is_none()).await?;
-                current = Some(a);
-            }
-            Effect::UpdateAppointment(update) => {
-                let Some(mut a) = current.clone() else { continue };
-                fill(conn, &mut a, &update.appointment, decision.sequence).await?;
-                a.moved = a.moved || update.moved;
-                appointments::update(conn, &a).await?;
-                if a.origin != "crm" {
-                    write_attendees(conn, &a, &update.appointment, false).await?;
-                }
-                current = Some(a);
-            }
-            Effect::CancelAppointment { ics, .. } => {
-                let Some(mut a) = current.clone() else { continue };
-                a.status = appointments::status::CANCELLED.to_owned();
-                if let Some(ics) = ics {
-                    a.ics = Some(ics.clone());
-                }
-                a.sequence = a.sequence.max(decision.sequence);
-                a.updated_at = fmt_instant(store::now());
-                appointments::update(conn, &a).await?;
-                current = Some(a);
-            }
-            Effect::CancelOccurrence { recurrence_id, ics, .. } => {
-                let Some(a) = current.clone() else { continue };
-                sqlx::query(
-                    "UPDATE occurrences SET status = 'cancelled' WHERE appointment_id = $1 AND recurrence_id = $2",
-                )
-                .bind(&a.id)
-                .bind(recurrence_id)
-                .execute(&mut *conn)
-                .await?;
-                set_ics(conn, &a.id, ics).await?;
-                current = appointments::find(conn, &a.id).await?;
-            }
-            Effect::SetAttendeeStatus { attendee, partstat, recurrence_id, party, ics, .. } => {
-                let Some(a) = current.clone() else { continue };
-                set_ics(conn, &a.id, ics).await?;
-                if recurrence_id.is_none() {
-                    let address = email_of(attendee);
-                    let participants = appointments::participants(conn, &a.id).await?;
-                    let found = participants
-                        .iter()
-                        .find(|p| p.email.as_deref().is_some_and(|e| crate::ical::value::same_address(e, &address)));
-                    let status = partstat_status(partstat);
-                    match found {
-                        Some(p) if p.kind == "associate" => {}
-                        Some(p) => appointments::set_participant_status(conn, &p.id, status).await?,
-                        None => {
-                            let kind = if party.person_id.is_some() { "person" } else { "email" };
-                            let mut p = blank_participant(&a.id, kind, status);
-                            p.person_id = record_id(&party.person_id);
-                            p.email = Some(address);
-                            p.name = party.name.clone().or_else(|| party.person_name.clone());
-                            appointments::insert_participant(conn, &p).await?;
-                        }
-                    }
-                }
-                current = appointments::find(conn, &a.id).await?;
-            }
-            Effect::SendReply { partstat, to, from, ics } => {
-                let title = current.as_ref().map(|a| a.title.clone()).unwrap_or_default();
-                let word = match partstat.to_ascii_uppercase().as_str() {
-                    "ACCEPTED" => "Accepted",
-                    "DECLINED" => "Declined",
-                    _ => "Tentative",
-                };
-                queued.push(
-                    outbox::queue(
-                        conn,
-                        NewMessage {
-                            appointment_id: current.as_ref().map(|a| a.id.clone()),
-                            associate_id: target.owner.as_ref().map(|o| o.id.clone()),
-                            method: "REPLY".to_owned(),
-                            sender: email_of(from),
-                            recipient: email_of(to),
-                            reply_to: None,
-                            subject: format!("{word}: {title}"),
-                            ics: ics.clone(),
-                        },
-                    )
-                    .await?,
-                );
-            }
-            Effect::Notify { what, attendee } => {
-                let Some(owner) = &target.owner else { continue };
-                let title = current.as_ref().map(|a| a.title.clone()).unwrap_or_default();
-                let what = json_name(what);
-                let who = match (attendee, &current) {
-                    (Some(address), Some(a)) => appointments::participants(conn, &a.id)
-                        .await?
-                        .into_iter()
-                        .find(|p| p.email.as_deref().is_some_and(|e| crate::ical::value::same_address(e, address)))
-                        .and_then(|p| p.name)
-                        .or_else(|| Some(address.clone())),
-                    (attendee, _) => attendee.clone(),
-                };
-                let message = notice_text(&what, who.as_deref(), &title);
-                add_notification(conn, &owner.id, &what, current.as_ref().map(|a| a.id.as_str()), &message).await?;
-            }
-            Effect::CounterProposal { attendee, start, end, .. } => {
-                let Some(owner) = &target.owner else { continue };
-                let title = current.as_ref().map(|a| a.title.clone()).unwrap_or_default();
-                let message = format!(
-                    "{attendee} proposes another time for \"{title}\": {} to {}",
-                    start.as_deref().unwrap_or("?"),
-                    end.as_deref().unwrap_or("?")
-                );
-                add_notification(
-                    conn,
-                    &owner.id,
-                    "counter_proposal",
-                    current.as_ref().map(|a| a.id.as_str()),
-                    &message,
-                )
-                .await?;
-            }
-            Effect::SuggestContact { .. } => {}
-        }
-    }
-    Ok((current.map(|a| a.id), queued))
-}
-
-/// The key a message is recorded under in `processed_messages`: the
-/// SHA-256 (hex) of its `Message-ID`, or of its calendar when it has none.
-/// Hashed, so that a key of any length fits an index entry.
-fn message_key(envelope: &Envelope) -> String {
-    hex(&Sha256::digest(legacy_message_key(envelope).as_bytes()))
-}
-
-/// The key as recorded before version 3 of the store (the plain
-/// `Message-ID`), still looked up so that a message applied before the
-/// upgrade is not applied again.
-fn legacy_message_key(envelope: &Envelope) -> String {
-    match envelope.message_id.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
-        Some(id) => format!("message-id:{id}"),
-        None => format!("sha256:{}", hex(&Sha256::digest(envelope.calendar.as_bytes()))),
-    }
 }
 
 fn limits() -> InputLimits {
@@ -738,14 +410,14 @@ async fn run(
     raw: &[u8],
     action: Option<ActionBody>,
     judgement: &Judgement,
-) -> ApiResult<InboxResult> {
+) -> Result<InboxResult, InboxError> {
     let result = decide_and_apply(state, user, mailbox, raw, action, judgement).await;
     let shown = mailbox.or(user.map(|u| u.email.as_str())).unwrap_or_default();
     let via = if user.is_some() { "http" } else { "imap" };
     match &result {
         Ok(r) => taken_in(via, shown, r),
-        Err(e) if e.status.is_client_error() => refused(via, shown, &e.code),
-        Err(_) => {}
+        Err(InboxError::Refused(e)) => refused(via, shown, &e.code),
+        Err(InboxError::Failed(_)) => {}
     }
     result
 }
@@ -757,7 +429,7 @@ async fn decide_and_apply(
     raw: &[u8],
     action: Option<ActionBody>,
     judgement: &Judgement,
-) -> ApiResult<InboxResult> {
+) -> Result<InboxResult, InboxError> {
     // Reading and deciding happen outside the single writer's transaction,
     // in parallel with other requests, on a snapshot read from the store;
     // the write transaction only checks that the snapshot still holds and
@@ -766,7 +438,7 @@ async fn decide_and_apply(
     let calendar = parse_calendar(&envelope.calendar, &ParseOptions::default())?;
     let read = Read::new(&envelope, &calendar);
     let uid = read.uid();
-    let keys = [message_key(&envelope), legacy_message_key(&envelope)];
+    let keys = [ledger::message_key(&envelope), ledger::legacy_message_key(&envelope)];
     for _ in 0..MAX_DECISIONS {
         let decided = {
             let mut conn = state.store.read().await?;
@@ -781,7 +453,7 @@ async fn decide_and_apply(
             let mut ctx = context(conn, &target, &read, &prefs, action).await?;
             ctx.authenticated = judgement.authenticated;
             let decision = decide_timed(&read, &ctx)?;
-            let decision_json = serde_json::to_value(&decision).map_err(ApiError::internal)?;
+            let decision_json = decision_json(&decision)?;
             Decided { target, decision, decision_json }
         };
         let (user, mailbox, uid, keys) = (user.cloned(), mailbox.map(str::to_owned), uid.clone(), keys.clone());
@@ -799,7 +471,7 @@ async fn decide_and_apply(
             return Ok(result);
         }
     }
-    Err(ApiError::internal("the appointment kept changing while the message was decided"))
+    Err(failed("the appointment kept changing while the message was decided"))
 }
 
 /// A polled message decided on a snapshot of the store, outside the
@@ -825,12 +497,12 @@ pub(crate) async fn prepare_polled(
     mailbox: &str,
     raw: &[u8],
     judgement: &Judgement,
-) -> ApiResult<Prepared> {
+) -> Result<Prepared, InboxError> {
     let envelope = read_message(raw, &limits())?;
     let calendar = parse_calendar(&envelope.calendar, &ParseOptions::default())?;
     let read = Read::new(&envelope, &calendar);
     let uid = read.uid();
-    let keys = [message_key(&envelope), legacy_message_key(&envelope)];
+    let keys = [ledger::message_key(&envelope), ledger::legacy_message_key(&envelope)];
     let prefs = preferences::load(conn).await?;
     let target = resolve_target(conn, None, Some(mailbox), &prefs, &uid).await?;
     if let Some(done) = duplicate(conn, &target, &uid, &keys).await? {
@@ -839,7 +511,7 @@ pub(crate) async fn prepare_polled(
     let mut ctx = context(conn, &target, &read, &prefs, None).await?;
     ctx.authenticated = judgement.authenticated;
     let decision = decide_timed(&read, &ctx)?;
-    let decision_json = serde_json::to_value(&decision).map_err(ApiError::internal)?;
+    let decision_json = decision_json(&decision)?;
     Ok(Prepared::Decided { decided: Box::new(Decided { target, decision, decision_json }), uid, keys })
 }
 
@@ -852,8 +524,8 @@ pub(crate) async fn apply_polled(
     mailbox: &str,
     raw: &[u8],
     judgement: &Judgement,
-    prepared: ApiResult<Prepared>,
-) -> ApiResult<InboxResult> {
+    prepared: Result<Prepared, InboxError>,
+) -> Result<InboxResult, InboxError> {
     let mut prepared = prepared?;
     for _ in 0..MAX_DECISIONS {
         let (decided, uid, keys) = match prepared {
@@ -865,7 +537,12 @@ pub(crate) async fn apply_polled(
             Written::Stale => prepared = prepare_polled(conn, mailbox, raw, judgement).await?,
         }
     }
-    Err(ApiError::internal("the appointment kept changing while the message was decided"))
+    Err(failed("the appointment kept changing while the message was decided"))
+}
+
+/// The decision as recorded in the ledger.
+fn decision_json(decision: &Decision) -> Result<serde_json::Value, InboxError> {
+    serde_json::to_value(decision).map_err(|e| failed(format!("the decision cannot be recorded: {e}")))
 }
 
 /// The recorded outcome of a message applied before, under any of its `keys`.
@@ -874,18 +551,8 @@ async fn duplicate(
     target: &Target,
     uid: &str,
     keys: &[String; 2],
-) -> ApiResult<Option<InboxResult>> {
-    let [key, legacy] = keys;
-    let seen = sqlx::query(
-        "SELECT decision FROM processed_messages WHERE mailbox = $1 AND (message_key = $2 OR message_key = $3)",
-    )
-    .bind(&target.mailbox_key)
-    .bind(key)
-    .bind(legacy)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = seen else { return Ok(None) };
-    let decision = serde_json::from_str(&text(&row, "decision")?).unwrap_or(serde_json::Value::Null);
+) -> StoreResult<Option<InboxResult>> {
+    let Some(decision) = ledger::processed(conn, &target.mailbox_key, keys).await? else { return Ok(None) };
     // The appointment as it is now: outside a transaction (the read before
     // deciding), another writer may have applied the message between the
     // target's read and this one.
@@ -894,7 +561,8 @@ async fn duplicate(
         (None, Some(owner)) if !uid.is_empty() => appointments::find_by_uid(conn, &owner.id, uid).await?.map(|a| a.id),
         _ => None,
     };
-    Ok(Some(InboxResult { decision, duplicate: true, appointment_id, outbox: Vec::new(), message_key: key.clone() }))
+    let message_key = keys[0].clone();
+    Ok(Some(InboxResult { decision, duplicate: true, appointment_id, outbox: Vec::new(), message_key }))
 }
 
 /// Whether two reads of the stored appointment are the same state.
@@ -925,7 +593,7 @@ async fn apply_decided(
     action: Option<ActionBody>,
     decided: Decided,
     judgement: &Judgement,
-) -> ApiResult<Written> {
+) -> Result<Written, InboxError> {
     let prefs = preferences::load(conn).await?;
     let target = resolve_target(conn, user, mailbox, &prefs, uid).await?;
     if action.is_none()
@@ -939,26 +607,15 @@ async fn apply_decided(
     {
         return Ok(Written::Stale);
     }
-    let (appointment_id, outbox) = apply(conn, &target, uid, &decided.decision).await?;
+    let applied = effects::apply(conn, &target, uid, &decided.decision).await?;
     if action.is_none() {
-        sqlx::query(
-            "INSERT INTO processed_messages (mailbox, message_key, decision, created_at, authenticated, authentication) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&target.mailbox_key)
-        .bind(&keys[0])
-        .bind(decided.decision_json.to_string())
-        .bind(fmt_instant(store::now()))
-        .bind(judgement.authenticated.map(i64::from))
-        .bind(&judgement.detail)
-        .execute(&mut *conn)
-        .await?;
+        ledger::record_processed(conn, &target.mailbox_key, &keys[0], &decided.decision_json, judgement).await?;
     }
     Ok(Written::Done(InboxResult {
         decision: decided.decision_json,
         duplicate: false,
-        appointment_id,
-        outbox,
+        appointment_id: applied.appointment_id,
+        outbox: applied.outbox,
         message_key: keys[0].clone(),
     }))
 }
@@ -972,7 +629,7 @@ pub async fn deliver_to_mailbox(
     mailbox: &str,
     raw: &[u8],
     judgement: &Judgement,
-) -> ApiResult<InboxResult> {
+) -> Result<InboxResult, InboxError> {
     let result = run(state, None, Some(mailbox), raw, None, judgement).await?;
     super::received::keep(state, mailbox, raw, &result).await;
     Ok(result)
@@ -1021,7 +678,7 @@ pub async fn engine_context(
     Ok(serde_json::json!({
         "mailbox": ctx.mailbox,
         "authenticated": judgement.authenticated,
-        "now": fmt_instant(store::now()),
+        "now": store::fmt_instant(store::now()),
         "preferences": {
             "incoming": ctx.preferences.incoming,
             "request_reply": ctx.preferences.request_reply,
@@ -1096,7 +753,7 @@ END:VEVENT\r\nEND:VCALENDAR\r\n";
         )
         .await
         .expect("decided without waiting for the writer");
-        assert!(answer.unwrap_err().status.is_client_error());
+        assert!(matches!(answer.unwrap_err(), InboxError::Refused(e) if e.code == "parse_error"));
         // A good one is decided now and applied once the writer is free.
         let task = {
             let state = state.clone();
@@ -1123,6 +780,24 @@ END:VEVENT\r\nEND:VCALENDAR\r\n";
         assert_eq!(keys[0].0.len(), 64, "stored hashed: {keys:?}");
         assert!(keys[0].0.chars().all(|c| c.is_ascii_hexdigit()));
         store.close().await;
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_message_for_nobody_is_refused_and_a_store_that_fails_is_worth_trying_again() {
+        let dir = std::env::temp_dir().join(format!("invitelink-inbox-kinds-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::open(&format!("sqlite:{}", dir.join("t.sqlite").display())).await.unwrap();
+        demo::seed(&store).await.unwrap();
+        let state = AppState::new(store.clone(), dir.clone(), crate::mail::Authenticator::off(), None);
+        let unchecked = Judgement::unchecked();
+        let nobody = deliver_to_mailbox(&state, "nobody@elsewhere.example", INVITATION.as_bytes(), &unchecked).await;
+        assert!(matches!(nobody, Err(InboxError::Refused(ref e)) if e.code == "invalid_input"), "{nobody:?}");
+        // The database goes away: the message is not refused, it waits.
+        store.close().await;
+        let later = deliver_to_mailbox(&state, "ada@ourcompany.example", INVITATION.as_bytes(), &unchecked).await;
+        assert!(matches!(later, Err(InboxError::Failed(ref e)) if e.is_transient()), "{later:?}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -5,7 +5,7 @@ use super::AppState;
 use super::appointments::{self, Appointment, Participant, appointment_columns, invitation, participant_columns};
 use super::auth::CurrentUser;
 use super::error::{ApiError, ApiResult, Json, Query};
-use super::store::{self, fmt_instant, opt_text, parse_instant, text};
+use super::store::{self, StoreResult, fmt_instant, opt_text, parse_instant, text};
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
@@ -147,7 +147,7 @@ async fn notify(
     appointment_id: Option<&str>,
     participant_id: Option<&str>,
     message: &str,
-) -> ApiResult<()> {
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO notifications (id, associate_id, what, appointment_id, participant_id, message, created_at, got_it_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
@@ -171,7 +171,7 @@ pub async fn add_notification(
     what: &str,
     appointment_id: Option<&str>,
     message: &str,
-) -> ApiResult<()> {
+) -> StoreResult<()> {
     notify(conn, associate_id, what, appointment_id, None, message).await
 }
 

@@ -5,25 +5,24 @@
 //!
 //! A polled message goes through the same inbox as `POST /api/inbox`, on the
 //! system's behalf ([`inbox::deliver_to_mailbox`]): applied (or applied
-//! before) is [`Delivered::Applied`]; refused by the engine or the API (a
-//! 4xx) is [`Delivered::Rejected`], recorded in `rejected_messages`; a
-//! database failure (a 5xx) is a [`SinkError`], and the poller offers the
-//! message again on its next poll.
+//! before) is [`Delivered::Applied`]; refused ([`InboxError::Refused`]: the
+//! message cannot be read, is for no known mailbox, or the store refuses
+//! what it asks) is [`Delivered::Rejected`], recorded in
+//! `rejected_messages`; a failure of the store ([`InboxError::Failed`]) is a
+//! [`SinkError`], and the poller offers the message again on its next poll.
 //!
 //! Outbox rows are `queued`, `sent` or `failed`; a failed row with a
 //! `retry_at` is due again from then, one without has failed for good.
 
 use super::AppState;
-use super::error::{ApiError, ApiResult};
-use super::inbox;
+use super::inbox::{self, InboxError};
 use super::preferences;
-use super::store::{self, Store, fmt_instant, fmt_naive_utc, hex, int, opt_text, text};
+use super::store::{self, Store, StoreError, StoreResult, fmt_instant, fmt_naive_utc, int, ledger, opt_text, text};
 use crate::mail::{
     Authenticator, BatchDelivery, Connections, Cursor, Delivered, InboxSink, Incoming, Judgement, Lease, MailConfig,
     Outbox, OutboxError, OutboxItem, Poller, SendSettings, SinkError, SmtpSender,
 };
 use chrono::{NaiveDateTime, TimeDelta};
-use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Executor};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -36,13 +35,13 @@ impl InboxSink for AppState {
     async fn deliver(&self, mailbox: &str, raw: &[u8], judgement: &Judgement) -> Result<Delivered, SinkError> {
         match inbox::deliver_to_mailbox(self, mailbox, raw, judgement).await {
             Ok(_) => Ok(Delivered::Applied),
-            Err(e) if e.status.is_client_error() => {
+            Err(InboxError::Refused(e)) => {
                 record_rejection(&self.store, mailbox, raw, &e.code, &e.message, judgement)
                     .await
                     .map_err(sink_error)?;
                 Ok(Delivered::Rejected { code: e.code, message: e.message })
             }
-            Err(e) => Err(sink_error(e)),
+            Err(InboxError::Failed(e)) => Err(sink_error(e)),
         }
     }
 
@@ -154,10 +153,10 @@ async fn apply_batch(
     conn: &mut AnyConnection,
     mailbox: &str,
     batch: Vec<Incoming>,
-    prepared: Vec<ApiResult<inbox::Prepared>>,
+    prepared: Vec<Result<inbox::Prepared, InboxError>>,
     lease: &Lease,
     cursor: Cursor,
-) -> ApiResult<BatchWritten> {
+) -> StoreResult<BatchWritten> {
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut taken = Vec::with_capacity(batch.len());
     for (m, pre) in batch.into_iter().zip(prepared) {
@@ -168,15 +167,15 @@ async fn apply_batch(
                 taken.push(Ok(result));
                 Ok(Delivered::Applied)
             }
-            Err(e) => {
+            Err(InboxError::Refused(e)) => {
                 conn.execute("ROLLBACK TO SAVEPOINT message; RELEASE SAVEPOINT message").await?;
-                if e.status.is_client_error() {
-                    insert_rejection(conn, mailbox, &m.raw, &e.code, &e.message, &m.judgement).await?;
-                    taken.push(Err(e.code.clone()));
-                    Ok(Delivered::Rejected { code: e.code, message: e.message })
-                } else {
-                    Err(sink_error(e))
-                }
+                ledger::record_rejection(conn, mailbox, &m.raw, &e.code, &e.message, &m.judgement).await?;
+                taken.push(Err(e.code.clone()));
+                Ok(Delivered::Rejected { code: e.code, message: e.message })
+            }
+            Err(InboxError::Failed(e)) => {
+                conn.execute("ROLLBACK TO SAVEPOINT message; RELEASE SAVEPOINT message").await?;
+                Err(sink_error(e))
             }
         };
         outcomes.push(outcome);
@@ -196,7 +195,7 @@ fn lease_end(ttl: Duration) -> String {
 /// cannot both get it. A take-over raises the generation. On SQLite, where
 /// the server holds the file alone ([`Store::claim_sole_instance`]), a
 /// lease left by a server that died is taken over at once.
-async fn acquire_inbox(store: &Store, inbox: &str, holder: &str, ttl: Duration) -> ApiResult<Option<Lease>> {
+async fn acquire_inbox(store: &Store, inbox: &str, holder: &str, ttl: Duration) -> StoreResult<Option<Lease>> {
     let expired_before = match store.backend() {
         store::Backend::Sqlite => lease_end(Duration::from_secs(366 * 86_400)),
         store::Backend::Postgres => fmt_instant(store::now()),
@@ -216,7 +215,7 @@ async fn acquire_inbox(store: &Store, inbox: &str, holder: &str, ttl: Duration) 
     .await?;
     tx.commit().await?;
     let Some(row) = row else { return Ok(None) };
-    let validity = sqlx::Row::try_get::<Option<i64>, _>(&row, "uid_validity").map_err(ApiError::from)?;
+    let validity = sqlx::Row::try_get::<Option<i64>, _>(&row, "uid_validity").map_err(StoreError::from)?;
     let cursor = validity.and_then(|v| {
         Some(Cursor {
             uid_validity: u32::try_from(v).ok()?,
@@ -228,7 +227,7 @@ async fn acquire_inbox(store: &Store, inbox: &str, holder: &str, ttl: Duration) 
 
 /// Extends `lease` by `ttl` (`None`: ends it now); false when it is no
 /// longer held.
-async fn renew_inbox(store: &Store, lease: &Lease, ttl: Option<Duration>) -> ApiResult<bool> {
+async fn renew_inbox(store: &Store, lease: &Lease, ttl: Option<Duration>) -> StoreResult<bool> {
     let until = match ttl {
         Some(ttl) => lease_end(ttl),
         None => fmt_instant(chrono::DateTime::UNIX_EPOCH),
@@ -249,7 +248,7 @@ async fn renew_inbox(store: &Store, lease: &Lease, ttl: Option<Duration>) -> Api
 /// Writes the cursor of `lease`'s inbox, in the transaction of the batch it
 /// follows; refused (and so the whole batch) when the lease is no longer
 /// this generation's.
-async fn write_cursor(conn: &mut AnyConnection, lease: &Lease, cursor: Cursor) -> ApiResult<()> {
+async fn write_cursor(conn: &mut AnyConnection, lease: &Lease, cursor: Cursor) -> StoreResult<()> {
     let done = sqlx::query(
         "UPDATE inbox_leases SET uid_validity = $1, next_uid = $2 WHERE inbox = $3 AND holder = $4 AND generation = $5",
     )
@@ -261,15 +260,18 @@ async fn write_cursor(conn: &mut AnyConnection, lease: &Lease, cursor: Cursor) -
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() != 1 {
-        return Err(ApiError::conflict(format!(
-            "the inbox `{}` is polled by another instance now (its lease was taken over)",
-            lease.inbox
-        )));
+        return Err(StoreError::Refused {
+            code: "conflict",
+            message: format!(
+                "the inbox `{}` is polled by another instance now (its lease was taken over)",
+                lease.inbox
+            ),
+        });
     }
     Ok(())
 }
 
-fn sink_error(e: ApiError) -> SinkError {
+fn sink_error(e: impl std::fmt::Display) -> SinkError {
     SinkError { message: e.to_string() }
 }
 
@@ -282,41 +284,13 @@ async fn record_rejection(
     code: &str,
     message: &str,
     judgement: &Judgement,
-) -> ApiResult<()> {
+) -> StoreResult<()> {
     let mut tx = store.write().await?;
-    insert_rejection(tx.conn(), mailbox, raw, code, message, judgement).await?;
+    ledger::record_rejection(tx.conn(), mailbox, raw, code, message, judgement).await?;
     tx.commit().await
 }
 
-async fn insert_rejection(
-    conn: &mut AnyConnection,
-    mailbox: &str,
-    raw: &[u8],
-    code: &str,
-    message: &str,
-    judgement: &Judgement,
-) -> ApiResult<()> {
-    sqlx::query(
-        "INSERT INTO rejected_messages (mailbox, message_key, code, message, created_at, authenticated, authentication) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (mailbox, message_key) DO NOTHING",
-    )
-    .bind(email_key(mailbox))
-    .bind(format!("sha256:{}", hex(&Sha256::digest(raw))))
-    .bind(code)
-    .bind(message)
-    .bind(fmt_instant(store::now()))
-    .bind(judgement.authenticated.map(i64::from))
-    .bind(&judgement.detail)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-fn email_key(mailbox: &str) -> String {
-    crate::ical::value::email_of(mailbox)
-}
-
-fn outbox_error(e: ApiError) -> OutboxError {
+fn outbox_error(e: StoreError) -> OutboxError {
     OutboxError { message: e.to_string() }
 }
 
@@ -329,7 +303,7 @@ impl Store {
     /// RETURNING`; on PostgreSQL the candidate is locked with `FOR UPDATE
     /// SKIP LOCKED`, so instances claiming at once take different rows) and
     /// reads it.
-    async fn next_due_row(&self, now: NaiveDateTime) -> ApiResult<Option<OutboxItem>> {
+    async fn next_due_row(&self, now: NaiveDateTime) -> StoreResult<Option<OutboxItem>> {
         let skip_locked = if self.backend() == store::Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
         let claim = format!(
             "UPDATE outbox SET lease_holder = $1, lease_until = $2 WHERE id = (SELECT id FROM outbox \
@@ -378,7 +352,7 @@ impl Store {
 
     /// Marks a row this instance claimed as sent; refused when the claim
     /// was taken over.
-    async fn mark_sent_row(&self, id: &str, at: NaiveDateTime) -> ApiResult<()> {
+    async fn mark_sent_row(&self, id: &str, at: NaiveDateTime) -> StoreResult<()> {
         let mut tx = self.write_rows().await?;
         let done = sqlx::query(
             "UPDATE outbox SET status = 'sent', sent_at = $2, retry_at = NULL, lease_holder = NULL, lease_until = NULL \
@@ -393,7 +367,7 @@ impl Store {
         claimed(id, done.rows_affected())
     }
 
-    async fn mark_failed_row(&self, id: &str, error: &str, retry_at: Option<NaiveDateTime>) -> ApiResult<()> {
+    async fn mark_failed_row(&self, id: &str, error: &str, retry_at: Option<NaiveDateTime>) -> StoreResult<()> {
         let mut tx = self.write_rows().await?;
         let done = sqlx::query(
             "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = $2, retry_at = $3, \
@@ -410,11 +384,14 @@ impl Store {
     }
 }
 
-fn claimed(id: &str, rows: u64) -> ApiResult<()> {
+fn claimed(id: &str, rows: u64) -> StoreResult<()> {
     if rows == 1 {
         Ok(())
     } else {
-        Err(ApiError::conflict(format!("the outbox message `{id}` is no longer this instance's to mark")))
+        Err(StoreError::Refused {
+            code: "conflict",
+            message: format!("the outbox message `{id}` is no longer this instance's to mark"),
+        })
     }
 }
 

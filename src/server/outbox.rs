@@ -6,7 +6,7 @@
 use super::AppState;
 use super::auth::CurrentUser;
 use super::error::{ApiError, ApiResult, Json};
-use super::store::{self, opt_text, text};
+use super::store::{self, StoreResult, opt_text, text};
 use axum::extract::{Path, State};
 use serde::Serialize;
 use sqlx::AnyConnection;
@@ -70,7 +70,7 @@ pub struct NewMessage {
 }
 
 /// Queues a message (inside the caller's transaction).
-pub async fn queue(conn: &mut AnyConnection, m: NewMessage) -> ApiResult<OutboxMessage> {
+pub async fn queue(conn: &mut AnyConnection, m: NewMessage) -> StoreResult<OutboxMessage> {
     let message = OutboxMessage {
         id: store::new_id(),
         appointment_id: m.appointment_id,
@@ -109,7 +109,7 @@ pub async fn queue(conn: &mut AnyConnection, m: NewMessage) -> ApiResult<OutboxM
     Ok(message)
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> ApiResult<OutboxMessage> {
+fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<OutboxMessage> {
     Ok(OutboxMessage {
         id: text(row, "id")?,
         appointment_id: opt_text(row, "appointment_id")?,
@@ -134,13 +134,13 @@ const COLUMNS: &str = "id, appointment_id, associate_id, method, sender, recipie
 
 /// The messages matching `filter` (an SQL condition and order without
 /// parameters, written by the caller, never from input).
-pub async fn select(conn: &mut AnyConnection, filter: &str) -> ApiResult<Vec<OutboxMessage>> {
+pub async fn select(conn: &mut AnyConnection, filter: &str) -> StoreResult<Vec<OutboxMessage>> {
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE {filter}")).fetch_all(&mut *conn).await?;
     rows.iter().map(from_row).collect()
 }
 
 /// The message with `id`.
-pub async fn by_id(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<OutboxMessage>> {
+pub async fn by_id(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<OutboxMessage>> {
     let row =
         sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE id = $1")).bind(id).fetch_optional(&mut *conn).await?;
     row.as_ref().map(from_row).transpose()
@@ -162,7 +162,7 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult
             .fetch_all(&mut *conn)
             .await?
     };
-    Ok(Json(rows.iter().map(from_row).collect::<ApiResult<Vec<_>>>()?))
+    Ok(Json(rows.iter().map(from_row).collect::<StoreResult<Vec<_>>>()?))
 }
 
 /// Marks a message as sent (administrators only: the mail sender's account).

@@ -4,7 +4,7 @@
 use super::AppState;
 use super::auth::CurrentUser;
 use super::error::{ApiError, ApiResult, Json};
-use super::store::{flag, text};
+use super::store::{StoreResult, flag, text};
 use axum::extract::State;
 use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
@@ -84,7 +84,7 @@ impl Preferences {
 }
 
 /// Loads the system preferences (defaults for anything not stored).
-pub async fn load(conn: &mut AnyConnection) -> ApiResult<Preferences> {
+pub async fn load(conn: &mut AnyConnection) -> StoreResult<Preferences> {
     let rows = sqlx::query("SELECT name, pref_value FROM system_preferences").fetch_all(&mut *conn).await?;
     let mut p = Preferences::default();
     for row in rows {
@@ -216,7 +216,7 @@ pub struct SettingsChange {
 }
 
 /// The stored settings of an associate: (`import_tentative`, `synchronizer`).
-pub async fn load_user(conn: &mut AnyConnection, associate_id: &str) -> ApiResult<(bool, bool)> {
+pub async fn load_user(conn: &mut AnyConnection, associate_id: &str) -> StoreResult<(bool, bool)> {
     let row = sqlx::query("SELECT import_tentative, synchronizer FROM user_settings WHERE associate_id = $1")
         .bind(associate_id)
         .fetch_optional(&mut *conn)

@@ -59,7 +59,7 @@ async fn try_keep(state: &AppState, mailbox: &str, raw: &[u8], result: &InboxRes
     .bind(fmt_instant(store::now()))
     .execute(tx.conn())
     .await?;
-    tx.commit().await
+    Ok(tx.commit().await?)
 }
 
 /// One e-mail received in a mailbox.

@@ -17,6 +17,10 @@
 //! then an exclusive lock per key (a meeting's `UID`), so keyed writers of
 //! different meetings run side by side, and every other writer waits for
 //! them all. Reads are not serialized.
+//!
+//! Architecture Invariant: the store's functions answer a [`StoreError`],
+//! never an HTTP error: a handler turns it into its answer (`?`), the mail
+//! poller into "try again later" or "set the message aside" by its kind.
 
 use super::error::{ApiError, ApiResult};
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
@@ -29,6 +33,76 @@ use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::Arc;
 use tokio::sync::{Mutex, OwnedMutexGuard};
+
+pub mod effects;
+pub mod ledger;
+
+/// Why the store could not do what it was asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// The database failed or could not be reached, or a stored row could
+    /// not be read: the same call may succeed later.
+    Database(String),
+    /// No row of this kind with this id.
+    NotFound {
+        /// What was looked for ("follow-up", "person").
+        what: &'static str,
+        /// The id looked for.
+        id: String,
+    },
+    /// The change breaks a rule of the store: it would be refused again.
+    Refused {
+        /// Stable machine code (`invalid_input`, `conflict`).
+        code: &'static str,
+        /// A message a person can act on.
+        message: String,
+    },
+}
+
+/// Results of the store.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl StoreError {
+    /// A change the store refuses, with the code `invalid_input`.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        StoreError::Refused { code: "invalid_input", message: message.into() }
+    }
+
+    /// Whether the same call may succeed later (the database failed).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Database(_))
+    }
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Database(m) => write!(f, "database: {m}"),
+            StoreError::NotFound { what, id } => write!(f, "no {what} with id `{id}`"),
+            StoreError::Refused { code, message } => write!(f, "{code}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Database(m) => ApiError::internal(format!("database: {m}")),
+            StoreError::NotFound { what, id } => ApiError::not_found(what, &id),
+            StoreError::Refused { code, message } => {
+                ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            }
+        }
+    }
+}
 
 /// The versioned migrations, embedded in the program.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -121,8 +195,8 @@ impl WriteTx {
     }
 
     /// Commits every change of the transaction at once.
-    pub async fn commit(self) -> ApiResult<()> {
-        self.tx.commit().await.map_err(ApiError::from)
+    pub async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await.map_err(StoreError::from)
     }
 }
 
@@ -182,13 +256,13 @@ impl Store {
     }
 
     /// A connection for a series of reads.
-    pub async fn read(&self) -> ApiResult<sqlx::pool::PoolConnection<Any>> {
-        self.pool.acquire().await.map_err(ApiError::from)
+    pub async fn read(&self) -> StoreResult<sqlx::pool::PoolConnection<Any>> {
+        self.pool.acquire().await.map_err(StoreError::from)
     }
 
     /// Starts a write transaction: one writer at a time, in this process
     /// and, on PostgreSQL, among every process sharing the database.
-    pub async fn write(&self) -> ApiResult<WriteTx> {
+    pub async fn write(&self) -> StoreResult<WriteTx> {
         let guard = self.writer.clone().lock_owned().await;
         let mut tx = self.pool.begin().await?;
         if self.backend == Backend::Postgres {
@@ -206,7 +280,7 @@ impl Store {
     /// keyed writers of different meetings, in any process, run side by
     /// side; a writer of [`Store::write`] waits for them, and they for it.
     /// On SQLite like [`Store::write`], the file's one writer.
-    pub async fn write_keyed(&self, keys: &[&str]) -> ApiResult<WriteTx> {
+    pub async fn write_keyed(&self, keys: &[&str]) -> StoreResult<WriteTx> {
         if self.backend == Backend::Sqlite {
             return self.write().await;
         }
@@ -225,7 +299,7 @@ impl Store {
     /// change (lease claims and renewals, each one atomic statement): on
     /// PostgreSQL without [`WRITE_LOCK`], so they never wait for the
     /// writers; on SQLite like [`Store::write`], the file's one writer.
-    pub async fn write_rows(&self) -> ApiResult<WriteTx> {
+    pub async fn write_rows(&self) -> StoreResult<WriteTx> {
         if self.backend == Backend::Sqlite {
             return self.write().await;
         }
@@ -372,6 +446,18 @@ pub fn fmt_naive_utc(t: NaiveDateTime) -> String {
     fmt_instant(t.and_utc())
 }
 
+/// An engine instant (`2026-12-03T09:00:00Z`) or date (`2026-12-03`) as stored.
+pub fn engine_instant(s: &str) -> String {
+    let s = s.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return fmt_instant(t.with_timezone(&chrono::Utc));
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return fmt_instant(d.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    s.to_owned()
+}
+
 /// Reads an RFC 3339 instant from the API (any offset), named `field` in errors.
 pub fn parse_instant(field: &str, s: &str) -> ApiResult<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s.trim())
@@ -385,22 +471,22 @@ pub fn stored_instant(s: &str) -> DateTime<Utc> {
 }
 
 /// A TEXT column.
-pub fn text(row: &AnyRow, column: &str) -> ApiResult<String> {
-    row.try_get::<String, _>(column).map_err(ApiError::from)
+pub fn text(row: &AnyRow, column: &str) -> StoreResult<String> {
+    row.try_get::<String, _>(column).map_err(StoreError::from)
 }
 
 /// A nullable TEXT column.
-pub fn opt_text(row: &AnyRow, column: &str) -> ApiResult<Option<String>> {
-    row.try_get::<Option<String>, _>(column).map_err(ApiError::from)
+pub fn opt_text(row: &AnyRow, column: &str) -> StoreResult<Option<String>> {
+    row.try_get::<Option<String>, _>(column).map_err(StoreError::from)
 }
 
 /// An INTEGER column.
-pub fn int(row: &AnyRow, column: &str) -> ApiResult<i64> {
-    row.try_get::<i64, _>(column).map_err(ApiError::from)
+pub fn int(row: &AnyRow, column: &str) -> StoreResult<i64> {
+    row.try_get::<i64, _>(column).map_err(StoreError::from)
 }
 
 /// An INTEGER 0/1 column.
-pub fn flag(row: &AnyRow, column: &str) -> ApiResult<bool> {
+pub fn flag(row: &AnyRow, column: &str) -> StoreResult<bool> {
     int(row, column).map(|v| v != 0)
 }
 

@@ -10,8 +10,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use invitelink::contacts_import::{Options, parse};
-use invitelink::server::contacts::{DuplicateChoice, import, preview};
-use invitelink::server::store::Store;
+use invitelink_server::contacts::{DuplicateChoice, import, preview};
+use invitelink_server::store::Store;
 use std::time::Instant;
 
 const CONTACTS: usize = 10_000;
@@ -90,7 +90,7 @@ async fn main() {
     println!(
         "{CONTACTS} contacts per file, one transaction per import, {} build, {}",
         if cfg!(debug_assertions) { "debug" } else { "release" },
-        invitelink::server::store::display_url(&url)
+        invitelink_server::store::display_url(&url)
     );
     run(&store, "CSV", csv().as_bytes()).await;
     run(&store, "vCard", vcards().as_bytes()).await;

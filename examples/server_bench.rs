@@ -20,7 +20,7 @@
 //!
 //! `cargo run --release --example server_bench -- [--emails 20000] [--concurrency 32] [--rate 200] [--seconds 20] [--wrk]`
 
-use invitelink::server::{ServeOptions, bind, store::Store};
+use invitelink_server::{ServeOptions, bind, store::Store};
 use sqlx::Row;
 use std::net::SocketAddr;
 use std::path::PathBuf;

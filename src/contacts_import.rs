@@ -40,7 +40,7 @@ pub const MAX_EMAIL_BYTES: usize = 254;
 
 /// The format of a contact file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     /// Comma-, semicolon- or TAB-separated values.
@@ -51,7 +51,7 @@ pub enum Format {
 
 /// What a CSV column holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     /// Not imported.
@@ -76,7 +76,7 @@ pub enum Field {
 
 /// How to read a file; every member is optional.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Options {
     /// The format; found from the content when absent.
     #[serde(default)]
@@ -92,7 +92,7 @@ pub struct Options {
 
 /// A CSV column.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Column {
     /// Its name on the first line, or `Column N` without a header.
     pub name: String,
@@ -104,7 +104,7 @@ pub struct Column {
 
 /// A contact read from a file, checked: at least one valid address.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contact {
     /// Full name (the first address when the file gives none).
     pub name: String,
@@ -120,7 +120,7 @@ pub struct Contact {
 
 /// Why a row is not imported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RefusalCode {
     /// The row has no e-mail address.
@@ -159,7 +159,7 @@ impl RefusalCode {
 
 /// A row that is not imported, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Refusal {
     /// Stable code.
     pub code: RefusalCode,

@@ -19,15 +19,11 @@ pub mod expand;
 pub mod ical;
 pub mod imip;
 pub mod itip;
-#[cfg(feature = "server")]
-pub mod mail;
 pub mod message;
 pub mod outcome;
 pub mod policy;
 pub mod rebuild;
 pub mod recur;
-#[cfg(all(feature = "server", not(target_arch = "wasm32")))]
-pub mod server;
 pub mod tz;
 
 pub use error::{EngineError, ErrorCode, Result};

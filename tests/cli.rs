@@ -19,11 +19,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_invitelink");
 const DEADLINE: Duration = Duration::from_secs(60);
 
 fn repo(path: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path).display().to_string()
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(path).display().to_string()
 }
 
 fn shared(path: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(path).display().to_string()
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("../shared").join(path).display().to_string()
 }
 
 fn cli(name: &str) -> String {

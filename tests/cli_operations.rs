@@ -255,7 +255,7 @@ fn config_check_prints_the_effective_settings_without_secrets() {
 
 #[test]
 fn the_deployment_files_are_valid() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let example = root.join("deploy/invitelink.toml").display().to_string();
     // The example configuration, with its secrets in the environment as the
     // unit's environment file gives them.

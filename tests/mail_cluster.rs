@@ -32,8 +32,8 @@ use futures_util::TryStreamExt;
 use invitelink::api::{ReplyRequest, itip_reply};
 use invitelink::imip::{self, OutgoingMail};
 use invitelink::itip::PartStat;
-use invitelink::mail::{Secret, SmtpConfig, SmtpSender, Tls};
-use invitelink::server::{CrmStore, demo};
+use invitelink_server::mail::{Secret, SmtpConfig, SmtpSender, Tls};
+use invitelink_server::{CrmStore, demo};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -158,7 +158,7 @@ impl Instance {
 async fn prepare(url: &str) {
     let store = CrmStore::open(url).await.unwrap();
     demo::seed(&store).await.unwrap();
-    let hash = invitelink::server::auth::hash_password(PASSWORD).unwrap();
+    let hash = invitelink_server::auth::hash_password(PASSWORD).unwrap();
     let mut tx = store.write().await.unwrap();
     for i in 0..INBOXES {
         sqlx::query(

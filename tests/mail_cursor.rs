@@ -9,7 +9,7 @@
 
 mod mail_support;
 use futures_util::TryStreamExt;
-use invitelink::mail::{
+use invitelink_server::mail::{
     AuthSettings, BatchDelivery, Credential, Cursor, Delivered, InboxConfig, InboxSink, Incoming, Judgement, Lease,
     Mark, PollReport, Poller, Secret, SinkError, Tls,
 };

@@ -19,7 +19,7 @@ use mail_support::{
 #[path = "server_support/mod.rs"]
 mod support;
 
-use invitelink::server::{CrmStore, demo};
+use invitelink_server::{CrmStore, demo};
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -12,7 +12,7 @@ use mail_support::{IMAP_PORT, SMTP_PORT, servers, state_dir, tag};
 #[path = "server_support/mod.rs"]
 mod support;
 
-use invitelink::server::{CrmStore, demo};
+use invitelink_server::{CrmStore, demo};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -16,12 +16,12 @@ use futures_util::TryStreamExt;
 use invitelink::api::{ReplyRequest, itip_reply};
 use invitelink::imip::{self, OutgoingMail};
 use invitelink::itip::PartStat;
-use invitelink::mail::{
+use invitelink::message::{InputLimits, read_message};
+use invitelink::policy::{self, Kind};
+use invitelink_server::mail::{
     AuthSettings, Credential, Delivered, ImapError, InboxConfig, InboxSink, Judgement, Mark, Outbox, OutboxError,
     OutboxItem, PollReport, Poller, Secret, SendSettings, SinkError, SmtpConfig, SmtpError, SmtpSender, Tls, send_due,
 };
-use invitelink::message::{InputLimits, read_message};
-use invitelink::policy::{self, Kind};
 use mail_support::{IMAP_PORT, IMAPS_PORT, SMTP_PORT, ca_file, servers, tag};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -609,7 +609,7 @@ async fn the_sender_and_poller_loops_run_until_shutdown() {
         start.elapsed()
     };
     let (_, _, took) = tokio::join!(
-        invitelink::mail::outbox::run(&outbox, &transport, &settings, interval, now, stopped(stop_rx.clone())),
+        invitelink_server::mail::outbox::run(&outbox, &transport, &settings, interval, now, stopped(stop_rx.clone())),
         poller.run(&sink, interval, stopped(stop_rx.clone())),
         driver,
     );
@@ -631,7 +631,7 @@ fn the_loops_can_be_spawned() {
     let outbox = MemoryOutbox::default();
     let transport = SmtpSender::new(&smtp(None, Tls::None)).unwrap();
     let settings = SendSettings::default();
-    send(&invitelink::mail::outbox::run(
+    send(&invitelink_server::mail::outbox::run(
         &outbox,
         &transport,
         &settings,

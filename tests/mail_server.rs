@@ -17,8 +17,10 @@ use futures_util::TryStreamExt;
 use invitelink::api::{ReplyRequest, itip_reply};
 use invitelink::imip::{self, OutgoingMail};
 use invitelink::itip::PartStat;
-use invitelink::mail::{AuthSettings, Credential, InboxConfig, MailConfig, Mark, Secret, SmtpConfig, SmtpSender, Tls};
-use invitelink::server::{CrmStore, ServeOptions, bind, demo};
+use invitelink_server::mail::{
+    AuthSettings, Credential, InboxConfig, MailConfig, Mark, Secret, SmtpConfig, SmtpSender, Tls,
+};
+use invitelink_server::{CrmStore, ServeOptions, bind, demo};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use support::{Client, TestDb, at, repo_root};

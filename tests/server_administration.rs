@@ -333,7 +333,7 @@ fn free_port() -> u16 {
 
 #[test]
 fn mail_status_shows_failing_inboxes_and_failed_messages_are_retried() {
-    use invitelink::mail::{AuthSettings, Credential, InboxConfig, MailConfig, Mark, Secret, SmtpConfig, Tls};
+    use invitelink_server::mail::{AuthSettings, Credential, InboxConfig, MailConfig, Mark, Secret, SmtpConfig, Tls};
     let inbox = InboxConfig {
         name: "crm".to_owned(),
         address: "crm@ourcompany.example".to_owned(),

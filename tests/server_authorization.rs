@@ -158,7 +158,7 @@ fn every_endpoint_for_every_caller() {
         &w.dan,
     );
 
-    // Contacts and companies (src/server/contacts.rs): the directory is the
+    // Contacts and companies (server/src/contacts.rs): the directory is the
     // company's, so every user adds and edits persons and companies, whoever
     // entered them ("owner": Ben, who created them); our own company,
     // deleting and importing are an administrator's.

@@ -51,7 +51,7 @@ fn health_sign_in_errors_and_openapi() {
     assert_eq!(ben.delete("/api/me").status, 405);
 
     // Too large: a JSON error with code too_large.
-    let big = vec![b'a'; invitelink::server::MAX_BODY_BYTES + 1024];
+    let big = vec![b'a'; invitelink_server::MAX_BODY_BYTES + 1024];
     let r = ben.post_raw("/api/inbox", "message/rfc822", &big);
     assert_eq!(r.status, 413, "{}", r.text());
     assert_eq!(r.code(), "too_large");
@@ -96,7 +96,7 @@ fn openapi_covers_every_endpoint() {
         ("get", "/api/resources"),
         ("get", "/api/projects"),
         ("get", "/api/sales"),
-        // Contacts and companies (src/server/contacts.rs).
+        // Contacts and companies (server/src/contacts.rs).
         ("post", "/api/companies"),
         ("get", "/api/companies/{id}"),
         ("put", "/api/companies/{id}"),
@@ -194,7 +194,7 @@ fn openapi_covers_every_endpoint() {
 fn first_start_without_demo_creates_an_administrator() {
     let db = TestDb::new("first-admin");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let opts = |demo| invitelink::server::ServeOptions {
+    let opts = |demo| invitelink_server::ServeOptions {
         listen: "127.0.0.1:0".parse().unwrap(),
         database: db.url().to_owned(),
         demo,
@@ -202,7 +202,7 @@ fn first_start_without_demo_creates_an_administrator() {
         mail: None,
     };
     let password = rt.block_on(async {
-        let server = invitelink::server::bind(&opts(false)).await.unwrap();
+        let server = invitelink_server::bind(&opts(false)).await.unwrap();
         let password = server.first_admin_password.clone().unwrap();
         server.run(async {}).await.unwrap();
         password
@@ -212,7 +212,7 @@ fn first_start_without_demo_creates_an_administrator() {
     assert_eq!(admin.get("/api/me").json["role"], "admin");
     assert_eq!(admin.get("/api/associates").json.as_array().unwrap().len(), 1);
     server.stop();
-    let again = rt.block_on(async { invitelink::server::bind(&opts(true)).await.unwrap().first_admin_password });
+    let again = rt.block_on(async { invitelink_server::bind(&opts(true)).await.unwrap().first_admin_password });
     assert!(again.is_none());
 }
 
@@ -235,7 +235,7 @@ fn static_files_are_served() {
         .unwrap_or_default();
     for name in &files {
         let r = server.client().get(&format!("/addin/{name}"));
-        let public = invitelink::server::static_files::ADDIN_PUBLIC.contains(&name.as_str());
+        let public = invitelink_server::static_files::ADDIN_PUBLIC.contains(&name.as_str());
         assert_eq!(r.status, if public { 200 } else { 404 }, "/addin/{name}");
     }
     if !files.is_empty() {

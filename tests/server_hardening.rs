@@ -8,7 +8,7 @@
 #[path = "server_support/mod.rs"]
 mod support;
 
-use invitelink::server::{Limits, ServeError, ServeOptions};
+use invitelink_server::{Limits, ServeError, ServeOptions};
 use serde_json::json;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
@@ -28,7 +28,7 @@ fn options(db: &TestDb, demo: bool) -> ServeOptions {
 fn try_start(db: &TestDb, demo: bool) -> Result<(), ServeError> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let server = invitelink::server::bind(&options(db, demo)).await?;
+        let server = invitelink_server::bind(&options(db, demo)).await?;
         server.run(async {}).await
     })
 }
@@ -377,7 +377,7 @@ fn the_database_file_and_the_tls_key_are_private() {
         assert_eq!(mode(&path), 0o600, "{}", path.display());
     }
     server.stop();
-    let files = invitelink::server::tls::ensure_self_signed(&dir).unwrap();
+    let files = invitelink_server::tls::ensure_self_signed(&dir).unwrap();
     assert!(files.created);
     assert_eq!(mode(&files.key), 0o600);
     std::fs::remove_dir_all(&dir).unwrap();

@@ -535,7 +535,7 @@ fn archive_with_suggestions() {
 }
 
 fn base64(bytes: &[u8]) -> String {
-    invitelink::server::base64::encode(bytes)
+    invitelink_server::base64::encode(bytes)
 }
 
 /// One reading of a meeting's time in the backend's diary: a day-long event

@@ -7,7 +7,7 @@
 #[path = "server_support/mod.rs"]
 mod support;
 
-use invitelink::server::{ServeError, ServeOptions, bind};
+use invitelink_server::{ServeError, ServeOptions, bind};
 use support::{TestDb, postgres_server, repo_root};
 
 fn options(db: &TestDb) -> ServeOptions {

@@ -367,7 +367,7 @@ fn sigterm_finishes_the_request_in_flight_then_stops() {
 #[test]
 fn ready_answers_503_while_the_server_is_not_taking_work() {
     let db = TestDb::new("ops-ready");
-    let opts = invitelink::server::ServeOptions {
+    let opts = invitelink_server::ServeOptions {
         listen: "127.0.0.1:0".parse().unwrap(),
         database: db.url().to_owned(),
         demo: false,
@@ -375,7 +375,7 @@ fn ready_answers_503_while_the_server_is_not_taking_work() {
         mail: None,
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let server = rt.block_on(invitelink::server::bind(&opts)).unwrap();
+    let server = rt.block_on(invitelink_server::bind(&opts)).unwrap();
     let readiness = server.readiness();
     assert!(!readiness.is_ready(), "not before serving");
     let client = Client { addr: server.local_addr().unwrap(), token: None };

@@ -41,7 +41,7 @@ impl Running {
         let listen = format!("127.0.0.1:{port}");
         let mut child = Command::new(env!("CARGO_BIN_EXE_invitelink"))
             .arg("serve")
-            .args(["--listen", &listen, "--static-root", env!("CARGO_MANIFEST_DIR")])
+            .args(["--listen", &listen, "--static-root", concat!(env!("CARGO_MANIFEST_DIR"), "/..")])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -163,7 +163,7 @@ fn serve_tls_makes_a_certificate_once_and_serves_https_with_it() {
     // A client that does not trust the certificate is refused by TLS, and
     // the certificate is not valid for another name.
     let other_dir = temp_dir("tls-other");
-    let other = invitelink::server::tls::ensure_self_signed(&other_dir).unwrap();
+    let other = invitelink_server::tls::ensure_self_signed(&other_dir).unwrap();
     let err = get(&client_trusting(&other.cert), "localhost", first.port, "/health").unwrap_err();
     assert!(err.contains("certificate"), "{err}");
     let err = get(&trusting, "crm.example", first.port, "/health").unwrap_err();

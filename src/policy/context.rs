@@ -58,7 +58,7 @@ pub struct Context {
 /// System preference "Manage incoming invitations" (SPEC 3.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[cfg_attr(all(feature = "server", not(target_arch = "wasm32")), derive(utoipa::ToSchema))]
+#[cfg_attr(all(feature = "openapi", not(target_arch = "wasm32")), derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Incoming {
     /// Tentative appointments for new invitations from registered contacts;

@@ -31,7 +31,7 @@ pub fn ca_file() -> PathBuf {
 pub fn servers() -> bool {
     static UP: OnceLock<bool> = OnceLock::new();
     *UP.get_or_init(|| {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mail/start-servers.sh");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/mail/start-servers.sh");
         // The script's output goes to a file, not a pipe: the daemons it
         // starts outlive it, and a pipe they inherited would never close.
         let log_path = std::env::temp_dir().join(format!("invitelink-mail-start-{}.log", std::process::id()));

@@ -7,7 +7,7 @@
 //! server, created for the test and dropped at its end.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, dead_code)]
 
-use invitelink::server::{ServeOptions, bind};
+use invitelink_server::{ServeOptions, bind};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -137,7 +137,7 @@ fn admin_sql(server: &str, sql: &str) {
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
 /// A running server.
@@ -162,24 +162,24 @@ impl TestServer {
 
     /// Starts a server on 127.0.0.1:0 on the database at `database` (a URL).
     pub fn start_url(database: &str, demo: bool) -> TestServer {
-        TestServer::start_url_with(database, demo, invitelink::server::Limits::default())
+        TestServer::start_url_with(database, demo, invitelink_server::Limits::default())
     }
 
     /// Starts a server with `limits` on the database `db`.
-    pub fn start_with(db: &TestDb, demo: bool, limits: invitelink::server::Limits) -> TestServer {
+    pub fn start_with(db: &TestDb, demo: bool, limits: invitelink_server::Limits) -> TestServer {
         let mut server = TestServer::start_url_with(db.url(), demo, limits);
         server._db = Some(db.clone());
         server
     }
 
     /// Starts a server with `limits` on the database at `database` (a URL).
-    pub fn start_url_with(database: &str, demo: bool, limits: invitelink::server::Limits) -> TestServer {
+    pub fn start_url_with(database: &str, demo: bool, limits: invitelink_server::Limits) -> TestServer {
         TestServer::start_with_mail(database, demo, limits, None)
     }
 
     /// Starts a server (demo data or not) with the mail settings `mail` on the database `db`.
-    pub fn start_on_with_mail(db: &TestDb, demo: bool, mail: invitelink::mail::MailConfig) -> TestServer {
-        let mut server = TestServer::start_with_mail(db.url(), demo, invitelink::server::Limits::default(), Some(mail));
+    pub fn start_on_with_mail(db: &TestDb, demo: bool, mail: invitelink_server::mail::MailConfig) -> TestServer {
+        let mut server = TestServer::start_with_mail(db.url(), demo, invitelink_server::Limits::default(), Some(mail));
         server._db = Some(db.clone());
         server
     }
@@ -188,8 +188,8 @@ impl TestServer {
     pub fn start_with_mail(
         database: &str,
         demo: bool,
-        limits: invitelink::server::Limits,
-        mail: Option<invitelink::mail::MailConfig>,
+        limits: invitelink_server::Limits,
+        mail: Option<invitelink_server::mail::MailConfig>,
     ) -> TestServer {
         let database = database.to_owned();
         let opts = ServeOptions {

@@ -108,9 +108,9 @@ pub fn run(root: &Path, quick: bool) -> Result<(), String> {
     // The CLI without the backend: `check` is the engine alone.
     run_status(
         Command::new(&cargo)
-            .args(["build", "--release", "-p", "invitelink", "--no-default-features", "--bin", "invitelink"])
+            .args(["build", "--release", "-p", "invitelink-cli", "--no-default-features", "--bin", "invitelink"])
             .current_dir(root),
-        "cargo build --release -p invitelink --no-default-features --bin invitelink",
+        "cargo build --release -p invitelink-cli --no-default-features --bin invitelink",
     )?;
     let bench = root.join("target/release/invitelink-bench");
     let mut args = vec![

@@ -14,7 +14,8 @@ pub fn run(root: &Path) -> Result<(), String> {
             Command::new(&cargo).args(args).current_dir(root).status().map_err(|e| format!("cannot run cargo: {e}"))?;
         if status.success() { Ok(()) } else { Err(format!("`cargo {}` failed: {status}", args.join(" "))) }
     };
-    build(&["build", "--release", "--bin", "invitelink", "--example", "mail_bench"])?;
+    build(&["build", "--release", "-p", "invitelink-cli", "--bin", "invitelink"])?;
+    build(&["build", "--release", "-p", "invitelink-server", "--example", "mail_bench"])?;
     let target = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), Into::into);
     let bin = target.join("release/invitelink");
     let bench = target.join("release/examples/mail_bench");

@@ -1,7 +1,8 @@
-//! A guard on the engine's dependencies: the engine build (the library
-//! without the `server` feature, natively and for wasm32) must not depend on
-//! any I/O runtime or network crate, so that it stays pure and small in the
-//! task pane. `cargo tree` lists the build's normal dependencies; any name
+//! A guard on the engine's dependencies: the engine crate (`invitelink`,
+//! with every feature, natively and for wasm32; the backend and the program
+//! are the crates `invitelink-server` and `invitelink-cli` on top of it)
+//! must not depend on any I/O runtime or network crate, so that it stays
+//! pure and small in the task pane. `cargo tree` lists the build's normal dependencies; any name
 //! of [`IO_CRATES`] among them fails the task with the path that brings it in.
 
 use crate::TaskResult;
@@ -15,18 +16,7 @@ const IO_CRATES: &[&str] =
 pub fn check(root: &Path) -> TaskResult {
     for target in [None, Some("wasm32-unknown-unknown")] {
         let mut cmd = crate::pkg::cargo();
-        cmd.args([
-            "tree",
-            "-p",
-            "invitelink",
-            "--no-default-features",
-            "-e",
-            "normal",
-            "--prefix",
-            "none",
-            "--format",
-            "{p}",
-        ]);
+        cmd.args(["tree", "-p", "invitelink", "--all-features", "-e", "normal", "--prefix", "none", "--format", "{p}"]);
         if let Some(t) = target {
             cmd.args(["--target", t]);
         }
@@ -42,7 +32,7 @@ pub fn check(root: &Path) -> TaskResult {
         let which = target.unwrap_or("native");
         if !found.is_empty() {
             return Err(format!(
-                "the engine's dependencies ({which}) include I/O crates: {}; see `cargo tree -p invitelink --no-default-features -e normal -i {}`",
+                "the engine's dependencies ({which}) include I/O crates: {}; see `cargo tree -p invitelink --all-features -e normal -i {}`",
                 found.join(", "),
                 found.first().copied().unwrap_or_default()
             ));

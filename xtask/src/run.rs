@@ -25,7 +25,7 @@ const DEMO_METRICS: &str = "127.0.0.1:9464";
 pub fn run(root: &Path, extra: &[String]) -> Result<(), String> {
     crate::pkg::build(root)?;
     crate::web_tests::place_packages(root)?;
-    run_command(cargo().args(["build", "--release", "-p", "invitelink", "--bin", "invitelink"]).current_dir(root))?;
+    run_command(cargo().args(["build", "--release", "-p", "invitelink-cli", "--bin", "invitelink"]).current_dir(root))?;
     let target = target_dir(root)?;
     let program = target.join("release").join(if cfg!(windows) { "invitelink.exe" } else { "invitelink" });
     let args = serve_args(root, &target, extra);

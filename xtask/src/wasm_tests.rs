@@ -18,16 +18,7 @@ pub fn run(root: &Path) -> Result<(), String> {
     crate::pkg::build_program(root)?;
     run_command(
         cargo()
-            .args([
-                "clippy",
-                "--lib",
-                "--no-default-features",
-                "--target",
-                "wasm32-unknown-unknown",
-                "--",
-                "-D",
-                "warnings",
-            ])
+            .args(["clippy", "-p", "invitelink", "--lib", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])
             .current_dir(root),
     )?;
     let dir = root.join("tests/wasm");

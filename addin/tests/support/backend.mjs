@@ -20,7 +20,7 @@ export const USERS = {
   dan: { email: 'dan@ourcompany.example', password: 'demo-dan', name: 'Dan Moe' },
 };
 
-/** The backend program: $INVITELINK_BIN, else target/debug/invitelink (built with `--features server`). */
+/** The backend program: $INVITELINK_BIN, else target/debug/invitelink (built by `cargo build --bin invitelink`). */
 export function backendProgram() {
   return process.env.INVITELINK_BIN ?? path.join(root, 'target', 'debug', 'invitelink');
 }
@@ -75,7 +75,7 @@ export async function startBackend({ demo = true } = {}) {
     child.stderr.on('data', read);
     child.once('error', (e) => {
       clearTimeout(timer);
-      reject(new Error(`cannot start ${program}: ${e.message} (build it with \`cargo build --features server\`)`));
+      reject(new Error(`cannot start ${program}: ${e.message} (build it with \`cargo build --bin invitelink\`)`));
     });
     child.once('exit', (code) => {
       clearTimeout(timer);

@@ -7,7 +7,7 @@ import * as api from '../api.js';
 import { h } from '../dom.js';
 import { feedSection } from './feed.js';
 
-/** The shortest password the CRM takes (src/server/accounts.rs). */
+/** The shortest password the CRM takes (server/src/accounts.rs). */
 const MIN_PASSWORD = 10;
 
 const INCOMING = {

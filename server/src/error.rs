@@ -2,10 +2,10 @@
 //! `{"error": {"code", "message"}}` with a 4xx status, or a 5xx whose message
 //! hides the internals (they go to the server's log instead).
 
-use crate::error::{EngineError, ErrorCode};
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use invitelink::error::{EngineError, ErrorCode};
 use serde::Serialize;
 use std::fmt;
 use utoipa::ToSchema;

@@ -1,7 +1,7 @@
 //! Contacts and companies: adding and editing persons (several e-mail
 //! addresses each, every one of which identifies them when an invitation
 //! arrives, see `inbox::contacts_of`) and companies, and importing contact
-//! files ([`crate::contacts_import`] reads them) with a preview, duplicates
+//! files ([`invitelink::contacts_import`] reads them) with a preview, duplicates
 //! found by e-mail address, and a report of the rows refused.
 //!
 //! Who may do what (docs/contacts-import.md): the directory is the whole
@@ -17,11 +17,11 @@ use super::auth::CurrentUser;
 use super::directory::{Company, Person, exists, find_person};
 use super::error::{ApiError, ApiResult, Json};
 use super::store::{flag, new_id, opt_text, text};
-use crate::contacts_import::{
-    self as reader, Column, Contact, Field, Format, ImportError, Parsed, Refusal, RefusalCode,
-};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use invitelink::contacts_import::{
+    self as reader, Column, Contact, Field, Format, ImportError, Parsed, Refusal, RefusalCode,
+};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
@@ -547,7 +547,7 @@ fn import_error(e: ImportError) -> ApiError {
 /// Reads the file of `req`.
 pub fn read_request(req: &ImportRequest) -> ApiResult<Parsed> {
     let content: String = req.content.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let bytes = crate::base64::decode(&content)
+    let bytes = invitelink::base64::decode(&content)
         .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "bad_base64", "`content` is not base64"))?;
     let options = reader::Options { format: req.format, header: req.header, mapping: req.mapping.clone() };
     reader::parse(&bytes, &options).map_err(import_error)

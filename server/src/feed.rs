@@ -17,11 +17,11 @@ use super::appointments::ical_utc;
 use super::auth::{SignedIn, token_hash};
 use super::error::{ApiError, ApiResult, Json};
 use super::store::{self, StoreResult, flag, fmt_instant, hex, int, opt_text, text};
-use crate::ical::value::escape_text;
-use crate::ical::{Component, ParseOptions, Property, parse_calendar};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use invitelink::ical::value::escape_text;
+use invitelink::ical::{Component, ParseOptions, Property, parse_calendar};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
@@ -257,7 +257,7 @@ pub async fn calendar(conn: &mut AnyConnection, owner: &str, name: &str) -> ApiR
 /// source, with the time zones they name; `None` when it has none to give.
 fn source_times(ics: &str, uid: &str) -> Option<(Vec<Property<'static>>, Vec<Component<'static>>)> {
     let cal = parse_calendar(ics, &ParseOptions::default()).ok()?;
-    let object = crate::itip::SchedulingObject::read(&cal).ok().filter(|o| o.uid == uid)?;
+    let object = invitelink::itip::SchedulingObject::read(&cal).ok().filter(|o| o.uid == uid)?;
     let master = object.master()?.event;
     const TIMES: [&str; 6] = ["DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE"];
     let props: Vec<Property<'static>> = master

@@ -7,11 +7,12 @@
 //! and serves until Ctrl-C. [`bind`] and [`Server::run`] do the same in two
 //! steps, for callers that need the bound address or their own shutdown.
 //!
-//! Architecture Invariant: only this module knows HTTP and SQL; it decides
-//! nothing about messages itself: it builds the engine's context from the
-//! store and applies the decision's effects as written.
+//! Architecture Invariant: only this crate knows HTTP, SQL and mail servers;
+//! it decides nothing about messages itself: it builds the engine's context
+//! from the store and applies the decision's effects as written. The engine
+//! (`invitelink`) does no I/O and knows nothing of this crate.
 
-pub use crate::base64;
+pub use invitelink::base64;
 pub mod accounts;
 pub mod admin;
 pub mod appointments;
@@ -33,6 +34,7 @@ pub mod inbox;
 pub mod input;
 pub mod invitations;
 pub mod logging;
+pub mod mail;
 pub mod mailbox;
 pub mod metrics;
 pub mod observe;
@@ -369,7 +371,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/persons", get(directory::persons).post(directory::create_person))
         .route("/api/contacts", get(directory::contacts))
         .route("/api/persons/{id}", get(directory::person).put(contacts::update_person).delete(contacts::delete_person))
-        // Contacts and companies (src/server/contacts.rs).
+        // Contacts and companies (server/src/contacts.rs).
         .route(
             "/api/companies/{id}",
             get(contacts::company).put(contacts::update_company).delete(contacts::delete_company),
@@ -409,7 +411,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/outbox", get(outbox::list))
         .route("/api/outbox/{id}/sent", post(outbox::mark_sent))
         .route("/api/outbox/{id}/retry", post(admin::retry_outbox))
-        // The web client's additions (src/server/received.rs, calendar.rs).
+        // The web client's additions (server/src/received.rs, calendar.rs).
         .route("/api/inbox/messages", get(received::messages))
         .route("/api/inbox/context", post(received::context).layer(large()))
         .route("/api/calendar", get(calendar::calendar))

@@ -120,7 +120,7 @@ pub fn aligned(d: &str, from: &str) -> bool {
     }
     // Relaxed alignment (RFC 7489 3.1.1): the same organizational domain,
     // by the Public Suffix List the engine's trust rule uses.
-    let org = crate::itip::trust::registrable_domain;
+    let org = invitelink::itip::trust::registrable_domain;
     matches!((org(&d), org(&from)), (Some(a), Some(b)) if a == b)
 }
 
@@ -746,7 +746,7 @@ mod dkim_tests {
     fn dns(key: &DkimKeyPair, dmarc: bool) -> Dns {
         let mut records = vec![(
             "s1._domainkey.customer.example".to_owned(),
-            format!("v=DKIM1; k=ed25519; p={}", crate::base64::encode(key.public_key())),
+            format!("v=DKIM1; k=ed25519; p={}", invitelink::base64::encode(key.public_key())),
         )];
         if dmarc {
             records.push(("_dmarc.customer.example".to_owned(), "v=DMARC1; p=reject".to_owned()));
@@ -781,7 +781,7 @@ mod dkim_tests {
         other = other.replace("s1._domainkey.customer.example", "x");
         let mut records = vec![(
             "s1._domainkey.evil.example".to_owned(),
-            format!("v=DKIM1; k=ed25519; p={}", crate::base64::encode(key.public_key())),
+            format!("v=DKIM1; k=ed25519; p={}", invitelink::base64::encode(key.public_key())),
         )];
         records.push(("_dmarc.customer.example".to_owned(), "v=DMARC1; p=reject".to_owned()));
         let j = judge(&other, Dns::fixed(&records)).await;

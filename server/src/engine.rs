@@ -3,12 +3,12 @@
 //! organizes. The backend applies what these return; it never re-derives a
 //! rule of the engine.
 
-use crate::error::Result;
-use crate::ical::{ParseOptions, parse_calendar};
-use crate::itip::ScheduleOptions;
-use crate::message::Envelope;
-use crate::policy::{Context, Decision};
 use chrono::{DateTime, Utc};
+use invitelink::error::Result;
+use invitelink::ical::{ParseOptions, parse_calendar};
+use invitelink::itip::ScheduleOptions;
+use invitelink::message::Envelope;
+use invitelink::policy::{Context, Decision};
 
 /// A message the engine wants sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub struct Outgoing {
 /// The decision for the message in `envelope` under `ctx`.
 pub fn decide(envelope: &Envelope, ctx: &Context) -> Result<Decision> {
     let calendar = parse_calendar(&envelope.calendar, &ParseOptions::default())?;
-    crate::policy::decide(envelope, &calendar, ctx)
+    invitelink::policy::decide(envelope, &calendar, ctx)
 }
 
 /// The messages to send after the organizer's copy changed from `old` to
@@ -42,7 +42,7 @@ pub fn schedule(
     let old = old.map(|t| parse_calendar(t, &ParseOptions::default())).transpose()?;
     let new = new.map(|t| parse_calendar(t, &ParseOptions::default())).transpose()?;
     let opts = ScheduleOptions { now: now.naive_utc(), rsvp: Some(rsvp) };
-    let messages = crate::itip::schedule(old.as_ref(), new.as_ref(), addresses, &opts)?;
+    let messages = invitelink::itip::schedule(old.as_ref(), new.as_ref(), addresses, &opts)?;
     Ok(messages
         .into_iter()
         .map(|m| Outgoing { method: m.method, sender: m.sender, recipient: m.recipient, ics: m.ics })

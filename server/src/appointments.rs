@@ -2,9 +2,9 @@
 //! iCalendar copy of a follow-up organized in the CRM.
 
 use super::store::{self, StoreError, StoreResult, flag, int, opt_text, text};
-use crate::ical::value::escape_text;
-use crate::ical::{Component, Property};
 use chrono::{DateTime, Utc};
+use invitelink::ical::value::escape_text;
+use invitelink::ical::{Component, Property};
 use serde::Serialize;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;

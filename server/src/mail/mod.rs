@@ -6,7 +6,7 @@
 //! SQL and no HTTP: [`imap::InboxSink`] takes each raw e-mail and applies it
 //! (the engine's decision, in one database transaction), and
 //! [`outbox::Outbox`] hands out the messages to send and records what became
-//! of them. Composing the e-mails is [`crate::imip`]'s work, which is pure.
+//! of them. Composing the e-mails is [`invitelink::imip`]'s work, which is pure.
 //!
 //! Architecture Invariant: a message is marked processed in the mailbox only
 //! after the sink committed its outcome, and an outbox row is marked sent

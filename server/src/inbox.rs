@@ -18,14 +18,14 @@ use super::outbox::OutboxMessage;
 use super::preferences::{self, Preferences};
 use super::store::effects::{self, Target};
 use super::store::{self, StoreError, StoreResult, ledger, text};
-use crate::error::EngineError;
-use crate::ical::value::email_of;
-use crate::ical::{Component, ParseOptions, parse_calendar};
-use crate::itip::SchedulingObject;
 use crate::mail::Judgement;
-use crate::message::{Envelope, InputLimits, read_message};
-use crate::policy::{self, Decision, RecordId};
 use axum::extract::State;
+use invitelink::error::EngineError;
+use invitelink::ical::value::email_of;
+use invitelink::ical::{Component, ParseOptions, parse_calendar};
+use invitelink::itip::SchedulingObject;
+use invitelink::message::{Envelope, InputLimits, read_message};
+use invitelink::policy::{self, Decision, RecordId};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 use utoipa::{IntoParams, ToSchema};
@@ -188,10 +188,10 @@ fn failed(message: impl Into<String>) -> InboxError {
 }
 
 /// The engine's decision on a message read once ([`Read`]), timed.
-fn decide_timed(read: &Read<'_, '_>, ctx: &policy::Context) -> crate::Result<Decision> {
+fn decide_timed(read: &Read<'_, '_>, ctx: &policy::Context) -> invitelink::Result<Decision> {
     let object = read.object.as_ref().map_err(Clone::clone)?;
     let started = std::time::Instant::now();
-    let decision = crate::policy::decide_object(read.envelope, object, ctx);
+    let decision = invitelink::policy::decide_object(read.envelope, object, ctx);
     super::metrics::decision_took(started.elapsed());
     decision
 }
@@ -243,7 +243,7 @@ struct Read<'c, 'a> {
     envelope: &'c Envelope,
     /// The scheduling snapshot, or why the calendar is none (the decision
     /// is then that error).
-    object: crate::Result<SchedulingObject<'c, 'a>>,
+    object: invitelink::Result<SchedulingObject<'c, 'a>>,
 }
 
 impl<'c, 'a> Read<'c, 'a> {
@@ -695,7 +695,9 @@ pub async fn engine_context(
 pub fn raw_of(message: &Option<String>, message_base64: &Option<String>) -> ApiResult<Vec<u8>> {
     match (message, message_base64) {
         (Some(m), _) => Ok(m.as_bytes().to_vec()),
-        (None, Some(b)) => crate::base64::decode(b).ok_or_else(|| ApiError::invalid("`message_base64` is not base64")),
+        (None, Some(b)) => {
+            invitelink::base64::decode(b).ok_or_else(|| ApiError::invalid("`message_base64` is not base64"))
+        }
         (None, None) => Err(ApiError::invalid("give the raw message as `message` or `message_base64`")),
     }
 }
@@ -724,7 +726,7 @@ pub async fn answer(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
     use super::*;
-    use crate::server::{demo, store::Store};
+    use crate::{demo, store::Store};
     use std::time::Duration;
 
     const INVITATION: &str = "From: Bob Berg <bob@acme.example>\r\nTo: ada@ourcompany.example\r\n\

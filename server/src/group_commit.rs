@@ -182,7 +182,7 @@ fn fail(answers: Vec<Answer>, e: StoreError) {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
     use super::*;
-    use crate::server::error::{ApiError, ApiResult};
+    use crate::error::{ApiError, ApiResult};
     use sqlx::Row;
 
     async fn store(name: &str) -> (Store, std::path::PathBuf) {

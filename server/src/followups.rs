@@ -270,8 +270,8 @@ async fn sync_external(
     let messages = engine::schedule(old.as_deref(), new, std::slice::from_ref(&owner_email), now, prefs.request_reply)?;
     let mut queued = Vec::new();
     for m in messages {
-        let recipient = crate::ical::value::email_of(&m.recipient);
-        if !external.iter().any(|e| crate::ical::value::same_address(e, &recipient)) {
+        let recipient = invitelink::ical::value::email_of(&m.recipient);
+        if !external.iter().any(|e| invitelink::ical::value::same_address(e, &recipient)) {
             continue;
         }
         let reply_to = (prefs.request_reply && m.method == "REQUEST").then(|| prefs.crm_inbox.clone());
@@ -286,7 +286,7 @@ async fn sync_external(
                     sender: if m.sender.is_empty() {
                         owner_email.clone()
                     } else {
-                        crate::ical::value::email_of(&m.sender)
+                        invitelink::ical::value::email_of(&m.sender)
                     },
                     recipient,
                     reply_to,
@@ -352,7 +352,7 @@ async fn new_participants(
         participants.push(p);
     }
     for email in emails {
-        let address = crate::ical::value::email_of(email);
+        let address = invitelink::ical::value::email_of(email);
         if !address.contains('@') || address.len() > 254 {
             return Err(ApiError::invalid(format!("`emails`: `{email}` is not an e-mail address")));
         }
@@ -546,7 +546,7 @@ fn same_participant(a: &Participant, b: &Participant) -> bool {
         ("resource", "resource") => same(&a.resource_id, &b.resource_id),
         ("person" | "email", "person" | "email") => {
             same(&a.person_id, &b.person_id)
-                || matches!((&a.email, &b.email), (Some(x), Some(y)) if crate::ical::value::same_address(x, y))
+                || matches!((&a.email, &b.email), (Some(x), Some(y)) if invitelink::ical::value::same_address(x, y))
         }
         _ => false,
     }

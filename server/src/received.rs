@@ -12,9 +12,9 @@ use super::auth::CurrentUser;
 use super::error::{ApiError, ApiResult, Json, Query};
 use super::inbox::{self, InboxQuery, InboxResult};
 use super::store::{self, fmt_instant, hex, new_id, opt_text, text};
-use crate::ical::value::email_of;
-use crate::message::{InputLimits, read_message};
 use axum::extract::State;
+use invitelink::ical::value::email_of;
+use invitelink::message::{InputLimits, read_message};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -39,7 +39,7 @@ async fn try_keep(state: &AppState, mailbox: &str, raw: &[u8], result: &InboxRes
     let from_name = envelope.as_ref().and_then(|e| e.from_name.clone());
     let (raw_text, encoding) = match std::str::from_utf8(raw) {
         Ok(t) => (t.to_owned(), "text"),
-        Err(_) => (crate::base64::encode(raw), "base64"),
+        Err(_) => (invitelink::base64::encode(raw), "base64"),
     };
     let mut tx = state.store.write().await?;
     sqlx::query(

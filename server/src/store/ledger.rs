@@ -4,7 +4,7 @@
 
 use super::{StoreResult, fmt_instant, hex, text};
 use crate::mail::Judgement;
-use crate::message::Envelope;
+use invitelink::message::Envelope;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
@@ -83,7 +83,7 @@ pub async fn record_rejection(
         "INSERT INTO rejected_messages (mailbox, message_key, code, message, created_at, authenticated, authentication) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (mailbox, message_key) DO NOTHING",
     )
-    .bind(crate::ical::value::email_of(mailbox))
+    .bind(invitelink::ical::value::email_of(mailbox))
     .bind(format!("sha256:{}", hex(&Sha256::digest(raw))))
     .bind(code)
     .bind(message)

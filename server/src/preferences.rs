@@ -12,7 +12,7 @@ use sqlx::AnyConnection;
 use utoipa::ToSchema;
 
 /// "Manage incoming invitations" (SPEC 3.3): the engine's own type.
-pub use crate::policy::Incoming;
+pub use invitelink::policy::Incoming;
 
 /// The system preferences.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -10,13 +10,13 @@ use super::error::{ApiError, ApiResult, Json, Query};
 use super::inbox::raw_of;
 use super::store::engine_instant;
 use super::store::{self, fmt_instant, opt_text, text};
-use crate::error::ErrorCode;
-use crate::ical::value::email_of;
-use crate::ical::{ParseOptions, parse_calendar};
-use crate::itip::SchedulingObject;
-use crate::message::{InputLimits, read_message};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use invitelink::error::ErrorCode;
+use invitelink::ical::value::email_of;
+use invitelink::ical::{ParseOptions, parse_calendar};
+use invitelink::itip::SchedulingObject;
+use invitelink::message::{InputLimits, read_message};
 use mailparse::MailHeaderMap;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
@@ -229,7 +229,7 @@ pub async fn archive(
     }
     let (raw_text, encoding) = match String::from_utf8(raw) {
         Ok(t) => (t, "utf8"),
-        Err(e) => (crate::base64::encode(e.as_bytes()), "base64"),
+        Err(e) => (invitelink::base64::encode(e.as_bytes()), "base64"),
     };
     let id = store::new_id();
     let created_at = fmt_instant(store::now());

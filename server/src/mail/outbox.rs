@@ -1,5 +1,5 @@
 //! The sender loop: messages waiting in the outbox are composed
-//! ([`crate::imip::compose`]) and sent ([`Transport`]); each is marked sent,
+//! ([`invitelink::imip::compose`]) and sent ([`Transport`]); each is marked sent,
 //! or failed with the time of the next try (exponential backoff), or failed
 //! for good.
 //!
@@ -8,8 +8,8 @@
 //! Time is passed in: [`send_due`] takes "now", [`run`] a clock.
 
 use super::smtp::{SmtpError, Transport};
-use crate::imip::{self, OutgoingMail};
 use chrono::{NaiveDateTime, TimeDelta};
+use invitelink::imip::{self, OutgoingMail};
 use std::fmt;
 use std::future::Future;
 use std::time::Duration;
@@ -239,11 +239,11 @@ pub async fn run<O: Outbox, T: Transport>(
             match r {
                 Ok(report) => {
                     for (id, error) in &report.failed {
-                        crate::server::metrics::outbox_failed(true);
+                        crate::metrics::outbox_failed(true);
                         tracing::warn!(target: "invitelink::mail", outbox_id = %id, error = %error, "an outbox message failed for good");
                     }
                     for (id, at) in &report.retrying {
-                        crate::server::metrics::outbox_failed(false);
+                        crate::metrics::outbox_failed(false);
                         tracing::info!(target: "invitelink::mail", outbox_id = %id, retry_at = %at, "an outbox message is tried again later");
                     }
                     for id in &report.sent {

@@ -262,8 +262,8 @@ fn completions(shell: Shell) -> String {
 
 /// The settings `serve` flags give (none given: `None`).
 #[cfg(feature = "server")]
-fn flag_layer(args: &command_line::ServeArgs) -> invitelink::server::config::Layer {
-    invitelink::server::config::Layer {
+fn flag_layer(args: &command_line::ServeArgs) -> invitelink_server::config::Layer {
+    invitelink_server::config::Layer {
         listen: args.listen.clone(),
         database: args.database.clone(),
         demo: args.demo.then_some(true),
@@ -287,9 +287,9 @@ fn flag_layer(args: &command_line::ServeArgs) -> invitelink::server::config::Lay
 #[cfg(feature = "server")]
 fn settings(
     config: Option<&std::path::Path>,
-    flags: &invitelink::server::config::Layer,
-) -> Result<invitelink::server::config::Settings, Failure> {
-    use invitelink::server::config::Settings;
+    flags: &invitelink_server::config::Layer,
+) -> Result<invitelink_server::config::Settings, Failure> {
+    use invitelink_server::config::Settings;
     let path = config.map(std::path::Path::to_path_buf);
     let text = match &path {
         Some(p) => Some(std::fs::read_to_string(p).map_err(|e| {
@@ -311,13 +311,13 @@ fn settings(
 #[cfg(feature = "server")]
 fn serve(args: command_line::ServeArgs) -> Result<String, Failure> {
     let settings = settings(args.config.as_deref(), &flag_layer(&args))?;
-    invitelink::server::logging::init(settings.log_format);
+    invitelink_server::logging::init(settings.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::from(EngineError::new(ErrorCode::Io, format!("cannot start the runtime: {e}"))))?;
     runtime
-        .block_on(invitelink::server::serve_settings(settings))
+        .block_on(invitelink_server::serve_settings(settings))
         .map_err(|e| Failure::from(EngineError::new(ErrorCode::Io, format!("the server stopped: {e}"))))?;
     Ok(String::new())
 }
@@ -325,7 +325,7 @@ fn serve(args: command_line::ServeArgs) -> Result<String, Failure> {
 /// `invitelink config check FILE`: the effective settings, secrets redacted.
 #[cfg(feature = "server")]
 fn config_check(file: &std::path::Path) -> Result<String, Failure> {
-    let settings = settings(Some(file), &invitelink::server::config::Layer::default())?;
+    let settings = settings(Some(file), &invitelink_server::config::Layer::default())?;
     Ok(format!(
         "# {} is valid; the effective settings (with the INVITELINK_* variables):\n{}",
         file.display(),

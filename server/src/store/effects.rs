@@ -4,13 +4,13 @@
 //! rule is derived again here.
 
 use super::{StoreError, StoreResult, engine_instant, fmt_instant};
-use crate::ical::value::email_of;
-use crate::policy::{self, Decision, Effect, RecordId};
-use crate::server::appointments::{self, Appointment, blank_participant, invitation};
-use crate::server::directory::Associate;
-use crate::server::invitations::add_notification;
-use crate::server::outbox::{self, NewMessage, OutboxMessage};
-use crate::server::store;
+use crate::appointments::{self, Appointment, blank_participant, invitation};
+use crate::directory::Associate;
+use crate::invitations::add_notification;
+use crate::outbox::{self, NewMessage, OutboxMessage};
+use crate::store;
+use invitelink::ical::value::email_of;
+use invitelink::policy::{self, Decision, Effect, RecordId};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -287,9 +287,9 @@ pub async fn apply(conn: &mut AnyConnection, target: &Target, uid: &str, decisio
                 if recurrence_id.is_none() {
                     let address = email_of(attendee);
                     let participants = appointments::participants(conn, &a.id).await?;
-                    let found = participants
-                        .iter()
-                        .find(|p| p.email.as_deref().is_some_and(|e| crate::ical::value::same_address(e, &address)));
+                    let found = participants.iter().find(|p| {
+                        p.email.as_deref().is_some_and(|e| invitelink::ical::value::same_address(e, &address))
+                    });
                     let status = partstat_status(partstat);
                     match found {
                         Some(p) if p.kind == "associate" => {}
@@ -338,7 +338,7 @@ pub async fn apply(conn: &mut AnyConnection, target: &Target, uid: &str, decisio
                     (Some(address), Some(a)) => appointments::participants(conn, &a.id)
                         .await?
                         .into_iter()
-                        .find(|p| p.email.as_deref().is_some_and(|e| crate::ical::value::same_address(e, address)))
+                        .find(|p| p.email.as_deref().is_some_and(|e| invitelink::ical::value::same_address(e, address)))
                         .and_then(|p| p.name)
                         .or_else(|| Some(address.clone())),
                     (attendee, _) => attendee.clone(),
@@ -373,10 +373,10 @@ pub async fn apply(conn: &mut AnyConnection, target: &Target, uid: &str, decisio
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
     use super::*;
-    use crate::ical::{ParseOptions, parse_calendar};
-    use crate::message::{InputLimits, read_message};
-    use crate::server::directory;
-    use crate::server::store::Store;
+    use crate::directory;
+    use crate::store::Store;
+    use invitelink::ical::{ParseOptions, parse_calendar};
+    use invitelink::message::{InputLimits, read_message};
 
     const ADA: &str = "ada@ourcompany.example";
 
@@ -399,13 +399,13 @@ mod tests {
     fn decide(raw: &str, existing: Option<&str>) -> Decision {
         let envelope = read_message(raw.as_bytes(), &InputLimits::default()).unwrap();
         let calendar = parse_calendar(&envelope.calendar, &ParseOptions::default()).unwrap();
-        let mut ctx = crate::policy::parse_context(&format!(
+        let mut ctx = invitelink::policy::parse_context(&format!(
             r#"{{"mailbox": "{ADA}", "now": "2029-12-01T09:00:00Z", "authenticated": true,
                 "contacts": [{{"email": "bob@acme.example", "name": "Bob Berg"}}]}}"#
         ))
         .unwrap();
         ctx.existing = existing.map(str::to_owned);
-        crate::policy::decide(&envelope, &calendar, &ctx).unwrap()
+        invitelink::policy::decide(&envelope, &calendar, &ctx).unwrap()
     }
 
     async fn store(name: &str) -> (Store, std::path::PathBuf) {
@@ -413,7 +413,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let store = Store::open(&format!("sqlite:{}", dir.join("t.sqlite").display())).await.unwrap();
-        crate::server::demo::seed(&store).await.unwrap();
+        crate::demo::seed(&store).await.unwrap();
         (store, dir)
     }
 

@@ -1,4 +1,4 @@
-//! Sending: a composed message (see [`crate::imip::compose`]) handed to an
+//! Sending: a composed message (see [`invitelink::imip::compose`]) handed to an
 //! SMTP submission server (RFC 6409) with `lettre`.
 
 use super::config::{SmtpConfig, Tls};

@@ -604,7 +604,7 @@ impl Poller {
             let (wait, keep) = match result {
                 Ok(Ok(report)) => {
                     failures = 0;
-                    crate::server::metrics::polled(name);
+                    crate::metrics::polled(name);
                     if !report.applied.is_empty() || !report.rejected.is_empty() || !report.failed.is_empty() {
                         tracing::info!(
                             target: "invitelink::mail",
@@ -632,13 +632,13 @@ impl Poller {
                 }
                 Ok(Err(e)) => {
                     failures = failures.saturating_add(1);
-                    crate::server::metrics::poll_failed(name);
+                    crate::metrics::poll_failed(name);
                     tracing::warn!(target: "invitelink::mail", inbox = %name, error = %e, failures, "poll failed");
                     (error_backoff(interval, failures), false)
                 }
                 Err(_) => {
                     failures = failures.saturating_add(1);
-                    crate::server::metrics::poll_failed(name);
+                    crate::metrics::poll_failed(name);
                     tracing::warn!(target: "invitelink::mail", inbox = %name, seconds = POLL_TIMEOUT.as_secs(),
                         "the poll took too long");
                     (error_backoff(interval, failures), false)

@@ -13,6 +13,7 @@ use super::AppState;
 use super::appointments::{self, Appointment};
 use super::auth::CurrentUser;
 use super::directory;
+use super::engine::{self, Read};
 use super::error::{ApiError, ApiResult, Json, Query, RawBody};
 use super::outbox::OutboxMessage;
 use super::preferences::{self, Preferences};
@@ -22,9 +23,6 @@ use crate::mail::Judgement;
 use axum::extract::State;
 use invitelink::error::EngineError;
 use invitelink::ical::value::email_of;
-use invitelink::ical::{Component, ParseOptions, parse_calendar};
-use invitelink::itip::SchedulingObject;
-use invitelink::message::{Envelope, InputLimits, read_message};
 use invitelink::policy::{self, Decision, RecordId};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
@@ -187,15 +185,6 @@ fn failed(message: impl Into<String>) -> InboxError {
     InboxError::Failed(StoreError::Database(message.into()))
 }
 
-/// The engine's decision on a message read once ([`Read`]), timed.
-fn decide_timed(read: &Read<'_, '_>, ctx: &policy::Context) -> invitelink::Result<Decision> {
-    let object = read.object.as_ref().map_err(Clone::clone)?;
-    let started = std::time::Instant::now();
-    let decision = invitelink::policy::decide_object(read.envelope, object, ctx);
-    super::metrics::decision_took(started.elapsed());
-    decision
-}
-
 /// `user` is `None` for the system (the mail poller): any mailbox, which
 /// must then be named.
 async fn resolve_target(
@@ -237,51 +226,6 @@ async fn resolve_target(
     ))))
 }
 
-/// A message read once: its envelope, and its meeting as the engine reads
-/// it, which gives the `UID`, the addresses to look up and the decision.
-struct Read<'c, 'a> {
-    envelope: &'c Envelope,
-    /// The scheduling snapshot, or why the calendar is none (the decision
-    /// is then that error).
-    object: invitelink::Result<SchedulingObject<'c, 'a>>,
-}
-
-impl<'c, 'a> Read<'c, 'a> {
-    fn new(envelope: &'c Envelope, calendar: &'c Component<'a>) -> Self {
-        Read { envelope, object: SchedulingObject::read_message(calendar, envelope.content_method.as_deref()) }
-    }
-
-    /// The `UID` of the meeting (empty when it cannot be read).
-    fn uid(&self) -> String {
-        self.object.as_ref().map(|o| o.uid.clone()).unwrap_or_default()
-    }
-}
-
-/// Every address named in the message: `From`, `Sender`, organizers,
-/// attendees, their `EMAIL` and `SENT-BY` (as the engine reads them; a
-/// calendar it cannot read is refused by `decide` anyway).
-fn addresses_of(read: &Read<'_, '_>) -> Vec<String> {
-    let envelope = read.envelope;
-    let mut out: Vec<String> = Vec::new();
-    let mut push = |a: &str| {
-        let a = email_of(a);
-        if a.contains('@') && !out.contains(&a) && out.len() < MAX_ADDRESSES {
-            out.push(a);
-        }
-    };
-    for a in [envelope.from.as_deref(), envelope.sender.as_deref()].into_iter().flatten() {
-        push(a);
-    }
-    let object = read.object.as_ref().ok();
-    let lines = object.iter().flat_map(|o| o.instances.iter()).flat_map(|i| i.organizer.iter().chain(&i.attendees));
-    for line in lines {
-        for a in [Some(&line.email), line.alt_email.as_ref(), line.sent_by.as_ref()].into_iter().flatten() {
-            push(a);
-        }
-    }
-    out
-}
-
 async fn context(
     conn: &mut AnyConnection,
     target: &Target,
@@ -302,7 +246,7 @@ async fn context(
     }
     // Every address of the message in two queries: its contacts, then its
     // associates, each listed in the order of the addresses.
-    let addresses = addresses_of(read);
+    let addresses = read.addresses(MAX_ADDRESSES);
     let contacts = contacts_of(conn, &addresses).await?;
     let associates = associates_of(conn, &addresses).await?;
     for address in &addresses {
@@ -380,10 +324,6 @@ async fn associates_of(conn: &mut AnyConnection, addresses: &[String]) -> StoreR
         .collect()
 }
 
-fn limits() -> InputLimits {
-    InputLimits::default()
-}
-
 /// How many times a message is decided again because its appointment
 /// changed between the decision and the write.
 const MAX_DECISIONS: usize = 5;
@@ -434,8 +374,8 @@ async fn decide_and_apply(
     // in parallel with other requests, on a snapshot read from the store;
     // the write transaction only checks that the snapshot still holds and
     // applies the decision.
-    let envelope = read_message(raw, &limits())?;
-    let calendar = parse_calendar(&envelope.calendar, &ParseOptions::default())?;
+    let envelope = engine::read_envelope(raw)?;
+    let calendar = engine::parse(&envelope)?;
     let read = Read::new(&envelope, &calendar);
     let uid = read.uid();
     let keys = [ledger::message_key(&envelope), ledger::legacy_message_key(&envelope)];
@@ -452,7 +392,7 @@ async fn decide_and_apply(
             }
             let mut ctx = context(conn, &target, &read, &prefs, action).await?;
             ctx.authenticated = judgement.authenticated;
-            let decision = decide_timed(&read, &ctx)?;
+            let decision = engine::decide(&read, &ctx)?;
             let decision_json = decision_json(&decision)?;
             Decided { target, decision, decision_json }
         };
@@ -498,8 +438,8 @@ pub(crate) async fn prepare_polled(
     raw: &[u8],
     judgement: &Judgement,
 ) -> Result<Prepared, InboxError> {
-    let envelope = read_message(raw, &limits())?;
-    let calendar = parse_calendar(&envelope.calendar, &ParseOptions::default())?;
+    let envelope = engine::read_envelope(raw)?;
+    let calendar = engine::parse(&envelope)?;
     let read = Read::new(&envelope, &calendar);
     let uid = read.uid();
     let keys = [ledger::message_key(&envelope), ledger::legacy_message_key(&envelope)];
@@ -510,7 +450,7 @@ pub(crate) async fn prepare_polled(
     }
     let mut ctx = context(conn, &target, &read, &prefs, None).await?;
     ctx.authenticated = judgement.authenticated;
-    let decision = decide_timed(&read, &ctx)?;
+    let decision = engine::decide(&read, &ctx)?;
     let decision_json = decision_json(&decision)?;
     Ok(Prepared::Decided { decided: Box::new(Decided { target, decision, decision_json }), uid, keys })
 }
@@ -665,8 +605,8 @@ pub async fn engine_context(
     mailbox: Option<&str>,
     raw: &[u8],
 ) -> ApiResult<serde_json::Value> {
-    let envelope = read_message(raw, &limits())?;
-    let calendar = parse_calendar(&envelope.calendar, &ParseOptions::default())?;
+    let envelope = engine::read_envelope(raw)?;
+    let calendar = engine::parse(&envelope)?;
     let read = Read::new(&envelope, &calendar);
     let uid = read.uid();
     let judgement = state.authenticator.judge(raw).await;

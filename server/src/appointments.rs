@@ -108,6 +108,43 @@ pub struct Appointment {
     pub updated_at: String,
 }
 
+impl Appointment {
+    /// A new appointment `id` (with `uid`) in `owner_id`'s diary, from
+    /// `origin` (`crm`, `email`, `archive`), made `now` (as stored): empty
+    /// title and status, starting and ending `now`, no links. The callers
+    /// set what they know with struct update syntax.
+    pub fn new(id: String, owner_id: &str, origin: &str, uid: String, now: &str) -> Appointment {
+        Appointment {
+            id,
+            owner_id: owner_id.to_owned(),
+            origin: origin.to_owned(),
+            title: String::new(),
+            location: String::new(),
+            description: String::new(),
+            start: now.to_owned(),
+            end: now.to_owned(),
+            all_day: false,
+            status: String::new(),
+            moved: false,
+            recurring: false,
+            uid,
+            sequence: 0,
+            dtstamp: Some(now.to_owned()),
+            organizer_email: None,
+            organizer_name: None,
+            ics: None,
+            person_id: None,
+            company_id: None,
+            project_id: None,
+            sale_id: None,
+            assigned_by: None,
+            first_available: None,
+            created_at: now.to_owned(),
+            updated_at: now.to_owned(),
+        }
+    }
+}
+
 /// A participant of an appointment.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Participant {

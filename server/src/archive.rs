@@ -8,8 +8,7 @@ use super::auth::CurrentUser;
 use super::directory;
 use super::error::{ApiError, ApiResult, Json, Query};
 use super::inbox::raw_of;
-use super::store::engine_instant;
-use super::store::{self, fmt_instant, opt_text, text};
+use super::store::{self, engine_instant, fmt_instant, opt_text, text};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use invitelink::error::ErrorCode;
@@ -99,32 +98,13 @@ async fn meeting_appointment(
     let now = fmt_instant(store::now());
     let existing = appointments::find_by_uid(conn, &user.id, &uid).await?;
     let mut a = existing.clone().unwrap_or_else(|| Appointment {
-        id: store::new_id(),
-        owner_id: user.id.clone(),
-        origin: "archive".to_owned(),
-        title: String::new(),
-        location: String::new(),
-        description: String::new(),
         start: start.clone(),
         end: end.clone(),
         all_day,
         status: appointments::status::ACCEPTED.to_owned(),
-        moved: false,
         recurring,
-        uid: uid.clone(),
         sequence,
-        dtstamp: Some(now.clone()),
-        organizer_email: None,
-        organizer_name: None,
-        ics: None,
-        person_id: None,
-        company_id: None,
-        project_id: None,
-        sale_id: None,
-        assigned_by: None,
-        first_available: None,
-        created_at: now.clone(),
-        updated_at: now.clone(),
+        ..Appointment::new(store::new_id(), &user.id, "archive", uid.clone(), &now)
     });
     if existing.is_none() || sequence >= a.sequence {
         a.title = title;

@@ -365,32 +365,17 @@ async fn follow_ups(conn: &mut AnyConnection, ids: &Ids) -> ApiResult<()> {
             None => None,
         };
         let mut a = Appointment {
-            id: id.clone(),
-            owner_id: owner.clone(),
-            origin: "crm".to_owned(),
             title: plan.title.to_owned(),
             location: plan.location.to_owned(),
-            description: String::new(),
             start: fmt_instant(start),
             end: fmt_instant(start + Duration::minutes(plan.minutes)),
-            all_day: false,
             status: plan.status.to_owned(),
-            moved: false,
-            recurring: false,
-            uid: format!("{id}@invitelink"),
-            sequence: 0,
-            dtstamp: Some(created.clone()),
             organizer_email: owner_user.map(|u| u.email.to_owned()),
             organizer_name: owner_user.map(|u| u.name.to_owned()),
-            ics: None,
             person_id: person,
             company_id: company,
-            project_id: None,
-            sale_id: None,
             assigned_by: plan.assignee.map(|_| owner.clone()),
-            first_available: None,
-            created_at: created.clone(),
-            updated_at: created.clone(),
+            ..Appointment::new(id.clone(), &owner, "crm", format!("{id}@invitelink"), &created)
         };
         appointments::insert(conn, &a).await?;
         let mut participants: Vec<Participant> = Vec::new();

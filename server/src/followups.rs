@@ -412,32 +412,19 @@ pub async fn create(
     let now = fmt_instant(store::now());
     let id = store::new_id();
     let mut a = Appointment {
-        id: id.clone(),
-        owner_id: owner.id.clone(),
-        origin: "crm".to_owned(),
         title,
         location: req.location.clone().unwrap_or_default().trim().to_owned(),
         description,
         start: fmt_instant(start),
         end: fmt_instant(end),
-        all_day: false,
         status: status::BOOKED.to_owned(),
-        moved: false,
-        recurring: false,
-        uid: format!("{id}@invitelink"),
-        sequence: 0,
-        dtstamp: Some(now.clone()),
         organizer_email: Some(owner.email.clone()),
         organizer_name: Some(owner.name.clone()),
-        ics: None,
         person_id: req.person_id.clone().or_else(|| persons.first().cloned()),
         company_id: req.company_id.clone(),
         project_id: req.project_id.clone(),
         sale_id: req.sale_id.clone(),
-        assigned_by: None,
-        first_available: None,
-        created_at: now.clone(),
-        updated_at: now,
+        ..Appointment::new(id.clone(), &owner.id, "crm", format!("{id}@invitelink"), &now)
     };
     if a.company_id.is_none()
         && let Some(pid) = &a.person_id

@@ -211,32 +211,8 @@ pub async fn apply(conn: &mut AnyConnection, target: &Target, uid: &str, decisio
                 };
                 let now = fmt_instant(store::now());
                 let mut a = existing.clone().unwrap_or_else(|| Appointment {
-                    id: store::new_id(),
-                    owner_id: owner.id.clone(),
-                    origin: "email".to_owned(),
-                    title: String::new(),
-                    location: String::new(),
-                    description: String::new(),
-                    start: now.clone(),
-                    end: now.clone(),
-                    all_day: false,
-                    status: String::new(),
-                    moved: false,
                     recurring: decision.recurring,
-                    uid: app.uid.clone(),
-                    sequence: 0,
-                    dtstamp: Some(now.clone()),
-                    organizer_email: None,
-                    organizer_name: None,
-                    ics: None,
-                    person_id: None,
-                    company_id: None,
-                    project_id: None,
-                    sale_id: None,
-                    assigned_by: None,
-                    first_available: None,
-                    created_at: now.clone(),
-                    updated_at: now,
+                    ..Appointment::new(store::new_id(), &owner.id, "email", app.uid.clone(), &now)
                 });
                 fill(conn, &mut a, app, decision.sequence).await?;
                 a.recurring = decision.recurring;

@@ -21,7 +21,8 @@ mod mail_support;
 #[path = "../tests/server_support/mod.rs"]
 mod support;
 
-use invitelink_server::outbox::{NewMessage, queue};
+use invitelink_server::outbox::NewMessage;
+use invitelink_server::store::outbox::queue;
 use invitelink_server::{CrmStore, demo};
 use mail_support::{
     IMAP_PORT, SMTP_PORT, ServeProcess, append_all, bob_invitation, ca_file, env_number, folder_counts, imap_session,

@@ -15,7 +15,7 @@ use super::accounts::check_new_password;
 use super::auth::{CurrentUser, Role, token_hash};
 use super::error::{ApiError, ApiResult, Json};
 use super::input;
-use super::outbox::{self, OutboxMessage};
+use super::outbox::OutboxMessage;
 use super::store::{self, fmt_instant, hex, int, opt_text, text};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -788,8 +788,8 @@ pub async fn mail_status(State(state): State<AppState>, user: CurrentUser) -> Ap
             _ => {}
         }
     }
-    let failed = outbox::select(&mut conn, "status = 'failed' ORDER BY created_at DESC, id LIMIT 100").await?;
-    let waiting = outbox::select(&mut conn, "status = 'queued' ORDER BY created_at, id LIMIT 100").await?;
+    let failed = store::outbox::select(&mut conn, "status = 'failed' ORDER BY created_at DESC, id LIMIT 100").await?;
+    let waiting = store::outbox::select(&mut conn, "status = 'queued' ORDER BY created_at, id LIMIT 100").await?;
     Ok(Json(MailStatus { inboxes, smtp: state.mail.smtp.clone(), rejected, outbox, failed, waiting }))
 }
 
@@ -807,15 +807,9 @@ pub async fn retry_outbox(
 ) -> ApiResult<Json<OutboxMessage>> {
     user.require_admin()?;
     let mut tx = state.store.write().await?;
-    let done = sqlx::query(
-        "UPDATE outbox SET status = 'queued', attempts = 0, retry_at = NULL, lease_holder = NULL, lease_until = NULL \
-         WHERE id = $1 AND status = 'failed'",
-    )
-    .bind(&id)
-    .execute(tx.conn())
-    .await?;
-    let row = outbox::by_id(tx.conn(), &id).await?.ok_or_else(|| ApiError::not_found("outbox message", &id))?;
-    if done.rows_affected() == 0 {
+    let (row, failed) =
+        store::outbox::retry(tx.conn(), &id).await?.ok_or_else(|| ApiError::not_found("outbox message", &id))?;
+    if !failed {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "not_failed",

@@ -96,7 +96,7 @@ async fn meeting_appointment(
     let cancelled = main.is_cancelled();
     let link = |kind: &str| links.iter().find(|l| l.kind == kind).map(|l| l.id.clone());
     let now = fmt_instant(store::now());
-    let existing = appointments::find_by_uid(conn, &user.id, &uid).await?;
+    let existing = store::appointments::find_by_uid(conn, &user.id, &uid).await?;
     let mut a = existing.clone().unwrap_or_else(|| Appointment {
         start: start.clone(),
         end: end.clone(),
@@ -135,9 +135,9 @@ async fn meeting_appointment(
     }
     a.updated_at = now;
     if existing.is_some() {
-        appointments::update(conn, &a).await?;
+        store::appointments::update(conn, &a).await?;
     } else {
-        appointments::insert(conn, &a).await?;
+        store::appointments::insert(conn, &a).await?;
     }
     Ok(Some((a.id, a.title)))
 }

@@ -6,7 +6,7 @@
 use super::appointments::{self, Appointment, Participant, blank_participant, invitation};
 use super::availability;
 use super::error::ApiResult;
-use super::store::{Store, fmt_instant, new_id, now};
+use super::store::{self, Store, fmt_instant, new_id, now};
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use sqlx::AnyConnection;
 
@@ -377,7 +377,7 @@ async fn follow_ups(conn: &mut AnyConnection, ids: &Ids) -> ApiResult<()> {
             assigned_by: plan.assignee.map(|_| owner.clone()),
             ..Appointment::new(id.clone(), &owner, "crm", format!("{id}@invitelink"), &created)
         };
-        appointments::insert(conn, &a).await?;
+        store::appointments::insert(conn, &a).await?;
         let mut participants: Vec<Participant> = Vec::new();
         for (who, status) in plan.invitees {
             let mut p = blank_participant(&id, "associate", status);
@@ -411,10 +411,10 @@ async fn follow_ups(conn: &mut AnyConnection, ids: &Ids) -> ApiResult<()> {
             participants.push(p);
         }
         for p in &participants {
-            appointments::insert_participant(conn, p).await?;
+            store::appointments::insert_participant(conn, p).await?;
         }
         a.ics = Some(appointments::organizer_copy(&a, &participants, true, now()));
-        appointments::update(conn, &a).await?;
+        store::appointments::update(conn, &a).await?;
         for (who, status) in plan.invitees {
             if *status == DECLINED {
                 let name = USERS.get(*who).map(|u| u.name).unwrap_or_default();

@@ -18,7 +18,7 @@ use super::availability::{self, Attendance};
 use super::directory;
 use super::engine;
 use super::error::{ApiError, ApiResult, Json};
-use super::outbox::{self, NewMessage, OutboxMessage};
+use super::outbox::{NewMessage, OutboxMessage};
 use super::preferences;
 use super::store::{self, WriteTx, fmt_instant, parse_instant, stored_instant};
 use axum::extract::{Path, State};
@@ -176,7 +176,7 @@ pub async fn can_see(conn: &mut AnyConnection, user: &CurrentUser, a: &Appointme
 
 /// The follow-up `id` if `user` owns it: 404 when unknown, 403 when not theirs.
 async fn owned(conn: &mut AnyConnection, user: &CurrentUser, id: &str) -> ApiResult<Appointment> {
-    let a = appointments::get(conn, id).await?;
+    let a = store::appointments::get(conn, id).await?;
     if a.owner_id != user.id {
         return Err(ApiError::forbidden("only the owner of a follow-up can change it"));
     }
@@ -187,8 +187,8 @@ async fn owned(conn: &mut AnyConnection, user: &CurrentUser, id: &str) -> ApiRes
 }
 
 async fn view(conn: &mut AnyConnection, id: &str, outbox: Vec<OutboxMessage>) -> ApiResult<FollowUp> {
-    let appointment = appointments::get(conn, id).await?;
-    let participants = appointments::participants(conn, id).await?;
+    let appointment = store::appointments::get(conn, id).await?;
+    let participants = store::appointments::participants(conn, id).await?;
     Ok(FollowUp { appointment, participants, outbox })
 }
 
@@ -255,7 +255,7 @@ async fn sync_external(
     deleted: bool,
     removed: &[String],
 ) -> ApiResult<Vec<OutboxMessage>> {
-    let participants = appointments::participants(conn, &a.id).await?;
+    let participants = store::appointments::participants(conn, &a.id).await?;
     let prefs = preferences::load(conn).await?;
     let now = store::now();
     let new_ics = appointments::organizer_copy(a, &participants, prefs.request_reply, now);
@@ -276,7 +276,7 @@ async fn sync_external(
         }
         let reply_to = (prefs.request_reply && m.method == "REQUEST").then(|| prefs.crm_inbox.clone());
         queued.push(
-            outbox::queue(
+            store::outbox::queue(
                 conn,
                 NewMessage {
                     appointment_id: Some(a.id.clone()),
@@ -432,10 +432,10 @@ pub async fn create(
     {
         a.company_id = p.company_id;
     }
-    appointments::insert(conn, &a).await?;
+    store::appointments::insert(conn, &a).await?;
     let participants = new_participants(conn, &id, &owner.id, &associates, &resources, &persons, &emails).await?;
     for p in &participants {
-        appointments::insert_participant(conn, p).await?;
+        store::appointments::insert_participant(conn, p).await?;
     }
     plan(conn, &mut a, &participants, None).await?;
     let queued = sync_external(conn, &mut a, None, false, &[]).await?;
@@ -455,7 +455,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<Json<FollowUp>> {
     let mut conn = state.store.read().await?;
-    let a = appointments::get(&mut conn, &id).await?;
+    let a = store::appointments::get(&mut conn, &id).await?;
     if !can_see(&mut conn, &user, &a).await? {
         return Err(ApiError::forbidden("this follow-up is not yours"));
     }
@@ -501,8 +501,8 @@ pub async fn reschedule(
     a.end = fmt_instant(end);
     a.location = location;
     a.updated_at = fmt_instant(store::now());
-    appointments::update(conn, &a).await?;
-    let participants = appointments::participants(conn, &id).await?;
+    store::appointments::update(conn, &a).await?;
+    let participants = store::appointments::participants(conn, &id).await?;
     if changed {
         for p in &participants {
             let next = match (p.kind.as_str(), p.status.as_str()) {
@@ -513,10 +513,10 @@ pub async fn reschedule(
                 ("person" | "email", _) => invitation::NEEDS_ACTION,
                 _ => continue,
             };
-            appointments::set_participant_status(conn, &p.id, next).await?;
+            store::appointments::set_participant_status(conn, &p.id, next).await?;
         }
     }
-    let participants = appointments::participants(conn, &id).await?;
+    let participants = store::appointments::participants(conn, &id).await?;
     plan(conn, &mut a, &participants, Some(old_time)).await?;
     let queued = sync_external(conn, &mut a, old, false, &[]).await?;
     let view = view(conn, &id, queued).await?;
@@ -568,18 +568,18 @@ pub async fn add_participants(
         return Err(ApiError::conflict("the follow-up was deleted"));
     }
     let old = a.ics.clone();
-    let existing = appointments::participants(conn, &id).await?;
+    let existing = store::appointments::participants(conn, &id).await?;
     let owner_id = a.owner_id.clone();
     let mut added = false;
     for p in new_participants(conn, &id, &owner_id, &associates, &resources, &persons, &emails).await? {
         match existing.iter().find(|e| same_participant(e, &p)) {
             Some(e) if e.kind == "associate" && e.status == invitation::CANCELLED => {
-                appointments::set_participant_status(conn, &e.id, invitation::NOT_SEEN).await?;
+                store::appointments::set_participant_status(conn, &e.id, invitation::NOT_SEEN).await?;
                 added = true;
             }
             Some(_) => {}
             None => {
-                appointments::insert_participant(conn, &p).await?;
+                store::appointments::insert_participant(conn, &p).await?;
                 added = true;
             }
         }
@@ -588,8 +588,8 @@ pub async fn add_participants(
         return Ok(Json(view(conn, &id, Vec::new()).await?));
     }
     a.updated_at = fmt_instant(store::now());
-    appointments::update(conn, &a).await?;
-    let participants = appointments::participants(conn, &id).await?;
+    store::appointments::update(conn, &a).await?;
+    let participants = store::appointments::participants(conn, &id).await?;
     plan(conn, &mut a, &participants, None).await?;
     let queued = sync_external(conn, &mut a, old, false, &[]).await?;
     let view = view(conn, &id, queued).await?;
@@ -617,7 +617,7 @@ pub async fn remove_participant(
     if a.status == status::CANCELLED {
         return Err(ApiError::conflict("the follow-up was deleted"));
     }
-    let p = appointments::find_participant(conn, &participant_id)
+    let p = store::appointments::find_participant(conn, &participant_id)
         .await?
         .filter(|p| p.appointment_id == id)
         .ok_or_else(|| ApiError::not_found("participant", &participant_id))?;
@@ -627,7 +627,7 @@ pub async fn remove_participant(
     let old = a.ics.clone();
     let mut removed = Vec::new();
     if p.kind == "associate" {
-        appointments::set_participant_status(conn, &p.id, invitation::CANCELLED).await?;
+        store::appointments::set_participant_status(conn, &p.id, invitation::CANCELLED).await?;
     } else {
         sqlx::query("DELETE FROM participants WHERE id = $1").bind(&p.id).execute(&mut *conn).await?;
         if p.kind == "person" || p.kind == "email" {
@@ -635,8 +635,8 @@ pub async fn remove_participant(
         }
     }
     a.updated_at = fmt_instant(store::now());
-    appointments::update(conn, &a).await?;
-    let participants = appointments::participants(conn, &id).await?;
+    store::appointments::update(conn, &a).await?;
+    let participants = store::appointments::participants(conn, &id).await?;
     plan(conn, &mut a, &participants, None).await?;
     let queued = sync_external(conn, &mut a, old, false, &removed).await?;
     let view = view(conn, &id, queued).await?;
@@ -665,11 +665,11 @@ pub async fn delete(
     a.status = status::CANCELLED.to_owned();
     a.sequence += 1;
     a.updated_at = fmt_instant(store::now());
-    appointments::update(conn, &a).await?;
+    store::appointments::update(conn, &a).await?;
     let queued = sync_external(conn, &mut a, old, true, &[]).await?;
-    for p in appointments::participants(conn, &id).await? {
+    for p in store::appointments::participants(conn, &id).await? {
         if p.kind == "associate" || p.kind == "resource" {
-            appointments::set_participant_status(conn, &p.id, invitation::CANCELLED).await?;
+            store::appointments::set_participant_status(conn, &p.id, invitation::CANCELLED).await?;
         }
     }
     availability::recheck_neighbours(conn, &id, stored_instant(&a.start), stored_instant(&a.end)).await?;
@@ -699,10 +699,10 @@ async fn add_assignee(conn: &mut AnyConnection, a: &mut Appointment, user: &Curr
     p.associate_id = Some(assignee.id);
     p.email = Some(assignee.email);
     p.name = Some(assignee.name);
-    appointments::insert_participant(conn, &p).await?;
+    store::appointments::insert_participant(conn, &p).await?;
     a.assigned_by = Some(user.id.clone());
     a.updated_at = fmt_instant(store::now());
-    Ok(appointments::update(conn, a).await?)
+    Ok(store::appointments::update(conn, a).await?)
 }
 
 /// Delegates a follow-up to another associate (owner only). The assignee

@@ -10,7 +10,7 @@
 //! the same transaction as its effects.
 
 use super::AppState;
-use super::appointments::{self, Appointment};
+use super::appointments::Appointment;
 use super::auth::CurrentUser;
 use super::directory;
 use super::engine::{self, Read};
@@ -207,13 +207,13 @@ async fn resolve_target(
         return Err(InboxError::Refused(ApiError::forbidden("only administrators may deliver to another mailbox")));
     }
     if let Some(owner) = directory::associate_by_email(conn, &mailbox).await? {
-        let existing = appointments::find_by_uid(conn, &owner.id, uid).await?;
+        let existing = store::appointments::find_by_uid(conn, &owner.id, uid).await?;
         return Ok(Target { mailbox: mailbox.clone(), owner: Some(owner), existing, mailbox_key: mailbox });
     }
     if mailbox == prefs.crm_inbox {
         // The CRM inbox receives the answers to follow-ups organized in the
         // CRM: they are decided for the follow-up's owner.
-        let existing = appointments::find_crm_by_uid(conn, uid).await?;
+        let existing = store::appointments::find_crm_by_uid(conn, uid).await?;
         let owner = match &existing {
             Some(a) => directory::associate_by_id(conn, &a.owner_id).await?,
             None => None,
@@ -498,7 +498,9 @@ async fn duplicate(
     // target's read and this one.
     let appointment_id = match (&target.existing, &target.owner) {
         (Some(a), _) => Some(a.id.clone()),
-        (None, Some(owner)) if !uid.is_empty() => appointments::find_by_uid(conn, &owner.id, uid).await?.map(|a| a.id),
+        (None, Some(owner)) if !uid.is_empty() => {
+            store::appointments::find_by_uid(conn, &owner.id, uid).await?.map(|a| a.id)
+        }
         _ => None,
     };
     let message_key = keys[0].clone();

@@ -2,9 +2,10 @@
 //! ("Invitation declined" until Got it), and the diary (SPEC 4).
 
 use super::AppState;
-use super::appointments::{self, Appointment, Participant, appointment_columns, invitation, participant_columns};
+use super::appointments::{self, Appointment, Participant, invitation};
 use super::auth::CurrentUser;
 use super::error::{ApiError, ApiResult, Json, Query};
+use super::store::appointments::{appointment_columns, participant_columns};
 use super::store::{self, StoreResult, fmt_instant, opt_text, parse_instant, text};
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
@@ -65,7 +66,7 @@ async fn items(
             conflict: false,
             updated_at: text(&row, "p_updated_at")?,
         };
-        let appointment = appointments::appointment_from_row(&row)?;
+        let appointment = store::appointments::appointment_from_row(&row)?;
         let conflict = sqlx::query("SELECT id FROM participants WHERE appointment_id = $1 AND conflict = 1")
             .bind(&appointment.id)
             .fetch_optional(&mut *conn)
@@ -178,8 +179,9 @@ pub async fn add_notification(
 async fn act(state: &AppState, user: &CurrentUser, id: &str, act: Act) -> ApiResult<Json<InvitationResult>> {
     let mut tx = state.store.write().await?;
     let conn = tx.conn();
-    let p = appointments::find_participant(conn, id).await?.ok_or_else(|| ApiError::not_found("invitation", id))?;
-    let mut a = appointments::get(conn, &p.appointment_id).await?;
+    let p =
+        store::appointments::find_participant(conn, id).await?.ok_or_else(|| ApiError::not_found("invitation", id))?;
+    let mut a = store::appointments::get(conn, &p.appointment_id).await?;
     let mine = p.kind == "associate" && p.associate_id.as_deref() == Some(user.id.as_str());
     let responder_owner = a.owner_id == user.id || a.assigned_by.as_deref() == Some(user.id.as_str());
     match act {
@@ -196,7 +198,7 @@ async fn act(state: &AppState, user: &CurrentUser, id: &str, act: Act) -> ApiRes
                 _ => None,
             };
             match next {
-                Some(next) => appointments::set_participant_status(conn, id, next).await?,
+                Some(next) => store::appointments::set_participant_status(conn, id, next).await?,
                 None if p.status == invitation::CANCELLED => {
                     sqlx::query("UPDATE participants SET response_seen = 1 WHERE id = $1")
                         .bind(id)
@@ -220,14 +222,14 @@ async fn act(state: &AppState, user: &CurrentUser, id: &str, act: Act) -> ApiRes
             }
             let accept = matches!(act, Act::Accept);
             let next = if accept { invitation::ACCEPTED } else { invitation::DECLINED };
-            appointments::set_participant_status(conn, id, next).await?;
+            store::appointments::set_participant_status(conn, id, next).await?;
             let now = fmt_instant(store::now());
             if p.role == "assignee" {
                 let delegator = a.assigned_by.clone().unwrap_or_else(|| a.owner_id.clone());
                 if accept {
                     a.owner_id = user.id.clone();
                     a.updated_at = now;
-                    appointments::update(conn, &a).await?;
+                    store::appointments::update(conn, &a).await?;
                     let message = format!("{} accepted the assignment of \"{}\"", user.name, a.title);
                     notify(conn, &delegator, "assignment_accepted", Some(&a.id), Some(id), &message).await?;
                 } else {
@@ -241,8 +243,8 @@ async fn act(state: &AppState, user: &CurrentUser, id: &str, act: Act) -> ApiRes
         }
     }
     let invitation =
-        appointments::find_participant(conn, id).await?.ok_or_else(|| ApiError::not_found("invitation", id))?;
-    let appointment = appointments::get(conn, &p.appointment_id).await?;
+        store::appointments::find_participant(conn, id).await?.ok_or_else(|| ApiError::not_found("invitation", id))?;
+    let appointment = store::appointments::get(conn, &p.appointment_id).await?;
     tx.commit().await?;
     Ok(Json(InvitationResult { invitation, appointment }))
 }

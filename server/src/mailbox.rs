@@ -16,13 +16,12 @@
 
 use super::AppState;
 use super::inbox::{self, InboxError};
-use super::preferences;
-use super::store::{self, Store, StoreError, StoreResult, fmt_instant, fmt_naive_utc, int, ledger, opt_text, text};
+use super::store::{self, Store, StoreError, StoreResult, ledger};
 use crate::mail::{
     Authenticator, BatchDelivery, Connections, Cursor, Delivered, InboxSink, Incoming, Judgement, Lease, MailConfig,
     Outbox, OutboxError, OutboxItem, Poller, SendSettings, SinkError, SmtpSender,
 };
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::NaiveDateTime;
 use sqlx::{AnyConnection, Executor};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -66,10 +65,7 @@ impl InboxSink for AppState {
     }
 
     async fn available(&self) -> bool {
-        match self.store.write().await {
-            Ok(mut tx) => sqlx::query("SELECT 1").execute(tx.conn()).await.is_ok(),
-            Err(_) => false,
-        }
+        self.store.writable().await
     }
 
     /// Decides every message on a snapshot, then applies them all, records
@@ -129,15 +125,15 @@ impl InboxSink for AppState {
     }
 
     async fn acquire(&self, inbox: &str, holder: &str, ttl: Duration) -> Result<Option<Lease>, SinkError> {
-        acquire_inbox(&self.store, inbox, holder, ttl).await.map_err(sink_error)
+        store::leases::acquire(&self.store, inbox, holder, ttl).await.map_err(sink_error)
     }
 
     async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, SinkError> {
-        renew_inbox(&self.store, lease, Some(ttl)).await.map_err(sink_error)
+        store::leases::renew(&self.store, lease, Some(ttl)).await.map_err(sink_error)
     }
 
     async fn release(&self, lease: &Lease) {
-        let _ = renew_inbox(&self.store, lease, None).await;
+        let _ = store::leases::renew(&self.store, lease, None).await;
     }
 }
 
@@ -180,95 +176,8 @@ async fn apply_batch(
         };
         outcomes.push(outcome);
     }
-    write_cursor(conn, lease, cursor).await?;
+    store::leases::write_cursor(conn, lease, cursor).await?;
     Ok((outcomes, taken))
-}
-
-/// `now + ttl` as stored.
-fn lease_end(ttl: Duration) -> String {
-    let ttl = TimeDelta::from_std(ttl).unwrap_or(TimeDelta::MAX);
-    fmt_instant(store::now().checked_add_signed(ttl).unwrap_or_else(store::now))
-}
-
-/// Takes the lease of `inbox` for `holder` when it is free, ran out, or is
-/// `holder`'s already: one statement, so two instances asking at once
-/// cannot both get it. A take-over raises the generation. On SQLite, where
-/// the server holds the file alone ([`Store::claim_sole_instance`]), a
-/// lease left by a server that died is taken over at once.
-async fn acquire_inbox(store: &Store, inbox: &str, holder: &str, ttl: Duration) -> StoreResult<Option<Lease>> {
-    let expired_before = match store.backend() {
-        store::Backend::Sqlite => lease_end(Duration::from_secs(366 * 86_400)),
-        store::Backend::Postgres => fmt_instant(store::now()),
-    };
-    let mut tx = store.write_rows().await?;
-    let row = sqlx::query(
-        "INSERT INTO inbox_leases (inbox, holder, lease_until, generation, next_uid) VALUES ($1, $2, $3, 1, 1) \
-         ON CONFLICT (inbox) DO UPDATE SET holder = $2, lease_until = $3, generation = inbox_leases.generation + 1 \
-         WHERE inbox_leases.lease_until < $4 OR inbox_leases.holder = $2 \
-         RETURNING generation, uid_validity, next_uid",
-    )
-    .bind(inbox)
-    .bind(holder)
-    .bind(lease_end(ttl))
-    .bind(expired_before)
-    .fetch_optional(tx.conn())
-    .await?;
-    tx.commit().await?;
-    let Some(row) = row else { return Ok(None) };
-    let validity = sqlx::Row::try_get::<Option<i64>, _>(&row, "uid_validity").map_err(StoreError::from)?;
-    let cursor = validity.and_then(|v| {
-        Some(Cursor {
-            uid_validity: u32::try_from(v).ok()?,
-            next_uid: u32::try_from(int(&row, "next_uid").ok()?).ok()?,
-        })
-    });
-    Ok(Some(Lease { inbox: inbox.to_owned(), holder: holder.to_owned(), generation: int(&row, "generation")?, cursor }))
-}
-
-/// Extends `lease` by `ttl` (`None`: ends it now); false when it is no
-/// longer held.
-async fn renew_inbox(store: &Store, lease: &Lease, ttl: Option<Duration>) -> StoreResult<bool> {
-    let until = match ttl {
-        Some(ttl) => lease_end(ttl),
-        None => fmt_instant(chrono::DateTime::UNIX_EPOCH),
-    };
-    let mut tx = store.write_rows().await?;
-    let done =
-        sqlx::query("UPDATE inbox_leases SET lease_until = $1 WHERE inbox = $2 AND holder = $3 AND generation = $4")
-            .bind(until)
-            .bind(&lease.inbox)
-            .bind(&lease.holder)
-            .bind(lease.generation)
-            .execute(tx.conn())
-            .await?;
-    tx.commit().await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Writes the cursor of `lease`'s inbox, in the transaction of the batch it
-/// follows; refused (and so the whole batch) when the lease is no longer
-/// this generation's.
-async fn write_cursor(conn: &mut AnyConnection, lease: &Lease, cursor: Cursor) -> StoreResult<()> {
-    let done = sqlx::query(
-        "UPDATE inbox_leases SET uid_validity = $1, next_uid = $2 WHERE inbox = $3 AND holder = $4 AND generation = $5",
-    )
-    .bind(i64::from(cursor.uid_validity))
-    .bind(i64::from(cursor.next_uid))
-    .bind(&lease.inbox)
-    .bind(&lease.holder)
-    .bind(lease.generation)
-    .execute(&mut *conn)
-    .await?;
-    if done.rows_affected() != 1 {
-        return Err(StoreError::Refused {
-            code: "conflict",
-            message: format!(
-                "the inbox `{}` is polled by another instance now (its lease was taken over)",
-                lease.inbox
-            ),
-        });
-    }
-    Ok(())
 }
 
 fn sink_error(e: impl std::fmt::Display) -> SinkError {
@@ -292,107 +201,6 @@ async fn record_rejection(
 
 fn outbox_error(e: StoreError) -> OutboxError {
     OutboxError { message: e.to_string() }
-}
-
-/// How long an instance may take to send an outbox row it claimed before
-/// another instance takes it over (the SMTP time-out is far shorter).
-pub const OUTBOX_LEASE: Duration = Duration::from_secs(300);
-
-impl Store {
-    /// Claims the oldest due row for this instance (one `UPDATE ...
-    /// RETURNING`; on PostgreSQL the candidate is locked with `FOR UPDATE
-    /// SKIP LOCKED`, so instances claiming at once take different rows) and
-    /// reads it.
-    async fn next_due_row(&self, now: NaiveDateTime) -> StoreResult<Option<OutboxItem>> {
-        let skip_locked = if self.backend() == store::Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-        let claim = format!(
-            "UPDATE outbox SET lease_holder = $1, lease_until = $2 WHERE id = (SELECT id FROM outbox \
-             WHERE (status = 'queued' OR (status = 'failed' AND retry_at IS NOT NULL AND retry_at <= $3)) \
-             AND (lease_until IS NULL OR lease_until < $3) ORDER BY created_at, id LIMIT 1{skip_locked}) RETURNING id"
-        );
-        let until = now.checked_add_signed(TimeDelta::from_std(OUTBOX_LEASE).unwrap_or(TimeDelta::MAX)).unwrap_or(now);
-        let mut tx = self.write_rows().await?;
-        let claimed = sqlx::query(&claim)
-            .bind(self.instance())
-            .bind(fmt_naive_utc(until))
-            .bind(fmt_naive_utc(now))
-            .fetch_optional(tx.conn())
-            .await?;
-        tx.commit().await?;
-        let Some(claimed) = claimed else { return Ok(None) };
-        let mut conn = self.read().await?;
-        let row = sqlx::query(
-            "SELECT o.id, o.attempts, o.sender, o.recipient, o.reply_to, o.subject, o.method, o.ics, a.name AS sender_name, \
-             owner.email AS owner_email \
-             FROM outbox o LEFT JOIN associates a ON a.id = o.associate_id AND a.email = o.sender \
-             LEFT JOIN associates owner ON owner.id = o.associate_id WHERE o.id = $1",
-        )
-        .bind(text(&claimed, "id")?)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        // A message may leave only as its associate or as the CRM inbox.
-        let crm_inbox = preferences::load(&mut conn).await?.crm_inbox;
-        let allowed_senders = [opt_text(&row, "owner_email")?, Some(crm_inbox)].into_iter().flatten().collect();
-        Ok(Some(OutboxItem {
-            id: text(&row, "id")?,
-            attempts: u32::try_from(int(&row, "attempts")?).unwrap_or(u32::MAX),
-            from: text(&row, "sender")?,
-            from_name: opt_text(&row, "sender_name")?,
-            to: text(&row, "recipient")?,
-            to_name: None,
-            reply_to: opt_text(&row, "reply_to")?,
-            subject: text(&row, "subject")?,
-            method: text(&row, "method")?,
-            ics: text(&row, "ics")?,
-            text_body: None,
-            allowed_senders,
-        }))
-    }
-
-    /// Marks a row this instance claimed as sent; refused when the claim
-    /// was taken over.
-    async fn mark_sent_row(&self, id: &str, at: NaiveDateTime) -> StoreResult<()> {
-        let mut tx = self.write_rows().await?;
-        let done = sqlx::query(
-            "UPDATE outbox SET status = 'sent', sent_at = $2, retry_at = NULL, lease_holder = NULL, lease_until = NULL \
-             WHERE id = $1 AND lease_holder = $3",
-        )
-        .bind(id)
-        .bind(fmt_naive_utc(at))
-        .bind(self.instance())
-        .execute(tx.conn())
-        .await?;
-        tx.commit().await?;
-        claimed(id, done.rows_affected())
-    }
-
-    async fn mark_failed_row(&self, id: &str, error: &str, retry_at: Option<NaiveDateTime>) -> StoreResult<()> {
-        let mut tx = self.write_rows().await?;
-        let done = sqlx::query(
-            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = $2, retry_at = $3, \
-             lease_holder = NULL, lease_until = NULL WHERE id = $1 AND lease_holder = $4",
-        )
-        .bind(id)
-        .bind(error)
-        .bind(retry_at.map(fmt_naive_utc))
-        .bind(self.instance())
-        .execute(tx.conn())
-        .await?;
-        tx.commit().await?;
-        claimed(id, done.rows_affected())
-    }
-}
-
-fn claimed(id: &str, rows: u64) -> StoreResult<()> {
-    if rows == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Refused {
-            code: "conflict",
-            message: format!("the outbox message `{id}` is no longer this instance's to mark"),
-        })
-    }
 }
 
 impl Outbox for Store {

@@ -6,10 +6,9 @@
 use super::AppState;
 use super::auth::CurrentUser;
 use super::error::{ApiError, ApiResult, Json};
-use super::store::{self, StoreResult, opt_text, text};
+use super::store;
 use axum::extract::{Path, State};
 use serde::Serialize;
-use sqlx::AnyConnection;
 use utoipa::ToSchema;
 
 /// A message to send.
@@ -69,100 +68,14 @@ pub struct NewMessage {
     pub ics: String,
 }
 
-/// Queues a message (inside the caller's transaction).
-pub async fn queue(conn: &mut AnyConnection, m: NewMessage) -> StoreResult<OutboxMessage> {
-    let message = OutboxMessage {
-        id: store::new_id(),
-        appointment_id: m.appointment_id,
-        associate_id: m.associate_id,
-        method: m.method,
-        sender: m.sender,
-        recipient: m.recipient,
-        reply_to: m.reply_to,
-        subject: m.subject,
-        ics: m.ics,
-        status: "queued".to_owned(),
-        created_at: store::fmt_instant(store::now()),
-        sent_at: None,
-        attempts: 0,
-        last_error: None,
-        retry_at: None,
-    };
-    sqlx::query(
-        "INSERT INTO outbox (id, appointment_id, associate_id, method, sender, recipient, reply_to, subject, ics, \
-         status, created_at, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(&message.id)
-    .bind(&message.appointment_id)
-    .bind(&message.associate_id)
-    .bind(&message.method)
-    .bind(&message.sender)
-    .bind(&message.recipient)
-    .bind(&message.reply_to)
-    .bind(&message.subject)
-    .bind(&message.ics)
-    .bind(&message.status)
-    .bind(&message.created_at)
-    .bind(&message.sent_at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(message)
-}
-
-fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<OutboxMessage> {
-    Ok(OutboxMessage {
-        id: text(row, "id")?,
-        appointment_id: opt_text(row, "appointment_id")?,
-        associate_id: opt_text(row, "associate_id")?,
-        method: text(row, "method")?,
-        sender: text(row, "sender")?,
-        recipient: text(row, "recipient")?,
-        reply_to: opt_text(row, "reply_to")?,
-        subject: text(row, "subject")?,
-        ics: text(row, "ics")?,
-        status: text(row, "status")?,
-        created_at: text(row, "created_at")?,
-        sent_at: opt_text(row, "sent_at")?,
-        attempts: store::int(row, "attempts")?,
-        last_error: opt_text(row, "last_error")?,
-        retry_at: opt_text(row, "retry_at")?,
-    })
-}
-
-const COLUMNS: &str = "id, appointment_id, associate_id, method, sender, recipient, reply_to, subject, ics, status, \
-     created_at, sent_at, attempts, last_error, retry_at";
-
-/// The messages matching `filter` (an SQL condition and order without
-/// parameters, written by the caller, never from input).
-pub async fn select(conn: &mut AnyConnection, filter: &str) -> StoreResult<Vec<OutboxMessage>> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE {filter}")).fetch_all(&mut *conn).await?;
-    rows.iter().map(from_row).collect()
-}
-
-/// The message with `id`.
-pub async fn by_id(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<OutboxMessage>> {
-    let row =
-        sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE id = $1")).bind(id).fetch_optional(&mut *conn).await?;
-    row.as_ref().map(from_row).transpose()
-}
-
 /// The outbox: an administrator sees every message, a user those sent on
 /// their behalf. Newest last.
 #[utoipa::path(get, path = "/api/outbox", tag = "outbox", security(("bearer" = [])),
     responses((status = 200, body = [OutboxMessage]), (status = 401, body = super::error::ErrorBody)))]
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<OutboxMessage>>> {
     let mut conn = state.store.read().await?;
-    let rows = if user.is_admin() {
-        sqlx::query(&format!("SELECT {COLUMNS} FROM outbox ORDER BY created_at, id LIMIT 1000"))
-            .fetch_all(&mut *conn)
-            .await?
-    } else {
-        sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE associate_id = $1 ORDER BY created_at, id LIMIT 1000"))
-            .bind(&user.id)
-            .fetch_all(&mut *conn)
-            .await?
-    };
-    Ok(Json(rows.iter().map(from_row).collect::<StoreResult<Vec<_>>>()?))
+    let of = if user.is_admin() { None } else { Some(user.id.as_str()) };
+    Ok(Json(store::outbox::list(&mut conn, of).await?))
 }
 
 /// Marks a message as sent (administrators only: the mail sender's account).
@@ -177,17 +90,7 @@ pub async fn mark_sent(
 ) -> ApiResult<Json<OutboxMessage>> {
     user.require_admin()?;
     let mut tx = state.store.write().await?;
-    let done = sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $2 WHERE id = $1")
-        .bind(&id)
-        .bind(store::fmt_instant(store::now()))
-        .execute(tx.conn())
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(ApiError::not_found("outbox message", &id));
-    }
-    let row =
-        sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE id = $1")).bind(&id).fetch_one(tx.conn()).await?;
-    let message = from_row(&row)?;
+    let message = store::outbox::mark_sent(tx.conn(), &id, store::now()).await?;
     tx.commit().await?;
-    Ok(Json(message))
+    Ok(Json(message.ok_or_else(|| ApiError::not_found("outbox message", &id))?))
 }

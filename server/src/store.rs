@@ -34,8 +34,11 @@ use std::str::FromStr;
 use std::sync::Arc;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+pub mod appointments;
 pub mod effects;
+pub mod leases;
 pub mod ledger;
+pub mod outbox;
 
 /// Why the store could not do what it was asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -305,6 +308,14 @@ impl Store {
         }
         let tx = self.pool.begin().await?;
         Ok(WriteTx { tx, _writer: None })
+    }
+
+    /// Whether a write transaction can be started and run a statement now.
+    pub async fn writable(&self) -> bool {
+        match self.write().await {
+            Ok(mut tx) => sqlx::query("SELECT 1").execute(tx.conn()).await.is_ok(),
+            Err(_) => false,
+        }
     }
 
     /// Claims the SQLite file for this server alone: a second server on

@@ -7,7 +7,7 @@ use super::{StoreError, StoreResult, engine_instant, fmt_instant};
 use crate::appointments::{self, Appointment, blank_participant, invitation};
 use crate::directory::Associate;
 use crate::invitations::add_notification;
-use crate::outbox::{self, NewMessage, OutboxMessage};
+use crate::outbox::{NewMessage, OutboxMessage};
 use crate::store;
 use invitelink::ical::value::email_of;
 use invitelink::policy::{self, Decision, Effect, RecordId};
@@ -125,7 +125,7 @@ async fn write_attendees(
         p.person_id = record_id(&party.person_id);
         p.email = Some(party.email.clone());
         p.name = party.name.clone().or_else(|| party.person_name.clone()).or_else(|| party.associate_name.clone());
-        appointments::insert_participant(conn, &p).await?;
+        store::appointments::insert_participant(conn, &p).await?;
     }
     if let Some(occurrences) = &app.occurrences {
         if !fresh {
@@ -207,7 +207,7 @@ pub async fn apply(conn: &mut AnyConnection, target: &Target, uid: &str, decisio
                     Some(a) => Some(a.clone()),
                     // The target's lookup by this `UID` found none.
                     None if app.uid == uid => None,
-                    None => appointments::find_by_uid(conn, &owner.id, &app.uid).await?,
+                    None => store::appointments::find_by_uid(conn, &owner.id, &app.uid).await?,
                 };
                 let now = fmt_instant(store::now());
                 let mut a = existing.clone().unwrap_or_else(|| Appointment {
@@ -217,9 +217,9 @@ pub async fn apply(conn: &mut AnyConnection, target: &Target, uid: &str, decisio
                 fill(conn, &mut a, app, decision.sequence).await?;
                 a.recurring = decision.recurring;
                 if existing.is_some() {
-                    appointments::update(conn, &a).await?;
+                    store::appointments::update(conn, &a).await?;
                 } else {
-                    appointments::insert(conn, &a).await?;
+                    store::appointments::insert(conn, &a).await?;
                 }
                 write_attendees(conn, &a, app, existing.is_none()).await?;
                 current = Some(a);
@@ -228,7 +228,7 @@ pub async fn apply(conn: &mut AnyConnection, target: &Target, uid: &str, decisio
                 let Some(mut a) = current.clone() else { continue };
                 fill(conn, &mut a, &update.appointment, decision.sequence).await?;
                 a.moved = a.moved || update.moved;
-                appointments::update(conn, &a).await?;
+                store::appointments::update(conn, &a).await?;
                 if a.origin != "crm" {
                     write_attendees(conn, &a, &update.appointment, false).await?;
                 }
@@ -242,7 +242,7 @@ pub async fn apply(conn: &mut AnyConnection, target: &Target, uid: &str, decisio
                 }
                 a.sequence = a.sequence.max(decision.sequence);
                 a.updated_at = fmt_instant(store::now());
-                appointments::update(conn, &a).await?;
+                store::appointments::update(conn, &a).await?;
                 current = Some(a);
             }
             Effect::CancelOccurrence { recurrence_id, ics, .. } => {
@@ -255,32 +255,32 @@ pub async fn apply(conn: &mut AnyConnection, target: &Target, uid: &str, decisio
                 .execute(&mut *conn)
                 .await?;
                 set_ics(conn, &a.id, ics).await?;
-                current = appointments::find(conn, &a.id).await?;
+                current = store::appointments::find(conn, &a.id).await?;
             }
             Effect::SetAttendeeStatus { attendee, partstat, recurrence_id, party, ics, .. } => {
                 let Some(a) = current.clone() else { continue };
                 set_ics(conn, &a.id, ics).await?;
                 if recurrence_id.is_none() {
                     let address = email_of(attendee);
-                    let participants = appointments::participants(conn, &a.id).await?;
+                    let participants = store::appointments::participants(conn, &a.id).await?;
                     let found = participants.iter().find(|p| {
                         p.email.as_deref().is_some_and(|e| invitelink::ical::value::same_address(e, &address))
                     });
                     let status = partstat_status(partstat);
                     match found {
                         Some(p) if p.kind == "associate" => {}
-                        Some(p) => appointments::set_participant_status(conn, &p.id, status).await?,
+                        Some(p) => store::appointments::set_participant_status(conn, &p.id, status).await?,
                         None => {
                             let kind = if party.person_id.is_some() { "person" } else { "email" };
                             let mut p = blank_participant(&a.id, kind, status);
                             p.person_id = record_id(&party.person_id);
                             p.email = Some(address);
                             p.name = party.name.clone().or_else(|| party.person_name.clone());
-                            appointments::insert_participant(conn, &p).await?;
+                            store::appointments::insert_participant(conn, &p).await?;
                         }
                     }
                 }
-                current = appointments::find(conn, &a.id).await?;
+                current = store::appointments::find(conn, &a.id).await?;
             }
             Effect::SendReply { partstat, to, from, ics } => {
                 let title = current.as_ref().map(|a| a.title.clone()).unwrap_or_default();
@@ -290,7 +290,7 @@ pub async fn apply(conn: &mut AnyConnection, target: &Target, uid: &str, decisio
                     _ => "Tentative",
                 };
                 queued.push(
-                    outbox::queue(
+                    store::outbox::queue(
                         conn,
                         NewMessage {
                             appointment_id: current.as_ref().map(|a| a.id.clone()),
@@ -311,7 +311,7 @@ pub async fn apply(conn: &mut AnyConnection, target: &Target, uid: &str, decisio
                 let title = current.as_ref().map(|a| a.title.clone()).unwrap_or_default();
                 let what = json_name(what);
                 let who = match (attendee, &current) {
-                    (Some(address), Some(a)) => appointments::participants(conn, &a.id)
+                    (Some(address), Some(a)) => store::appointments::participants(conn, &a.id)
                         .await?
                         .into_iter()
                         .find(|p| p.email.as_deref().is_some_and(|e| invitelink::ical::value::same_address(e, address)))
@@ -415,17 +415,17 @@ mod tests {
         let id = applied.appointment_id.expect("an appointment");
         assert!(applied.outbox.is_empty());
         let mut conn = store.read().await.unwrap();
-        let a = appointments::get(&mut conn, &id).await.unwrap();
+        let a = store::appointments::get(&mut conn, &id).await.unwrap();
         assert_eq!((a.title.as_str(), a.status.as_str(), a.owner_id.as_str()), ("Visit", "tentative", ada.id.as_str()));
         assert_eq!((a.start.as_str(), a.end.as_str()), ("2030-01-15T09:00:00Z", "2030-01-15T10:00:00Z"));
         assert_eq!(a.organizer_email.as_deref(), Some("bob@acme.example"));
-        let people = appointments::participants(&mut conn, &id).await.unwrap();
+        let people = store::appointments::participants(&mut conn, &id).await.unwrap();
         let carl = people.iter().find(|p| p.email.as_deref() == Some("carl@acme.example")).expect("Carl recorded");
         assert_eq!(carl.status, invitation::ACCEPTED);
         assert!(people.iter().all(|p| p.email.as_deref() != Some(ADA)), "the user is not a participant of her own");
 
         // The organizer cancels it: the same row, cancelled.
-        let stored = appointments::find_by_uid(&mut conn, &ada.id, uid).await.unwrap();
+        let stored = store::appointments::find_by_uid(&mut conn, &ada.id, uid).await.unwrap();
         drop(conn);
         let cancel = decide(&message("CANCEL", "CANCELLED"), stored.as_ref().and_then(|a| a.ics.as_deref()));
         let mut tx = store.write().await.unwrap();
@@ -433,7 +433,7 @@ mod tests {
         tx.commit().await.unwrap();
         assert_eq!(applied.appointment_id.as_deref(), Some(id.as_str()));
         let mut conn = store.read().await.unwrap();
-        assert_eq!(appointments::get(&mut conn, &id).await.unwrap().status, appointments::status::CANCELLED);
+        assert_eq!(store::appointments::get(&mut conn, &id).await.unwrap().status, appointments::status::CANCELLED);
         drop(conn);
         store.close().await;
         std::fs::remove_dir_all(dir).unwrap();

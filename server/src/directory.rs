@@ -4,14 +4,15 @@
 use super::AppState;
 use super::auth::CurrentUser;
 use super::error::{ApiError, ApiResult, Json, Query};
-use super::store::{StoreResult, flag, opt_text, text};
+use super::store;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
-use sqlx::AnyConnection;
 use utoipa::{IntoParams, ToSchema};
 
-/// The most rows one listing returns.
-pub const MAX_LIST: i64 = 500;
+/// The lookups the other handlers use, from the directory's store.
+pub use super::store::directory::{
+    MAX_LIST, associate_by_email, associate_by_id, exists, find_person, person_by_email,
+};
 
 /// Search parameters of the listings.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -19,13 +20,6 @@ pub const MAX_LIST: i64 = 500;
 pub struct Search {
     /// Case-insensitive part of a name (or e-mail address).
     pub q: Option<String>,
-}
-
-fn pattern(q: &Option<String>) -> String {
-    let q = q.as_deref().unwrap_or_default().trim().to_lowercase();
-    // Without LIKE's wildcards, nor `\`, the escape character of PostgreSQL's LIKE.
-    let escaped: String = q.chars().filter(|c| !matches!(c, '%' | '_' | '\\')).collect();
-    format!("%{escaped}%")
 }
 
 /// A user of the CRM.
@@ -108,24 +102,7 @@ pub async fn associates(
     Query(search): Query<Search>,
 ) -> ApiResult<Json<Vec<Associate>>> {
     let mut conn = state.store.read().await?;
-    let rows = sqlx::query(
-        "SELECT id, name, email, role FROM associates WHERE (LOWER(name) LIKE $1 OR email LIKE $1) \
-         AND disabled_at IS NULL ORDER BY name LIMIT $2",
-    )
-    .bind(pattern(&search.q))
-    .bind(MAX_LIST)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        out.push(Associate {
-            id: text(&row, "id")?,
-            name: text(&row, "name")?,
-            email: text(&row, "email")?,
-            role: text(&row, "role")?,
-        });
-    }
-    Ok(Json(out))
+    Ok(Json(store::directory::search_associates(&mut conn, search.q.as_deref()).await?))
 }
 
 /// Companies whose name or domain contains `q`.
@@ -137,59 +114,7 @@ pub async fn companies(
     Query(search): Query<Search>,
 ) -> ApiResult<Json<Vec<Company>>> {
     let mut conn = state.store.read().await?;
-    let rows = sqlx::query(
-        "SELECT id, name, domain, ours FROM companies WHERE LOWER(name) LIKE $1 OR LOWER(COALESCE(domain, '')) LIKE $1 \
-         ORDER BY name LIMIT $2",
-    )
-    .bind(pattern(&search.q))
-    .bind(MAX_LIST)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        out.push(Company {
-            id: text(&row, "id")?,
-            name: text(&row, "name")?,
-            domain: opt_text(&row, "domain")?,
-            ours: flag(&row, "ours")?,
-        });
-    }
-    Ok(Json(out))
-}
-
-/// The e-mail addresses of a person, the one to write to first.
-pub async fn person_emails(conn: &mut AnyConnection, person_id: &str) -> StoreResult<Vec<String>> {
-    let rows = sqlx::query("SELECT email FROM person_emails WHERE person_id = $1 ORDER BY position, email")
-        .bind(person_id)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(|r| text(r, "email")).collect()
-}
-
-const PERSON_SELECT: &str = "SELECT p.id, p.name, p.title, p.phone, p.company_id, c.name AS company_name \
-     FROM persons p LEFT JOIN companies c ON c.id = p.company_id";
-
-async fn person_from_row(conn: &mut AnyConnection, row: &sqlx::any::AnyRow) -> StoreResult<Person> {
-    let id = text(row, "id")?;
-    let emails = person_emails(conn, &id).await?;
-    Ok(Person {
-        id,
-        name: text(row, "name")?,
-        title: opt_text(row, "title")?,
-        company_id: opt_text(row, "company_id")?,
-        company_name: opt_text(row, "company_name")?,
-        emails,
-        phone: opt_text(row, "phone")?,
-    })
-}
-
-/// One person, or `None`.
-pub async fn find_person(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Person>> {
-    let row = sqlx::query(&format!("{PERSON_SELECT} WHERE p.id = $1")).bind(id).fetch_optional(&mut *conn).await?;
-    match row {
-        Some(row) => Ok(Some(person_from_row(conn, &row).await?)),
-        None => Ok(None),
-    }
+    Ok(Json(store::directory::search_companies(&mut conn, search.q.as_deref()).await?))
 }
 
 /// Persons whose name, company or e-mail address contains `q`.
@@ -201,19 +126,7 @@ pub async fn persons(
     Query(search): Query<Search>,
 ) -> ApiResult<Json<Vec<Person>>> {
     let mut conn = state.store.read().await?;
-    let rows = sqlx::query(&format!(
-        "{PERSON_SELECT} WHERE LOWER(p.name) LIKE $1 OR LOWER(COALESCE(c.name, '')) LIKE $1 \
-         OR p.id IN (SELECT person_id FROM person_emails WHERE email LIKE $1) ORDER BY p.name LIMIT $2"
-    ))
-    .bind(pattern(&search.q))
-    .bind(MAX_LIST)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        out.push(person_from_row(&mut conn, row).await?);
-    }
-    Ok(Json(out))
+    Ok(Json(store::directory::search_persons(&mut conn, search.q.as_deref()).await?))
 }
 
 /// The persons listing is also called "contacts" in the CRM.
@@ -250,34 +163,7 @@ pub async fn resources(
     Query(search): Query<Search>,
 ) -> ApiResult<Json<Vec<Resource>>> {
     let mut conn = state.store.read().await?;
-    let rows = sqlx::query(
-        "SELECT id, name, kind FROM resources WHERE LOWER(name) LIKE $1 AND retired_at IS NULL ORDER BY name LIMIT $2",
-    )
-    .bind(pattern(&search.q))
-    .bind(MAX_LIST)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        out.push(Resource { id: text(&row, "id")?, name: text(&row, "name")?, kind: text(&row, "kind")? });
-    }
-    Ok(Json(out))
-}
-
-async fn deals(conn: &mut AnyConnection, table: &str, q: &Option<String>) -> ApiResult<Vec<Deal>> {
-    let sql =
-        format!("SELECT id, name, company_id, status FROM {table} WHERE LOWER(name) LIKE $1 ORDER BY name LIMIT $2");
-    let rows = sqlx::query(&sql).bind(pattern(q)).bind(MAX_LIST).fetch_all(&mut *conn).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        out.push(Deal {
-            id: text(&row, "id")?,
-            name: text(&row, "name")?,
-            company_id: opt_text(&row, "company_id")?,
-            status: text(&row, "status")?,
-        });
-    }
-    Ok(out)
+    Ok(Json(store::directory::search_resources(&mut conn, search.q.as_deref()).await?))
 }
 
 /// Projects whose name contains `q`.
@@ -289,7 +175,7 @@ pub async fn projects(
     Query(search): Query<Search>,
 ) -> ApiResult<Json<Vec<Deal>>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(deals(&mut conn, "projects", &search.q).await?))
+    Ok(Json(store::directory::search_deals(&mut conn, "projects", search.q.as_deref()).await?))
 }
 
 /// Sales whose name contains `q`.
@@ -301,61 +187,7 @@ pub async fn sales(
     Query(search): Query<Search>,
 ) -> ApiResult<Json<Vec<Deal>>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(deals(&mut conn, "sales", &search.q).await?))
-}
-
-/// The person (and their company) registered with `email`, when exactly one is.
-pub async fn person_by_email(conn: &mut AnyConnection, email: &str) -> StoreResult<Option<Person>> {
-    let rows = sqlx::query("SELECT DISTINCT person_id FROM person_emails WHERE email = $1")
-        .bind(email.trim().to_lowercase())
-        .fetch_all(&mut *conn)
-        .await?;
-    if rows.len() != 1 {
-        return Ok(None);
-    }
-    let Some(row) = rows.first() else { return Ok(None) };
-    let id = text(row, "person_id")?;
-    find_person(conn, &id).await
-}
-
-/// The associate whose address is `email`.
-pub async fn associate_by_email(conn: &mut AnyConnection, email: &str) -> StoreResult<Option<Associate>> {
-    let row = sqlx::query("SELECT id, name, email, role FROM associates WHERE email = $1")
-        .bind(email.trim().to_lowercase())
-        .fetch_optional(&mut *conn)
-        .await?;
-    match row {
-        Some(row) => Ok(Some(Associate {
-            id: text(&row, "id")?,
-            name: text(&row, "name")?,
-            email: text(&row, "email")?,
-            role: text(&row, "role")?,
-        })),
-        None => Ok(None),
-    }
-}
-
-/// The associate with `id`.
-pub async fn associate_by_id(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Associate>> {
-    let row = sqlx::query("SELECT id, name, email, role FROM associates WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    match row {
-        Some(row) => Ok(Some(Associate {
-            id: text(&row, "id")?,
-            name: text(&row, "name")?,
-            email: text(&row, "email")?,
-            role: text(&row, "role")?,
-        })),
-        None => Ok(None),
-    }
-}
-
-/// Whether a row with `id` exists in `table` (one of the directory tables).
-pub async fn exists(conn: &mut AnyConnection, table: &str, id: &str) -> ApiResult<bool> {
-    let sql = format!("SELECT id FROM {table} WHERE id = $1");
-    Ok(sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await?.is_some())
+    Ok(Json(store::directory::search_deals(&mut conn, "sales", search.q.as_deref()).await?))
 }
 
 /// A new contact person.
@@ -394,15 +226,9 @@ pub async fn create_person(
         return Err(ApiError::invalid(format!("`company_id`: no company with id `{cid}`")));
     }
     super::contacts::check_addresses_free(conn, emails, None).await?;
-    let id = super::store::new_id();
-    sqlx::query("INSERT INTO persons (id, company_id, name, title, phone) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&id)
-        .bind(&req.company_id)
-        .bind(name)
-        .bind(&checked.title)
-        .bind(&checked.phone)
-        .execute(&mut *conn)
-        .await?;
+    let id = store::new_id();
+    let (title, phone) = (checked.title.as_deref(), checked.phone.as_deref());
+    store::directory::insert_person(conn, &id, req.company_id.as_deref(), name, title, phone).await?;
     super::contacts::insert_addresses(conn, &id, emails, 0).await?;
     let person = find_person(conn, &id).await?.ok_or_else(|| ApiError::internal("the new person is gone"))?;
     tx.commit().await?;

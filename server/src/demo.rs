@@ -418,11 +418,12 @@ async fn follow_ups(conn: &mut AnyConnection, ids: &Ids) -> ApiResult<()> {
         for (who, status) in plan.invitees {
             if *status == DECLINED {
                 let name = USERS.get(*who).map(|u| u.name).unwrap_or_default();
-                super::invitations::add_notification(
+                store::notifications::add(
                     conn,
                     &owner,
                     "invitation_declined",
                     Some(&id),
+                    None,
                     &format!("{name} declined your invitation to \"{}\"", plan.title),
                 )
                 .await?;
@@ -430,11 +431,12 @@ async fn follow_ups(conn: &mut AnyConnection, ids: &Ids) -> ApiResult<()> {
         }
         if let Some((who, DECLINED)) = plan.assignee {
             let name = USERS.get(who).map(|u| u.name).unwrap_or_default();
-            super::invitations::add_notification(
+            store::notifications::add(
                 conn,
                 &owner,
                 "assignment_declined",
                 Some(&id),
+                None,
                 &format!("{name} declined the assignment of \"{}\"", plan.title),
             )
             .await?;

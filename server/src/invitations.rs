@@ -5,11 +5,9 @@ use super::AppState;
 use super::appointments::{self, Appointment, Participant, invitation};
 use super::auth::CurrentUser;
 use super::error::{ApiError, ApiResult, Json, Query};
-use super::store::appointments::{appointment_columns, participant_columns};
-use super::store::{self, StoreResult, fmt_instant, opt_text, parse_instant, text};
+use super::store::{self, fmt_instant, parse_instant};
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
-use sqlx::AnyConnection;
 use utoipa::{IntoParams, ToSchema};
 
 /// One line of the Invitations list.
@@ -43,58 +41,6 @@ pub struct ListQuery {
     pub responses: Option<bool>,
 }
 
-async fn items(
-    conn: &mut AnyConnection,
-    sql: &str,
-    user_id: &str,
-    direction: &str,
-    out: &mut Vec<InvitationItem>,
-) -> ApiResult<()> {
-    let rows = sqlx::query(sql).bind(user_id).fetch_all(&mut *conn).await?;
-    for row in rows {
-        let p = Participant {
-            id: text(&row, "p_id")?,
-            appointment_id: text(&row, "p_appointment_id")?,
-            kind: text(&row, "p_kind")?,
-            role: text(&row, "p_role")?,
-            associate_id: opt_text(&row, "p_associate_id")?,
-            resource_id: None,
-            person_id: None,
-            email: None,
-            name: opt_text(&row, "p_name")?,
-            status: text(&row, "p_status")?,
-            conflict: false,
-            updated_at: text(&row, "p_updated_at")?,
-        };
-        let appointment = store::appointments::appointment_from_row(&row)?;
-        let conflict = sqlx::query("SELECT id FROM participants WHERE appointment_id = $1 AND conflict = 1")
-            .bind(&appointment.id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .is_some();
-        out.push(InvitationItem {
-            id: p.id,
-            kind: if p.role == "assignee" { "assignment".to_owned() } else { "invitation".to_owned() },
-            direction: direction.to_owned(),
-            status: p.status,
-            conflict,
-            associate_id: p.associate_id,
-            associate_name: p.name,
-            appointment,
-        });
-    }
-    Ok(())
-}
-
-fn select() -> String {
-    let p = "p.id AS p_id, p.appointment_id AS p_appointment_id, p.kind AS p_kind, p.role AS p_role, \
-             p.associate_id AS p_associate_id, p.name AS p_name, p.status AS p_status, p.updated_at AS p_updated_at";
-    format!(
-        "SELECT {p}, {} FROM participants p JOIN appointments a ON a.id = p.appointment_id",
-        appointment_columns("a.")
-    )
-}
-
 /// The signed-in user's Invitations list: invitations and assignments
 /// waiting for them (new, seen, moved, and cancelled ones not yet seen), and
 /// the answers to their own invitations and assignments not yet seen. An
@@ -108,21 +54,10 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<InvitationItem>>> {
     let mut conn = state.store.read().await?;
     let mut out = Vec::new();
-    let base = select();
     if !q.responses.unwrap_or(false) {
-        let incoming = format!(
-            "{base} WHERE p.associate_id = $1 AND p.kind = 'associate' AND p.response_seen = 0 AND ( \
-             (p.role = 'invitee' AND p.status IN ('not_seen', 'seen', 'moved', 'moved_seen', 'cancelled')) \
-             OR (p.role = 'assignee' AND p.status IN ('assigned', 'seen'))) ORDER BY a.start_at, p.id"
-        );
-        items(&mut conn, &incoming, &user.id, "incoming", &mut out).await?;
+        out.extend(store::invitations::incoming(&mut conn, &user.id).await?);
     }
-    let responses = format!(
-        "{base} WHERE p.kind = 'associate' AND p.response_seen = 0 AND p.status IN ('accepted', 'declined') AND ( \
-         (p.role = 'invitee' AND a.owner_id = $1 AND a.status <> 'cancelled') \
-         OR (p.role = 'assignee' AND a.assigned_by = $1)) ORDER BY p.updated_at, p.id"
-    );
-    items(&mut conn, &responses, &user.id, "response", &mut out).await?;
+    out.extend(store::invitations::responses(&mut conn, &user.id).await?);
     Ok(Json(out))
 }
 
@@ -141,41 +76,6 @@ enum Act {
     Decline,
 }
 
-async fn notify(
-    conn: &mut AnyConnection,
-    associate_id: &str,
-    what: &str,
-    appointment_id: Option<&str>,
-    participant_id: Option<&str>,
-    message: &str,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO notifications (id, associate_id, what, appointment_id, participant_id, message, created_at, got_it_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
-    )
-    .bind(store::new_id())
-    .bind(associate_id)
-    .bind(what)
-    .bind(appointment_id)
-    .bind(participant_id)
-    .bind(message)
-    .bind(fmt_instant(store::now()))
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// Stores a notification for `associate_id`.
-pub async fn add_notification(
-    conn: &mut AnyConnection,
-    associate_id: &str,
-    what: &str,
-    appointment_id: Option<&str>,
-    message: &str,
-) -> StoreResult<()> {
-    notify(conn, associate_id, what, appointment_id, None, message).await
-}
-
 async fn act(state: &AppState, user: &CurrentUser, id: &str, act: Act) -> ApiResult<Json<InvitationResult>> {
     let mut tx = state.store.write().await?;
     let conn = tx.conn();
@@ -187,7 +87,7 @@ async fn act(state: &AppState, user: &CurrentUser, id: &str, act: Act) -> ApiRes
     match act {
         Act::Seen if !mine && responder_owner && matches!(p.status.as_str(), "accepted" | "declined") => {
             // The owner has seen the answer: it leaves their list.
-            sqlx::query("UPDATE participants SET response_seen = 1 WHERE id = $1").bind(id).execute(&mut *conn).await?;
+            store::invitations::mark_response_seen(conn, id).await?;
         }
         _ if !mine => return Err(ApiError::forbidden("this invitation is not yours")),
         Act::Seen => {
@@ -200,10 +100,7 @@ async fn act(state: &AppState, user: &CurrentUser, id: &str, act: Act) -> ApiRes
             match next {
                 Some(next) => store::appointments::set_participant_status(conn, id, next).await?,
                 None if p.status == invitation::CANCELLED => {
-                    sqlx::query("UPDATE participants SET response_seen = 1 WHERE id = $1")
-                        .bind(id)
-                        .execute(&mut *conn)
-                        .await?;
+                    store::invitations::mark_response_seen(conn, id).await?;
                 }
                 None => {}
             }
@@ -231,14 +128,17 @@ async fn act(state: &AppState, user: &CurrentUser, id: &str, act: Act) -> ApiRes
                     a.updated_at = now;
                     store::appointments::update(conn, &a).await?;
                     let message = format!("{} accepted the assignment of \"{}\"", user.name, a.title);
-                    notify(conn, &delegator, "assignment_accepted", Some(&a.id), Some(id), &message).await?;
+                    store::notifications::add(conn, &delegator, "assignment_accepted", Some(&a.id), Some(id), &message)
+                        .await?;
                 } else {
                     let message = format!("{} declined the assignment of \"{}\"", user.name, a.title);
-                    notify(conn, &delegator, "assignment_declined", Some(&a.id), Some(id), &message).await?;
+                    store::notifications::add(conn, &delegator, "assignment_declined", Some(&a.id), Some(id), &message)
+                        .await?;
                 }
             } else if !accept {
                 let message = format!("{} declined your invitation to \"{}\"", user.name, a.title);
-                notify(conn, &a.owner_id, "invitation_declined", Some(&a.id), Some(id), &message).await?;
+                store::notifications::add(conn, &a.owner_id, "invitation_declined", Some(&a.id), Some(id), &message)
+                    .await?;
             }
         }
     }
@@ -321,17 +221,6 @@ pub struct NotificationQuery {
     pub all: Option<bool>,
 }
 
-fn notification_from_row(row: &sqlx::any::AnyRow) -> ApiResult<Notification> {
-    Ok(Notification {
-        id: text(row, "id")?,
-        what: text(row, "what")?,
-        appointment_id: opt_text(row, "appointment_id")?,
-        message: text(row, "message")?,
-        created_at: text(row, "created_at")?,
-        got_it_at: opt_text(row, "got_it_at")?,
-    })
-}
-
 /// The signed-in user's notifications not acknowledged yet (all with `all=true`).
 #[utoipa::path(get, path = "/api/notifications", tag = "invitations", params(NotificationQuery),
     security(("bearer" = [])),
@@ -342,15 +231,7 @@ pub async fn notifications(
     Query(q): Query<NotificationQuery>,
 ) -> ApiResult<Json<Vec<Notification>>> {
     let mut conn = state.store.read().await?;
-    let filter = if q.all.unwrap_or(false) { "" } else { " AND got_it_at IS NULL" };
-    let rows = sqlx::query(&format!(
-        "SELECT id, what, appointment_id, message, created_at, got_it_at FROM notifications \
-         WHERE associate_id = $1{filter} ORDER BY created_at, id LIMIT 1000"
-    ))
-    .bind(&user.id)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(Json(rows.iter().map(notification_from_row).collect::<ApiResult<Vec<_>>>()?))
+    Ok(Json(store::notifications::list(&mut conn, &user.id, q.all.unwrap_or(false)).await?))
 }
 
 /// "Got it": the notification is acknowledged and leaves the list.
@@ -365,25 +246,12 @@ pub async fn got_it(
 ) -> ApiResult<Json<Notification>> {
     let mut tx = state.store.write().await?;
     let conn = tx.conn();
-    let row = sqlx::query("SELECT associate_id FROM notifications WHERE id = $1")
-        .bind(&id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("notification", &id))?;
-    if text(&row, "associate_id")? != user.id {
+    let owner =
+        store::notifications::owner(conn, &id).await?.ok_or_else(|| ApiError::not_found("notification", &id))?;
+    if owner != user.id {
         return Err(ApiError::forbidden("this notification is not yours"));
     }
-    sqlx::query("UPDATE notifications SET got_it_at = COALESCE(got_it_at, $2) WHERE id = $1")
-        .bind(&id)
-        .bind(fmt_instant(store::now()))
-        .execute(&mut *conn)
-        .await?;
-    let row =
-        sqlx::query("SELECT id, what, appointment_id, message, created_at, got_it_at FROM notifications WHERE id = $1")
-            .bind(&id)
-            .fetch_one(&mut *conn)
-            .await?;
-    let n = notification_from_row(&row)?;
+    let n = store::notifications::got_it(conn, &id, store::now()).await?;
     tx.commit().await?;
     Ok(Json(n))
 }
@@ -439,82 +307,7 @@ pub async fn diary(
     }
     let (from, until) = (fmt_instant(from), fmt_instant(until));
     let mut conn = state.store.read().await?;
-    let mut out = Vec::new();
-    let own = sqlx::query(
-        "SELECT id, title, location, start_at, end_at, status, recurring FROM appointments WHERE owner_id = $1 \
-         AND status NOT IN ('cancelled', 'declined') AND start_at < $3 AND end_at > $2 ORDER BY start_at LIMIT 2000",
-    )
-    .bind(&user.id)
-    .bind(&from)
-    .bind(&until)
-    .fetch_all(&mut *conn)
-    .await?;
-    for row in own {
-        if store::flag(&row, "recurring")? {
-            continue;
-        }
-        out.push(DiaryEntry {
-            kind: "appointment".to_owned(),
-            appointment_id: text(&row, "id")?,
-            invitation_id: None,
-            recurrence_id: None,
-            title: text(&row, "title")?,
-            location: text(&row, "location")?,
-            start: text(&row, "start_at")?,
-            end: text(&row, "end_at")?,
-            status: text(&row, "status")?,
-        });
-    }
-    let series = sqlx::query(
-        "SELECT a.id, a.title, a.location, a.status, o.recurrence_id, o.start_at, o.end_at FROM occurrences o \
-         JOIN appointments a ON a.id = o.appointment_id WHERE a.owner_id = $1 AND a.status NOT IN ('cancelled', 'declined') \
-         AND o.status <> 'cancelled' AND o.start_at < $3 AND o.end_at > $2 ORDER BY o.start_at LIMIT 2000",
-    )
-    .bind(&user.id)
-    .bind(&from)
-    .bind(&until)
-    .fetch_all(&mut *conn)
-    .await?;
-    for row in series {
-        out.push(DiaryEntry {
-            kind: "appointment".to_owned(),
-            appointment_id: text(&row, "id")?,
-            invitation_id: None,
-            recurrence_id: Some(text(&row, "recurrence_id")?),
-            title: text(&row, "title")?,
-            location: text(&row, "location")?,
-            start: text(&row, "start_at")?,
-            end: text(&row, "end_at")?,
-            status: text(&row, "status")?,
-        });
-    }
-    let invited = sqlx::query(&format!(
-        "SELECT {}, {} FROM participants p JOIN appointments a ON a.id = p.appointment_id \
-         WHERE p.associate_id = $1 AND p.kind = 'associate' AND p.role = 'invitee' AND a.owner_id <> $1 \
-         AND p.status IN ('not_seen', 'seen', 'moved', 'moved_seen', 'accepted') AND a.status <> 'cancelled' \
-         AND a.start_at < $3 AND a.end_at > $2 ORDER BY a.start_at LIMIT 2000",
-        participant_columns("p."),
-        "a.title, a.location, a.start_at, a.end_at"
-    ))
-    .bind(&user.id)
-    .bind(&from)
-    .bind(&until)
-    .fetch_all(&mut *conn)
-    .await?;
-    for row in invited {
-        let status = text(&row, "status")?;
-        out.push(DiaryEntry {
-            kind: if status == invitation::ACCEPTED { "appointment" } else { "invitation" }.to_owned(),
-            appointment_id: text(&row, "appointment_id")?,
-            invitation_id: Some(text(&row, "id")?),
-            recurrence_id: None,
-            title: text(&row, "title")?,
-            location: text(&row, "location")?,
-            start: text(&row, "start_at")?,
-            end: text(&row, "end_at")?,
-            status,
-        });
-    }
+    let mut out = store::invitations::diary(&mut conn, &user.id, &from, &until).await?;
     out.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.appointment_id.cmp(&b.appointment_id)));
     Ok(Json(out))
 }

@@ -37,8 +37,10 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub mod appointments;
 pub mod directory;
 pub mod effects;
+pub mod invitations;
 pub mod leases;
 pub mod ledger;
+pub mod notifications;
 pub mod outbox;
 
 /// Why the store could not do what it was asked.

@@ -6,7 +6,6 @@
 use super::{StoreError, StoreResult, engine_instant, fmt_instant};
 use crate::appointments::{self, Appointment, blank_participant, invitation};
 use crate::directory::Associate;
-use crate::invitations::add_notification;
 use crate::outbox::{NewMessage, OutboxMessage};
 use crate::store;
 use invitelink::ical::value::email_of;
@@ -320,7 +319,15 @@ pub async fn apply(conn: &mut AnyConnection, target: &Target, uid: &str, decisio
                     (attendee, _) => attendee.clone(),
                 };
                 let message = notice_text(&what, who.as_deref(), &title);
-                add_notification(conn, &owner.id, &what, current.as_ref().map(|a| a.id.as_str()), &message).await?;
+                store::notifications::add(
+                    conn,
+                    &owner.id,
+                    &what,
+                    current.as_ref().map(|a| a.id.as_str()),
+                    None,
+                    &message,
+                )
+                .await?;
             }
             Effect::CounterProposal { attendee, start, end, .. } => {
                 let Some(owner) = &target.owner else { continue };
@@ -330,11 +337,12 @@ pub async fn apply(conn: &mut AnyConnection, target: &Target, uid: &str, decisio
                     start.as_deref().unwrap_or("?"),
                     end.as_deref().unwrap_or("?")
                 );
-                add_notification(
+                store::notifications::add(
                     conn,
                     &owner.id,
                     "counter_proposal",
                     current.as_ref().map(|a| a.id.as_str()),
+                    None,
                     &message,
                 )
                 .await?;

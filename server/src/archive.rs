@@ -8,7 +8,7 @@ use super::auth::CurrentUser;
 use super::directory;
 use super::error::{ApiError, ApiResult, Json, Query};
 use super::inbox::raw_of;
-use super::store::{self, engine_instant, fmt_instant, opt_text, text};
+use super::store::{self, engine_instant, fmt_instant};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use invitelink::error::ErrorCode;
@@ -211,74 +211,19 @@ pub async fn archive(
         Ok(t) => (t, "utf8"),
         Err(e) => (invitelink::base64::encode(e.as_bytes()), "base64"),
     };
-    let id = store::new_id();
-    let created_at = fmt_instant(store::now());
-    sqlx::query(
-        "INSERT INTO archived_items (id, associate_id, kind, subject, from_email, message_id, raw, raw_encoding, \
-         appointment_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&id)
-    .bind(&user.id)
-    .bind(kind)
-    .bind(&subject)
-    .bind(&from_email)
-    .bind(&message_id)
-    .bind(&raw_text)
-    .bind(encoding)
-    .bind(&appointment_id)
-    .bind(&created_at)
-    .execute(&mut *conn)
-    .await?;
-    for l in &links {
-        sqlx::query("INSERT INTO archive_links (item_id, link_kind, link_id) VALUES ($1, $2, $3)")
-            .bind(&id)
-            .bind(&l.kind)
-            .bind(&l.id)
-            .execute(&mut *conn)
-            .await?;
-    }
+    let item = ArchivedItem {
+        id: store::new_id(),
+        kind: kind.to_owned(),
+        subject,
+        from_email,
+        message_id,
+        appointment_id,
+        links,
+        created_at: fmt_instant(store::now()),
+    };
+    store::archive::insert(conn, &item, &user.id, &raw_text, encoding).await?;
     tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ArchivedItem {
-            id,
-            kind: kind.to_owned(),
-            subject,
-            from_email,
-            message_id,
-            appointment_id,
-            links,
-            created_at,
-        }),
-    ))
-}
-
-async fn item_links(conn: &mut AnyConnection, id: &str) -> ApiResult<Vec<Link>> {
-    let rows =
-        sqlx::query("SELECT link_kind, link_id FROM archive_links WHERE item_id = $1 ORDER BY link_kind, link_id")
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?;
-    rows.iter().map(|r| Ok(Link { kind: text(r, "link_kind")?, id: text(r, "link_id")? })).collect()
-}
-
-async fn items_from_rows(conn: &mut AnyConnection, rows: Vec<sqlx::any::AnyRow>) -> ApiResult<Vec<ArchivedItem>> {
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let id = text(&row, "id")?;
-        let links = item_links(conn, &id).await?;
-        out.push(ArchivedItem {
-            id,
-            kind: text(&row, "kind")?,
-            subject: text(&row, "subject")?,
-            from_email: opt_text(&row, "from_email")?,
-            message_id: opt_text(&row, "message_id")?,
-            appointment_id: opt_text(&row, "appointment_id")?,
-            links,
-            created_at: text(&row, "created_at")?,
-        });
-    }
-    Ok(out)
+    Ok((StatusCode::CREATED, Json(item)))
 }
 
 /// The items the signed-in user archived, newest first.
@@ -286,14 +231,7 @@ async fn items_from_rows(conn: &mut AnyConnection, rows: Vec<sqlx::any::AnyRow>)
     responses((status = 200, body = [ArchivedItem]), (status = 401, body = super::error::ErrorBody)))]
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<ArchivedItem>>> {
     let mut conn = state.store.read().await?;
-    let rows = sqlx::query(
-        "SELECT id, kind, subject, from_email, message_id, appointment_id, created_at FROM archived_items \
-         WHERE associate_id = $1 ORDER BY created_at DESC, id LIMIT 500",
-    )
-    .bind(&user.id)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(Json(items_from_rows(&mut conn, rows).await?))
+    Ok(Json(store::archive::list(&mut conn, &user.id).await?))
 }
 
 /// The addresses of a message.
@@ -335,41 +273,28 @@ pub async fn suggestions(
     let mut persons = Vec::new();
     let mut companies: Vec<(String, String, String)> = Vec::new();
     for address in &addresses {
-        let rows = sqlx::query(
-            "SELECT p.id, p.name, p.company_id, c.name AS company_name FROM person_emails e JOIN persons p \
-             ON p.id = e.person_id LEFT JOIN companies c ON c.id = p.company_id WHERE e.email = $1 ORDER BY p.name",
-        )
-        .bind(address)
-        .fetch_all(&mut *conn)
-        .await?;
-        for row in rows {
-            let id = text(&row, "id")?;
-            if persons.iter().any(|s: &Suggestion| s.id == id) {
+        for person in store::archive::persons_with_address(&mut conn, address).await? {
+            if persons.iter().any(|s: &Suggestion| s.id == person.id) {
                 continue;
             }
-            if let (Some(cid), Some(cname)) = (opt_text(&row, "company_id")?, opt_text(&row, "company_name")?)
+            if let (Some(cid), Some(cname)) = (person.company_id, person.company_name)
                 && !companies.iter().any(|c| c.0 == cid)
             {
-                companies.push((cid, cname.clone(), format!("company of {}", text(&row, "name")?)));
+                companies.push((cid, cname, format!("company of {}", person.name)));
             }
             persons.push(Suggestion {
                 kind: "person".to_owned(),
-                name: text(&row, "name")?,
+                name: person.name,
                 reason: format!("registered with {address}"),
-                id,
+                id: person.id,
             });
         }
     }
     for address in &addresses {
         let Some(domain) = address.rsplit('@').next() else { continue };
-        let rows = sqlx::query("SELECT id, name FROM companies WHERE LOWER(domain) = $1 AND ours = 0")
-            .bind(domain)
-            .fetch_all(&mut *conn)
-            .await?;
-        for row in rows {
-            let id = text(&row, "id")?;
+        for (id, name) in store::archive::companies_with_domain(&mut conn, domain).await? {
             if !companies.iter().any(|c| c.0 == id) {
-                companies.push((id, text(&row, "name")?, format!("e-mail domain {domain}")));
+                companies.push((id, name, format!("e-mail domain {domain}")));
             }
         }
     }
@@ -383,19 +308,8 @@ pub async fn suggestions(
             reason: reason.clone(),
         });
         for (table, kind) in [("projects", "project"), ("sales", "sale")] {
-            let rows = sqlx::query(&format!(
-                "SELECT id, name FROM {table} WHERE company_id = $1 AND status = 'open' ORDER BY name LIMIT 50"
-            ))
-            .bind(cid)
-            .fetch_all(&mut *conn)
-            .await?;
-            for row in rows {
-                deals.push(Suggestion {
-                    kind: kind.to_owned(),
-                    id: text(&row, "id")?,
-                    name: text(&row, "name")?,
-                    reason: format!("open {kind} of {cname}"),
-                });
+            for (id, name) in store::archive::open_deals(&mut conn, table, cid).await? {
+                deals.push(Suggestion { kind: kind.to_owned(), id, name, reason: format!("open {kind} of {cname}") });
             }
         }
     }
@@ -450,24 +364,12 @@ pub async fn activities(
     if !directory::exists(&mut conn, "persons", &id).await? {
         return Err(ApiError::not_found("person", &id));
     }
-    let rows = sqlx::query(
-        "SELECT a.id, a.title, a.start_at, a.end_at, a.status, a.owner_id, \
-         (SELECT MAX(p.status) FROM participants p WHERE p.appointment_id = a.id AND p.person_id = $1) AS participant_status, \
-         CASE WHEN a.owner_id = $2 OR a.assigned_by = $2 OR EXISTS (SELECT 1 FROM participants q \
-         WHERE q.appointment_id = a.id AND q.associate_id = $2) THEN 1 ELSE 0 END AS visible \
-         FROM appointments a WHERE a.person_id = $1 \
-         OR a.id IN (SELECT appointment_id FROM participants WHERE person_id = $1) ORDER BY a.start_at DESC LIMIT 500",
-    )
-    .bind(&id)
-    .bind(&user.id)
-    .fetch_all(&mut *conn)
-    .await?;
     let mut out = Vec::new();
-    for row in rows {
-        let visible = user.is_admin() || store::flag(&row, "visible")?;
-        let status = text(&row, "status")?;
+    for a in store::archive::appointments_of_person(&mut conn, &id, &user.id).await? {
+        let visible = user.is_admin() || a.visible;
+        let status = a.status;
         let (title, status, participant_status) = if visible {
-            (text(&row, "title")?, status, opt_text(&row, "participant_status")?)
+            (a.title, status, a.participant_status)
         } else {
             let shown = match status.as_str() {
                 appointments::status::TENTATIVE | appointments::status::CANCELLED => status,
@@ -477,39 +379,18 @@ pub async fn activities(
         };
         out.push(Activity {
             kind: "appointment".to_owned(),
-            id: text(&row, "id")?,
+            id: a.id,
             title,
-            start: text(&row, "start_at")?,
-            end: Some(text(&row, "end_at")?),
+            start: a.start,
+            end: Some(a.end),
             status,
-            associate_id: text(&row, "owner_id")?,
+            associate_id: a.owner_id,
             participant_status,
             private: !visible,
         });
     }
-    let rows = sqlx::query(
-        "SELECT i.id, i.subject, i.created_at, i.kind, i.associate_id FROM archived_items i JOIN archive_links l \
-         ON l.item_id = i.id WHERE l.link_kind = 'person' AND l.link_id = $1 AND (i.associate_id = $2 OR $3 = 1) \
-         ORDER BY i.created_at DESC LIMIT 500",
-    )
-    .bind(&id)
-    .bind(&user.id)
-    .bind(store::bit(user.is_admin()))
-    .fetch_all(&mut *conn)
-    .await?;
-    for row in rows {
-        out.push(Activity {
-            kind: "archived".to_owned(),
-            id: text(&row, "id")?,
-            title: text(&row, "subject")?,
-            start: text(&row, "created_at")?,
-            end: None,
-            status: text(&row, "kind")?,
-            associate_id: text(&row, "associate_id")?,
-            participant_status: None,
-            private: false,
-        });
-    }
+    let of = if user.is_admin() { None } else { Some(user.id.as_str()) };
+    out.extend(store::archive::archived_for_person(&mut conn, &id, of).await?);
     out.sort_by(|a, b| b.start.cmp(&a.start));
     Ok(Json(out))
 }

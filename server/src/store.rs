@@ -35,6 +35,7 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub mod appointments;
+pub mod archive;
 pub mod directory;
 pub mod effects;
 pub mod invitations;

@@ -166,12 +166,7 @@ pub async fn can_see(conn: &mut AnyConnection, user: &CurrentUser, a: &Appointme
     if user.is_admin() || a.owner_id == user.id || a.assigned_by.as_deref() == Some(user.id.as_str()) {
         return Ok(true);
     }
-    let row = sqlx::query("SELECT id FROM participants WHERE appointment_id = $1 AND associate_id = $2")
-        .bind(&a.id)
-        .bind(&user.id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(row.is_some())
+    Ok(store::appointments::takes_part(conn, &a.id, &user.id).await?)
 }
 
 /// The follow-up `id` if `user` owns it: 404 when unknown, 403 when not theirs.
@@ -226,12 +221,7 @@ async fn plan(
     } else {
         None
     };
-    sqlx::query("UPDATE appointments SET first_available_at = $2 WHERE id = $1")
-        .bind(&a.id)
-        .bind(&a.first_available)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    Ok(store::appointments::set_first_available(conn, &a.id, a.first_available.as_deref()).await?)
 }
 
 fn subject(method: &str, title: &str, sequence: i64) -> String {
@@ -298,12 +288,7 @@ async fn sync_external(
     }
     a.ics = Some(new_ics);
     a.dtstamp = Some(fmt_instant(now));
-    sqlx::query("UPDATE appointments SET ics = $2, dtstamp = $3 WHERE id = $1")
-        .bind(&a.id)
-        .bind(&a.ics)
-        .bind(&a.dtstamp)
-        .execute(&mut *conn)
-        .await?;
+    store::appointments::set_organizer_copy(conn, &a.id, a.ics.as_deref(), a.dtstamp.as_deref()).await?;
     Ok(queued)
 }
 
@@ -331,14 +316,12 @@ async fn new_participants(
         participants.push(p);
     }
     for rid in resources {
-        let row = sqlx::query("SELECT name FROM resources WHERE id = $1 AND retired_at IS NULL")
-            .bind(rid)
-            .fetch_optional(&mut *conn)
-            .await?;
-        let row = row.ok_or_else(|| ApiError::invalid(format!("`resources`: no resource in use with id `{rid}`")))?;
+        let name = store::directory::resource_in_use(conn, rid)
+            .await?
+            .ok_or_else(|| ApiError::invalid(format!("`resources`: no resource in use with id `{rid}`")))?;
         let mut p = blank_participant(id, "resource", invitation::ACCEPTED);
         p.resource_id = Some(rid.clone());
-        p.name = Some(store::text(&row, "name")?);
+        p.name = Some(name);
         participants.push(p);
     }
     for pid in persons {
@@ -629,7 +612,7 @@ pub async fn remove_participant(
     if p.kind == "associate" {
         store::appointments::set_participant_status(conn, &p.id, invitation::CANCELLED).await?;
     } else {
-        sqlx::query("DELETE FROM participants WHERE id = $1").bind(&p.id).execute(&mut *conn).await?;
+        store::appointments::delete_participant(conn, &p.id).await?;
         if p.kind == "person" || p.kind == "email" {
             removed.extend(p.email.clone());
         }
@@ -685,13 +668,7 @@ async fn add_assignee(conn: &mut AnyConnection, a: &mut Appointment, user: &Curr
     let assignee = directory::associate_by_id(conn, to)
         .await?
         .ok_or_else(|| ApiError::invalid(format!("no associate with id `{to}`")))?;
-    let pending = sqlx::query(
-        "SELECT id FROM participants WHERE appointment_id = $1 AND role = 'assignee' AND status IN ('assigned', 'seen')",
-    )
-    .bind(&a.id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if pending.is_some() {
+    if store::appointments::assignment_pending(conn, &a.id).await? {
         return Err(ApiError::conflict("the follow-up is already assigned and waiting for an answer"));
     }
     let mut p = blank_participant(&a.id, "associate", invitation::ASSIGNED);
@@ -747,20 +724,9 @@ pub async fn reassign(
     let mut tx = state.store.write().await?;
     let conn = tx.conn();
     let mut a = owned(conn, &user, &id).await?;
-    let declined = sqlx::query(
-        "SELECT id FROM participants WHERE appointment_id = $1 AND role = 'assignee' AND status = 'declined' \
-         AND response_seen = 0",
-    )
-    .bind(&id)
-    .fetch_all(&mut *conn)
-    .await?;
-    if declined.is_empty() {
+    if !store::appointments::see_declined_assignments(conn, &id).await? {
         return Err(ApiError::conflict("there is no declined assignment to reassign"));
     }
-    sqlx::query("UPDATE participants SET response_seen = 1 WHERE appointment_id = $1 AND role = 'assignee' AND status = 'declined'")
-        .bind(&id)
-        .execute(&mut *conn)
-        .await?;
     add_assignee(conn, &mut a, &user, req.associate_id.trim()).await?;
     let view = view(conn, &id, Vec::new()).await?;
     tx.commit().await?;

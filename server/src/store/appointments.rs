@@ -224,3 +224,79 @@ pub async fn set_participant_status(conn: &mut AnyConnection, id: &str, status: 
         .await?;
     Ok(())
 }
+
+/// Whether the associate `associate_id` takes part in the appointment
+/// `appointment_id` (invited, assigned or a resource's booker).
+pub async fn takes_part(conn: &mut AnyConnection, appointment_id: &str, associate_id: &str) -> StoreResult<bool> {
+    let row = sqlx::query("SELECT id FROM participants WHERE appointment_id = $1 AND associate_id = $2")
+        .bind(appointment_id)
+        .bind(associate_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Records the first slot every participant has free (`None`: none found).
+pub async fn set_first_available(conn: &mut AnyConnection, id: &str, at: Option<&str>) -> StoreResult<()> {
+    sqlx::query("UPDATE appointments SET first_available_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Stores the organizer's copy `ics` written at `dtstamp`.
+pub async fn set_organizer_copy(
+    conn: &mut AnyConnection,
+    id: &str,
+    ics: Option<&str>,
+    dtstamp: Option<&str>,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE appointments SET ics = $2, dtstamp = $3 WHERE id = $1")
+        .bind(id)
+        .bind(ics)
+        .bind(dtstamp)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes the participant `id`.
+pub async fn delete_participant(conn: &mut AnyConnection, id: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM participants WHERE id = $1").bind(id).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Whether the appointment has an assignment waiting for an answer.
+pub async fn assignment_pending(conn: &mut AnyConnection, appointment_id: &str) -> StoreResult<bool> {
+    let row = sqlx::query(
+        "SELECT id FROM participants WHERE appointment_id = $1 AND role = 'assignee' AND status IN ('assigned', 'seen')",
+    )
+    .bind(appointment_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// Marks the declined assignments of the appointment as seen; whether
+/// there was one not seen yet (else nothing changes).
+pub async fn see_declined_assignments(conn: &mut AnyConnection, appointment_id: &str) -> StoreResult<bool> {
+    let unseen = sqlx::query(
+        "SELECT id FROM participants WHERE appointment_id = $1 AND role = 'assignee' AND status = 'declined' \
+         AND response_seen = 0",
+    )
+    .bind(appointment_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if unseen.is_none() {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE participants SET response_seen = 1 WHERE appointment_id = $1 AND role = 'assignee' AND status = 'declined'",
+    )
+    .bind(appointment_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
+}

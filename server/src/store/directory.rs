@@ -127,6 +127,15 @@ pub async fn search_resources(conn: &mut AnyConnection, q: Option<&str>) -> Stor
         .collect()
 }
 
+/// The name of the resource `id` when it is in use (not retired).
+pub async fn resource_in_use(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<String>> {
+    let row = sqlx::query("SELECT name FROM resources WHERE id = $1 AND retired_at IS NULL")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| text(&r, "name")).transpose()
+}
+
 /// The deals of `table` (`projects` or `sales`, never from input) whose
 /// name contains `q`.
 pub async fn search_deals(conn: &mut AnyConnection, table: &str, q: Option<&str>) -> StoreResult<Vec<Deal>> {

@@ -18,12 +18,12 @@ use super::error::{ApiError, ApiResult, Json, Query, RawBody};
 use super::outbox::OutboxMessage;
 use super::preferences::{self, Preferences};
 use super::store::effects::{self, Target};
-use super::store::{self, StoreError, StoreResult, ledger, text};
+use super::store::{self, StoreError, StoreResult, ledger};
 use crate::mail::Judgement;
 use axum::extract::State;
 use invitelink::error::EngineError;
 use invitelink::ical::value::email_of;
-use invitelink::policy::{self, Decision, RecordId};
+use invitelink::policy::{self, Decision};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 use utoipa::{IntoParams, ToSchema};
@@ -247,8 +247,8 @@ async fn context(
     // Every address of the message in two queries: its contacts, then its
     // associates, each listed in the order of the addresses.
     let addresses = read.addresses(MAX_ADDRESSES);
-    let contacts = contacts_of(conn, &addresses).await?;
-    let associates = associates_of(conn, &addresses).await?;
+    let contacts = store::directory::contacts_with(conn, &addresses).await?;
+    let associates = store::directory::associates_with(conn, &addresses).await?;
     for address in &addresses {
         for c in contacts.iter().filter(|c| c.email.eq_ignore_ascii_case(address)) {
             ctx.contacts.push(policy::Contact { email: address.clone(), ..c.clone() });
@@ -268,60 +268,6 @@ async fn context(
         notify: a.notify,
     });
     Ok(ctx)
-}
-
-/// `$1, $2, ...` for `n` parameters.
-fn placeholders(n: usize) -> String {
-    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
-/// The registered contacts with any of `addresses` (lower-case).
-async fn contacts_of(conn: &mut AnyConnection, addresses: &[String]) -> StoreResult<Vec<policy::Contact>> {
-    if addresses.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT e.email, p.id, p.name, c.name AS company_name FROM person_emails e JOIN persons p ON p.id = e.person_id \
-         LEFT JOIN companies c ON c.id = p.company_id WHERE e.email IN ({})",
-        placeholders(addresses.len())
-    );
-    let mut query = sqlx::query(&sql);
-    for a in addresses {
-        query = query.bind(a);
-    }
-    let rows = query.fetch_all(&mut *conn).await?;
-    rows.iter()
-        .map(|row| {
-            Ok(policy::Contact {
-                email: text(row, "email")?,
-                person_id: Some(RecordId::Text(text(row, "id")?)),
-                name: Some(text(row, "name")?),
-                company: store::opt_text(row, "company_name")?,
-            })
-        })
-        .collect()
-}
-
-/// The associates with any of `addresses` (lower-case).
-async fn associates_of(conn: &mut AnyConnection, addresses: &[String]) -> StoreResult<Vec<policy::Associate>> {
-    if addresses.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!("SELECT id, name, email FROM associates WHERE email IN ({})", placeholders(addresses.len()));
-    let mut query = sqlx::query(&sql);
-    for a in addresses {
-        query = query.bind(a);
-    }
-    let rows = query.fetch_all(&mut *conn).await?;
-    rows.iter()
-        .map(|row| {
-            Ok(policy::Associate {
-                email: text(row, "email")?,
-                associate_id: Some(RecordId::Text(text(row, "id")?)),
-                name: Some(text(row, "name")?),
-            })
-        })
-        .collect()
 }
 
 /// How many times a message is decided again because its appointment

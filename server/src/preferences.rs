@@ -4,11 +4,14 @@
 use super::AppState;
 use super::auth::CurrentUser;
 use super::error::{ApiError, ApiResult, Json};
-use super::store::{StoreResult, flag, text};
+use super::store;
 use axum::extract::State;
 use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
+
+/// The preferences as stored, for the other handlers.
+pub use super::store::preferences::{load, load_user};
 use utoipa::ToSchema;
 
 /// "Manage incoming invitations" (SPEC 3.3): the engine's own type.
@@ -83,49 +86,6 @@ impl Preferences {
     }
 }
 
-/// Loads the system preferences (defaults for anything not stored).
-pub async fn load(conn: &mut AnyConnection) -> StoreResult<Preferences> {
-    let rows = sqlx::query("SELECT name, pref_value FROM system_preferences").fetch_all(&mut *conn).await?;
-    let mut p = Preferences::default();
-    for row in rows {
-        let value = text(&row, "pref_value")?;
-        match text(&row, "name")?.as_str() {
-            "incoming" => p.incoming = Incoming::parse(&value).unwrap_or_default(),
-            "request_reply" => p.request_reply = value == "true",
-            "synchronizer" => p.synchronizer = value == "true",
-            "crm_inbox" => p.crm_inbox = value,
-            "working_hours_start" => p.working_hours_start = value,
-            "working_hours_end" => p.working_hours_end = value,
-            "time_zone" => p.time_zone = value,
-            _ => {}
-        }
-    }
-    Ok(p)
-}
-
-async fn save(conn: &mut AnyConnection, p: &Preferences) -> ApiResult<()> {
-    let pairs = [
-        ("incoming", p.incoming.as_str().to_owned()),
-        ("request_reply", p.request_reply.to_string()),
-        ("synchronizer", p.synchronizer.to_string()),
-        ("crm_inbox", p.crm_inbox.clone()),
-        ("working_hours_start", p.working_hours_start.clone()),
-        ("working_hours_end", p.working_hours_end.clone()),
-        ("time_zone", p.time_zone.clone()),
-    ];
-    for (name, value) in pairs {
-        sqlx::query(
-            "INSERT INTO system_preferences (name, pref_value) VALUES ($1, $2) \
-             ON CONFLICT (name) DO UPDATE SET pref_value = excluded.pref_value",
-        )
-        .bind(name)
-        .bind(value)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
 /// The system preferences (every signed-in user may read them).
 #[utoipa::path(get, path = "/api/preferences", tag = "preferences", security(("bearer" = [])),
     responses((status = 200, body = Preferences), (status = 401, body = super::error::ErrorBody)))]
@@ -185,7 +145,7 @@ pub async fn put_preferences(
         }
         p.time_zone = v;
     }
-    save(tx.conn(), &p).await?;
+    store::preferences::save(tx.conn(), &p).await?;
     tx.commit().await?;
     Ok(Json(p))
 }
@@ -213,18 +173,6 @@ pub struct SettingsChange {
     pub import_tentative: Option<bool>,
     /// See [`Settings`].
     pub synchronizer: Option<bool>,
-}
-
-/// The stored settings of an associate: (`import_tentative`, `synchronizer`).
-pub async fn load_user(conn: &mut AnyConnection, associate_id: &str) -> StoreResult<(bool, bool)> {
-    let row = sqlx::query("SELECT import_tentative, synchronizer FROM user_settings WHERE associate_id = $1")
-        .bind(associate_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    match row {
-        Some(row) => Ok((flag(&row, "import_tentative")?, flag(&row, "synchronizer")?)),
-        None => Ok((true, false)),
-    }
 }
 
 async fn settings_of(conn: &mut AnyConnection, associate_id: &str) -> ApiResult<Settings> {
@@ -271,16 +219,7 @@ pub async fn put_settings(
     if let Some(v) = change.synchronizer {
         synchronizer = v;
     }
-    sqlx::query(
-        "INSERT INTO user_settings (associate_id, import_tentative, synchronizer) VALUES ($1, $2, $3) \
-         ON CONFLICT (associate_id) DO UPDATE SET import_tentative = excluded.import_tentative, \
-         synchronizer = excluded.synchronizer",
-    )
-    .bind(&user.id)
-    .bind(i64::from(import_tentative))
-    .bind(i64::from(synchronizer))
-    .execute(tx.conn())
-    .await?;
+    store::preferences::save_user(tx.conn(), &user.id, import_tentative, synchronizer).await?;
     let settings = settings_of(tx.conn(), &user.id).await?;
     tx.commit().await?;
     Ok(Json(settings))

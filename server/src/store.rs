@@ -43,6 +43,7 @@ pub mod leases;
 pub mod ledger;
 pub mod notifications;
 pub mod outbox;
+pub mod preferences;
 
 /// Why the store could not do what it was asked.
 #[derive(Debug, Clone, PartialEq, Eq)]

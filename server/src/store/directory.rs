@@ -3,6 +3,7 @@
 
 use super::{StoreResult, flag, opt_text, text};
 use crate::directory::{Associate, Company, Deal, Person, Resource};
+use invitelink::policy::{self, RecordId};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
@@ -211,4 +212,60 @@ pub async fn insert_person(
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// `$1, $2, ...` for `n` parameters.
+fn placeholders(n: usize) -> String {
+    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The registered contacts with any of `addresses` (lower-case), as the
+/// engine's context names them.
+pub async fn contacts_with(conn: &mut AnyConnection, addresses: &[String]) -> StoreResult<Vec<policy::Contact>> {
+    if addresses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT e.email, p.id, p.name, c.name AS company_name FROM person_emails e JOIN persons p ON p.id = e.person_id \
+         LEFT JOIN companies c ON c.id = p.company_id WHERE e.email IN ({})",
+        placeholders(addresses.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for a in addresses {
+        query = query.bind(a);
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(policy::Contact {
+                email: text(row, "email")?,
+                person_id: Some(RecordId::Text(text(row, "id")?)),
+                name: Some(text(row, "name")?),
+                company: opt_text(row, "company_name")?,
+            })
+        })
+        .collect()
+}
+
+/// The associates with any of `addresses` (lower-case), as the engine's
+/// context names them.
+pub async fn associates_with(conn: &mut AnyConnection, addresses: &[String]) -> StoreResult<Vec<policy::Associate>> {
+    if addresses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT id, name, email FROM associates WHERE email IN ({})", placeholders(addresses.len()));
+    let mut query = sqlx::query(&sql);
+    for a in addresses {
+        query = query.bind(a);
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(policy::Associate {
+                email: text(row, "email")?,
+                associate_id: Some(RecordId::Text(text(row, "id")?)),
+                name: Some(text(row, "name")?),
+            })
+        })
+        .collect()
 }

@@ -9,12 +9,12 @@
 //! system preferences (08:00-16:00 UTC unless changed), at most 366 days ahead.
 
 use super::AppState;
-use super::appointments::invitation;
 use super::auth::CurrentUser;
 use super::directory;
 use super::error::{ApiError, ApiResult, Json, Query};
 use super::preferences::{self, Preferences};
-use super::store::{self, fmt_instant, parse_instant, stored_instant, text};
+pub use super::store::availability::{associate_busy, resource_busy};
+use super::store::{self, fmt_instant, parse_instant, stored_instant};
 use axum::extract::State;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
 use serde::{Deserialize, Serialize};
@@ -43,96 +43,6 @@ pub struct Busy {
 struct Interval {
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-}
-
-/// Busy intervals of an associate overlapping `[from, until)`, leaving out
-/// `exclude` (the appointment being planned).
-pub async fn associate_busy(
-    conn: &mut AnyConnection,
-    associate_id: &str,
-    from: DateTime<Utc>,
-    until: DateTime<Utc>,
-    exclude: Option<&str>,
-) -> ApiResult<Vec<Busy>> {
-    let (from, until) = (fmt_instant(from), fmt_instant(until));
-    let exclude = exclude.unwrap_or_default();
-    let mut out = Vec::new();
-    let own = sqlx::query(
-        "SELECT id, start_at, end_at, status FROM appointments WHERE owner_id = $1 AND recurring = 0 \
-         AND status NOT IN ('cancelled', 'declined') AND start_at < $3 AND end_at > $2 AND id <> $4 \
-         UNION ALL SELECT a.id, o.start_at, o.end_at, a.status FROM occurrences o JOIN appointments a \
-         ON a.id = o.appointment_id WHERE a.owner_id = $1 AND a.status NOT IN ('cancelled', 'declined') \
-         AND o.status <> 'cancelled' AND o.start_at < $3 AND o.end_at > $2 AND a.id <> $4",
-    )
-    .bind(associate_id)
-    .bind(&from)
-    .bind(&until)
-    .bind(exclude)
-    .fetch_all(&mut *conn)
-    .await?;
-    for row in own {
-        let status = if text(&row, "status")? == "tentative" { "tentative" } else { "busy" };
-        out.push(Busy {
-            start: text(&row, "start_at")?,
-            end: text(&row, "end_at")?,
-            status: status.to_owned(),
-            appointment_id: text(&row, "id")?,
-        });
-    }
-    let invited = sqlx::query(
-        "SELECT a.id, a.start_at, a.end_at, p.status FROM participants p JOIN appointments a ON a.id = p.appointment_id \
-         WHERE p.associate_id = $1 AND p.kind = 'associate' AND p.role = 'invitee' \
-         AND p.status IN ('not_seen', 'seen', 'moved', 'moved_seen', 'accepted') AND a.status <> 'cancelled' \
-         AND a.owner_id <> $1 AND a.start_at < $3 AND a.end_at > $2 AND a.id <> $4",
-    )
-    .bind(associate_id)
-    .bind(&from)
-    .bind(&until)
-    .bind(exclude)
-    .fetch_all(&mut *conn)
-    .await?;
-    for row in invited {
-        let status = if text(&row, "status")? == invitation::ACCEPTED { "busy" } else { "tentative" };
-        out.push(Busy {
-            start: text(&row, "start_at")?,
-            end: text(&row, "end_at")?,
-            status: status.to_owned(),
-            appointment_id: text(&row, "id")?,
-        });
-    }
-    out.sort_by(|a, b| a.start.cmp(&b.start));
-    Ok(out)
-}
-
-/// Bookings of a resource overlapping `[from, until)`, leaving out `exclude`.
-pub async fn resource_busy(
-    conn: &mut AnyConnection,
-    resource_id: &str,
-    from: DateTime<Utc>,
-    until: DateTime<Utc>,
-    exclude: Option<&str>,
-) -> ApiResult<Vec<Busy>> {
-    let rows = sqlx::query(
-        "SELECT a.id, a.start_at, a.end_at FROM participants p JOIN appointments a ON a.id = p.appointment_id \
-         WHERE p.resource_id = $1 AND p.kind = 'resource' AND p.status = 'accepted' AND a.status <> 'cancelled' \
-         AND a.start_at < $3 AND a.end_at > $2 AND a.id <> $4 ORDER BY a.start_at",
-    )
-    .bind(resource_id)
-    .bind(fmt_instant(from))
-    .bind(fmt_instant(until))
-    .bind(exclude.unwrap_or_default())
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        out.push(Busy {
-            start: text(&row, "start_at")?,
-            end: text(&row, "end_at")?,
-            status: "busy".to_owned(),
-            appointment_id: text(&row, "id")?,
-        });
-    }
-    Ok(out)
 }
 
 /// The people and things whose time is looked at.
@@ -306,15 +216,6 @@ fn range(from: &str, until: &str) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
     Ok((from, until))
 }
 
-async fn resource_name(conn: &mut AnyConnection, id: &str) -> ApiResult<String> {
-    let row = sqlx::query("SELECT name FROM resources WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("resource", id))?;
-    Ok(text(&row, "name")?)
-}
-
 /// Free/busy of several associates and resources over a range (group view).
 /// Only times and statuses are shown, never titles.
 #[utoipa::path(get, path = "/api/freebusy", tag = "availability", params(FreeBusyQuery), security(("bearer" = [])),
@@ -336,7 +237,9 @@ pub async fn freebusy(
     }
     let mut resources = Vec::new();
     for id in split_ids(&q.resources) {
-        let name = resource_name(&mut conn, &id).await?;
+        let name = store::availability::resource_name(&mut conn, &id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("resource", &id))?;
         let busy = resource_busy(&mut conn, &id, from, until, None).await?;
         resources.push(Schedule { id, name, busy });
     }
@@ -410,25 +313,12 @@ pub async fn first_available_slot(
 /// booking of the same resource as a conflict (and clears the others).
 /// Returns whether any conflict remains.
 pub async fn recheck_resources(conn: &mut AnyConnection, appointment_id: &str) -> ApiResult<bool> {
-    let rows = sqlx::query(
-        "SELECT p.id, p.resource_id, a.start_at, a.end_at FROM participants p JOIN appointments a \
-         ON a.id = p.appointment_id WHERE p.appointment_id = $1 AND p.kind = 'resource' AND p.status = 'accepted'",
-    )
-    .bind(appointment_id)
-    .fetch_all(&mut *conn)
-    .await?;
     let mut any = false;
-    for row in rows {
-        let resource = text(&row, "resource_id")?;
-        let start = stored_instant(&text(&row, "start_at")?);
-        let end = stored_instant(&text(&row, "end_at")?);
-        let conflict = !resource_busy(conn, &resource, start, end, Some(appointment_id)).await?.is_empty();
+    for booking in store::availability::resource_bookings(conn, appointment_id).await? {
+        let (start, end) = (stored_instant(&booking.start), stored_instant(&booking.end));
+        let conflict = !resource_busy(conn, &booking.resource_id, start, end, Some(appointment_id)).await?.is_empty();
         any |= conflict;
-        sqlx::query("UPDATE participants SET conflict = $2 WHERE id = $1")
-            .bind(text(&row, "id")?)
-            .bind(store::bit(conflict))
-            .execute(&mut *conn)
-            .await?;
+        store::availability::set_conflict(conn, &booking.participant_id, conflict).await?;
     }
     Ok(any)
 }
@@ -442,13 +332,8 @@ pub async fn recheck_neighbours(
     from: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> ApiResult<()> {
-    let rows = sqlx::query("SELECT resource_id FROM participants WHERE appointment_id = $1 AND kind = 'resource'")
-        .bind(appointment_id)
-        .fetch_all(&mut *conn)
-        .await?;
     let mut others: Vec<String> = Vec::new();
-    for row in rows {
-        let resource = text(&row, "resource_id")?;
+    for resource in store::availability::resources_of(conn, appointment_id).await? {
         for b in resource_busy(conn, &resource, from, until, Some(appointment_id)).await? {
             if !others.contains(&b.appointment_id) {
                 others.push(b.appointment_id);

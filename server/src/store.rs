@@ -36,6 +36,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub mod appointments;
 pub mod archive;
+pub mod availability;
 pub mod directory;
 pub mod effects;
 pub mod invitations;

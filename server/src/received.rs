@@ -11,7 +11,7 @@ use super::AppState;
 use super::auth::CurrentUser;
 use super::error::{ApiError, ApiResult, Json, Query};
 use super::inbox::{self, InboxQuery, InboxResult};
-use super::store::{self, fmt_instant, hex, new_id, opt_text, text};
+use super::store::{self, fmt_instant, hex, new_id};
 use axum::extract::State;
 use invitelink::ical::value::email_of;
 use invitelink::message::{InputLimits, read_message};
@@ -41,24 +41,19 @@ async fn try_keep(state: &AppState, mailbox: &str, raw: &[u8], result: &InboxRes
         Ok(t) => (t.to_owned(), "text"),
         Err(_) => (invitelink::base64::encode(raw), "base64"),
     };
+    let message = ReceivedMessage {
+        id: new_id(),
+        mailbox,
+        subject: subject.chars().take(998).collect(),
+        from_email,
+        from_name,
+        received_at: fmt_instant(store::now()),
+        raw: raw_text,
+        raw_encoding: encoding.to_owned(),
+        decision: result.decision.clone(),
+    };
     let mut tx = state.store.write().await?;
-    sqlx::query(
-        "INSERT INTO received_messages (id, mailbox, digest, subject, from_email, from_name, raw, raw_encoding, \
-         decision, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-         ON CONFLICT (mailbox, digest) DO NOTHING",
-    )
-    .bind(new_id())
-    .bind(&mailbox)
-    .bind(&digest)
-    .bind(subject.chars().take(998).collect::<String>())
-    .bind(from_email)
-    .bind(from_name)
-    .bind(raw_text)
-    .bind(encoding)
-    .bind(result.decision.to_string())
-    .bind(fmt_instant(store::now()))
-    .execute(tx.conn())
-    .await?;
+    store::ledger::keep_received(tx.conn(), &message, &digest).await?;
     Ok(tx.commit().await?)
 }
 
@@ -102,28 +97,7 @@ pub async fn messages(
         return Err(ApiError::forbidden("only administrators may read another mailbox"));
     }
     let mut conn = state.store.read().await?;
-    let rows = sqlx::query(
-        "SELECT id, mailbox, subject, from_email, from_name, raw, raw_encoding, decision, received_at \
-         FROM received_messages WHERE mailbox = $1 ORDER BY received_at DESC, id DESC LIMIT $2",
-    )
-    .bind(&mailbox)
-    .bind(MAX_LISTED)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        out.push(ReceivedMessage {
-            id: text(&row, "id")?,
-            mailbox: text(&row, "mailbox")?,
-            subject: text(&row, "subject")?,
-            from_email: opt_text(&row, "from_email")?,
-            from_name: opt_text(&row, "from_name")?,
-            received_at: text(&row, "received_at")?,
-            raw: text(&row, "raw")?,
-            raw_encoding: text(&row, "raw_encoding")?,
-            decision: serde_json::from_str(&text(&row, "decision")?).unwrap_or(serde_json::Value::Null),
-        });
-    }
+    let out = store::ledger::received(&mut conn, &mailbox, MAX_LISTED).await?;
     Ok(Json(out))
 }
 

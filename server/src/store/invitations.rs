@@ -4,8 +4,10 @@
 use super::appointments::{appointment_columns, appointment_from_row, participant_columns};
 use super::{StoreResult, flag, opt_text, text};
 use crate::appointments::{Participant, invitation};
+use crate::calendar::CalendarEntry;
 use crate::invitations::{DiaryEntry, InvitationItem};
 use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
 
 async fn items(
     conn: &mut AnyConnection,
@@ -171,6 +173,101 @@ pub async fn diary(conn: &mut AnyConnection, user_id: &str, from: &str, until: &
             end: text(&row, "end_at")?,
             status,
         });
+    }
+    Ok(out)
+}
+
+/// The most calendar entries of each kind one request answers.
+pub const MAX_ENTRIES: i64 = 2000;
+
+/// 1 when a resource of the appointment is double-booked: an integer on
+/// both stores (a bare `EXISTS` is a BOOLEAN on PostgreSQL, an integer on SQLite).
+const CONFLICT: &str = "CASE WHEN EXISTS (SELECT 1 FROM participants r WHERE r.appointment_id = a.id \
+     AND r.kind = 'resource' AND r.conflict = 1) THEN 1 ELSE 0 END";
+
+fn entry(row: &AnyRow, kind: &str, status: String, invitation_id: Option<String>) -> StoreResult<CalendarEntry> {
+    Ok(CalendarEntry {
+        kind: kind.to_owned(),
+        appointment_id: text(row, "id")?,
+        invitation_id,
+        recurrence_id: opt_text(row, "recurrence_id")?,
+        title: text(row, "title")?,
+        location: text(row, "location")?,
+        start: text(row, "start_at")?,
+        end: text(row, "end_at")?,
+        status,
+        moved: flag(row, "moved")?,
+        conflict: flag(row, "conflict")?,
+        origin: text(row, "origin")?,
+        owner_name: opt_text(row, "owner_name")?,
+    })
+}
+
+/// The calendar of `user_id` from `from` until `until` (instants as stored):
+/// own appointments in every status (a series by its occurrences), and the
+/// follow-ups they are invited to or assigned, in every invitation status;
+/// unsorted.
+pub async fn calendar(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    from: &str,
+    until: &str,
+) -> StoreResult<Vec<CalendarEntry>> {
+    let mut out = Vec::new();
+    let own = sqlx::query(&format!(
+        "SELECT a.id, a.title, a.location, a.start_at, a.end_at, a.status, a.moved, a.origin, \
+         NULL AS recurrence_id, NULL AS owner_name, {CONFLICT} AS conflict FROM appointments a \
+         WHERE a.owner_id = $1 AND a.recurring = 0 AND a.start_at < $3 AND a.end_at > $2 \
+         ORDER BY a.start_at LIMIT {MAX_ENTRIES}"
+    ))
+    .bind(user_id)
+    .bind(from)
+    .bind(until)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &own {
+        out.push(entry(row, "appointment", text(row, "status")?, None)?);
+    }
+    let series = sqlx::query(&format!(
+        "SELECT a.id, a.title, a.location, o.start_at, o.end_at, a.status, o.status AS occurrence_status, a.moved, \
+         a.origin, o.recurrence_id, NULL AS owner_name, {CONFLICT} AS conflict FROM occurrences o \
+         JOIN appointments a ON a.id = o.appointment_id WHERE a.owner_id = $1 \
+         AND o.start_at < $3 AND o.end_at > $2 ORDER BY o.start_at LIMIT {MAX_ENTRIES}"
+    ))
+    .bind(user_id)
+    .bind(from)
+    .bind(until)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &series {
+        let status = match text(row, "occurrence_status")?.as_str() {
+            "cancelled" => "cancelled".to_owned(),
+            _ => text(row, "status")?,
+        };
+        out.push(entry(row, "appointment", status, None)?);
+    }
+    let invited = sqlx::query(&format!(
+        "SELECT a.id, a.title, a.location, a.start_at, a.end_at, a.moved, a.origin, NULL AS recurrence_id, \
+         o.name AS owner_name, {CONFLICT} AS conflict, p.id AS p_id, p.role AS p_role, p.status AS p_status, \
+         a.status AS a_status FROM participants p JOIN appointments a ON a.id = p.appointment_id \
+         JOIN associates o ON o.id = a.owner_id \
+         WHERE p.associate_id = $1 AND p.kind = 'associate' AND a.owner_id <> $1 \
+         AND a.start_at < $3 AND a.end_at > $2 ORDER BY a.start_at LIMIT {MAX_ENTRIES}"
+    ))
+    .bind(user_id)
+    .bind(from)
+    .bind(until)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &invited {
+        let role = text(row, "p_role")?;
+        let mut status = text(row, "p_status")?;
+        if text(row, "a_status")? == "cancelled" {
+            status = "cancelled".to_owned();
+        }
+        // An accepted assignment made me the owner: it is listed above.
+        let kind = if role == "assignee" { "assignment" } else { "invitation" };
+        out.push(entry(row, kind, status, Some(text(row, "p_id")?))?);
     }
     Ok(out)
 }

@@ -2,7 +2,7 @@
 //! mailbox and key, with the decision) and the messages refused or set aside
 //! (`rejected_messages`), each with the verdict on its authenticity.
 
-use super::{StoreResult, fmt_instant, hex, text};
+use super::{StoreResult, fmt_instant, hex, opt_text, text};
 use crate::mail::Judgement;
 use invitelink::message::Envelope;
 use sha2::{Digest, Sha256};
@@ -93,4 +93,62 @@ pub async fn record_rejection(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Keeps `message` (its bytes' digest `digest`) for the Inbox page, once
+/// per mailbox and digest.
+pub async fn keep_received(
+    conn: &mut AnyConnection,
+    message: &crate::received::ReceivedMessage,
+    digest: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO received_messages (id, mailbox, digest, subject, from_email, from_name, raw, raw_encoding, \
+         decision, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (mailbox, digest) DO NOTHING",
+    )
+    .bind(&message.id)
+    .bind(&message.mailbox)
+    .bind(digest)
+    .bind(&message.subject)
+    .bind(&message.from_email)
+    .bind(&message.from_name)
+    .bind(&message.raw)
+    .bind(&message.raw_encoding)
+    .bind(message.decision.to_string())
+    .bind(&message.received_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The messages `mailbox` received, newest first, at most `limit`.
+pub async fn received(
+    conn: &mut AnyConnection,
+    mailbox: &str,
+    limit: i64,
+) -> StoreResult<Vec<crate::received::ReceivedMessage>> {
+    let rows = sqlx::query(
+        "SELECT id, mailbox, subject, from_email, from_name, raw, raw_encoding, decision, received_at \
+         FROM received_messages WHERE mailbox = $1 ORDER BY received_at DESC, id DESC LIMIT $2",
+    )
+    .bind(mailbox)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(crate::received::ReceivedMessage {
+                id: text(row, "id")?,
+                mailbox: text(row, "mailbox")?,
+                subject: text(row, "subject")?,
+                from_email: opt_text(row, "from_email")?,
+                from_name: opt_text(row, "from_name")?,
+                received_at: text(row, "received_at")?,
+                raw: text(row, "raw")?,
+                raw_encoding: text(row, "raw_encoding")?,
+                decision: serde_json::from_str(&text(row, "decision")?).unwrap_or(serde_json::Value::Null),
+            })
+        })
+        .collect()
 }

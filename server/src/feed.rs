@@ -16,7 +16,8 @@ use super::AppState;
 use super::appointments::ical_utc;
 use super::auth::{SignedIn, token_hash};
 use super::error::{ApiError, ApiResult, Json};
-use super::store::{self, StoreResult, flag, fmt_instant, hex, int, opt_text, text};
+use super::store::feeds::FeedAppointment;
+use super::store::{self, fmt_instant, hex};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -63,16 +64,10 @@ pub struct NewFeed {
     responses((status = 200, body = FeedStatus), (status = 401, body = super::error::ErrorBody)))]
 pub async fn status(State(state): State<AppState>, session: SignedIn) -> ApiResult<Json<FeedStatus>> {
     let mut conn = state.store.read().await?;
-    let row = sqlx::query("SELECT created_at, last_fetched_at FROM calendar_feeds WHERE associate_id = $1")
-        .bind(&session.user.id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(Json(match row {
-        Some(row) => FeedStatus {
-            active: true,
-            created_at: Some(text(&row, "created_at")?),
-            last_fetched_at: opt_text(&row, "last_fetched_at")?,
-        },
+    Ok(Json(match store::feeds::of(&mut conn, &session.user.id).await? {
+        Some((created_at, last_fetched_at)) => {
+            FeedStatus { active: true, created_at: Some(created_at), last_fetched_at }
+        }
         None => FeedStatus { active: false, created_at: None, last_fetched_at: None },
     }))
 }
@@ -87,13 +82,7 @@ pub async fn create(State(state): State<AppState>, session: SignedIn) -> ApiResu
     let secret = hex(&bytes);
     let created_at = fmt_instant(store::now());
     let mut tx = state.store.write().await?;
-    sqlx::query("DELETE FROM calendar_feeds WHERE associate_id = $1").bind(&session.user.id).execute(tx.conn()).await?;
-    sqlx::query("INSERT INTO calendar_feeds (associate_id, secret_hash, created_at) VALUES ($1, $2, $3)")
-        .bind(&session.user.id)
-        .bind(token_hash(&secret))
-        .bind(&created_at)
-        .execute(tx.conn())
-        .await?;
+    store::feeds::replace(tx.conn(), &session.user.id, &token_hash(&secret), &created_at).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(NewFeed { path: format!("/feeds/{secret}.ics"), created_at })))
 }
@@ -103,7 +92,7 @@ pub async fn create(State(state): State<AppState>, session: SignedIn) -> ApiResu
     responses((status = 204), (status = 401, body = super::error::ErrorBody)))]
 pub async fn revoke(State(state): State<AppState>, session: SignedIn) -> ApiResult<StatusCode> {
     let mut tx = state.store.write().await?;
-    sqlx::query("DELETE FROM calendar_feeds WHERE associate_id = $1").bind(&session.user.id).execute(tx.conn()).await?;
+    store::feeds::revoke(tx.conn(), &session.user.id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -127,15 +116,7 @@ pub async fn serve(State(state): State<AppState>, Path(file): Path<String>, head
     }
     let (owner, name) = {
         let mut conn = state.store.read().await?;
-        let row = sqlx::query(
-            "SELECT a.id, a.name FROM calendar_feeds f JOIN associates a ON a.id = f.associate_id \
-             WHERE f.secret_hash = $1 AND a.disabled_at IS NULL",
-        )
-        .bind(token_hash(secret))
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(no_feed)?;
-        (text(&row, "id")?, text(&row, "name")?)
+        store::feeds::owner(&mut conn, &token_hash(secret)).await?.ok_or_else(no_feed)?
     };
     let body = {
         let mut conn = state.store.read().await?;
@@ -144,17 +125,8 @@ pub async fn serve(State(state): State<AppState>, Path(file): Path<String>, head
     let tag = format!("\"{}\"", hex(Sha256::digest(body.as_bytes()).get(..16).unwrap_or_default()));
     // Fetches are recorded at most once a minute, so that polling does not write each time.
     let now = store::now();
-    let stale = fmt_instant(now - chrono::Duration::minutes(1));
     let mut tx = state.store.write().await?;
-    sqlx::query(
-        "UPDATE calendar_feeds SET last_fetched_at = $2 WHERE associate_id = $1 \
-         AND (last_fetched_at IS NULL OR last_fetched_at < $3)",
-    )
-    .bind(&owner)
-    .bind(fmt_instant(now))
-    .bind(stale)
-    .execute(tx.conn())
-    .await?;
+    store::feeds::fetched(tx.conn(), &owner, now).await?;
     tx.commit().await?;
     let matches =
         headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
@@ -192,27 +164,7 @@ fn ical_status(status: &str) -> &'static str {
 /// The diary of `owner` (named `name`) as an iCalendar object.
 pub async fn calendar(conn: &mut AnyConnection, owner: &str, name: &str) -> ApiResult<String> {
     let since = fmt_instant(store::now() - chrono::Duration::days(DAYS_BACK));
-    let columns = "a.id, a.uid, a.title, a.location, a.start_at, a.end_at, a.all_day, a.status, a.recurring, a.ics, \
-                   a.ical_sequence, a.organizer_email, a.organizer_name, a.updated_at";
-    let own = sqlx::query(&format!(
-        "SELECT {columns} FROM appointments a WHERE a.owner_id = $1 AND a.status <> 'declined' \
-         AND (a.end_at > $2 OR a.recurring = 1) ORDER BY a.start_at, a.id LIMIT $3"
-    ))
-    .bind(owner)
-    .bind(&since)
-    .bind(MAX_EVENTS)
-    .fetch_all(&mut *conn)
-    .await?;
-    let accepted = sqlx::query(&format!(
-        "SELECT {columns} FROM participants p JOIN appointments a ON a.id = p.appointment_id \
-         WHERE p.associate_id = $1 AND p.kind = 'associate' AND p.status = 'accepted' AND a.owner_id <> $1 \
-         AND (a.end_at > $2 OR a.recurring = 1) ORDER BY a.start_at, a.id LIMIT $3"
-    ))
-    .bind(owner)
-    .bind(&since)
-    .bind(MAX_EVENTS)
-    .fetch_all(&mut *conn)
-    .await?;
+    let (own, accepted) = store::feeds::appointments(conn, owner, &since, MAX_EVENTS).await?;
     let mut cal = Component::new("VCALENDAR");
     let title = escape_text(&format!("{name} · CRM diary"));
     for (k, v) in [
@@ -232,20 +184,8 @@ pub async fn calendar(conn: &mut AnyConnection, owner: &str, name: &str) -> ApiR
     let mut zones: Vec<Component<'static>> = Vec::new();
     let mut events = Vec::with_capacity(own.len() + accepted.len());
     for row in own.iter().chain(accepted.iter()) {
-        let cancelled_occurrences: Vec<String> = if flag(row, "recurring")? {
-            sqlx::query(
-                "SELECT recurrence_id FROM occurrences WHERE appointment_id = $1 AND status = 'cancelled' \
-                 ORDER BY recurrence_id",
-            )
-            .bind(text(row, "id")?)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| text(r, "recurrence_id"))
-            .collect::<StoreResult<_>>()?
-        } else {
-            Vec::new()
-        };
+        let cancelled_occurrences: Vec<String> =
+            if row.recurring { store::feeds::cancelled_occurrences(conn, &row.id).await? } else { Vec::new() };
         events.push(event(row, &cancelled_occurrences, &mut zones)?);
     }
     cal.components.extend(zones);
@@ -298,17 +238,17 @@ fn source_times(ics: &str, uid: &str) -> Option<(Vec<Property<'static>>, Vec<Com
 
 /// One VEVENT for a stored appointment row; its time zones go to `zones`.
 fn event(
-    row: &sqlx::any::AnyRow,
+    row: &FeedAppointment,
     cancelled_occurrences: &[String],
     zones: &mut Vec<Component<'static>>,
 ) -> ApiResult<Component<'static>> {
-    let uid = text(row, "uid")?;
+    let uid = row.uid.clone();
     let mut ev = Component::new("VEVENT");
     ev.properties.push(Property::new("UID", uid.clone()));
-    ev.properties.push(Property::new("DTSTAMP", ical_utc(store::stored_instant(&text(row, "updated_at")?))));
-    ev.properties.push(Property::new("SEQUENCE", int(row, "ical_sequence")?.to_string()));
-    let recurring = flag(row, "recurring")?;
-    let from_source = opt_text(row, "ics")?.and_then(|ics| source_times(&ics, &uid));
+    ev.properties.push(Property::new("DTSTAMP", ical_utc(store::stored_instant(&row.updated_at))));
+    ev.properties.push(Property::new("SEQUENCE", row.ical_sequence.to_string()));
+    let recurring = row.recurring;
+    let from_source = row.ics.as_deref().and_then(|ics| source_times(ics, &uid));
     // A series always keeps its rule and zone; a single appointment takes
     // its source's times only when they name a zone (else UTC from the
     // columns). The stored source is rewritten whenever the appointment
@@ -333,9 +273,9 @@ fn event(
                 ev.properties.push(Property::new("EXDATE", ical_utc(store::stored_instant(r))));
             }
         }
-        None if flag(row, "all_day")? => {
-            let start = store::stored_instant(&text(row, "start_at")?);
-            let end = store::stored_instant(&text(row, "end_at")?);
+        None if row.all_day => {
+            let start = store::stored_instant(&row.start);
+            let end = store::stored_instant(&row.end);
             for (name, t) in [("DTSTART", start), ("DTEND", end)] {
                 let mut p = Property::new(name, t.format("%Y%m%d").to_string());
                 p.set_param("VALUE", "DATE");
@@ -343,20 +283,19 @@ fn event(
             }
         }
         None => {
-            ev.properties.push(Property::new("DTSTART", ical_utc(store::stored_instant(&text(row, "start_at")?))));
-            ev.properties.push(Property::new("DTEND", ical_utc(store::stored_instant(&text(row, "end_at")?))));
+            ev.properties.push(Property::new("DTSTART", ical_utc(store::stored_instant(&row.start))));
+            ev.properties.push(Property::new("DTEND", ical_utc(store::stored_instant(&row.end))));
         }
     }
-    ev.properties.push(Property::new("SUMMARY", escape_text(&text(row, "title")?)));
-    let location = text(row, "location")?;
-    if !location.is_empty() {
-        ev.properties.push(Property::new("LOCATION", escape_text(&location)));
+    ev.properties.push(Property::new("SUMMARY", escape_text(&row.title)));
+    if !row.location.is_empty() {
+        ev.properties.push(Property::new("LOCATION", escape_text(&row.location)));
     }
-    ev.properties.push(Property::new("STATUS", ical_status(&text(row, "status")?)));
-    if let Some(email) = opt_text(row, "organizer_email")? {
+    ev.properties.push(Property::new("STATUS", ical_status(&row.status)));
+    if let Some(email) = &row.organizer_email {
         let mut organizer = Property::new("ORGANIZER", format!("mailto:{email}"));
-        if let Some(name) = opt_text(row, "organizer_name")? {
-            organizer.set_param("CN", name);
+        if let Some(name) = &row.organizer_name {
+            organizer.set_param("CN", name.clone());
         }
         ev.properties.push(organizer);
     }

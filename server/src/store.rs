@@ -39,6 +39,7 @@ pub mod archive;
 pub mod availability;
 pub mod directory;
 pub mod effects;
+pub mod feeds;
 pub mod invitations;
 pub mod leases;
 pub mod ledger;

@@ -7,11 +7,10 @@ use super::AppState;
 use super::auth::{CurrentUser, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, SignedIn, client_address};
 use super::directory;
 use super::error::{ApiError, ApiResult, Json};
-use super::store::text;
+use super::store;
 use axum::extract::{FromRequest, FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use sqlx::AnyConnection;
 use utoipa::ToSchema;
 
 /// Passwords refused whatever their length, besides the bundled list
@@ -81,25 +80,6 @@ pub struct PasswordReset {
     pub new_password: String,
 }
 
-async fn set_password(conn: &mut AnyConnection, associate_id: &str, hash: &str) -> ApiResult<()> {
-    sqlx::query("UPDATE associates SET password_hash = $1 WHERE id = $2")
-        .bind(hash)
-        .bind(associate_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-/// Ends every session of `associate_id` but the one with `keep` (a token hash).
-async fn revoke(conn: &mut AnyConnection, associate_id: &str, keep: Option<&str>) -> ApiResult<()> {
-    sqlx::query("DELETE FROM tokens WHERE associate_id = $1 AND token_hash <> $2")
-        .bind(associate_id)
-        .bind(keep.unwrap_or_default())
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
 /// Changes the signed-in user's password. The current password is checked
 /// (and throttled as a sign-in); the user's other sessions end, this one
 /// stays.
@@ -118,11 +98,9 @@ pub async fn change_password(State(state): State<AppState>, request: axum::extra
     let attempt = state.sessions.begin_attempt(&user.email, address)?;
     let hash = {
         let mut conn = state.store.read().await?;
-        let row = sqlx::query("SELECT password_hash FROM associates WHERE id = $1")
-            .bind(&user.id)
-            .fetch_one(&mut *conn)
-            .await?;
-        text(&row, "password_hash")?
+        store::accounts::password_hash(&mut conn, &user.id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("associate", &user.id))?
     };
     let mut current = req.current_password;
     if current.chars().count() > MAX_PASSWORD_CHARS {
@@ -135,8 +113,8 @@ pub async fn change_password(State(state): State<AppState>, request: axum::extra
     check_new_password(&req.new_password, &user.email)?;
     let hash = state.sessions.hash(req.new_password).await?;
     let mut tx = state.store.write().await?;
-    set_password(tx.conn(), &user.id, &hash).await?;
-    revoke(tx.conn(), &user.id, Some(&session.token_hash)).await?;
+    store::accounts::set_password(tx.conn(), &user.id, &hash).await?;
+    store::accounts::end_sessions(tx.conn(), &user.id, Some(&session.token_hash)).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -162,8 +140,8 @@ pub async fn reset_password(
     check_new_password(&req.new_password, &target.email)?;
     let hash = state.sessions.hash(req.new_password).await?;
     let mut tx = state.store.write().await?;
-    set_password(tx.conn(), &target.id, &hash).await?;
-    revoke(tx.conn(), &target.id, None).await?;
+    store::accounts::set_password(tx.conn(), &target.id, &hash).await?;
+    store::accounts::end_sessions(tx.conn(), &target.id, None).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -174,7 +152,7 @@ pub async fn reset_password(
     responses((status = 204), (status = 401, body = super::error::ErrorBody)))]
 pub async fn signout_all(State(state): State<AppState>, user: CurrentUser) -> ApiResult<StatusCode> {
     let mut tx = state.store.write().await?;
-    revoke(tx.conn(), &user.id, None).await?;
+    store::accounts::end_sessions(tx.conn(), &user.id, None).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -195,7 +173,7 @@ pub async fn signout_user(
     if !directory::exists(tx.conn(), "associates", &id).await? {
         return Err(ApiError::not_found("associate", &id));
     }
-    revoke(tx.conn(), &id, None).await?;
+    store::accounts::end_sessions(tx.conn(), &id, None).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

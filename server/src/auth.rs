@@ -7,7 +7,7 @@
 
 use super::AppState;
 use super::error::{ApiError, ApiResult, Json};
-use super::store::{self, hex, opt_text, text};
+use super::store::{self, hex};
 use super::throttle::{Attempt, Throttle};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, State};
@@ -196,26 +196,21 @@ impl FromRequestParts<AppState> for SignedIn {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::unauthorized("the `Authorization` header must be `Bearer <token>`"))?;
         let hash = token_hash(token);
-        let row = {
+        let session = {
             let mut conn = state.store.read().await?;
-            sqlx::query(
-                "SELECT a.id, a.name, a.email, a.role, t.created_at, t.last_used_at FROM tokens t \
-                 JOIN associates a ON a.id = t.associate_id WHERE t.token_hash = $1 AND a.disabled_at IS NULL",
-            )
-            .bind(&hash)
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("the bearer token is not valid"))?
+            store::accounts::session(&mut conn, &hash)
+                .await?
+                .ok_or_else(|| ApiError::unauthorized("the bearer token is not valid"))?
         };
         let now = store::now();
-        let created = store::stored_instant(&text(&row, "created_at")?);
-        let last_used = opt_text(&row, "last_used_at")?.map(|t| store::stored_instant(&t)).unwrap_or(created);
+        let created = store::stored_instant(&session.created_at);
+        let last_used = session.last_used_at.as_deref().map(store::stored_instant).unwrap_or(created);
         let age = (now - created).to_std().unwrap_or_default();
         let idle = (now - last_used).to_std().unwrap_or_default();
         let sessions = &state.sessions;
         if age >= sessions.lifetime || idle >= sessions.idle {
             let mut tx = state.store.write().await?;
-            sqlx::query("DELETE FROM tokens WHERE token_hash = $1").bind(&hash).execute(tx.conn()).await?;
+            store::accounts::end_session(tx.conn(), &hash, None).await?;
             tx.commit().await?;
             return Err(ApiError::unauthorized("the session has expired: sign in again"));
         }
@@ -223,18 +218,14 @@ impl FromRequestParts<AppState> for SignedIn {
         // that reading does not write on every request.
         if idle >= (sessions.idle / 4).min(Duration::from_secs(60)) {
             let mut tx = state.store.write().await?;
-            sqlx::query("UPDATE tokens SET last_used_at = $1 WHERE token_hash = $2")
-                .bind(store::fmt_instant(now))
-                .bind(&hash)
-                .execute(tx.conn())
-                .await?;
+            store::accounts::touch_session(tx.conn(), &hash, now).await?;
             tx.commit().await?;
         }
         let user = CurrentUser {
-            id: text(&row, "id")?,
-            name: text(&row, "name")?,
-            email: text(&row, "email")?,
-            role: Role::parse(&text(&row, "role")?),
+            id: session.associate.id,
+            name: session.associate.name,
+            email: session.associate.email,
+            role: Role::parse(&session.associate.role),
         };
         Ok(SignedIn { user, token_hash: hash })
     }
@@ -274,12 +265,7 @@ pub async fn issue_token(conn: &mut AnyConnection, associate_id: &str) -> ApiRes
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
     let token = hex(&bytes);
-    sqlx::query("INSERT INTO tokens (token_hash, associate_id, created_at) VALUES ($1, $2, $3)")
-        .bind(token_hash(&token))
-        .bind(associate_id)
-        .bind(store::fmt_instant(store::now()))
-        .execute(&mut *conn)
-        .await?;
+    store::accounts::start_session(conn, &token_hash(&token), associate_id, store::now()).await?;
     Ok(token)
 }
 
@@ -313,25 +299,22 @@ pub async fn signin(State(state): State<AppState>, request: axum::extract::Reque
     let email = req.email.trim().to_lowercase();
     let attempt = state.sessions.begin_attempt(&email, address)?;
     let wrong = || ApiError::unauthorized("wrong e-mail address or password");
-    let row = {
+    let account = {
         let mut conn = state.store.read().await?;
-        sqlx::query("SELECT id, name, email, role, password_hash, disabled_at FROM associates WHERE email = $1")
-            .bind(&email)
-            .fetch_optional(&mut *conn)
-            .await?
+        store::accounts::by_email(&mut conn, &email).await?
     };
-    let hash = row.as_ref().map(|r| text(r, "password_hash")).transpose()?;
+    let hash = account.as_ref().map(|a| a.password_hash.clone());
     let mut password = req.password;
     if password.chars().count() > MAX_PASSWORD_CHARS {
         // Never a valid password; checked as a short one, for the same work.
         password.clear();
     }
     let ok = state.sessions.verify(password, hash).await?;
-    let Some(row) = row.filter(|_| ok) else {
+    let Some(account) = account.filter(|_| ok) else {
         return Err(wrong());
     };
     state.sessions.throttle.succeeded(&attempt);
-    if opt_text(&row, "disabled_at")?.is_some() {
+    if account.disabled {
         // Told only to who knows the password.
         return Err(ApiError::new(
             axum::http::StatusCode::FORBIDDEN,
@@ -339,12 +322,8 @@ pub async fn signin(State(state): State<AppState>, request: axum::extract::Reque
             "this account is disabled; ask your administrator",
         ));
     }
-    let associate = CurrentUser {
-        id: text(&row, "id")?,
-        name: text(&row, "name")?,
-        email: text(&row, "email")?,
-        role: Role::parse(&text(&row, "role")?),
-    };
+    let a = account.associate;
+    let associate = CurrentUser { id: a.id, name: a.name, email: a.email, role: Role::parse(&a.role) };
     let mut tx = state.store.write().await?;
     let token = issue_token(tx.conn(), &associate.id).await?;
     tx.commit().await?;
@@ -356,11 +335,7 @@ pub async fn signin(State(state): State<AppState>, request: axum::extract::Reque
     responses((status = 204), (status = 401, body = super::error::ErrorBody)))]
 pub async fn signout(State(state): State<AppState>, session: SignedIn) -> ApiResult<axum::http::StatusCode> {
     let mut tx = state.store.write().await?;
-    sqlx::query("DELETE FROM tokens WHERE token_hash = $1 AND associate_id = $2")
-        .bind(&session.token_hash)
-        .bind(&session.user.id)
-        .execute(tx.conn())
-        .await?;
+    store::accounts::end_session(tx.conn(), &session.token_hash, Some(&session.user.id)).await?;
     tx.commit().await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -34,6 +34,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+pub mod accounts;
 pub mod appointments;
 pub mod archive;
 pub mod availability;

@@ -16,7 +16,7 @@ use super::AppState;
 use super::auth::CurrentUser;
 use super::directory::{Company, Person, exists, find_person};
 use super::error::{ApiError, ApiResult, Json};
-use super::store::{flag, new_id, opt_text, text};
+use super::store::{self, new_id};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use invitelink::contacts_import::{
@@ -114,12 +114,8 @@ pub fn check_person(
 /// 409 when one of `emails` belongs to a person other than `except`.
 pub async fn check_addresses_free(conn: &mut AnyConnection, emails: &[String], except: Option<&str>) -> ApiResult<()> {
     for address in emails {
-        let rows = sqlx::query("SELECT person_id FROM person_emails WHERE email = $1")
-            .bind(address)
-            .fetch_all(&mut *conn)
-            .await?;
-        for row in &rows {
-            if Some(text(row, "person_id")?.as_str()) != except {
+        for owner in store::contacts::owners_of(conn, address).await? {
+            if Some(owner.as_str()) != except {
                 return Err(ApiError::conflict(format!("`{address}` is already registered")));
             }
         }
@@ -151,42 +147,12 @@ pub async fn update_person(
         return Err(ApiError::invalid(format!("`company_id`: no company with id `{cid}`")));
     }
     check_addresses_free(conn, &checked.emails, Some(&id)).await?;
-    sqlx::query("UPDATE persons SET name = $1, title = $2, company_id = $3, phone = $4 WHERE id = $5")
-        .bind(&checked.name)
-        .bind(&checked.title)
-        .bind(&req.company_id)
-        .bind(&checked.phone)
-        .bind(&id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM person_emails WHERE person_id = $1").bind(&id).execute(&mut *conn).await?;
-    insert_addresses(conn, &id, &checked.emails, 0).await?;
+    let (title, phone) = (checked.title.as_deref(), checked.phone.as_deref());
+    store::contacts::update_person(conn, &id, &checked.name, title, req.company_id.as_deref(), phone).await?;
+    store::contacts::replace_addresses(conn, &id, &checked.emails).await?;
     let person = find_person(conn, &id).await?.ok_or_else(|| ApiError::internal("the person is gone"))?;
     tx.commit().await?;
     Ok(Json(person))
-}
-
-/// Registers `emails` for `person`, in order, the first at `first`.
-pub async fn insert_addresses(conn: &mut AnyConnection, person: &str, emails: &[String], first: i64) -> ApiResult<()> {
-    for (position, address) in (first..).zip(emails) {
-        sqlx::query("INSERT INTO person_emails (person_id, email, position) VALUES ($1, $2, $3)")
-            .bind(person)
-            .bind(address)
-            .bind(position)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
-/// How many rows of the tables that link to a person or company point at `id`.
-async fn links(conn: &mut AnyConnection, checks: &[&str], id: &str) -> ApiResult<i64> {
-    let mut total = 0;
-    for sql in checks {
-        let row = sqlx::query(sql).bind(id).fetch_one(&mut *conn).await?;
-        total += super::store::int(&row, "n")?;
-    }
-    Ok(total)
 }
 
 /// Deletes a person who takes part in nothing (administrators only): one
@@ -207,21 +173,10 @@ pub async fn delete_person(
     if !exists(conn, "persons", &id).await? {
         return Err(ApiError::not_found("person", &id));
     }
-    let n = links(
-        conn,
-        &[
-            "SELECT COUNT(*) AS n FROM appointments WHERE person_id = $1",
-            "SELECT COUNT(*) AS n FROM participants WHERE person_id = $1",
-            "SELECT COUNT(*) AS n FROM archive_links WHERE link_kind = 'person' AND link_id = $1",
-        ],
-        &id,
-    )
-    .await?;
-    if n > 0 {
+    if store::contacts::person_links(conn, &id).await? > 0 {
         return Err(ApiError::conflict("the person is linked to follow-ups or archived e-mails; edit them instead"));
     }
-    sqlx::query("DELETE FROM person_emails WHERE person_id = $1").bind(&id).execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM persons WHERE id = $1").bind(&id).execute(&mut *conn).await?;
+    store::contacts::delete_person(conn, &id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -262,31 +217,6 @@ fn check_company(req: &CompanyChange) -> ApiResult<(String, Option<String>)> {
     Ok((name, domain))
 }
 
-async fn company_named(conn: &mut AnyConnection, name: &str) -> ApiResult<Option<String>> {
-    let row = sqlx::query("SELECT id FROM companies WHERE LOWER(name) = $1")
-        .bind(name.to_lowercase())
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(row.map(|r| text(&r, "id")).transpose()?)
-}
-
-/// One company, or `None`.
-pub async fn find_company(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<Company>> {
-    let row = sqlx::query("SELECT id, name, domain, ours FROM companies WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    match row {
-        Some(row) => Ok(Some(Company {
-            id: text(&row, "id")?,
-            name: text(&row, "name")?,
-            domain: opt_text(&row, "domain")?,
-            ours: flag(&row, "ours")?,
-        })),
-        None => Ok(None),
-    }
-}
-
 /// One company.
 #[utoipa::path(get, path = "/api/companies/{id}", tag = "directory", params(("id" = String, Path)),
     security(("bearer" = [])),
@@ -298,7 +228,7 @@ pub async fn company(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Company>> {
     let mut conn = state.store.read().await?;
-    find_company(&mut conn, &id).await?.map(Json).ok_or_else(|| ApiError::not_found("company", &id))
+    store::contacts::find_company(&mut conn, &id).await?.map(Json).ok_or_else(|| ApiError::not_found("company", &id))
 }
 
 /// Registers a company. Its name is unique, whatever the case (409).
@@ -314,17 +244,13 @@ pub async fn create_company(
     let (name, domain) = check_company(&req)?;
     let mut tx = state.store.write().await?;
     let conn = tx.conn();
-    if company_named(conn, &name).await?.is_some() {
+    if store::contacts::company_named(conn, &name).await?.is_some() {
         return Err(ApiError::conflict(format!("a company named `{name}` exists")));
     }
     let id = new_id();
-    sqlx::query("INSERT INTO companies (id, name, domain, ours) VALUES ($1, $2, $3, 0)")
-        .bind(&id)
-        .bind(&name)
-        .bind(&domain)
-        .execute(&mut *conn)
-        .await?;
-    let company = find_company(conn, &id).await?.ok_or_else(|| ApiError::internal("the new company is gone"))?;
+    store::contacts::insert_company(conn, &id, &name, domain.as_deref()).await?;
+    let company =
+        store::contacts::find_company(conn, &id).await?.ok_or_else(|| ApiError::internal("the new company is gone"))?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(company)))
 }
@@ -346,20 +272,17 @@ pub async fn update_company(
     let (name, domain) = check_company(&req)?;
     let mut tx = state.store.write().await?;
     let conn = tx.conn();
-    let existing = find_company(conn, &id).await?.ok_or_else(|| ApiError::not_found("company", &id))?;
+    let existing =
+        store::contacts::find_company(conn, &id).await?.ok_or_else(|| ApiError::not_found("company", &id))?;
     if existing.ours {
         user.require_admin()?;
     }
-    if company_named(conn, &name).await?.is_some_and(|other| other != id) {
+    if store::contacts::company_named(conn, &name).await?.is_some_and(|other| other != id) {
         return Err(ApiError::conflict(format!("a company named `{name}` exists")));
     }
-    sqlx::query("UPDATE companies SET name = $1, domain = $2 WHERE id = $3")
-        .bind(&name)
-        .bind(&domain)
-        .bind(&id)
-        .execute(&mut *conn)
-        .await?;
-    let company = find_company(conn, &id).await?.ok_or_else(|| ApiError::internal("the company is gone"))?;
+    store::contacts::update_company(conn, &id, &name, domain.as_deref()).await?;
+    let company =
+        store::contacts::find_company(conn, &id).await?.ok_or_else(|| ApiError::internal("the company is gone"))?;
     tx.commit().await?;
     Ok(Json(company))
 }
@@ -379,26 +302,15 @@ pub async fn delete_company(
     user.require_admin()?;
     let mut tx = state.store.write().await?;
     let conn = tx.conn();
-    let existing = find_company(conn, &id).await?.ok_or_else(|| ApiError::not_found("company", &id))?;
+    let existing =
+        store::contacts::find_company(conn, &id).await?.ok_or_else(|| ApiError::not_found("company", &id))?;
     if existing.ours {
         return Err(ApiError::conflict("our own company is not deleted"));
     }
-    let n = links(
-        conn,
-        &[
-            "SELECT COUNT(*) AS n FROM persons WHERE company_id = $1",
-            "SELECT COUNT(*) AS n FROM projects WHERE company_id = $1",
-            "SELECT COUNT(*) AS n FROM sales WHERE company_id = $1",
-            "SELECT COUNT(*) AS n FROM appointments WHERE company_id = $1",
-            "SELECT COUNT(*) AS n FROM archive_links WHERE link_kind = 'company' AND link_id = $1",
-        ],
-        &id,
-    )
-    .await?;
-    if n > 0 {
+    if store::contacts::company_links(conn, &id).await? > 0 {
         return Err(ApiError::conflict("the company has persons, projects, sales or follow-ups; edit it instead"));
     }
-    sqlx::query("DELETE FROM companies WHERE id = $1").bind(&id).execute(&mut *conn).await?;
+    store::contacts::delete_company(conn, &id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -567,18 +479,14 @@ impl Known {
     async fn load(conn: &mut AnyConnection) -> ApiResult<Known> {
         let mut owners: HashMap<String, Vec<String>> = HashMap::new();
         let mut counts: HashMap<String, i64> = HashMap::new();
-        for row in sqlx::query("SELECT email, person_id FROM person_emails").fetch_all(&mut *conn).await? {
-            let person = text(&row, "person_id")?;
+        for (address, person) in store::contacts::all_addresses(conn).await? {
             *counts.entry(person.clone()).or_default() += 1;
-            owners.entry(text(&row, "email")?).or_default().push(person);
+            owners.entry(address).or_default().push(person);
         }
-        let mut names = HashMap::new();
-        for row in sqlx::query("SELECT id, name FROM persons").fetch_all(&mut *conn).await? {
-            names.insert(text(&row, "id")?, text(&row, "name")?);
-        }
+        let names: HashMap<String, String> = store::contacts::all_persons(conn).await?.into_iter().collect();
         let mut companies = HashMap::new();
-        for row in sqlx::query("SELECT id, name FROM companies").fetch_all(&mut *conn).await? {
-            companies.entry(text(&row, "name")?.to_lowercase()).or_insert(text(&row, "id")?);
+        for (id, name) in store::contacts::all_companies(conn).await? {
+            companies.entry(name.to_lowercase()).or_insert(id);
         }
         Ok(Known { owners, counts, names, companies })
     }
@@ -695,11 +603,7 @@ async fn company_for(
         return Ok(Some(id.clone()));
     }
     let id = new_id();
-    sqlx::query("INSERT INTO companies (id, name, domain, ours) VALUES ($1, $2, NULL, 0)")
-        .bind(&id)
-        .bind(name)
-        .execute(&mut *conn)
-        .await?;
+    store::contacts::insert_company(conn, &id, name, None).await?;
     known.companies.insert(key, id.clone());
     *created += 1;
     Ok(Some(id))
@@ -714,7 +618,7 @@ async fn add_address(conn: &mut AnyConnection, known: &mut Known, person: &str, 
     let count = known.counts.entry(person.to_owned()).or_default();
     let position = *count;
     *count += 1;
-    insert_addresses(conn, person, &[address.to_owned()], position).await
+    Ok(store::contacts::insert_addresses(conn, person, &[address.to_owned()], position).await?)
 }
 
 /// Imports `parsed` on `conn` (the caller's write transaction): new rows
@@ -758,30 +662,15 @@ pub async fn import(
         let company = company_for(conn, &mut known, contact.company.as_deref(), &mut report.companies_created).await?;
         let id = match existing {
             Some(id) => {
-                sqlx::query(
-                    "UPDATE persons SET name = $1, title = COALESCE($2, title), company_id = COALESCE($3, company_id), \
-                     phone = COALESCE($4, phone) WHERE id = $5",
-                )
-                .bind(&contact.name)
-                .bind(&contact.title)
-                .bind(&company)
-                .bind(&contact.phone)
-                .bind(&id)
-                .execute(&mut *conn)
-                .await?;
+                let (title, phone) = (contact.title.as_deref(), contact.phone.as_deref());
+                store::contacts::merge_person(conn, &id, &contact.name, title, company.as_deref(), phone).await?;
                 report.updated += 1;
                 id
             }
             None => {
                 let id = new_id();
-                sqlx::query("INSERT INTO persons (id, company_id, name, title, phone) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(&id)
-                    .bind(&company)
-                    .bind(&contact.name)
-                    .bind(&contact.title)
-                    .bind(&contact.phone)
-                    .execute(&mut *conn)
-                    .await?;
+                let (title, phone) = (contact.title.as_deref(), contact.phone.as_deref());
+                store::directory::insert_person(conn, &id, company.as_deref(), &contact.name, title, phone).await?;
                 report.created += 1;
                 id
             }

@@ -229,7 +229,7 @@ pub async fn create_person(
     let id = store::new_id();
     let (title, phone) = (checked.title.as_deref(), checked.phone.as_deref());
     store::directory::insert_person(conn, &id, req.company_id.as_deref(), name, title, phone).await?;
-    super::contacts::insert_addresses(conn, &id, emails, 0).await?;
+    store::contacts::insert_addresses(conn, &id, emails, 0).await?;
     let person = find_person(conn, &id).await?.ok_or_else(|| ApiError::internal("the new person is gone"))?;
     tx.commit().await?;
     Ok((axum::http::StatusCode::CREATED, Json(person)))

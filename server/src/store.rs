@@ -38,6 +38,7 @@ pub mod accounts;
 pub mod appointments;
 pub mod archive;
 pub mod availability;
+pub mod contacts;
 pub mod directory;
 pub mod effects;
 pub mod feeds;

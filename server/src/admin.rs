@@ -16,7 +16,7 @@ use super::auth::{CurrentUser, Role, token_hash};
 use super::error::{ApiError, ApiResult, Json};
 use super::input;
 use super::outbox::OutboxMessage;
-use super::store::{self, fmt_instant, hex, int, opt_text, text};
+use super::store::{self, fmt_instant, hex};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -297,30 +297,21 @@ fn checked_email(value: &str) -> ApiResult<String> {
     Ok(email)
 }
 
-const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.email, a.role, a.disabled_at, a.created_at, \
-     (SELECT COUNT(*) FROM password_links l WHERE l.associate_id = a.id AND l.expires_at > $1) AS links";
-
-fn account_of(row: &sqlx::any::AnyRow) -> ApiResult<AssociateAccount> {
-    let disabled_at = opt_text(row, "disabled_at")?;
-    Ok(AssociateAccount {
-        id: text(row, "id")?,
-        name: text(row, "name")?,
-        email: text(row, "email")?,
-        role: Role::parse(&text(row, "role")?),
-        active: disabled_at.is_none(),
-        disabled_at,
-        created_at: text(row, "created_at")?,
-        link_pending: int(row, "links")? > 0,
-    })
+fn account_of(a: store::accounts::AdminAccount) -> AssociateAccount {
+    AssociateAccount {
+        id: a.associate.id,
+        name: a.associate.name,
+        email: a.associate.email,
+        role: Role::parse(&a.associate.role),
+        active: a.disabled_at.is_none(),
+        disabled_at: a.disabled_at,
+        created_at: a.created_at,
+        link_pending: a.link_pending,
+    }
 }
 
 async fn account(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<AssociateAccount>> {
-    let row = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM associates a WHERE a.id = $2"))
-        .bind(fmt_instant(store::now()))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.as_ref().map(account_of).transpose()
+    Ok(store::accounts::admin_account(conn, id, store::now()).await?.map(account_of))
 }
 
 /// Every associate, active or not, by name.
@@ -330,11 +321,8 @@ async fn account(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<Associa
 pub async fn associates(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<AssociateAccount>>> {
     user.require_admin()?;
     let mut conn = state.store.read().await?;
-    let rows = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM associates a ORDER BY a.name, a.email"))
-        .bind(fmt_instant(store::now()))
-        .fetch_all(&mut *conn)
-        .await?;
-    Ok(Json(rows.iter().map(account_of).collect::<ApiResult<Vec<_>>>()?))
+    let all = store::accounts::admin_accounts(&mut conn, store::now()).await?;
+    Ok(Json(all.into_iter().map(account_of).collect()))
 }
 
 /// A new one-time link for `associate_id` (inside the caller's transaction);
@@ -345,16 +333,7 @@ async fn new_link(conn: &mut AnyConnection, associate_id: &str) -> ApiResult<Pas
     let secret = hex(&bytes);
     let now = store::now();
     let expires_at = fmt_instant(now + chrono::Duration::hours(LINK_HOURS));
-    sqlx::query("DELETE FROM password_links WHERE associate_id = $1").bind(associate_id).execute(&mut *conn).await?;
-    sqlx::query(
-        "INSERT INTO password_links (token_hash, associate_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(token_hash(&secret))
-    .bind(associate_id)
-    .bind(fmt_instant(now))
-    .bind(&expires_at)
-    .execute(&mut *conn)
-    .await?;
+    store::accounts::replace_link(conn, associate_id, &token_hash(&secret), now, &expires_at).await?;
     Ok(PasswordLink { path: format!("/#/set-password/{secret}"), secret, expires_at })
 }
 
@@ -390,29 +369,19 @@ pub async fn create_associate(
     };
     let id = store::new_id();
     let mut tx = state.store.write().await?;
-    let taken =
-        sqlx::query("SELECT id FROM associates WHERE email = $1").bind(&email).fetch_optional(tx.conn()).await?;
-    if taken.is_some() {
+    if store::directory::associate_by_email(tx.conn(), &email).await?.is_some() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "email_taken",
             format!("an associate with the address `{email}` exists already"),
         ));
     }
-    sqlx::query(
-        "INSERT INTO associates (id, name, email, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&id)
-    .bind(&name)
-    .bind(&email)
-    .bind(req.role.unwrap_or(Role::User).as_str())
-    .bind(match &hash {
+    let stored_hash = match &hash {
         Some(h) => h.clone(),
         None => unusable_hash()?,
-    })
-    .bind(fmt_instant(store::now()))
-    .execute(tx.conn())
-    .await?;
+    };
+    let role = req.role.unwrap_or(Role::User);
+    store::accounts::insert_associate(tx.conn(), &id, &name, &email, role.as_str(), &stored_hash, store::now()).await?;
     let password_link = if hash.is_none() { Some(new_link(tx.conn(), &id).await?) } else { None };
     let associate = account(tx.conn(), &id).await?.ok_or_else(|| ApiError::not_found("associate", &id))?;
     tx.commit().await?;
@@ -449,33 +418,11 @@ pub async fn change_associate(
     let Some(before) = account(tx.conn(), &id).await? else {
         return Err(ApiError::not_found("associate", &id));
     };
-    if let Some(name) = name {
-        sqlx::query("UPDATE associates SET name = $2 WHERE id = $1").bind(&id).bind(name).execute(tx.conn()).await?;
-    }
-    if let Some(role) = change.role {
-        sqlx::query("UPDATE associates SET role = $2 WHERE id = $1")
-            .bind(&id)
-            .bind(role.as_str())
-            .execute(tx.conn())
-            .await?;
-    }
+    let role = change.role.map(Role::as_str);
+    store::accounts::change_associate(tx.conn(), &id, name.as_deref(), role).await?;
     match change.active {
-        Some(false) if before.active => {
-            sqlx::query("UPDATE associates SET disabled_at = $2 WHERE id = $1")
-                .bind(&id)
-                .bind(fmt_instant(store::now()))
-                .execute(tx.conn())
-                .await?;
-            for table in ["tokens", "password_links", "calendar_feeds"] {
-                sqlx::query(&format!("DELETE FROM {table} WHERE associate_id = $1"))
-                    .bind(&id)
-                    .execute(tx.conn())
-                    .await?;
-            }
-        }
-        Some(true) if !before.active => {
-            sqlx::query("UPDATE associates SET disabled_at = NULL WHERE id = $1").bind(&id).execute(tx.conn()).await?;
-        }
+        Some(false) if before.active => store::accounts::disable(tx.conn(), &id, Some(store::now())).await?,
+        Some(true) if !before.active => store::accounts::disable(tx.conn(), &id, None).await?,
         _ => {}
     }
     let after = account(tx.conn(), &id).await?.ok_or_else(|| ApiError::not_found("associate", &id))?;
@@ -504,12 +451,8 @@ pub async fn password_link(
     if !target.active {
         return Err(ApiError::new(StatusCode::CONFLICT, "account_disabled", "enable the associate first"));
     }
-    sqlx::query("UPDATE associates SET password_hash = $2 WHERE id = $1")
-        .bind(&id)
-        .bind(unusable_hash()?)
-        .execute(tx.conn())
-        .await?;
-    sqlx::query("DELETE FROM tokens WHERE associate_id = $1").bind(&id).execute(tx.conn()).await?;
+    store::accounts::set_password(tx.conn(), &id, &unusable_hash()?).await?;
+    store::accounts::end_sessions(tx.conn(), &id, None).await?;
     let link = new_link(tx.conn(), &id).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(link)))
@@ -525,23 +468,9 @@ fn link_gone() -> ApiError {
 
 /// The associate, e-mail and expiry of a valid link.
 async fn link_owner(conn: &mut AnyConnection, secret: &str) -> ApiResult<(String, PasswordLinkInfo)> {
-    let row = sqlx::query(
-        "SELECT a.id, a.name, a.email, l.expires_at FROM password_links l JOIN associates a ON a.id = l.associate_id \
-         WHERE l.token_hash = $1 AND l.expires_at > $2 AND a.disabled_at IS NULL",
-    )
-    .bind(token_hash(secret))
-    .bind(fmt_instant(store::now()))
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(link_gone)?;
-    Ok((
-        text(&row, "id")?,
-        PasswordLinkInfo {
-            name: text(&row, "name")?,
-            email: text(&row, "email")?,
-            expires_at: text(&row, "expires_at")?,
-        },
-    ))
+    let (a, expires_at) =
+        store::accounts::link_owner(conn, &token_hash(secret), store::now()).await?.ok_or_else(link_gone)?;
+    Ok((a.id, PasswordLinkInfo { name: a.name, email: a.email, expires_at }))
 }
 
 /// Who a one-time set-password link is for (no token needed: the link is
@@ -573,34 +502,11 @@ pub async fn use_link(
     let mut tx = state.store.write().await?;
     // Checked again inside the transaction: a link is used once.
     let (id, _) = link_owner(tx.conn(), &secret).await?;
-    sqlx::query("DELETE FROM password_links WHERE associate_id = $1").bind(&id).execute(tx.conn()).await?;
-    sqlx::query("UPDATE associates SET password_hash = $2 WHERE id = $1")
-        .bind(&id)
-        .bind(hash)
-        .execute(tx.conn())
-        .await?;
-    sqlx::query("DELETE FROM tokens WHERE associate_id = $1").bind(&id).execute(tx.conn()).await?;
+    store::accounts::use_links(tx.conn(), &id).await?;
+    store::accounts::set_password(tx.conn(), &id, &hash).await?;
+    store::accounts::end_sessions(tx.conn(), &id, None).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn resource_of(row: &sqlx::any::AnyRow) -> ApiResult<ResourceAccount> {
-    let retired_at = opt_text(row, "retired_at")?;
-    Ok(ResourceAccount {
-        id: text(row, "id")?,
-        name: text(row, "name")?,
-        kind: text(row, "kind")?,
-        active: retired_at.is_none(),
-        retired_at,
-    })
-}
-
-async fn resource(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<ResourceAccount>> {
-    let row = sqlx::query("SELECT id, name, kind, retired_at FROM resources WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.as_ref().map(resource_of).transpose()
 }
 
 /// Every resource, retired ones too, by name.
@@ -610,9 +516,7 @@ async fn resource(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<Resour
 pub async fn resources(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<ResourceAccount>>> {
     user.require_admin()?;
     let mut conn = state.store.read().await?;
-    let rows =
-        sqlx::query("SELECT id, name, kind, retired_at FROM resources ORDER BY name, id").fetch_all(&mut *conn).await?;
-    Ok(Json(rows.iter().map(resource_of).collect::<ApiResult<Vec<_>>>()?))
+    Ok(Json(store::directory::all_resources(&mut conn).await?))
 }
 
 /// Adds a room or a piece of equipment (administrators).
@@ -633,13 +537,9 @@ pub async fn create_resource(
     }
     let id = store::new_id();
     let mut tx = state.store.write().await?;
-    sqlx::query("INSERT INTO resources (id, name, kind) VALUES ($1, $2, $3)")
-        .bind(&id)
-        .bind(&name)
-        .bind(&req.kind)
-        .execute(tx.conn())
-        .await?;
-    let created = resource(tx.conn(), &id).await?.ok_or_else(|| ApiError::not_found("resource", &id))?;
+    store::directory::insert_resource(tx.conn(), &id, &name, &req.kind).await?;
+    let created =
+        store::directory::resource(tx.conn(), &id).await?.ok_or_else(|| ApiError::not_found("resource", &id))?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -661,26 +561,19 @@ pub async fn change_resource(
     user.require_admin()?;
     let name = change.name.as_deref().map(|n| checked_name("name", n)).transpose()?;
     let mut tx = state.store.write().await?;
-    let Some(before) = resource(tx.conn(), &id).await? else {
+    let Some(before) = store::directory::resource(tx.conn(), &id).await? else {
         return Err(ApiError::not_found("resource", &id));
     };
     if let Some(name) = name {
-        sqlx::query("UPDATE resources SET name = $2 WHERE id = $1").bind(&id).bind(name).execute(tx.conn()).await?;
+        store::directory::rename_resource(tx.conn(), &id, &name).await?;
     }
     match change.active {
-        Some(false) if before.active => {
-            sqlx::query("UPDATE resources SET retired_at = $2 WHERE id = $1")
-                .bind(&id)
-                .bind(fmt_instant(store::now()))
-                .execute(tx.conn())
-                .await?;
-        }
-        Some(true) if !before.active => {
-            sqlx::query("UPDATE resources SET retired_at = NULL WHERE id = $1").bind(&id).execute(tx.conn()).await?;
-        }
+        Some(false) if before.active => store::directory::retire_resource(tx.conn(), &id, Some(store::now())).await?,
+        Some(true) if !before.active => store::directory::retire_resource(tx.conn(), &id, None).await?,
         _ => {}
     }
-    let after = resource(tx.conn(), &id).await?.ok_or_else(|| ApiError::not_found("resource", &id))?;
+    let after =
+        store::directory::resource(tx.conn(), &id).await?.ok_or_else(|| ApiError::not_found("resource", &id))?;
     tx.commit().await?;
     Ok(Json(after))
 }
@@ -698,35 +591,6 @@ pub struct PollSummary {
     pub error: Option<String>,
 }
 
-/// Records what a poll of the inbox named `inbox` did (one upsert).
-pub async fn record_poll(store: &store::Store, inbox: &str, poll: &PollSummary) -> ApiResult<()> {
-    let now = fmt_instant(store::now());
-    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-    let (success, error, error_at) = match &poll.error {
-        None => (Some(now.clone()), None, None),
-        Some(e) => (None, Some(e.clone()), Some(now.clone())),
-    };
-    let mut tx = store.write_rows().await?;
-    sqlx::query(
-        "INSERT INTO inbox_polls (inbox, last_poll_at, last_success_at, last_error, last_error_at, applied, rejected, failed) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (inbox) DO UPDATE SET last_poll_at = $2, \
-         last_success_at = COALESCE($3, inbox_polls.last_success_at), last_error = $4, \
-         last_error_at = COALESCE($5, inbox_polls.last_error_at), applied = inbox_polls.applied + $6, \
-         rejected = inbox_polls.rejected + $7, failed = inbox_polls.failed + $8",
-    )
-    .bind(inbox)
-    .bind(&now)
-    .bind(success)
-    .bind(error)
-    .bind(error_at)
-    .bind(count(poll.applied))
-    .bind(count(poll.rejected))
-    .bind(count(poll.failed))
-    .execute(tx.conn())
-    .await?;
-    Ok(tx.commit().await?)
-}
-
 /// The mail status (administrators): each configured inbox with its last
 /// poll, the messages it took in and rejected, and its last error; the
 /// recent rejections with their reasons; the outbox by status, with the
@@ -739,55 +603,23 @@ pub async fn mail_status(State(state): State<AppState>, user: CurrentUser) -> Ap
     let mut conn = state.store.read().await?;
     let mut inboxes = Vec::with_capacity(state.mail.inboxes.len());
     for inbox in &state.mail.inboxes {
-        let row = sqlx::query(
-            "SELECT last_poll_at, last_success_at, last_error, last_error_at, applied, rejected, failed \
-             FROM inbox_polls WHERE inbox = $1",
-        )
-        .bind(&inbox.name)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let opt = |c: &str| row.as_ref().map(|r| opt_text(r, c)).transpose().map(Option::flatten);
-        let num = |c: &str| row.as_ref().map(|r| int(r, c)).transpose().map(Option::unwrap_or_default);
+        let poll = store::leases::last_poll(&mut conn, &inbox.name).await?.unwrap_or_default();
         inboxes.push(InboxStatus {
             name: inbox.name.clone(),
             address: inbox.address.clone(),
             server: inbox.server.clone(),
             folder: inbox.folder.clone(),
-            last_poll_at: opt("last_poll_at")?,
-            last_success_at: opt("last_success_at")?,
-            last_error: opt("last_error")?,
-            last_error_at: opt("last_error_at")?,
-            applied: num("applied")?,
-            rejected: num("rejected")?,
-            failed: num("failed")?,
+            last_poll_at: poll.last_poll_at,
+            last_success_at: poll.last_success_at,
+            last_error: poll.last_error,
+            last_error_at: poll.last_error_at,
+            applied: poll.applied,
+            rejected: poll.rejected,
+            failed: poll.failed,
         });
     }
-    let rejected = sqlx::query(
-        "SELECT mailbox, code, message, created_at FROM rejected_messages ORDER BY created_at DESC LIMIT 100",
-    )
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(RejectedMessage {
-            mailbox: text(r, "mailbox")?,
-            code: text(r, "code")?,
-            message: text(r, "message")?,
-            created_at: text(r, "created_at")?,
-        })
-    })
-    .collect::<ApiResult<Vec<_>>>()?;
-    let counts = sqlx::query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status").fetch_all(&mut *conn).await?;
-    let mut outbox = OutboxCounts { queued: 0, sent: 0, failed: 0 };
-    for row in counts {
-        let n = int(&row, "n")?;
-        match text(&row, "status")?.as_str() {
-            "queued" => outbox.queued += n,
-            "sent" => outbox.sent += n,
-            "failed" => outbox.failed += n,
-            _ => {}
-        }
-    }
+    let rejected = store::ledger::rejected(&mut conn, 100).await?;
+    let outbox = store::outbox::counts(&mut conn).await?;
     let failed = store::outbox::select(&mut conn, "status = 'failed' ORDER BY created_at DESC, id LIMIT 100").await?;
     let waiting = store::outbox::select(&mut conn, "status = 'queued' ORDER BY created_at, id LIMIT 100").await?;
     Ok(Json(MailStatus { inboxes, smtp: state.mail.smtp.clone(), rejected, outbox, failed, waiting }))

@@ -59,7 +59,7 @@ impl InboxSink for AppState {
             failed: report.map_or(0, |r| r.failed.len()),
             error: error.map(str::to_owned),
         };
-        if let Err(e) = super::admin::record_poll(&self.store, inbox, &summary).await {
+        if let Err(e) = store::leases::record_poll(&self.store, inbox, &summary).await {
             tracing::warn!(target: "invitelink::mail", inbox, error = %e, "the poll could not be recorded");
         }
     }

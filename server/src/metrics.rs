@@ -16,7 +16,7 @@
 //! | `invitelink_db_pool_connections` (at scrape) | `state` (`idle`, `in_use`) |
 //! | `invitelink_ready` (at scrape) | |
 
-use super::store::{Store, int, text};
+use super::store::Store;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -108,17 +108,10 @@ async fn scrape(State(s): State<Scrape>) -> impl IntoResponse {
     metrics::gauge!("invitelink_db_pool_connections", "state" => "idle").set(idle);
     metrics::gauge!("invitelink_db_pool_connections", "state" => "in_use").set((size - idle).max(0.0));
     metrics::gauge!("invitelink_ready").set(if s.ready.is_ready() { 1.0 } else { 0.0 });
-    if let Ok(mut conn) = s.store.read().await {
-        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
-            .fetch_all(&mut *conn)
-            .await
-            .unwrap_or_default();
-        for status in ["queued", "failed", "sent"] {
-            let n = rows
-                .iter()
-                .find(|r| text(r, "status").is_ok_and(|t| t == status))
-                .and_then(|r| int(r, "n").ok())
-                .unwrap_or(0);
+    if let Ok(mut conn) = s.store.read().await
+        && let Ok(counts) = crate::store::outbox::counts(&mut conn).await
+    {
+        for (status, n) in [("queued", counts.queued), ("failed", counts.failed), ("sent", counts.sent)] {
             metrics::gauge!("invitelink_outbox_messages", "status" => status).set(n as f64);
         }
     }

@@ -141,3 +141,154 @@ pub async fn set_password(conn: &mut AnyConnection, associate_id: &str, hash: &s
         .await?;
     Ok(())
 }
+
+/// An associate as the administration lists them.
+pub struct AdminAccount {
+    /// The associate.
+    pub associate: Associate,
+    /// Disabled at, as stored.
+    pub disabled_at: Option<String>,
+    /// Made at, as stored.
+    pub created_at: String,
+    /// A set-password link is waiting to be used.
+    pub link_pending: bool,
+}
+
+const ADMIN_COLUMNS: &str = "a.id, a.name, a.email, a.role, a.disabled_at, a.created_at, \
+     (SELECT COUNT(*) FROM password_links l WHERE l.associate_id = a.id AND l.expires_at > $1) AS links";
+
+fn admin_account_of(row: &AnyRow) -> StoreResult<AdminAccount> {
+    Ok(AdminAccount {
+        associate: associate_from_row(row)?,
+        disabled_at: opt_text(row, "disabled_at")?,
+        created_at: text(row, "created_at")?,
+        link_pending: super::int(row, "links")? > 0,
+    })
+}
+
+/// The associate `id` as the administration shows it `now`.
+pub async fn admin_account(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<AdminAccount>> {
+    let row = sqlx::query(&format!("SELECT {ADMIN_COLUMNS} FROM associates a WHERE a.id = $2"))
+        .bind(fmt_instant(now))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(admin_account_of).transpose()
+}
+
+/// Every associate, active or not, by name, as the administration shows
+/// them `now`.
+pub async fn admin_accounts(conn: &mut AnyConnection, now: DateTime<Utc>) -> StoreResult<Vec<AdminAccount>> {
+    let rows = sqlx::query(&format!("SELECT {ADMIN_COLUMNS} FROM associates a ORDER BY a.name, a.email"))
+        .bind(fmt_instant(now))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(admin_account_of).collect()
+}
+
+/// Stores a new associate.
+pub async fn insert_associate(
+    conn: &mut AnyConnection,
+    id: &str,
+    name: &str,
+    email: &str,
+    role: &str,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO associates (id, name, email, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(email)
+    .bind(role)
+    .bind(password_hash)
+    .bind(fmt_instant(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Renames the associate `id` and sets their role, where given.
+pub async fn change_associate(
+    conn: &mut AnyConnection,
+    id: &str,
+    name: Option<&str>,
+    role: Option<&str>,
+) -> StoreResult<()> {
+    if let Some(name) = name {
+        sqlx::query("UPDATE associates SET name = $2 WHERE id = $1").bind(id).bind(name).execute(&mut *conn).await?;
+    }
+    if let Some(role) = role {
+        sqlx::query("UPDATE associates SET role = $2 WHERE id = $1").bind(id).bind(role).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Disables the associate `id` at `at`, ending their sessions, links and
+/// feed; `None` enables them again.
+pub async fn disable(conn: &mut AnyConnection, id: &str, at: Option<DateTime<Utc>>) -> StoreResult<()> {
+    sqlx::query("UPDATE associates SET disabled_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(at.map(fmt_instant))
+        .execute(&mut *conn)
+        .await?;
+    if at.is_some() {
+        for table in ["tokens", "password_links", "calendar_feeds"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE associate_id = $1")).bind(id).execute(&mut *conn).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Gives `associate_id` the one set-password link hashed as `token_hash`,
+/// made `now`, working until `expires_at` (as stored); earlier links stop.
+pub async fn replace_link(
+    conn: &mut AnyConnection,
+    associate_id: &str,
+    token_hash: &str,
+    now: DateTime<Utc>,
+    expires_at: &str,
+) -> StoreResult<()> {
+    use_links(conn, associate_id).await?;
+    sqlx::query(
+        "INSERT INTO password_links (token_hash, associate_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(associate_id)
+    .bind(fmt_instant(now))
+    .bind(expires_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Ends every set-password link of `associate_id`.
+pub async fn use_links(conn: &mut AnyConnection, associate_id: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM password_links WHERE associate_id = $1").bind(associate_id).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The associate of the link hashed as `token_hash` and its expiry (as
+/// stored), while it works `now` and the associate is not disabled.
+pub async fn link_owner(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<(Associate, String)>> {
+    let row = sqlx::query(
+        "SELECT a.id, a.name, a.email, a.role, l.expires_at FROM password_links l \
+         JOIN associates a ON a.id = l.associate_id \
+         WHERE l.token_hash = $1 AND l.expires_at > $2 AND a.disabled_at IS NULL",
+    )
+    .bind(token_hash)
+    .bind(fmt_instant(now))
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| Ok((associate_from_row(&r)?, text(&r, "expires_at")?))).transpose()
+}

@@ -1,8 +1,10 @@
 //! The CRM's directory as stored: associates, companies, persons with their
 //! addresses, resources, projects and sales; searches and lookups.
 
-use super::{StoreResult, flag, opt_text, text};
+use super::{StoreResult, flag, fmt_instant, opt_text, text};
+use crate::admin::ResourceAccount;
 use crate::directory::{Associate, Company, Deal, Person, Resource};
+use chrono::{DateTime, Utc};
 use invitelink::policy::{self, RecordId};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -268,4 +270,58 @@ pub async fn associates_with(conn: &mut AnyConnection, addresses: &[String]) -> 
             })
         })
         .collect()
+}
+
+fn resource_account_of(row: &AnyRow) -> StoreResult<ResourceAccount> {
+    let retired_at = opt_text(row, "retired_at")?;
+    Ok(ResourceAccount {
+        id: text(row, "id")?,
+        name: text(row, "name")?,
+        kind: text(row, "kind")?,
+        active: retired_at.is_none(),
+        retired_at,
+    })
+}
+
+/// The resource `id`, retired or not.
+pub async fn resource(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<ResourceAccount>> {
+    let row = sqlx::query("SELECT id, name, kind, retired_at FROM resources WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(resource_account_of).transpose()
+}
+
+/// Every resource, retired ones too, by name.
+pub async fn all_resources(conn: &mut AnyConnection) -> StoreResult<Vec<ResourceAccount>> {
+    let rows =
+        sqlx::query("SELECT id, name, kind, retired_at FROM resources ORDER BY name, id").fetch_all(&mut *conn).await?;
+    rows.iter().map(resource_account_of).collect()
+}
+
+/// Stores a new resource (`room` or `equipment`).
+pub async fn insert_resource(conn: &mut AnyConnection, id: &str, name: &str, kind: &str) -> StoreResult<()> {
+    sqlx::query("INSERT INTO resources (id, name, kind) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(name)
+        .bind(kind)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Renames the resource `id`.
+pub async fn rename_resource(conn: &mut AnyConnection, id: &str, name: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE resources SET name = $2 WHERE id = $1").bind(id).bind(name).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Retires the resource `id` at `at`; `None` brings it back.
+pub async fn retire_resource(conn: &mut AnyConnection, id: &str, at: Option<DateTime<Utc>>) -> StoreResult<()> {
+    sqlx::query("UPDATE resources SET retired_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(at.map(fmt_instant))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

@@ -2,7 +2,8 @@
 //! fencing generation, and the inbox's cursor, written in the transaction
 //! of the batch it follows.
 
-use super::{Backend, Store, StoreError, StoreResult, fmt_instant, int, now};
+use super::{Backend, Store, StoreError, StoreResult, fmt_instant, int, now, opt_text};
+use crate::admin::PollSummary;
 use crate::mail::{Cursor, Lease};
 use chrono::TimeDelta;
 use sqlx::AnyConnection;
@@ -93,4 +94,75 @@ pub async fn write_cursor(conn: &mut AnyConnection, lease: &Lease, cursor: Curso
         });
     }
     Ok(())
+}
+
+/// Records what a poll of the inbox named `inbox` did (one upsert).
+pub async fn record_poll(store: &Store, inbox: &str, poll: &PollSummary) -> StoreResult<()> {
+    let now = fmt_instant(super::now());
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let (success, error, error_at) = match &poll.error {
+        None => (Some(now.clone()), None, None),
+        Some(e) => (None, Some(e.clone()), Some(now.clone())),
+    };
+    let mut tx = store.write_rows().await?;
+    sqlx::query(
+        "INSERT INTO inbox_polls (inbox, last_poll_at, last_success_at, last_error, last_error_at, applied, rejected, failed) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (inbox) DO UPDATE SET last_poll_at = $2, \
+         last_success_at = COALESCE($3, inbox_polls.last_success_at), last_error = $4, \
+         last_error_at = COALESCE($5, inbox_polls.last_error_at), applied = inbox_polls.applied + $6, \
+         rejected = inbox_polls.rejected + $7, failed = inbox_polls.failed + $8",
+    )
+    .bind(inbox)
+    .bind(&now)
+    .bind(success)
+    .bind(error)
+    .bind(error_at)
+    .bind(count(poll.applied))
+    .bind(count(poll.rejected))
+    .bind(count(poll.failed))
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await
+}
+
+/// What the polls of an inbox did, as recorded.
+#[derive(Debug, Default)]
+pub struct LastPoll {
+    /// The last poll, successful or not.
+    pub last_poll_at: Option<String>,
+    /// The last successful poll.
+    pub last_success_at: Option<String>,
+    /// The last poll's error, while the inbox fails.
+    pub last_error: Option<String>,
+    /// When that error happened.
+    pub last_error_at: Option<String>,
+    /// Messages applied.
+    pub applied: i64,
+    /// Messages rejected.
+    pub rejected: i64,
+    /// Deliveries that failed.
+    pub failed: i64,
+}
+
+/// What the polls of the inbox named `inbox` did; `None` before the first.
+pub async fn last_poll(conn: &mut AnyConnection, inbox: &str) -> StoreResult<Option<LastPoll>> {
+    let row = sqlx::query(
+        "SELECT last_poll_at, last_success_at, last_error, last_error_at, applied, rejected, failed \
+         FROM inbox_polls WHERE inbox = $1",
+    )
+    .bind(inbox)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(LastPoll {
+            last_poll_at: opt_text(&r, "last_poll_at")?,
+            last_success_at: opt_text(&r, "last_success_at")?,
+            last_error: opt_text(&r, "last_error")?,
+            last_error_at: opt_text(&r, "last_error_at")?,
+            applied: int(&r, "applied")?,
+            rejected: int(&r, "rejected")?,
+            failed: int(&r, "failed")?,
+        })
+    })
+    .transpose()
 }

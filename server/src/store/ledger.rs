@@ -152,3 +152,23 @@ pub async fn received(
         })
         .collect()
 }
+
+/// The `limit` most recent refused messages, newest first.
+pub async fn rejected(conn: &mut AnyConnection, limit: i64) -> StoreResult<Vec<crate::admin::RejectedMessage>> {
+    let rows = sqlx::query(
+        "SELECT mailbox, code, message, created_at FROM rejected_messages ORDER BY created_at DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(crate::admin::RejectedMessage {
+                mailbox: text(r, "mailbox")?,
+                code: text(r, "code")?,
+                message: text(r, "message")?,
+                created_at: text(r, "created_at")?,
+            })
+        })
+        .collect()
+}

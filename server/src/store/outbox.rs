@@ -87,6 +87,22 @@ pub async fn by_id(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Out
     row.as_ref().map(from_row).transpose()
 }
 
+/// The outbox by status.
+pub async fn counts(conn: &mut AnyConnection) -> StoreResult<crate::admin::OutboxCounts> {
+    let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status").fetch_all(&mut *conn).await?;
+    let mut out = crate::admin::OutboxCounts { queued: 0, sent: 0, failed: 0 };
+    for row in rows {
+        let n = int(&row, "n")?;
+        match text(&row, "status")?.as_str() {
+            "queued" => out.queued += n,
+            "sent" => out.sent += n,
+            "failed" => out.failed += n,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
 /// The newest 1,000 messages, oldest first: every message, or those sent
 /// on behalf of the associate `of`.
 pub async fn list(conn: &mut AnyConnection, of: Option<&str>) -> StoreResult<Vec<OutboxMessage>> {

@@ -22,13 +22,11 @@ pub mod availability;
 pub mod calendar;
 pub mod config;
 pub mod contacts;
-pub mod demo;
 pub mod directory;
 pub mod engine;
 pub mod error;
 pub mod feed;
 pub mod followups;
-pub mod group_commit;
 pub mod headers;
 pub mod inbox;
 pub mod input;
@@ -43,6 +41,10 @@ pub mod preferences;
 pub mod received;
 pub mod static_files;
 pub mod store;
+/// The demo data (`serve --demo`), seeded through the store.
+pub use store::demo;
+/// Write jobs sharing one transaction, through the store.
+pub use store::group_commit;
 pub mod throttle;
 pub mod tls;
 pub mod web;
@@ -262,13 +264,9 @@ pub async fn ready(axum::extract::State(state): axum::extract::State<AppState>) 
     if !state.ready.is_ready() {
         return Err(not_ready("the server is starting or stopping"));
     }
-    let answers = async {
-        let mut conn = state.store.pool().acquire().await.ok()?;
-        sqlx::query("SELECT 1").execute(&mut *conn).await.ok()
-    };
-    match tokio::time::timeout(Duration::from_secs(2), answers).await {
-        Ok(Some(_)) if state.ready.is_ready() => Ok(Json(Ready { status: "ready".to_owned() })),
-        Ok(Some(_)) => Err(not_ready("the server is stopping")),
+    match tokio::time::timeout(Duration::from_secs(2), state.store.answers()).await {
+        Ok(true) if state.ready.is_ready() => Ok(Json(Ready { status: "ready".to_owned() })),
+        Ok(true) => Err(not_ready("the server is stopping")),
         _ => Err(not_ready("the database does not answer")),
     }
 }

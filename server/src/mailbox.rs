@@ -22,7 +22,7 @@ use crate::mail::{
     Outbox, OutboxError, OutboxItem, Poller, SendSettings, SinkError, SmtpSender,
 };
 use chrono::NaiveDateTime;
-use sqlx::{AnyConnection, Executor};
+use sqlx::AnyConnection;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -156,21 +156,21 @@ async fn apply_batch(
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut taken = Vec::with_capacity(batch.len());
     for (m, pre) in batch.into_iter().zip(prepared) {
-        conn.execute("SAVEPOINT message").await?;
+        store::savepoint(conn).await?;
         let outcome = match inbox::apply_polled(conn, mailbox, &m.raw, &m.judgement, pre).await {
             Ok(result) => {
-                conn.execute("RELEASE SAVEPOINT message").await?;
+                store::keep_savepoint(conn).await?;
                 taken.push(Ok(result));
                 Ok(Delivered::Applied)
             }
             Err(InboxError::Refused(e)) => {
-                conn.execute("ROLLBACK TO SAVEPOINT message; RELEASE SAVEPOINT message").await?;
+                store::undo_savepoint(conn).await?;
                 ledger::record_rejection(conn, mailbox, &m.raw, &e.code, &e.message, &m.judgement).await?;
                 taken.push(Err(e.code.clone()));
                 Ok(Delivered::Rejected { code: e.code, message: e.message })
             }
             Err(InboxError::Failed(e)) => {
-                conn.execute("ROLLBACK TO SAVEPOINT message; RELEASE SAVEPOINT message").await?;
+                store::undo_savepoint(conn).await?;
                 Err(sink_error(e))
             }
         };

@@ -2,9 +2,11 @@
 //! `Any` driver, versioned migrations from `migrations/`, and the small
 //! helpers every repository function shares (ids, instants, flags).
 //!
-//! Architecture Invariant: the SQL in this module and its siblings is portable
-//! (`$1` parameters, TEXT ids and instants, INTEGER flags); nothing outside
-//! `server` knows SQL.
+//! Architecture Invariant: the SQL lives in this module and its children,
+//! one per aggregate (`store/appointments.rs`, `store/directory.rs`, ...);
+//! the handlers parse, call these and answer. The SQL is portable (`$1`
+//! parameters, TEXT ids and instants, INTEGER flags). A test below fails
+//! when a file of the backend outside the store runs a query.
 //!
 //! Architecture Invariant: writers are serialized on both databases, so a
 //! write transaction sees every earlier write and no concurrent one that
@@ -39,9 +41,11 @@ pub mod appointments;
 pub mod archive;
 pub mod availability;
 pub mod contacts;
+pub mod demo;
 pub mod directory;
 pub mod effects;
 pub mod feeds;
+pub mod group_commit;
 pub mod invitations;
 pub mod leases;
 pub mod ledger;
@@ -319,6 +323,14 @@ impl Store {
         Ok(WriteTx { tx, _writer: None })
     }
 
+    /// Whether the database answers a statement now (readiness).
+    pub async fn answers(&self) -> bool {
+        match self.pool.acquire().await {
+            Ok(mut conn) => sqlx::query("SELECT 1").execute(&mut *conn).await.is_ok(),
+            Err(_) => false,
+        }
+    }
+
     /// Whether a write transaction can be started and run a statement now.
     pub async fn writable(&self) -> bool {
         match self.write().await {
@@ -374,6 +386,25 @@ impl Store {
             let _ = conn.close().await;
         }
     }
+}
+
+/// Opens the savepoint `message` in `conn`'s transaction: what follows can
+/// be undone alone ([`undo_savepoint`]) or kept ([`keep_savepoint`]).
+pub async fn savepoint(conn: &mut AnyConnection) -> StoreResult<()> {
+    conn.execute("SAVEPOINT message").await?;
+    Ok(())
+}
+
+/// Keeps what was written since [`savepoint`].
+pub async fn keep_savepoint(conn: &mut AnyConnection) -> StoreResult<()> {
+    conn.execute("RELEASE SAVEPOINT message").await?;
+    Ok(())
+}
+
+/// Undoes what was written since [`savepoint`].
+pub async fn undo_savepoint(conn: &mut AnyConnection) -> StoreResult<()> {
+    conn.execute("ROLLBACK TO SAVEPOINT message; RELEASE SAVEPOINT message").await?;
+    Ok(())
 }
 
 /// The file of a `sqlite:PATH` URL (`sqlite://PATH` too, any `?query`
@@ -517,7 +548,35 @@ pub fn bit(b: bool) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
     use super::display_url;
+
+    #[test]
+    fn only_the_store_runs_queries() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![src.clone()];
+        let mut offenders = Vec::new();
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                if path.file_name().is_some_and(|n| n == "store") {
+                    continue;
+                }
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("store.rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                // The file's own tests may query the store they set up.
+                let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                for needle in
+                    ["sqlx::query", "query_as(", ".execute(\"", ".fetch_one(", ".fetch_all(", ".fetch_optional("]
+                {
+                    if code.contains(needle) {
+                        offenders.push(format!("{} ({needle})", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "SQL outside the store: {offenders:?}");
+    }
 
     #[test]
     fn printed_urls_hide_the_password() {

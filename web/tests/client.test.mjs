@@ -53,7 +53,7 @@ async function open(user, { width = 1280, height = 900, hash = '#/diary', locale
 
 
 
-/** The demo's "next Monday" at `hour` UTC plus `day` days (as server/src/demo.rs plans it). */
+/** The demo's "next Monday" at `hour` UTC plus `day` days (as server/src/store/demo.rs plans it). */
 function nextWeek(day, hour, minute = 0) {
   const now = new Date();
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());

@@ -15,7 +15,7 @@
 //! Architecture Invariant: an `Ok` from [`GroupCommit::write`] is given only
 //! after the transaction holding the job's writes has committed.
 
-use super::store::{Store, StoreError, StoreResult, WriteTx};
+use super::{Store, StoreError, StoreResult, WriteTx};
 use sqlx::{AnyConnection, Executor};
 use std::future::Future;
 use std::pin::Pin;

@@ -3,10 +3,10 @@
 //! projects and sales, and follow-ups next week with invitations in every
 //! status. Seeded once, into an empty database.
 
-use super::appointments::{self, Appointment, Participant, blank_participant, invitation};
-use super::availability;
-use super::error::ApiResult;
-use super::store::{self, Store, fmt_instant, new_id, now};
+use crate::appointments::{self, Appointment, Participant, blank_participant, invitation};
+use crate::availability;
+use crate::error::ApiResult;
+use crate::store::{self, Store, fmt_instant, new_id, now};
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use sqlx::AnyConnection;
 
@@ -78,13 +78,13 @@ pub async fn first_admin(store: &Store) -> ApiResult<Option<String>> {
         return Ok(None);
     }
     let mut bytes = [0u8; 12];
-    getrandom::fill(&mut bytes).map_err(super::error::ApiError::internal)?;
-    let password = super::store::hex(&bytes);
+    getrandom::fill(&mut bytes).map_err(crate::error::ApiError::internal)?;
+    let password = crate::store::hex(&bytes);
     let hash = {
         let password = password.clone();
-        tokio::task::spawn_blocking(move || super::auth::hash_password(&password))
+        tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
             .await
-            .map_err(super::error::ApiError::internal)??
+            .map_err(crate::error::ApiError::internal)??
     };
     let mut tx = store.write().await?;
     if !still_empty(tx.conn()).await? {
@@ -116,13 +116,13 @@ pub async fn published_passwords(store: &Store) -> ApiResult<Vec<String>> {
                 .await?
         };
         for row in rows {
-            let email = super::store::text(&row, "email")?;
-            let stored = super::store::text(&row, "password_hash")?;
+            let email = crate::store::text(&row, "email")?;
+            let stored = crate::store::text(&row, "password_hash")?;
             let password = u.password;
             let published = stored == u.hash
-                || tokio::task::spawn_blocking(move || super::auth::verify_password(password, &stored))
+                || tokio::task::spawn_blocking(move || crate::auth::verify_password(password, &stored))
                     .await
-                    .map_err(super::error::ApiError::internal)?;
+                    .map_err(crate::error::ApiError::internal)?;
             if published && !found.contains(&email) {
                 found.push(email);
             }
@@ -445,7 +445,7 @@ async fn follow_ups(conn: &mut AnyConnection, ids: &Ids) -> ApiResult<()> {
     // The later booking of Room Fjord on Monday overlaps the kick-off.
     let rows = sqlx::query("SELECT id FROM appointments ORDER BY created_at, id").fetch_all(&mut *conn).await?;
     for row in rows {
-        let id = super::store::text(&row, "id")?;
+        let id = crate::store::text(&row, "id")?;
         availability::recheck_resources(conn, &id).await?;
     }
     let _ = &ids.companies;

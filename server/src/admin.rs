@@ -619,9 +619,13 @@ pub async fn mail_status(State(state): State<AppState>, user: CurrentUser) -> Ap
         });
     }
     let rejected = store::ledger::rejected(&mut conn, 100).await?;
-    let outbox = store::outbox::counts(&mut conn).await?;
     let failed = store::outbox::select(&mut conn, "status = 'failed' ORDER BY created_at DESC, id LIMIT 100").await?;
     let waiting = store::outbox::select(&mut conn, "status = 'queued' ORDER BY created_at, id LIMIT 100").await?;
+    // Counted after the lists: a message the sender fails meanwhile is then
+    // in the count whenever it is in the list (a failed message stays
+    // failed until it is sent or retried by hand), never listed but
+    // uncounted.
+    let outbox = store::outbox::counts(&mut conn).await?;
     Ok(Json(MailStatus { inboxes, smtp: state.mail.smtp.clone(), rejected, outbox, failed, waiting }))
 }
 

@@ -148,7 +148,7 @@ pub async fn update_person(
     }
     check_addresses_free(conn, &checked.emails, Some(&id)).await?;
     let (title, phone) = (checked.title.as_deref(), checked.phone.as_deref());
-    store::contacts::update_person(conn, &id, &checked.name, title, req.company_id.as_deref(), phone).await?;
+    store::contacts::update_person(conn, &id, &checked.name, (title, req.company_id.as_deref(), phone), false).await?;
     store::contacts::replace_addresses(conn, &id, &checked.emails).await?;
     let person = find_person(conn, &id).await?.ok_or_else(|| ApiError::internal("the person is gone"))?;
     tx.commit().await?;
@@ -663,7 +663,8 @@ pub async fn import(
         let id = match existing {
             Some(id) => {
                 let (title, phone) = (contact.title.as_deref(), contact.phone.as_deref());
-                store::contacts::merge_person(conn, &id, &contact.name, title, company.as_deref(), phone).await?;
+                let fields = (title, company.as_deref(), phone);
+                store::contacts::update_person(conn, &id, &contact.name, fields, true).await?;
                 report.updated += 1;
                 id
             }

@@ -388,6 +388,23 @@ impl Store {
     }
 }
 
+/// Sets `column` of the row `id` of `table` (both named by the code, never
+/// from input) to `value` (`None`: NULL).
+pub(crate) async fn set_column(
+    conn: &mut AnyConnection,
+    table: &str,
+    column: &str,
+    id: &str,
+    value: Option<&str>,
+) -> StoreResult<()> {
+    sqlx::query(&format!("UPDATE {table} SET {column} = $2 WHERE id = $1"))
+        .bind(id)
+        .bind(value)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Opens the savepoint `message` in `conn`'s transaction: what follows can
 /// be undone alone ([`undo_savepoint`]) or kept ([`keep_savepoint`]).
 pub async fn savepoint(conn: &mut AnyConnection) -> StoreResult<()> {

@@ -1,20 +1,12 @@
 //! Accounts and sessions as stored: the associates' password hashes and
 //! whether they are disabled, and the sessions' tokens (hashed).
 
-use super::{StoreResult, fmt_instant, opt_text, text};
+use super::directory::associate_from_row;
+use super::{StoreResult, fmt_instant, opt_text, set_column, text};
 use crate::directory::Associate;
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-
-fn associate_from_row(row: &AnyRow) -> StoreResult<Associate> {
-    Ok(Associate {
-        id: text(row, "id")?,
-        name: text(row, "name")?,
-        email: text(row, "email")?,
-        role: text(row, "role")?,
-    })
-}
 
 /// A session found by its token.
 pub struct Session {
@@ -222,10 +214,10 @@ pub async fn change_associate(
     role: Option<&str>,
 ) -> StoreResult<()> {
     if let Some(name) = name {
-        sqlx::query("UPDATE associates SET name = $2 WHERE id = $1").bind(id).bind(name).execute(&mut *conn).await?;
+        set_column(conn, "associates", "name", id, Some(name)).await?;
     }
     if let Some(role) = role {
-        sqlx::query("UPDATE associates SET role = $2 WHERE id = $1").bind(id).bind(role).execute(&mut *conn).await?;
+        set_column(conn, "associates", "role", id, Some(role)).await?;
     }
     Ok(())
 }
@@ -233,11 +225,7 @@ pub async fn change_associate(
 /// Disables the associate `id` at `at`, ending their sessions, links and
 /// feed; `None` enables them again.
 pub async fn disable(conn: &mut AnyConnection, id: &str, at: Option<DateTime<Utc>>) -> StoreResult<()> {
-    sqlx::query("UPDATE associates SET disabled_at = $2 WHERE id = $1")
-        .bind(id)
-        .bind(at.map(fmt_instant))
-        .execute(&mut *conn)
-        .await?;
+    set_column(conn, "associates", "disabled_at", id, at.map(fmt_instant).as_deref()).await?;
     if at.is_some() {
         for table in ["tokens", "password_links", "calendar_feeds"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE associate_id = $1")).bind(id).execute(&mut *conn).await?;

@@ -35,47 +35,23 @@ pub async fn replace_addresses(conn: &mut AnyConnection, person: &str, emails: &
     insert_addresses(conn, person, emails, 0).await
 }
 
-/// Replaces the name, title, company and phone of the person `id`.
+/// Writes the name, title, company and phone of the person `id`. With
+/// `keep_missing` (an import), a field given as `None` keeps its value;
+/// else it is cleared.
 pub async fn update_person(
     conn: &mut AnyConnection,
     id: &str,
     name: &str,
-    title: Option<&str>,
-    company_id: Option<&str>,
-    phone: Option<&str>,
+    (title, company_id, phone): (Option<&str>, Option<&str>, Option<&str>),
+    keep_missing: bool,
 ) -> StoreResult<()> {
-    sqlx::query("UPDATE persons SET name = $1, title = $2, company_id = $3, phone = $4 WHERE id = $5")
-        .bind(name)
-        .bind(title)
-        .bind(company_id)
-        .bind(phone)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-/// Sets the name of the person `id`, and its title, company and phone
-/// where given (an import keeps what the file leaves empty).
-pub async fn merge_person(
-    conn: &mut AnyConnection,
-    id: &str,
-    name: &str,
-    title: Option<&str>,
-    company_id: Option<&str>,
-    phone: Option<&str>,
-) -> StoreResult<()> {
-    sqlx::query(
+    let sql = if keep_missing {
         "UPDATE persons SET name = $1, title = COALESCE($2, title), company_id = COALESCE($3, company_id), \
-         phone = COALESCE($4, phone) WHERE id = $5",
-    )
-    .bind(name)
-    .bind(title)
-    .bind(company_id)
-    .bind(phone)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+         phone = COALESCE($4, phone) WHERE id = $5"
+    } else {
+        "UPDATE persons SET name = $1, title = $2, company_id = $3, phone = $4 WHERE id = $5"
+    };
+    sqlx::query(sql).bind(name).bind(title).bind(company_id).bind(phone).bind(id).execute(&mut *conn).await?;
     Ok(())
 }
 

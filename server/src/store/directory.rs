@@ -1,7 +1,7 @@
 //! The CRM's directory as stored: associates, companies, persons with their
 //! addresses, resources, projects and sales; searches and lookups.
 
-use super::{StoreResult, flag, fmt_instant, opt_text, text};
+use super::{StoreResult, flag, fmt_instant, opt_text, set_column, text};
 use crate::admin::ResourceAccount;
 use crate::directory::{Associate, Company, Deal, Person, Resource};
 use chrono::{DateTime, Utc};
@@ -20,7 +20,14 @@ fn pattern(q: Option<&str>) -> String {
     format!("%{escaped}%")
 }
 
-fn associate_from_row(row: &AnyRow) -> StoreResult<Associate> {
+/// The rows of `sql` (a search, never from input: `$1` the pattern, `$2`
+/// the limit) for the words `q`.
+async fn search(conn: &mut AnyConnection, sql: &str, q: Option<&str>) -> StoreResult<Vec<AnyRow>> {
+    Ok(sqlx::query(sql).bind(pattern(q)).bind(MAX_LIST).fetch_all(&mut *conn).await?)
+}
+
+/// An associate from a row with `id`, `name`, `email` and `role`.
+pub(super) fn associate_from_row(row: &AnyRow) -> StoreResult<Associate> {
     Ok(Associate {
         id: text(row, "id")?,
         name: text(row, "name")?,
@@ -31,26 +38,24 @@ fn associate_from_row(row: &AnyRow) -> StoreResult<Associate> {
 
 /// Active associates whose name or e-mail address contains `q`.
 pub async fn search_associates(conn: &mut AnyConnection, q: Option<&str>) -> StoreResult<Vec<Associate>> {
-    let rows = sqlx::query(
+    let rows = search(
+        conn,
         "SELECT id, name, email, role FROM associates WHERE (LOWER(name) LIKE $1 OR email LIKE $1) \
          AND disabled_at IS NULL ORDER BY name LIMIT $2",
+        q,
     )
-    .bind(pattern(q))
-    .bind(MAX_LIST)
-    .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(associate_from_row).collect()
 }
 
 /// Companies whose name or domain contains `q`.
 pub async fn search_companies(conn: &mut AnyConnection, q: Option<&str>) -> StoreResult<Vec<Company>> {
-    let rows = sqlx::query(
+    let rows = search(
+        conn,
         "SELECT id, name, domain, ours FROM companies WHERE LOWER(name) LIKE $1 OR LOWER(COALESCE(domain, '')) LIKE $1 \
          ORDER BY name LIMIT $2",
+        q,
     )
-    .bind(pattern(q))
-    .bind(MAX_LIST)
-    .fetch_all(&mut *conn)
     .await?;
     rows.iter()
         .map(|row| {
@@ -101,14 +106,11 @@ pub async fn find_person(conn: &mut AnyConnection, id: &str) -> StoreResult<Opti
 
 /// Persons whose name, company or e-mail address contains `q`.
 pub async fn search_persons(conn: &mut AnyConnection, q: Option<&str>) -> StoreResult<Vec<Person>> {
-    let rows = sqlx::query(&format!(
+    let sql = format!(
         "{PERSON_SELECT} WHERE LOWER(p.name) LIKE $1 OR LOWER(COALESCE(c.name, '')) LIKE $1 \
          OR p.id IN (SELECT person_id FROM person_emails WHERE email LIKE $1) ORDER BY p.name LIMIT $2"
-    ))
-    .bind(pattern(q))
-    .bind(MAX_LIST)
-    .fetch_all(&mut *conn)
-    .await?;
+    );
+    let rows = search(conn, &sql, q).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         out.push(person_from_row(conn, row).await?);
@@ -118,12 +120,11 @@ pub async fn search_persons(conn: &mut AnyConnection, q: Option<&str>) -> StoreR
 
 /// Resources in use whose name contains `q`.
 pub async fn search_resources(conn: &mut AnyConnection, q: Option<&str>) -> StoreResult<Vec<Resource>> {
-    let rows = sqlx::query(
+    let rows = search(
+        conn,
         "SELECT id, name, kind FROM resources WHERE LOWER(name) LIKE $1 AND retired_at IS NULL ORDER BY name LIMIT $2",
+        q,
     )
-    .bind(pattern(q))
-    .bind(MAX_LIST)
-    .fetch_all(&mut *conn)
     .await?;
     rows.iter()
         .map(|row| Ok(Resource { id: text(row, "id")?, name: text(row, "name")?, kind: text(row, "kind")? }))
@@ -144,7 +145,7 @@ pub async fn resource_in_use(conn: &mut AnyConnection, id: &str) -> StoreResult<
 pub async fn search_deals(conn: &mut AnyConnection, table: &str, q: Option<&str>) -> StoreResult<Vec<Deal>> {
     let sql =
         format!("SELECT id, name, company_id, status FROM {table} WHERE LOWER(name) LIKE $1 ORDER BY name LIMIT $2");
-    let rows = sqlx::query(&sql).bind(pattern(q)).bind(MAX_LIST).fetch_all(&mut *conn).await?;
+    let rows = search(conn, &sql, q).await?;
     rows.iter()
         .map(|row| {
             Ok(Deal {
@@ -312,16 +313,10 @@ pub async fn insert_resource(conn: &mut AnyConnection, id: &str, name: &str, kin
 
 /// Renames the resource `id`.
 pub async fn rename_resource(conn: &mut AnyConnection, id: &str, name: &str) -> StoreResult<()> {
-    sqlx::query("UPDATE resources SET name = $2 WHERE id = $1").bind(id).bind(name).execute(&mut *conn).await?;
-    Ok(())
+    set_column(conn, "resources", "name", id, Some(name)).await
 }
 
 /// Retires the resource `id` at `at`; `None` brings it back.
 pub async fn retire_resource(conn: &mut AnyConnection, id: &str, at: Option<DateTime<Utc>>) -> StoreResult<()> {
-    sqlx::query("UPDATE resources SET retired_at = $2 WHERE id = $1")
-        .bind(id)
-        .bind(at.map(fmt_instant))
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    set_column(conn, "resources", "retired_at", id, at.map(fmt_instant).as_deref()).await
 }

@@ -131,7 +131,7 @@ pub(crate) fn taken_in(via: &'static str, mailbox: &str, result: &InboxResult) {
     super::metrics::message_taken(via, mailbox, outcome, ignored.unwrap_or(""));
 }
 
-/// Logs and counts a message `mailbox` refused with `code` (4xx).
+/// Logs and counts a message `mailbox` refused with `code` ([`InboxError::Refused`]).
 pub(crate) fn refused(via: &'static str, mailbox: &str, code: &str) {
     tracing::info!(target: "invitelink::inbox", mailbox, via, outcome = "rejected", code, "message refused");
     super::metrics::message_taken(via, mailbox, "rejected", code);

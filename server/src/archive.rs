@@ -88,8 +88,9 @@ async fn meeting_appointment(
     let (Some(start), Some(end), all_day) = object.span(main) else { return Ok(None) };
     let (start, end) = (engine_instant(&start), engine_instant(&end));
     let uid = object.uid.clone();
-    let title = main.event.prop("SUMMARY").map(|p| p.text()).unwrap_or_default();
-    let location = main.event.prop("LOCATION").map(|p| p.text()).unwrap_or_default();
+    // Read as the inbox reads them (the snapshot's text: unescaped, trimmed).
+    let title = main.text("SUMMARY").unwrap_or_default();
+    let location = main.text("LOCATION").unwrap_or_default();
     let sequence = main.sequence.unwrap_or(0);
     let organizer = object.organizer.as_ref();
     let recurring = object.recurring;

@@ -324,7 +324,7 @@ async fn decide_and_apply(
     let calendar = engine::parse(&envelope)?;
     let read = Read::new(&envelope, &calendar);
     let uid = read.uid();
-    let keys = [ledger::message_key(&envelope), ledger::legacy_message_key(&envelope)];
+    let keys = ledger::keys(&envelope);
     for _ in 0..MAX_DECISIONS {
         let decided = {
             let mut conn = state.store.read().await?;
@@ -388,7 +388,7 @@ pub(crate) async fn prepare_polled(
     let calendar = engine::parse(&envelope)?;
     let read = Read::new(&envelope, &calendar);
     let uid = read.uid();
-    let keys = [ledger::message_key(&envelope), ledger::legacy_message_key(&envelope)];
+    let keys = ledger::keys(&envelope);
     let prefs = preferences::load(conn).await?;
     let target = resolve_target(conn, None, Some(mailbox), &prefs, &uid).await?;
     if let Some(done) = duplicate(conn, &target, &uid, &keys).await? {

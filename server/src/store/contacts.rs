@@ -118,15 +118,7 @@ pub async fn find_company(conn: &mut AnyConnection, id: &str) -> StoreResult<Opt
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
-    row.map(|row| {
-        Ok(crate::directory::Company {
-            id: text(&row, "id")?,
-            name: text(&row, "name")?,
-            domain: super::opt_text(&row, "domain")?,
-            ours: super::flag(&row, "ours")?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(super::directory::company_from_row).transpose()
 }
 
 /// Stores a new company (not ours).

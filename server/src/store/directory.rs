@@ -57,16 +57,17 @@ pub async fn search_companies(conn: &mut AnyConnection, q: Option<&str>) -> Stor
         q,
     )
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Company {
-                id: text(row, "id")?,
-                name: text(row, "name")?,
-                domain: opt_text(row, "domain")?,
-                ours: flag(row, "ours")?,
-            })
-        })
-        .collect()
+    rows.iter().map(company_from_row).collect()
+}
+
+/// A company from a row with `id`, `name`, `domain` and `ours`.
+pub(super) fn company_from_row(row: &AnyRow) -> StoreResult<Company> {
+    Ok(Company {
+        id: text(row, "id")?,
+        name: text(row, "name")?,
+        domain: opt_text(row, "domain")?,
+        ours: flag(row, "ours")?,
+    })
 }
 
 /// The e-mail addresses of a person, the one to write to first.

@@ -8,6 +8,12 @@ use invitelink::message::Envelope;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
+/// Every key a message may be recorded under: [`message_key`], then
+/// [`legacy_message_key`].
+pub fn keys(envelope: &Envelope) -> [String; 2] {
+    [message_key(envelope), legacy_message_key(envelope)]
+}
+
 /// The key a message is recorded under in `processed_messages`: the
 /// SHA-256 (hex) of its `Message-ID`, or of its calendar when it has none.
 /// Hashed, so that a key of any length fits an index entry.

@@ -23,6 +23,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use invitelink::ical::value::escape_text;
 use invitelink::ical::{Component, ParseOptions, Property, parse_calendar};
+use invitelink::itip::SeriesLines;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
@@ -193,47 +194,14 @@ pub async fn calendar(conn: &mut AnyConnection, owner: &str, name: &str) -> ApiR
     Ok(cal.to_ics())
 }
 
-/// The time and rule properties of the master event of a stored iCalendar
-/// source, with the time zones they name; `None` when it has none to give.
-fn source_times(ics: &str, uid: &str) -> Option<(Vec<Property<'static>>, Vec<Component<'static>>)> {
+/// The time and rule lines of the master event of a stored iCalendar
+/// source, with the time zones they name (the snapshot's
+/// [`invitelink::itip::SchedulingObject::series_lines`]); `None` when it has
+/// none to give.
+fn source_times(ics: &str, uid: &str) -> Option<SeriesLines> {
     let cal = parse_calendar(ics, &ParseOptions::default()).ok()?;
     let object = invitelink::itip::SchedulingObject::read(&cal).ok().filter(|o| o.uid == uid)?;
-    let master = object.master()?.event;
-    const TIMES: [&str; 6] = ["DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE"];
-    let props: Vec<Property<'static>> = master
-        .properties
-        .iter()
-        .filter(|p| TIMES.iter().any(|t| p.name.eq_ignore_ascii_case(t)))
-        .map(|p| p.to_static())
-        .collect();
-    if !props.iter().any(|p| p.name == "DTSTART") {
-        return None;
-    }
-    let tzids: Vec<String> = props
-        .iter()
-        .flat_map(|p| p.params.iter())
-        .filter(|q| q.name.eq_ignore_ascii_case("TZID"))
-        .flat_map(|q| q.values.iter().map(|v| v.to_string()))
-        .collect();
-    let zones = cal
-        .components
-        .iter()
-        .filter(|c| c.is("VTIMEZONE"))
-        .filter(|c| {
-            c.properties
-                .iter()
-                .any(|p| p.name.eq_ignore_ascii_case("TZID") && tzids.iter().any(|t| t == p.value.trim()))
-        })
-        .map(|c| c.to_static())
-        .collect::<Vec<_>>();
-    // Every zone named must come along, or the times could not be read.
-    let mut named = tzids.clone();
-    named.sort();
-    named.dedup();
-    if zones.len() < named.len() {
-        return None;
-    }
-    Some((props, zones))
+    object.series_lines()
 }
 
 /// One VEVENT for a stored appointment row; its time zones go to `zones`.
@@ -254,12 +222,9 @@ fn event(
     // columns). The stored source is rewritten whenever the appointment
     // changes (the organizer's update, or the CRM's own copy on a
     // reschedule), so its times are the appointment's.
-    let zoned = |(props, _): &(Vec<Property<'static>>, Vec<Component<'static>>)| {
-        recurring || props.iter().any(|p| p.params.iter().any(|q| q.name.eq_ignore_ascii_case("TZID")))
-    };
-    match from_source.filter(zoned) {
-        Some((props, tz)) => {
-            ev.properties.extend(props);
+    match from_source.filter(|source| recurring || !source.zones.is_empty()) {
+        Some(SeriesLines { lines, zones: tz }) => {
+            ev.properties.extend(lines);
             for z in tz {
                 let id = z.properties.iter().find(|p| p.name.eq_ignore_ascii_case("TZID")).map(|p| p.value.to_string());
                 let known = zones.iter().any(|k| {

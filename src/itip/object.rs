@@ -8,12 +8,17 @@
 
 use super::vocab::{CuType, Method, PartStat, Role, ScheduleAgent};
 use crate::error::{EngineError, ErrorCode, Result};
-use crate::ical::value::{DateTimeValue, email_of, parse_date_time, unescape_text};
-use crate::ical::{Component, Property};
+use crate::ical::value::{
+    DateOrPeriod, DateTimeValue, email_of, parse_date_list_lenient, parse_date_time, unescape_text,
+};
+use crate::ical::{Component, OwnedComponent, Property};
 use crate::tz::ZoneSet;
 use chrono::NaiveDateTime;
 use std::cmp::Ordering;
 use std::collections::HashSet;
+
+mod time;
+pub(crate) use time::{Frame, Moment, length_warnings, own_span, rid_moment};
 
 /// A calendar user line (`ORGANIZER`, RFC 5545 3.8.4.3, or `ATTENDEE`,
 /// 3.8.4.1) with its parameters. The attendee's parameters read as their
@@ -278,7 +283,7 @@ impl<'c, 'a> SchedulingObject<'c, 'a> {
             }
         }
         let master = instances.iter().find(|i| i.recurrence_id.is_none());
-        let recurring = master.is_some_and(|m| m.event.prop("RRULE").is_some() || m.event.prop("RDATE").is_some());
+        let recurring = master.is_some_and(|m| has_rules(m.event));
         let overrides = instances.iter().filter_map(|i| i.recurrence_id.clone()).collect();
         let method = calendar
             .value("METHOD")
@@ -352,19 +357,58 @@ impl<'c, 'a> SchedulingObject<'c, 'a> {
     }
 
     /// Start and end of an instance, as in [`Self::moment`], and whether it
-    /// is all-day: by the rules of [`crate::expand::own_span`], so the diary
+    /// is all-day: by the rules of [`own_span`], so the diary
     /// and the expansion show the same meeting.
     pub fn span(&self, inst: &Instance<'_, '_>) -> (Option<String>, Option<String>, bool) {
-        match crate::expand::own_span(inst.event, &self.zones) {
+        match own_span(inst.event, &self.zones) {
             Some((start, end, all_day)) => (Some(start), Some(end), all_day),
             None => (None, None, false),
         }
+    }
+
+    /// The master's time and recurrence lines as written (`DTSTART`,
+    /// `DTEND`, `DURATION`, `RRULE`, `RDATE`, `EXDATE`, in their order) with
+    /// the `VTIMEZONE`s they name, for a copy of the series elsewhere (the
+    /// calendar feed). `None` without a master or its `DTSTART`, or when a
+    /// zone the lines name is not defined in the calendar (the times could
+    /// not be read without it).
+    pub fn series_lines(&self) -> Option<SeriesLines> {
+        const TIMES: [&str; 6] = ["DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE"];
+        let master = self.master()?;
+        master.dtstart.as_ref()?;
+        let lines: Vec<Property<'static>> = master
+            .event
+            .properties
+            .iter()
+            .filter(|p| TIMES.iter().any(|t| p.name.eq_ignore_ascii_case(t)))
+            .map(Property::to_static)
+            .collect();
+        let mut named: Vec<String> =
+            lines.iter().filter_map(|p| p.param("TZID")).map(|t| t.trim().to_owned()).collect();
+        named.sort();
+        named.dedup();
+        let mut zones = Vec::new();
+        for id in &named {
+            let zone = self.calendar.children("VTIMEZONE").find(|v| vtimezone_id(v).as_deref() == Some(id.as_str()))?;
+            zones.push(zone.to_static());
+        }
+        Some(SeriesLines { lines, zones })
     }
 
     /// The `RECURRENCE-ID` of an instance as written in decisions.
     pub fn recurrence_id_of(&self, inst: &Instance<'_, '_>) -> Option<String> {
         inst.recurrence_id.as_ref().map(|r| self.moment(r))
     }
+}
+
+/// A series' time and recurrence lines with the zones they name
+/// ([`SchedulingObject::series_lines`]).
+#[derive(Debug, Clone)]
+pub struct SeriesLines {
+    /// The lines, as written.
+    pub lines: Vec<Property<'static>>,
+    /// One `VTIMEZONE` for each `TZID` the lines name.
+    pub zones: Vec<OwnedComponent>,
 }
 
 /// A value as written in decisions (see [`SchedulingObject::moment`]).
@@ -422,17 +466,9 @@ pub(crate) fn dtstamp_of(ev: &Component<'_>) -> Option<NaiveDateTime> {
 }
 
 fn read_instance<'c, 'a>(ev: &'c Component<'a>) -> Result<Instance<'c, 'a>> {
-    let (recurrence_id, this_and_future) = match ev.prop("RECURRENCE-ID") {
-        Some(p) => {
-            let v = parse_date_time(p)?;
-            let range = p.param("RANGE").is_some_and(|r| r.eq_ignore_ascii_case("THISANDFUTURE"));
-            (Some(v), range)
-        }
+    let (recurrence_id, this_and_future) = match recurrence_id_of(ev)? {
+        Some((v, range)) => (Some(v), range),
         None => (None, false),
-    };
-    let dtstart = match ev.prop("DTSTART") {
-        Some(p) => Some(parse_date_time(p)?),
-        None => None,
     };
     Ok(Instance {
         event: ev,
@@ -440,11 +476,105 @@ fn read_instance<'c, 'a>(ev: &'c Component<'a>) -> Result<Instance<'c, 'a>> {
         this_and_future,
         sequence: sequence_of(ev)?,
         dtstamp: dtstamp_of(ev),
-        dtstart,
+        dtstart: dtstart_of(ev)?,
         status: ev.value("STATUS").map(|s| s.trim().to_ascii_uppercase()),
         organizer: ev.prop("ORGANIZER").map(CalAddress::read),
         attendees: ev.props("ATTENDEE").map(CalAddress::read).collect(),
     })
+}
+
+/// `DTSTART` of a component; a malformed one is an error.
+pub(crate) fn dtstart_of(ev: &Component<'_>) -> Result<Option<DateTimeValue>> {
+    ev.prop("DTSTART").map(parse_date_time).transpose()
+}
+
+/// `RECURRENCE-ID` of a component, and whether it says
+/// `RANGE=THISANDFUTURE`; a malformed one is an error.
+pub(crate) fn recurrence_id_of(ev: &Component<'_>) -> Result<Option<(DateTimeValue, bool)>> {
+    let Some(p) = recurrence_line(ev) else { return Ok(None) };
+    let range = p.param("RANGE").is_some_and(|r| r.eq_ignore_ascii_case("THISANDFUTURE"));
+    Ok(Some((parse_date_time(p)?, range)))
+}
+
+/// The instants a component's `EXDATE`s exclude ([`instant`]); values that
+/// cannot be read are skipped, as the expansion skips them.
+pub(crate) fn exdate_instants(zones: &ZoneSet, ev: &Component<'_>) -> HashSet<NaiveDateTime> {
+    let mut out = HashSet::new();
+    for p in ev.props("EXDATE") {
+        for item in parse_date_list_lenient(p).0 {
+            if let DateOrPeriod::At(v) = item {
+                out.insert(instant(zones, &v));
+            }
+        }
+    }
+    out
+}
+
+/// A component's `RRULE`s as comparable keys (parts in order, `INTERVAL=1`
+/// left out: [`super::significant::rrule_key`]), sorted; empty without one.
+pub(crate) fn rules_of(ev: &Component<'_>) -> Vec<String> {
+    let mut rules: Vec<String> = ev.props("RRULE").map(|p| super::significant::rrule_key(&p.value)).collect();
+    rules.sort();
+    rules
+}
+
+/// What damage costs a component's recurrence (docs/decision.md, "Damaged
+/// input"): each part of an `RRULE` skipped, each rule dropped, each `RDATE`
+/// or `EXDATE` value skipped, with its line. The expansion skips the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RecurrenceDamage {
+    /// A malformed part of a rule, skipped; the rest of the rule is used.
+    PartSkipped(u32, String),
+    /// A rule with no usable `FREQ`, dropped.
+    RuleDropped(u32, String),
+    /// An `RDATE` or `EXDATE` value that cannot be read, skipped.
+    ValueSkipped(u32, String),
+}
+
+/// The [`RecurrenceDamage`] of a component, in order of its lines' kinds
+/// (rules, then `RDATE`s and `EXDATE`s).
+pub(crate) fn recurrence_damage(ev: &Component<'_>) -> Vec<RecurrenceDamage> {
+    let mut out = Vec::new();
+    for rule in ev.props("RRULE") {
+        let (read, skipped) = crate::recur::parse_lenient(&rule.value);
+        out.extend(skipped.into_iter().map(|e| RecurrenceDamage::PartSkipped(rule.line, e.message)));
+        if let Err(e) = read {
+            out.push(RecurrenceDamage::RuleDropped(rule.line, e.message));
+        }
+    }
+    for list in ev.props("RDATE").chain(ev.props("EXDATE")) {
+        let (_, skipped) = parse_date_list_lenient(list);
+        out.extend(skipped.into_iter().map(|e| RecurrenceDamage::ValueSkipped(list.line, e.message)));
+    }
+    out
+}
+
+/// `DTEND` of a component; a malformed one is an error.
+pub(crate) fn dtend_of(ev: &Component<'_>) -> Result<Option<DateTimeValue>> {
+    ev.prop("DTEND").map(parse_date_time).transpose()
+}
+
+/// The `RECURRENCE-ID` line of a component, as written.
+pub(crate) fn recurrence_line<'c, 'a>(ev: &'c Component<'a>) -> Option<&'c Property<'a>> {
+    ev.prop("RECURRENCE-ID")
+}
+
+/// Whether a component is an overridden instance: it names a
+/// `RECURRENCE-ID` (readable or not).
+pub(crate) fn is_override(ev: &Component<'_>) -> bool {
+    recurrence_line(ev).is_some()
+}
+
+/// The lines that say when a component is, as written, for a message about
+/// it to carry: `DTSTART`, then `DTEND`, else `DURATION`.
+pub(crate) fn time_lines<'c, 'a>(ev: &'c Component<'a>) -> impl Iterator<Item = &'c Property<'a>> {
+    let length = ev.prop("DTEND").or_else(|| ev.prop("DURATION"));
+    ev.prop("DTSTART").into_iter().chain(length)
+}
+
+/// Whether a component has rules of its own: an `RRULE` or an `RDATE`.
+pub(crate) fn has_rules(ev: &Component<'_>) -> bool {
+    ev.prop("RRULE").is_some() || ev.prop("RDATE").is_some()
 }
 
 /// A cal-address in the form we write and compare in messages: `mailto:`
@@ -469,10 +599,7 @@ pub(crate) fn instant(zones: &ZoneSet, v: &DateTimeValue) -> NaiveDateTime {
 /// The key of a component: the instant of its `RECURRENCE-ID`, `None` for
 /// the master.
 pub(crate) fn recurrence_key(zones: &ZoneSet, ev: &Component<'_>) -> Result<Option<NaiveDateTime>> {
-    match ev.prop("RECURRENCE-ID") {
-        Some(p) => Ok(Some(instant(zones, &parse_date_time(p)?))),
-        None => Ok(None),
-    }
+    Ok(recurrence_id_of(ev)?.map(|(v, _)| instant(zones, &v)))
 }
 
 /// An instant written in the form of `model` (a date, floating, UTC, or a
@@ -556,6 +683,58 @@ mod tests {
         assert_eq!(seq("SEQUENCE:2\nX-MICROSOFT-CDO-APPT-SEQUENCE:5\n").unwrap(), Some(2));
         assert_eq!(seq("SEQUENCE:0\nX-MICROSOFT-CDO-APPT-SEQUENCE:junk\n").unwrap(), Some(0));
         assert!(seq("SEQUENCE:two\n").is_err());
+    }
+
+    /// One reading of a meeting: outside this module no code reads a
+    /// component's time, version or recurrence identity for itself (the
+    /// expansion reads the recurrence set it expands; a `VTIMEZONE`'s
+    /// observances are read by the zone reader). Editing lines (`prop_mut`)
+    /// is not reading.
+    #[test]
+    fn only_the_snapshot_reads_times_and_versions() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files: Vec<std::path::PathBuf> =
+            ["src", "server/src", "cli/src", "wasm/src"].iter().map(|d| root.join(d)).collect();
+        let own = root.join("src/itip/object");
+        let mut offenders = Vec::new();
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                if path != own {
+                    files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                }
+                continue;
+            }
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if path.extension().is_none_or(|e| e != "rs") || name == "tests.rs" || path == own.with_extension("rs") {
+                continue;
+            }
+            if path.ends_with("src/tz/custom.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            let mut names = vec![
+                "DTSTART",
+                "DTEND",
+                "DURATION",
+                "RECURRENCE-ID",
+                "SEQUENCE",
+                "X-MICROSOFT-CDO-APPT-SEQUENCE",
+                "DTSTAMP",
+            ];
+            if !path.ends_with("src/expand.rs") {
+                names.extend(["RRULE", "RDATE", "EXDATE"]);
+            }
+            for n in names {
+                for read in ["prop", "props", "value"] {
+                    let needle = format!(".{read}(\"{n}\")");
+                    if code.contains(&needle) {
+                        offenders.push(format!("{} ({needle})", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "read outside the snapshot: {offenders:?}");
     }
 
     #[test]

@@ -8,7 +8,10 @@
 //! reply that describes the event it answers.
 
 use super::PRODID;
-use super::object::{SchedulingObject, events, in_form_of, recurrence_key, sequence_of, vtimezone_id};
+use super::object::{
+    SchedulingObject, events, in_form_of, is_override, recurrence_key, recurrence_line, sequence_of, time_lines,
+    vtimezone_id,
+};
 use super::process::referenced_tzids;
 use super::vocab::PartStat;
 use crate::error::{EngineError, ErrorCode, Result};
@@ -151,20 +154,11 @@ impl ReplyEvent<'_, '_> {
         ev.properties.push(Property::new("SEQUENCE", self.sequence.to_string()));
         match self.source {
             Some(src) => {
-                for name in ["DTSTART", "DTEND"] {
-                    if let Some(p) = src.prop(name) {
-                        ev.properties.push(p.to_static());
-                    }
-                }
-                if src.prop("DTEND").is_none()
-                    && let Some(p) = src.prop("DURATION")
-                {
-                    ev.properties.push(p.to_static());
-                }
+                ev.properties.extend(time_lines(src).map(Property::to_static));
                 if let Some(s) = src.value("SUMMARY").or(self.summary) {
                     ev.properties.push(Property::new("SUMMARY", s));
                 }
-                if let Some(p) = src.prop("RECURRENCE-ID") {
+                if let Some(p) = recurrence_line(src) {
                     ev.properties.push(p.to_static());
                 }
             }
@@ -177,7 +171,7 @@ impl ReplyEvent<'_, '_> {
                 }
             }
         }
-        if ev.prop("RECURRENCE-ID").is_none()
+        if !is_override(&ev)
             && let Some((at, model)) = self.instance
         {
             ev.properties.push(instance_value(zones, model, at).to_property("RECURRENCE-ID"));

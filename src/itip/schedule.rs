@@ -22,14 +22,15 @@
 //! deletes the object, the `CANCEL`s carry old + 1. The caller stores the
 //! `SEQUENCE` it sent (it is in every `ics`).
 
-use super::object::{CalAddress, SchedulingObject, events, in_form_of, instant, normalize_address, recurrence_key};
+use super::object::{
+    CalAddress, SchedulingObject, dtstart_of, events, exdate_instants, in_form_of, normalize_address, recurrence_id_of,
+    recurrence_key, recurrence_line, time_lines,
+};
 use super::reply::{ReplyEvent, attach_timezones, first_summary, message_calendar};
 use super::significant::is_significant_change;
 use super::vocab::{PartStat, ScheduleAgent};
 use crate::error::{EngineError, ErrorCode, Result};
-use crate::ical::value::{
-    DateOrPeriod, DateTimeValue, email_of, parse_date_list_lenient, parse_date_time, same_address,
-};
+use crate::ical::value::{DateTimeValue, email_of, same_address};
 use crate::ical::{Component, OwnedComponent, Property};
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -202,16 +203,10 @@ impl<'c, 'a> Side<'c, 'a> {
                 entry.forced |= line.param("SCHEDULE-FORCE-SEND").is_some_and(|f| f.eq_ignore_ascii_case("REQUEST"));
             }
         }
-        let mut exdates = HashSet::new();
-        if let Some((_, m)) = instances.iter().find(|(k, _)| k.is_none()) {
-            for p in m.props("EXDATE") {
-                for item in parse_date_list_lenient(p).0 {
-                    if let DateOrPeriod::At(v) = item {
-                        exdates.insert(instant(&object.zones, &v));
-                    }
-                }
-            }
-        }
+        let exdates = match instances.iter().find(|(k, _)| k.is_none()) {
+            Some((_, m)) => exdate_instants(&object.zones, m),
+            None => HashSet::new(),
+        };
         Ok(Side { calendar, object, instances, at, attendance, exdates })
     }
 
@@ -240,11 +235,13 @@ impl<'c, 'a> Side<'c, 'a> {
     /// The form instances are named in: the master's `DTSTART`, else the
     /// first `RECURRENCE-ID` (an object of overrides only).
     fn instance_model(&self) -> Result<Option<DateTimeValue>> {
-        if let Some(p) = self.master().and_then(|m| m.prop("DTSTART")) {
-            return Ok(Some(parse_date_time(p)?));
+        if let Some(m) = self.master()
+            && let Some(start) = dtstart_of(m)?
+        {
+            return Ok(Some(start));
         }
-        match self.instances.first().and_then(|(_, c)| c.prop("RECURRENCE-ID")) {
-            Some(p) => Ok(Some(parse_date_time(p)?)),
+        match self.instances.first() {
+            Some((_, c)) => Ok(recurrence_id_of(c)?.map(|(v, _)| v)),
             None => Ok(None),
         }
     }
@@ -439,8 +436,7 @@ fn request_body(
         if key.is_none() {
             // The master: the instances the attendee is not in are excluded.
             let missing: Vec<NaiveDateTime> = excluded.iter().copied().filter(|k| !already.contains(k)).collect();
-            if let (false, Some(start)) = (missing.is_empty(), comp.prop("DTSTART")) {
-                let model = parse_date_time(start)?;
+            if let (false, Some(model)) = (missing.is_empty(), dtstart_of(comp)?) {
                 let values: Vec<String> =
                     missing.iter().map(|k| in_form_of(&new.object.zones, &model, *k).to_ical_value()).collect();
                 let mut exdate = model.to_property("EXDATE");
@@ -510,15 +506,9 @@ fn cancel_body(
         if let Some(s) = src.value("SUMMARY").or_else(|| ctx.base.main().and_then(|m| m.value("SUMMARY"))) {
             ev.properties.push(Property::new("SUMMARY", s));
         }
-        if let Some(p) = src.prop("DTSTART") {
-            ev.properties.push(p.to_static());
-        }
-        match (src.prop("DTEND"), src.prop("DURATION")) {
-            (Some(p), _) | (None, Some(p)) => ev.properties.push(p.to_static()),
-            (None, None) => {}
-        }
+        ev.properties.extend(time_lines(src).map(Property::to_static));
         if instance.is_some() {
-            if let Some(p) = src.prop("RECURRENCE-ID") {
+            if let Some(p) = recurrence_line(src) {
                 ev.properties.push(p.to_static());
             }
             ev.properties.push(Property::new("STATUS", "CANCELLED"));

@@ -6,7 +6,7 @@
 //! sabre/vobject does, plus `LOCATION`, as Stalwart and the CRM we mirror do
 //! (a meeting moved to another place must be confirmed again, SPEC 3.3 rule 4).
 
-use super::object::recurrence_key;
+use super::object::{recurrence_key, recurrence_line};
 use crate::ical::Component;
 use crate::ical::value::{DateOrPeriod, DateTimeValue, parse_date_list, parse_date_time, parse_duration};
 use crate::tz::ZoneSet;
@@ -40,7 +40,7 @@ pub(crate) fn fingerprint(calendar: &Component<'_>) -> Fingerprint {
         let key = match recurrence_key(&zones, comp) {
             Ok(Some(k)) => k.format("%Y%m%dT%H%M%S").to_string(),
             Ok(None) => "master".to_owned(),
-            Err(_) => comp.value("RECURRENCE-ID").unwrap_or("").to_owned(),
+            Err(_) => recurrence_line(comp).map(|p| p.value.to_string()).unwrap_or_default(),
         };
         // The first component of an instance wins (duplicates are ignored).
         out.entry(key).or_insert_with(|| component_fingerprint(&zones, comp));

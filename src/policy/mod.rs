@@ -31,6 +31,7 @@ use crate::error::{EngineError, ErrorCode, Result};
 use crate::ical::value::email_of;
 use crate::ical::{Component, ParseOptions, parse_calendar};
 use crate::itip::SchedulingObject;
+use crate::itip::object::{RecurrenceDamage, recurrence_damage};
 use crate::itip::{CalAddress, Method};
 use crate::message::Envelope;
 use chrono::NaiveDateTime;
@@ -173,17 +174,11 @@ impl<'c, 'a> Case<'c, 'a> {
         // Damaged recurrence (docs/decision.md, "Damaged input"): what was
         // skipped changes the occurrences, so the user is told.
         for event in self.message.instances.iter().map(|i| i.event) {
-            for rule in event.props("RRULE") {
-                let (read, skipped) = crate::recur::parse_lenient(&rule.value);
-                warnings.extend(skipped.iter().map(|e| reasons::rule_part_skipped(rule.line, &e.message)));
-                if let Err(e) = read {
-                    warnings.push(reasons::rule_dropped(rule.line, &e.message));
-                }
-            }
-            for list in event.props("RDATE").chain(event.props("EXDATE")) {
-                let (_, skipped) = crate::ical::value::parse_date_list_lenient(list);
-                warnings.extend(skipped.iter().map(|e| reasons::value_skipped(list.line, &e.message)));
-            }
+            warnings.extend(recurrence_damage(event).into_iter().map(|damage| match damage {
+                RecurrenceDamage::PartSkipped(line, why) => reasons::rule_part_skipped(line, &why),
+                RecurrenceDamage::RuleDropped(line, why) => reasons::rule_dropped(line, &why),
+                RecurrenceDamage::ValueSkipped(line, why) => reasons::value_skipped(line, &why),
+            }));
         }
         let mut notes = Vec::new();
         if let Some(sender) = self.sender_header.as_deref().filter(|s| Some(*s) != self.from.as_deref()) {

@@ -22,11 +22,10 @@ pub(super) fn add(input: &Inbound<'_, '_, '_>) -> Result<ProcessOutcome> {
         }
     }
     for ev in events(input.message) {
-        let Some(start_prop) = ev.prop("DTSTART") else { continue };
-        let start = parse_date_time(start_prop)?;
-        let rid = match ev.prop("RECURRENCE-ID") {
-            Some(p) => parse_date_time(p)?,
-            None => start.clone(),
+        let Some(start) = dtstart_of(ev)? else { continue };
+        let rid = match recurrence_id_of(ev)? {
+            Some((v, _)) => v,
+            None => start,
         };
         let key = instant(&zones, &rid);
         if index.find(Some(key)).is_some() {
@@ -38,7 +37,7 @@ pub(super) fn add(input: &Inbound<'_, '_, '_>) -> Result<ProcessOutcome> {
             master.properties.push(rid.to_property("RDATE"));
         }
         let mut instance = ev.to_static();
-        if instance.prop("RECURRENCE-ID").is_none() {
+        if !is_override(&instance) {
             instance.properties.push(rid.to_property("RECURRENCE-ID"));
         }
         new.components.push(instance);

@@ -11,17 +11,15 @@ pub(super) fn cancel(input: &Inbound<'_, '_, '_>) -> Result<ProcessOutcome> {
     let zones = input.zones();
     let mut index = Index::build(&zones, &new)?;
     let mut excluded = match index.find(None).and_then(|m| new.components.get(m)) {
-        Some(master) => exdates_of(&zones, master)?,
+        Some(master) => exdate_instants(&zones, master),
         None => HashSet::new(),
     };
     let mut applied = false;
     let mut why: Option<Ignored> = None;
     for ev in events(input.message) {
         let version = version_of(ev)?;
-        let range = ev
-            .prop("RECURRENCE-ID")
-            .and_then(|p| p.param("RANGE"))
-            .is_some_and(|r| r.eq_ignore_ascii_case("THISANDFUTURE"));
+        let range =
+            recurrence_line(ev).and_then(|p| p.param("RANGE")).is_some_and(|r| r.eq_ignore_ascii_case("THISANDFUTURE"));
         let key = recurrence_key(&zones, ev)?;
         let mut target = Cancelling { zones: &zones, cal: &mut new, index: &mut index, excluded: &mut excluded };
         let outcome = match key {
@@ -103,14 +101,13 @@ impl Cancelling<'_> {
         if older(version, master)? {
             return Ok(Err(Ignored::Stale));
         }
-        if !is_recurring(master) {
+        if !has_rules(master) {
             // A single event has one instance: cancelling it cancels the event.
             mark_cancelled(master, version.0);
             return Ok(Ok(()));
         }
         if self.excluded.insert(key) {
-            let Some(start) = master.prop("DTSTART") else { return Ok(Err(Ignored::NoExistingAppointment)) };
-            let start = parse_date_time(start)?;
+            let Some(start) = dtstart_of(master)? else { return Ok(Err(Ignored::NoExistingAppointment)) };
             master.properties.push(in_form_of(self.zones, &start, key).to_property("EXDATE"));
         }
         // A message about one instance leaves the master's SEQUENCE alone:
@@ -128,8 +125,7 @@ impl Cancelling<'_> {
         if older(version, master)? {
             return Ok(Err(Ignored::Stale));
         }
-        let Some(start_prop) = master.prop("DTSTART") else { return self.one(key, version) };
-        let start = parse_date_time(start_prop)?;
+        let Some(start) = dtstart_of(master)? else { return self.one(key, version) };
         if key <= instant(self.zones, &start) {
             return self.all(version);
         }

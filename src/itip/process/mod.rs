@@ -14,16 +14,15 @@
 //! replies only from an invited attendee speaking for itself (SPEC 3.3 rule 5).
 
 use super::object::{
-    SchedulingObject, compare_versions, dtstamp_of, events, in_form_of, instant, recurrence_key, sequence_of,
-    vtimezone_id,
+    CalAddress, SchedulingObject, compare_versions, dtend_of, dtstamp_of, dtstart_of, events, exdate_instants,
+    has_rules, in_form_of, instant, is_override, recurrence_id_of, recurrence_key, recurrence_line, rules_of,
+    sequence_of, vtimezone_id,
 };
 use super::significant::is_significant_change;
 use super::trust::{Author, Principal, Recorded, delegated_by_author, vouch};
 use super::vocab::{Method, PartStat, status_code};
 use crate::error::{EngineError, ErrorCode, Result};
-use crate::ical::value::{
-    DateTimeValue, email_of, parse_date_list_lenient, parse_date_time, parse_date_time_token, same_address,
-};
+use crate::ical::value::{DateTimeValue, email_of, parse_date_time_token, same_address};
 use crate::ical::{Component, OwnedComponent, Param, Property};
 use crate::outcome::Ignored;
 use crate::tz::ZoneSet;
@@ -251,10 +250,9 @@ fn carry_local_state(new: &mut OwnedComponent, old: &Component<'_>, keep_partsta
     }
     if keep_partstat {
         let mut answered: HashMap<String, PartStat> = HashMap::new();
-        for o in old.props("ATTENDEE") {
-            let p = o.param("PARTSTAT").map(PartStat::parse).unwrap_or_default();
-            if p != PartStat::NeedsAction {
-                answered.entry(email_of(&o.value)).or_insert(p);
+        for o in old.props("ATTENDEE").map(CalAddress::read) {
+            if o.partstat != PartStat::NeedsAction {
+                answered.entry(o.email).or_insert(o.partstat);
             }
         }
         for a in new.props_mut("ATTENDEE") {
@@ -404,23 +402,6 @@ fn worse(a: Option<Ignored>, b: Ignored) -> Option<Ignored> {
         Some(x) if rank(x) <= rank(b) => Some(x),
         _ => Some(b),
     }
-}
-
-fn is_recurring(ev: &Component<'_>) -> bool {
-    ev.prop("RRULE").is_some() || ev.prop("RDATE").is_some()
-}
-
-/// The instants of the `EXDATE`s of `master`.
-fn exdates_of(zones: &ZoneSet, master: &Component<'_>) -> Result<HashSet<NaiveDateTime>> {
-    let mut out = HashSet::new();
-    for p in master.props("EXDATE") {
-        for item in parse_date_list_lenient(p).0 {
-            if let crate::ical::value::DateOrPeriod::At(v) = item {
-                out.insert(instant(zones, &v));
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// Whether a message at `version` is older than the stored component `ev`.

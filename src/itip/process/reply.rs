@@ -44,7 +44,7 @@ pub(super) fn reply(input: &Inbound<'_, '_, '_>) -> Result<ProcessOutcome> {
     new.remove_props("METHOD");
     let mut index = Index::build(&zones, &new)?;
     let excluded = match index.find(None).and_then(|m| new.components.get(m)) {
-        Some(master) => exdates_of(&zones, master)?,
+        Some(master) => exdate_instants(&zones, master),
         None => HashSet::new(),
     };
     let mut seen = HashSet::new();
@@ -124,7 +124,7 @@ impl Target<'_> {
                     if !has_attendee(master_ev, replier) {
                         return Ok(Err(Ignored::UnknownAttendee));
                     }
-                    if !is_recurring(master_ev) {
+                    if !has_rules(master_ev) {
                         // A single event: the answer is for its only instance.
                         targets.push(m);
                     } else {
@@ -188,24 +188,19 @@ pub fn answers_current_version(
     current: &Component<'_>,
     current_zones: &ZoneSet,
 ) -> bool {
-    let at = |ev: &Component<'_>, zones: &ZoneSet, name: &str| {
-        ev.prop(name).and_then(|p| parse_date_time(p).ok()).map(|v| instant(zones, &v))
-    };
-    let Some(start) = at(reply, reply_zones, "DTSTART") else { return false };
-    if Some(start) != at(current, current_zones, "DTSTART") {
+    type Reader = fn(&Component<'_>) -> Result<Option<DateTimeValue>>;
+    let at = |ev: &Component<'_>, zones: &ZoneSet, read: Reader| read(ev).ok().flatten().map(|v| instant(zones, &v));
+    let Some(start) = at(reply, reply_zones, dtstart_of) else { return false };
+    if Some(start) != at(current, current_zones, dtstart_of) {
         return false;
     }
-    if let (Some(a), Some(b)) = (at(reply, reply_zones, "DTEND"), at(current, current_zones, "DTEND"))
+    if let (Some(a), Some(b)) = (at(reply, reply_zones, dtend_of), at(current, current_zones, dtend_of))
         && a != b
     {
         return false;
     }
-    let rules = |ev: &Component<'_>| {
-        let mut r: Vec<String> = ev.props("RRULE").map(|p| p.value.trim().to_ascii_uppercase()).collect();
-        r.sort();
-        r
-    };
-    reply.prop("RRULE").is_none() || rules(reply) == rules(current)
+    let rules = rules_of(reply);
+    rules.is_empty() || rules == rules_of(current)
 }
 
 fn has_attendee(ev: &Component<'_>, address: &str) -> bool {
@@ -260,19 +255,12 @@ pub(crate) fn instance_from_master(
     master: &Component<'_>,
     key: NaiveDateTime,
 ) -> Result<Option<OwnedComponent>> {
-    let Some(start_prop) = master.prop("DTSTART") else { return Ok(None) };
-    let start = parse_date_time(start_prop)?;
+    let Some(start) = dtstart_of(master)? else { return Ok(None) };
     let new_start = in_form_of(zones, &start, key);
-    let end = match master.prop("DTEND") {
-        Some(p) => Some(parse_date_time(p)?),
-        None => None,
-    };
+    let end = dtend_of(master)?;
     let mut ev = master.to_static();
     for name in ["RRULE", "RDATE", "EXDATE", "EXRULE"] {
         ev.remove_props(name);
-    }
-    if let Some(p) = ev.prop_mut("DTSTART") {
-        p.value = new_start.to_ical_value().into();
     }
     if let Some(end) = end {
         let length: TimeDelta = instant(zones, &end) - instant(zones, &start);
@@ -281,8 +269,13 @@ pub(crate) fn instance_from_master(
             p.value = new_end.to_ical_value().into();
         }
     }
+    // The RECURRENCE-ID takes DTSTART's parameters as written (its TZID, a
+    // VALUE=DATE).
     let mut rid = Property::new("RECURRENCE-ID", new_start.to_ical_value());
-    rid.params = start_prop.params.iter().map(|p| p.to_static()).collect();
+    if let Some(p) = ev.prop_mut("DTSTART") {
+        rid.params.clone_from(&p.params);
+        p.value = new_start.to_ical_value().into();
+    }
     ev.properties.push(rid);
     Ok(Some(ev))
 }

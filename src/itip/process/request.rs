@@ -14,7 +14,7 @@ pub(super) fn request(input: &Inbound<'_, '_, '_>) -> Result<ProcessOutcome> {
     if !input.msg.instances_only() {
         // The whole object: the message replaces every component (RFC 5546
         // 3.2.2), after a version check against the stored master.
-        let Some(msg_master) = events(input.message).into_iter().find(|e| e.prop("RECURRENCE-ID").is_none()) else {
+        let Some(msg_master) = events(input.message).into_iter().find(|e| !is_override(e)) else {
             return Ok(ProcessOutcome::Ignored(Ignored::Unsupported));
         };
         let stored_index = Index::build(&zones, existing)?;

@@ -54,6 +54,28 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Decodes a MIME body leniently (RFC 2045 section 6.8: characters outside
+/// the alphabet are ignored), up to its padding; trailing bits that make no
+/// whole byte are dropped.
+pub fn decode_lenient(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let mut acc = 0u32;
+    let mut bits = 0u32;
+    for &c in text {
+        if c == b'=' && bits > 0 {
+            break;
+        }
+        let Some(v) = value(c) else { continue };
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((acc >> bits) & 0xff) as u8);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +87,7 @@ mod tests {
         }
         assert_eq!(encode(b"foobar"), "Zm9vYmFy");
         assert!(decode("a$b").is_none());
+        assert_eq!(decode_lenient(b"Zm9v\r\nYm*Fy\n"), b"foobar");
+        assert_eq!(decode_lenient(b"Zm8=\r\n--junk after the padding"), b"fo");
     }
 }

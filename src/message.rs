@@ -1,8 +1,13 @@
 //! The input boundary: a message is raw iCalendar text or a whole e-mail
 //! (RFC 5322 / MIME) carrying an iMIP part (RFC 6047).
 
+mod charset;
+mod mime;
+#[rustfmt::skip]
+mod single_byte;
+
 use crate::error::{EngineError, ErrorCode, Result};
-use mailparse::{MailHeaderMap, ParsedMail};
+use mime::Part;
 
 /// Size limits of the input boundary (SPEC 7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,15 +45,6 @@ pub struct Envelope {
     pub is_email: bool,
 }
 
-/// `bytes` as text: valid UTF-8 as it is (checked by the standard library's
-/// fast validator), anything else with U+FFFD for each invalid sequence.
-fn utf8_text(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_owned(),
-        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
-    }
-}
-
 /// Whether `bytes` is raw iCalendar (rather than an e-mail).
 pub fn looks_like_icalendar(bytes: &[u8]) -> bool {
     let b = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
@@ -62,16 +58,18 @@ pub fn read_message(bytes: &[u8], limits: &InputLimits) -> Result<Envelope> {
         if bytes.len() > limits.max_calendar_bytes {
             return Err(too_large("calendar", bytes.len(), limits.max_calendar_bytes));
         }
-        return Ok(Envelope { calendar: utf8_text(bytes), ..Envelope::default() });
+        return Ok(Envelope { calendar: charset::utf8_lossy(bytes), ..Envelope::default() });
     }
     if bytes.len() > limits.max_email_bytes {
         return Err(too_large("e-mail", bytes.len(), limits.max_email_bytes));
     }
-    let mail = mailparse::parse_mail(bytes)
-        .map_err(|e| EngineError::at(ErrorCode::ParseError, 1, format!("the e-mail cannot be read: {e}")))?;
-    let (from, from_name) = address_header(&mail, "From");
-    let (sender, _) = address_header(&mail, "Sender");
-    let header = |name: &str| mail.headers.get_first_value(name).map(|v| v.trim().to_owned());
+    let mail = Part::read(bytes);
+    let address = |name: &str| match mail.mailbox(name) {
+        Some((address, display)) => (Some(address.trim().to_lowercase()), display),
+        None => (None, None),
+    };
+    let (from, from_name) = address("From");
+    let (sender, _) = address("Sender");
     let (calendar, content_method) = find_calendar(&mail, limits)?.ok_or_else(|| {
         EngineError::new(ErrorCode::NoCalendarPart, "the e-mail has no `text/calendar` part and no `.ics` attachment")
     })?;
@@ -81,8 +79,8 @@ pub fn read_message(bytes: &[u8], limits: &InputLimits) -> Result<Envelope> {
         from,
         from_name,
         sender,
-        message_id: header("Message-ID"),
-        subject: header("Subject"),
+        message_id: mail.text("Message-ID"),
+        subject: mail.text("Subject"),
         is_email: true,
     })
 }
@@ -91,43 +89,17 @@ fn too_large(what: &str, len: usize, max: usize) -> EngineError {
     EngineError::new(ErrorCode::TooLarge, format!("the {what} is {len} bytes, more than the limit of {max} bytes"))
 }
 
-fn address_header(mail: &ParsedMail<'_>, name: &str) -> (Option<String>, Option<String>) {
-    let Some(h) = mail.headers.get_first_header(name) else {
-        return (None, None);
-    };
-    let Ok(list) = mailparse::addrparse_header(h) else {
-        return (None, None);
-    };
-    for a in list.iter() {
-        match a {
-            mailparse::MailAddr::Single(s) => {
-                return (Some(s.addr.trim().to_lowercase()), s.display_name.clone());
-            }
-            mailparse::MailAddr::Group(g) => {
-                if let Some(s) = g.addrs.first() {
-                    return (Some(s.addr.trim().to_lowercase()), s.display_name.clone());
-                }
-            }
-        }
-    }
-    (None, None)
-}
-
 /// The first calendar part, depth first: `text/calendar` preferred over an
 /// `application/ics` attachment or a part whose file name ends in `.ics`.
-fn find_calendar(mail: &ParsedMail<'_>, limits: &InputLimits) -> Result<Option<(String, Option<String>)>> {
-    let mut best: Option<(u8, &ParsedMail<'_>)> = None;
+fn find_calendar(mail: &Part<'_>, limits: &InputLimits) -> Result<Option<(String, Option<String>)>> {
+    let mut best: Option<(u8, &Part<'_>)> = None;
     let mut stack = vec![mail];
     while let Some(part) = stack.pop() {
         stack.extend(part.subparts.iter().rev());
-        let mime = part.ctype.mimetype.to_ascii_lowercase();
+        let mime = part.content_type.value.as_str();
+        let ends_in_ics = |name: Option<&str>| name.is_some_and(|n| n.to_ascii_lowercase().ends_with(".ics"));
         let named_ics =
-            part.ctype.params.get("name").map(|n| n.to_ascii_lowercase().ends_with(".ics")).unwrap_or(false)
-                || part
-                    .get_content_disposition()
-                    .params
-                    .get("filename")
-                    .is_some_and(|n| n.to_ascii_lowercase().ends_with(".ics"));
+            ends_in_ics(part.content_type.param("name")) || ends_in_ics(part.disposition().param("filename"));
         let rank = if mime == "text/calendar" {
             3
         } else if mime == "application/ics" || mime == "text/x-vcalendar" {
@@ -142,18 +114,38 @@ fn find_calendar(mail: &ParsedMail<'_>, limits: &InputLimits) -> Result<Option<(
         }
     }
     let Some((_, part)) = best else { return Ok(None) };
-    let raw = part
-        .get_body_raw()
-        .map_err(|e| EngineError::new(ErrorCode::ParseError, format!("the calendar part cannot be decoded: {e}")))?;
+    let raw = part.body();
     if raw.len() > limits.max_calendar_bytes {
         return Err(too_large("calendar part", raw.len(), limits.max_calendar_bytes));
     }
-    let text = match part.get_body() {
-        Ok(t) if !t.contains('\u{fffd}') || raw.is_empty() => t,
-        _ => utf8_text(&raw),
+    let method = part.content_type.param("method").map(|m| m.trim().to_ascii_uppercase());
+    Ok(Some((calendar_text(&raw, part.content_type.param("charset")), method)))
+}
+
+/// A calendar part's bytes as text. A byte order mark decides; else the
+/// part's `charset` when it names one other than UTF-8 or US-ASCII and the
+/// bytes decode in it without error; else UTF-8, iCalendar's default (RFC
+/// 5545 section 3.1.4), also for `us-ascii`, of which it is the superset
+/// clients mean when they send 8-bit text under that label.
+fn calendar_text(raw: &[u8], declared: Option<&str>) -> String {
+    let (label, bytes) = if let Some(rest) = raw.strip_prefix(b"\xef\xbb\xbf") {
+        (Some("utf-8"), rest)
+    } else if let Some(rest) = raw.strip_prefix(b"\xfe\xff") {
+        (Some("utf-16be"), rest)
+    } else if let Some(rest) = raw.strip_prefix(b"\xff\xfe") {
+        (Some("utf-16le"), rest)
+    } else {
+        (declared.map(str::trim), raw)
     };
-    let method = part.ctype.params.get("method").map(|m| m.trim().to_ascii_uppercase());
-    Ok(Some((text, method)))
+    match label {
+        Some(label) if !charset::is_utf8(label) && !label.eq_ignore_ascii_case("us-ascii") => {
+            match charset::decode(label, bytes) {
+                Some(text) if !text.contains('\u{fffd}') => text,
+                _ => charset::utf8_lossy(bytes),
+            }
+        }
+        _ => charset::utf8_lossy(bytes),
+    }
 }
 
 #[cfg(test)]

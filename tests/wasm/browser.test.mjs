@@ -5,6 +5,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { launchChromium, openPage, serve } from './browser.mjs';
 import {
@@ -12,6 +13,7 @@ import {
   NOW,
   canonical,
   caseText,
+  charsetMails,
   conformanceCases,
   corpusFiles,
   firstAttendee,
@@ -20,6 +22,7 @@ import {
   native,
   processInputs,
   scheduleRequest,
+  scratchDir,
   shared,
 } from './support.mjs';
 
@@ -36,6 +39,13 @@ function sample() {
     const message = { url: sharedUrl(file) };
     jobs.push({ what: `decide ${file}`, op: 'decide', message, request: CONTEXTS.arrival, expected: native.decide(file, CONTEXTS.arrival) });
     jobs.push({ what: `expand ${file}`, op: 'expand', message, request: {}, expected: native.expand(file) });
+  }
+  const charsets = scratchDir('invitelink-charsets-');
+  for (const mail of charsetMails()) {
+    const file = path.join(charsets, `${mail.name}.eml`);
+    writeFileSync(file, mail.bytes);
+    const message = { bytes: [...mail.bytes] };
+    jobs.push({ what: `decide ${mail.name}`, op: 'decide', message, request: CONTEXTS.arrival, expected: native.decide(file, CONTEXTS.arrival) });
   }
   const cases = conformanceCases();
   for (const c of every(cases.filter((c) => c.operation === 'process'), 3)) {

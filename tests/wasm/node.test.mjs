@@ -12,6 +12,7 @@ import {
   NOW,
   canonical,
   caseText,
+  charsetMails,
   conformanceCases,
   corpusFiles,
   firstAttendee,
@@ -90,6 +91,19 @@ test('decide over the corpus equals the CLI, for each context', () => {
     }
   }
   assert.ok(successes > files.length, `${successes} decisions`);
+});
+
+test('e-mails in other encodings decide as the CLI does, with the title as written', () => {
+  const dir = scratchDir('invitelink-charsets-');
+  for (const mail of charsetMails()) {
+    const file = path.join(dir, `${mail.name}.eml`);
+    writeFileSync(file, mail.bytes);
+    const answer = il.decide(new Uint8Array(mail.bytes), CONTEXTS.arrival);
+    same(answer, native.decide(file, CONTEXTS.arrival), `decide ${mail.name}`);
+    assert.equal(answer.type, 'success', mail.name);
+    const created = answer.decision.effects.find((e) => e.type === 'create_appointment');
+    assert.equal(created?.summary, mail.summary, mail.name);
+  }
 });
 
 test('a message given as text decides as the same bytes do', () => {

@@ -274,3 +274,82 @@ export function forgedProblems(row, answer) {
   }
   return problems;
 }
+
+/**
+ * Invitations whose calendar part is in another encoding than UTF-8 (and
+ * headers with encoded words): `{ name, bytes, summary }`, where `summary`
+ * is the meeting's title as it must be read. Natively encoding_rs decodes
+ * them, in wasm the host's `TextDecoder`; both follow the WHATWG standard.
+ */
+export function charsetMails() {
+  const ascii = (text) => Buffer.from(text, 'latin1');
+  const bytes = (...parts) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? ascii(p) : Buffer.from(p))));
+  const calendar = (summary) =>
+    bytes(
+      'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//charset test//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n',
+      'UID:charset-', Buffer.from(summary.name), '@example.org\r\nDTSTAMP:20260110T090000Z\r\nSEQUENCE:0\r\n',
+      'DTSTART:20260120T090000Z\r\nDTEND:20260120T100000Z\r\nSUMMARY:', summary.bytes, '\r\n',
+      'ORGANIZER;CN=Olga Organizer:mailto:organizer@example.org\r\n',
+      'ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:one@example.org\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n',
+    );
+  const mail = ({ name, contentType, encoding, body, subject = 'Invitation', from = 'Olga Organizer <organizer@example.org>' }) => {
+    let payload = body;
+    if (encoding === 'base64') payload = ascii(body.toString('base64').replace(/.{1,76}/g, '$&\r\n'));
+    if (encoding === 'quoted-printable') {
+      payload = ascii([...body].map((b) => (b >= 33 && b <= 126 && b !== 61) || b === 10 || b === 13 || b === 32 ? String.fromCharCode(b) : `=${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+    }
+    return bytes(
+      `From: ${from}\r\nTo: one@example.org\r\nSubject: ${subject}\r\nMessage-ID: <${name}@example.org>\r\nMIME-Version: 1.0\r\n`,
+      'Content-Type: multipart/alternative; boundary="=_b"\r\n\r\n--=_b\r\nContent-Type: text/plain\r\n\r\nSee the invitation.\r\n--=_b\r\n',
+      `Content-Type: ${contentType}\r\n`,
+      encoding ? `Content-Transfer-Encoding: ${encoding}\r\n` : '',
+      '\r\n', payload, '\r\n--=_b--\r\n',
+    );
+  };
+  const cases = [
+    // name, charset label, SUMMARY bytes, the text they are, transfer encoding
+    ['windows-1252', 'windows-1252', [0x43, 0x61, 0x66, 0xe9, 0x20, 0x96, 0x20, 0x80, 0x31, 0x30, 0x30], 'Café – €100', 'quoted-printable'],
+    ['latin2', 'ISO-8859-2', [0x50, 0x6c, 0x61, 0x6e, 0x20, 0xa3, 0xf3, 0x64, 0xbc], 'Plan Łódź', 'base64'],
+    ['koi8-r', 'koi8-r', [0xf7, 0xd3, 0xd4, 0xd2, 0xc5, 0xde, 0xc1], 'Встреча', '8bit'],
+    // Bytes on which Node's single-byte decoders differ from the standard.
+    ['koi8-u', 'koi8-u', [0xae, 0xbe], 'ўЎ', 'base64'],
+    ['windows-1255', 'windows-1255', [0xca, 0xf9], '\u05ba\u05e9', 'base64'],
+    ['ibm866', 'cp866', [0x80, 0x7f], 'А\x7f', 'base64'],
+    ['shift-jis', 'Shift_JIS', [0x82, 0xa0, 0xb1], 'あｱ', 'base64'],
+    ['iso-2022-jp', 'iso-2022-jp', [0x1b, 0x24, 0x42, 0x24, 0x22, 0x1b, 0x28, 0x42, 0x21], 'あ!', '7bit'],
+    ['gb18030', 'gb18030', [0xd6, 0xd0], '中', 'base64'],
+    ['big5', 'big5', [0xa4, 0xa4], '中', 'base64'],
+    ['euc-kr', 'euc-kr', [0xc7, 0xd1], '한', 'base64'],
+    ['x-user-defined', 'x-user-defined', [0x41, 0x80, 0xff], 'A\uf780\uf7ff', 'base64'],
+    ['us-ascii-utf8', 'us-ascii', [...Buffer.from('Möte')], 'Möte', '8bit'],
+    ['no-charset-utf8', null, [...Buffer.from('Möte')], 'Möte', 'quoted-printable'],
+    ['unknown-label', 'no-such-charset', [...Buffer.from('Möte')], 'Möte', '8bit'],
+  ];
+  const out = cases.map(([name, label, summaryBytes, summary, encoding]) => ({
+    name,
+    summary,
+    bytes: mail({
+      name,
+      contentType: `text/calendar; method=REQUEST${label ? `; charset="${label}"` : ''}`,
+      encoding,
+      body: calendar({ name, bytes: summaryBytes }),
+    }),
+  }));
+  // UTF-16 with its byte order mark and no label; headers in encoded words.
+  const latin1Calendar = calendar({ name: 'utf-16', bytes: [...Buffer.from('Möte', 'latin1')] }).toString('latin1');
+  const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(latin1Calendar, 'utf16le')]);
+  out.push({ name: 'utf-16-bom', summary: 'Möte', bytes: mail({ name: 'utf-16-bom', contentType: 'application/ics; name="invite.ics"', encoding: 'base64', body: utf16 }) });
+  out.push({
+    name: 'encoded-words',
+    summary: 'Möte',
+    bytes: mail({
+      name: 'encoded-words',
+      contentType: 'text/calendar; method=REQUEST; charset=utf-8',
+      encoding: '8bit',
+      body: calendar({ name: 'encoded-words', bytes: [...Buffer.from('Möte')] }),
+      subject: '=?iso-2022-jp?B?GyRCJCIbKEI=?= =?ISO-8859-1?Q?J=F6rg?=',
+      from: '=?koi8-r?B?98PU0sXewQ==?= <Organizer@Example.org>',
+    }),
+  });
+  return out;
+}

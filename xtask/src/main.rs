@@ -13,12 +13,14 @@
 //! `gen-windows-zones` (regenerate the Windows zone table from CLDR),
 //! `gen-trust-data` (the public suffix and public mailbox provider lists),
 //! `gen-zone-display-names` (Windows' zone display names, as Exchange writes them),
-//! `gen-tz-data` (the compact IANA time-zone table of the WebAssembly build).
+//! `gen-tz-data` (the compact IANA time-zone table of the WebAssembly build),
+//! `gen-charset-data` (the single-byte encodings' tables of `src/message/`).
 
 mod addin_tests;
 mod bench;
 mod bench_mail;
 mod browser;
+mod charset_data;
 mod engine_tree;
 mod fuzz;
 mod npm;
@@ -136,10 +138,11 @@ fn main() {
         "gen-windows-zones" => windows_zones::run(&root),
         "gen-trust-data" => trust_data::run(&root, rest.iter().any(|a| a == "--from-text")),
         "gen-tz-data" => tz_data::run(&root),
+        "gen-charset-data" => charset_data::run(&root),
         "gen-zone-display-names" => zone_display_names::run(&root),
         _ => {
             eprintln!(
-                "usage: cargo xtask test | run | pkg | bench [--quick] | bench-mail | engine-tree | fuzz [SECONDS] | gen-windows-zones | gen-trust-data [--from-text] | gen-tz-data"
+                "usage: cargo xtask test | run | pkg | bench [--quick] | bench-mail | engine-tree | fuzz [SECONDS] | gen-windows-zones | gen-trust-data [--from-text] | gen-tz-data | gen-charset-data"
             );
             Err(String::new())
         }

@@ -9,6 +9,7 @@ window.instantiateMs = performance.now() - started;
 
 async function messageOf(input) {
   if (input.url) return new Uint8Array(await (await fetch(input.url)).arrayBuffer());
+  if (input.bytes) return new Uint8Array(input.bytes);
   if ('text' in input) return input.text;
   return input.value;
 }

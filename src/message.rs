@@ -8,6 +8,7 @@ mod single_byte;
 
 use crate::error::{EngineError, ErrorCode, Result};
 use mime::Part;
+use std::borrow::Cow;
 
 /// Size limits of the input boundary (SPEC 7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,9 +27,10 @@ impl Default for InputLimits {
 
 /// What the input boundary found in a message.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Envelope {
-    /// The calendar text (UTF-8, transfer encoding undone).
-    pub calendar: String,
+pub struct Envelope<'m> {
+    /// The calendar text (UTF-8, transfer encoding undone): raw iCalendar
+    /// that is valid UTF-8 is borrowed from the input, not copied.
+    pub calendar: Cow<'m, str>,
     /// `method=` of the calendar part's content type, upper-cased.
     pub content_method: Option<String>,
     /// Address of the e-mail's `From`, lower-cased.
@@ -53,12 +55,12 @@ pub fn looks_like_icalendar(bytes: &[u8]) -> bool {
 }
 
 /// Reads a message: raw iCalendar or an e-mail with a calendar part.
-pub fn read_message(bytes: &[u8], limits: &InputLimits) -> Result<Envelope> {
+pub fn read_message<'m>(bytes: &'m [u8], limits: &InputLimits) -> Result<Envelope<'m>> {
     if looks_like_icalendar(bytes) {
         if bytes.len() > limits.max_calendar_bytes {
             return Err(too_large("calendar", bytes.len(), limits.max_calendar_bytes));
         }
-        return Ok(Envelope { calendar: charset::utf8_lossy(bytes), ..Envelope::default() });
+        return Ok(Envelope { calendar: charset::utf8_borrowed(bytes), ..Envelope::default() });
     }
     if bytes.len() > limits.max_email_bytes {
         return Err(too_large("e-mail", bytes.len(), limits.max_email_bytes));
@@ -74,7 +76,7 @@ pub fn read_message(bytes: &[u8], limits: &InputLimits) -> Result<Envelope> {
         EngineError::new(ErrorCode::NoCalendarPart, "the e-mail has no `text/calendar` part and no `.ics` attachment")
     })?;
     Ok(Envelope {
-        calendar,
+        calendar: Cow::Owned(calendar),
         content_method,
         from,
         from_name,
@@ -83,6 +85,22 @@ pub fn read_message(bytes: &[u8], limits: &InputLimits) -> Result<Envelope> {
         subject: mail.text("Subject"),
         is_email: true,
     })
+}
+
+/// The addresses of each `From` field of the e-mail `bytes` (lower-cased),
+/// read as [`read_message`] reads the one it decides with (the first of the
+/// first field): a backend that judges the sender's authentication must
+/// judge the same `From` the engine names, never another reading of it. A
+/// field with no address gives an empty list; raw iCalendar has none.
+pub fn from_addresses(bytes: &[u8]) -> Vec<Vec<String>> {
+    if looks_like_icalendar(bytes) {
+        return Vec::new();
+    }
+    Part::read(bytes)
+        .address_lists("From")
+        .into_iter()
+        .map(|list| list.into_iter().map(|a| a.trim().to_lowercase()).collect())
+        .collect()
 }
 
 fn too_large(what: &str, len: usize, max: usize) -> EngineError {

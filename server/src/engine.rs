@@ -25,19 +25,19 @@ pub struct Outgoing {
 }
 
 /// Reads the raw e-mail (or `.ics`) `raw` with the engine's input limits.
-pub fn read_envelope(raw: &[u8]) -> Result<Envelope> {
+pub fn read_envelope(raw: &[u8]) -> Result<Envelope<'_>> {
     read_message(raw, &InputLimits::default())
 }
 
 /// Parses the calendar part of `envelope`.
-pub fn parse(envelope: &Envelope) -> Result<Component<'_>> {
+pub fn parse<'e>(envelope: &'e Envelope<'_>) -> Result<Component<'e>> {
     parse_calendar(&envelope.calendar, &ParseOptions::default())
 }
 
 /// A message read once: its envelope, and its meeting as the engine reads
 /// it, which gives the `UID`, the addresses to look up and the decision.
 pub struct Read<'c, 'a> {
-    envelope: &'c Envelope,
+    envelope: &'c Envelope<'c>,
     /// The scheduling snapshot, or why the calendar is none (the decision
     /// is then that error).
     object: invitelink::Result<SchedulingObject<'c, 'a>>,
@@ -45,7 +45,7 @@ pub struct Read<'c, 'a> {
 
 impl<'c, 'a> Read<'c, 'a> {
     /// Reads the meeting of `calendar`, the calendar part of `envelope`.
-    pub fn new(envelope: &'c Envelope, calendar: &'c Component<'a>) -> Self {
+    pub fn new(envelope: &'c Envelope<'c>, calendar: &'c Component<'a>) -> Self {
         Read { envelope, object: SchedulingObject::read_message(calendar, envelope.content_method.as_deref()) }
     }
 

@@ -10,6 +10,7 @@
 //! decoded here on both sides.
 
 use super::single_byte;
+use std::borrow::Cow;
 
 /// The labels of UTF-8 (Encoding Standard, section 4.2).
 const UTF8_LABELS: [&str; 6] =
@@ -28,9 +29,16 @@ fn is_label_space(c: char) -> bool {
 
 /// `bytes` as UTF-8, each invalid sequence replaced by U+FFFD.
 pub(crate) fn utf8_lossy(bytes: &[u8]) -> String {
+    utf8_borrowed(bytes).into_owned()
+}
+
+/// `bytes` as UTF-8, borrowed when valid (checked by the standard
+/// library's fast validator, many times faster than the lossy decoder's
+/// walk), else with U+FFFD for each invalid sequence.
+pub(crate) fn utf8_borrowed(bytes: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_owned(),
-        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 

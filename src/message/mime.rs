@@ -84,6 +84,15 @@ impl<'m> Part<'m> {
         first_mailbox(&unfold(self.raw_field(name)?))
     }
 
+    /// Every field `name` as its list of mailbox addresses (as written).
+    pub fn address_lists(&self, name: &str) -> Vec<Vec<String>> {
+        self.fields
+            .iter()
+            .filter(|f| f.name.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|f| mailboxes(&unfold(f.raw)).into_iter().map(|(address, _)| address).collect())
+            .collect()
+    }
+
     /// Its `Content-Disposition`.
     pub fn disposition(&self) -> Parameterised {
         self.raw_field("Content-Disposition").map(|raw| parameterised(&unfold(raw))).unwrap_or_default()
@@ -426,6 +435,26 @@ fn multipart_bodies<'m>(body: &'m [u8], boundary: &[u8]) -> Vec<&'m [u8]> {
 /// the address in `<...>` with the phrase before it as display name, or a
 /// bare address; groups are entered, comments skipped.
 fn first_mailbox(text: &str) -> Option<(String, Option<String>)> {
+    let mut found = None;
+    each_mailbox(text, |m| {
+        found = Some(m);
+        false
+    });
+    found
+}
+
+/// Every mailbox of an address list, read as [`first_mailbox`] reads the first.
+fn mailboxes(text: &str) -> Vec<(String, Option<String>)> {
+    let mut all = Vec::new();
+    each_mailbox(text, |m| {
+        all.push(m);
+        true
+    });
+    all
+}
+
+/// Calls `found` with each mailbox of the list `text` while it returns true.
+fn each_mailbox(text: &str, mut found: impl FnMut((String, Option<String>)) -> bool) {
     let mut phrase = String::new();
     let mut angle: Option<String> = None;
     let mut chars = text.chars().peekable();
@@ -470,8 +499,10 @@ fn first_mailbox(text: &str) -> Option<(String, Option<String>)> {
             }
             ':' if angle.is_none() => phrase.clear(),
             ',' | ';' => {
-                if let Some(found) = mailbox(&phrase, angle.as_deref()) {
-                    return Some(found);
+                if let Some(m) = mailbox(&phrase, angle.as_deref())
+                    && !found(m)
+                {
+                    return;
                 }
                 phrase.clear();
                 angle = None;
@@ -479,7 +510,9 @@ fn first_mailbox(text: &str) -> Option<(String, Option<String>)> {
             _ => phrase.push(c),
         }
     }
-    mailbox(&phrase, angle.as_deref())
+    if let Some(m) = mailbox(&phrase, angle.as_deref()) {
+        found(m);
+    }
 }
 
 fn mailbox(phrase: &str, angle: Option<&str>) -> Option<(String, Option<String>)> {
@@ -519,7 +552,7 @@ mod tests {
     }
 
     #[test]
-    fn mailboxes() {
+    fn mailboxes_of_address_fields() {
         type Mailbox<'t> = Option<(&'t str, Option<&'t str>)>;
         let cases: [(&str, Mailbox<'_>); 8] = [
             ("\"Berg, Bob\" <Bob@Customer.example>", Some(("Bob@Customer.example", Some("Berg, Bob")))),
@@ -535,6 +568,9 @@ mod tests {
             let got = first_mailbox(text);
             assert_eq!(got.as_ref().map(|(a, n)| (a.as_str(), n.as_deref())), want, "{text}");
         }
+        let all = mailboxes("Team: \"Berg, Bob\" <bob@x.example>, (c@evil.example) ann@y.example;, eve@z.example");
+        let all: Vec<&str> = all.iter().map(|(a, _)| a.as_str()).collect();
+        assert_eq!(all, ["bob@x.example", "ann@y.example", "eve@z.example"]);
     }
 
     #[test]

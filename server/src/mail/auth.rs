@@ -124,23 +124,23 @@ pub fn aligned(d: &str, from: &str) -> bool {
     matches!((org(&d), org(&from)), (Some(a), Some(b)) if a == b)
 }
 
-/// The domain of the single `From` address, lower case; none when there is
-/// no `From`, or several with different domains.
-pub fn from_domain(headers: &[mailparse::MailHeader<'_>]) -> Option<String> {
+/// The domain of the single `From` address of the e-mail `raw`, lower
+/// case; none when there is no `From`, a `From` without an address, or
+/// several with different domains. The addresses are the engine's reading
+/// ([`invitelink::message::from_addresses`]), so the domain judged here is
+/// always the domain of the `From` the engine decides with: two readings
+/// of one header could be made to disagree by an attacker.
+pub fn from_domain(raw: &[u8]) -> Option<String> {
     let mut domain: Option<String> = None;
-    for h in headers.iter().filter(|h| h.get_key_ref().eq_ignore_ascii_case("From")) {
-        let Ok(list) = mailparse::addrparse_header(h) else { return None };
-        for addr in list.iter() {
-            let addresses: Vec<String> = match addr {
-                mailparse::MailAddr::Single(s) => vec![s.addr.clone()],
-                mailparse::MailAddr::Group(g) => g.addrs.iter().map(|s| s.addr.clone()).collect(),
-            };
-            for a in addresses {
-                let d = a.rsplit_once('@').map(|(_, d)| d.trim().to_ascii_lowercase())?;
-                match &domain {
-                    Some(known) if *known != d => return None,
-                    _ => domain = Some(d),
-                }
+    for list in invitelink::message::from_addresses(raw) {
+        if list.is_empty() {
+            return None;
+        }
+        for a in list {
+            let d = a.rsplit_once('@').map(|(_, d)| d.trim().to_ascii_lowercase())?;
+            match &domain {
+                Some(known) if *known != d => return None,
+                _ => domain = Some(d),
             }
         }
     }
@@ -497,7 +497,7 @@ impl Authenticator {
             Ok((h, _)) => h,
             Err(_) => Vec::new(),
         };
-        let from = from_domain(&headers);
+        let from = from_domain(raw);
         let mut findings: Vec<(Finding, String)> =
             trusted_results(&headers, &self.settings.trusted_authserv_ids, from.as_deref());
         if let (Some(dns), Some(from)) = (&self.dns, &from) {
@@ -677,7 +677,7 @@ mod tests {
                     Authentication-Results: mx.crm.example; dmarc=fail header.from=customer.example\r\n\
                     From: <bob@customer.example>\r\n\r\n";
         let h = headers(text);
-        let from = from_domain(&h);
+        let from = from_domain(text.as_bytes());
         assert_eq!(from.as_deref(), Some("customer.example"));
         let found = trusted_results(&h, &trusted, from.as_deref());
         assert_eq!(found.len(), 1, "{found:?}");
@@ -700,9 +700,42 @@ mod tests {
 
     #[test]
     fn several_from_domains_give_no_from_domain() {
-        assert_eq!(from_domain(&headers("From: a@x.example, b@y.example\r\n\r\n")), None);
-        assert_eq!(from_domain(&headers("From: a@x.example, b@X.example\r\n\r\n")).as_deref(), Some("x.example"));
-        assert_eq!(from_domain(&headers("Subject: hi\r\n\r\n")), None);
+        assert_eq!(from_domain(b"From: a@x.example, b@y.example\r\n\r\n"), None);
+        assert_eq!(from_domain(b"From: a@x.example, b@X.example\r\n\r\n").as_deref(), Some("x.example"));
+        assert_eq!(from_domain(b"Subject: hi\r\n\r\n"), None);
+        assert_eq!(from_domain(b"From: a@x.example\r\nFrom: b@y.example\r\n\r\n"), None);
+        assert_eq!(from_domain(b"From: undisclosed\r\nFrom: b@y.example\r\n\r\n"), None);
+    }
+
+    /// The attacker's headers: whatever the `From` line hides in display
+    /// names, comments, encoded words or groups, the domain judged for
+    /// authentication is the domain of the address the engine decides with
+    /// (or none, when the field names several domains).
+    #[test]
+    fn the_judged_from_is_the_engine_s_from() {
+        let lines = [
+            "From: \"bob@customer.example\" <eve@evil.example>",
+            "From: (bob@customer.example) eve@evil.example",
+            "From: =?utf-8?Q?bob=40customer.example_=3C?= <eve@evil.example>",
+            "From: \"Bob <bob@customer.example>\" <eve@evil.example>",
+            "From: customer: bob@customer.example;, eve@evil.example",
+            "From: <eve@evil.example> (bob@customer.example)",
+            "From: eve@evil.example\r\n (<bob@customer.example>)",
+            "From: <@customer.example:eve@evil.example>",
+            "From: Bob <eve@evil.example>\r\nSender: bob@customer.example",
+        ];
+        for line in lines {
+            let raw = format!(
+                "{line}\r\nSubject: x\r\nContent-Type: text/calendar\r\n\r\nBEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+            );
+            let engine = invitelink::message::read_message(raw.as_bytes(), &Default::default()).unwrap();
+            let engine_domain = engine.from.as_deref().and_then(|a| a.rsplit_once('@')).map(|(_, d)| d.to_owned());
+            let judged = from_domain(raw.as_bytes());
+            // Judged: the engine's domain, or none at all (then nothing is
+            // authenticated), never a third reading.
+            assert!(judged.is_none() || judged == engine_domain, "{line}: judged {judged:?}, engine {engine_domain:?}");
+            assert_ne!(judged.as_deref(), Some("customer.example"), "{line}");
+        }
     }
 
     #[tokio::test]

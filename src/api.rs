@@ -219,11 +219,12 @@ fn default_context(envelope: &Envelope, calendar: &Component<'_>) -> Result<Cont
     // its error from `decide`.
     let object = crate::itip::SchedulingObject::read(calendar).ok();
     let organizer = object.as_ref().and_then(|o| o.organizer.as_ref());
-    let organizer_email = organizer.map(|o| o.email.clone()).or_else(|| envelope.from.clone()).unwrap_or_default();
-    let organizer_name = organizer.and_then(|o| o.name.clone()).unwrap_or_else(|| organizer_email.clone());
+    let organizer_email = organizer.map(|o| o.email.to_string()).or_else(|| envelope.from.clone()).unwrap_or_default();
+    let organizer_name =
+        organizer.and_then(|o| o.name.as_deref().map(str::to_owned)).unwrap_or_else(|| organizer_email.clone());
     let mailbox = object
         .as_ref()
-        .and_then(|o| o.attendees.iter().map(|a| a.email.clone()).find(|a| *a != organizer_email))
+        .and_then(|o| o.attendees.iter().map(|a| a.email.to_string()).find(|a| *a != organizer_email))
         .unwrap_or_else(|| "mailbox@invalid".to_owned());
     let json = serde_json::json!({
         "mailbox": mailbox,

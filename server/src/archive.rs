@@ -117,8 +117,8 @@ async fn meeting_appointment(
         a.sequence = sequence;
         if a.origin != "crm" {
             a.ics = Some(calendar_text.to_owned());
-            a.organizer_email = organizer.map(|o| o.email.clone()).filter(|e| !e.is_empty());
-            a.organizer_name = organizer.and_then(|o| o.name.clone());
+            a.organizer_email = organizer.map(|o| o.email.to_string()).filter(|e| !e.is_empty());
+            a.organizer_name = organizer.and_then(|o| o.name.as_deref().map(str::to_owned));
         }
         if cancelled {
             a.status = appointments::status::CANCELLED.to_owned();

@@ -5,6 +5,7 @@
 use super::Property;
 use crate::error::{EngineError, ErrorCode, Result};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
+use std::borrow::Cow;
 
 /// A `DATE` or `DATE-TIME` value with its time-zone form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -328,6 +329,12 @@ pub fn escape_text(s: &str) -> String {
 /// compared in this form everywhere (RFC 5546 leaves case to the server; the
 /// CRM matches addresses case-insensitively).
 pub fn email_of(cal_address: &str) -> String {
+    email_cow(cal_address).into_owned()
+}
+
+/// [`email_of`], borrowed from `cal_address` when that is already the
+/// address (lower case, no scheme to drop but `mailto:`, nothing encoded).
+pub fn email_cow(cal_address: &str) -> Cow<'_, str> {
     let t = cal_address.trim();
     let (t, mailto) = match t.get(..7) {
         Some(p) if p.eq_ignore_ascii_case("mailto:") => (t.get(7..).unwrap_or(""), true),
@@ -337,10 +344,15 @@ pub fn email_of(cal_address: &str) -> String {
     // RFC 6068: a mailto URI may percent-encode its address
     // (`mailto:anna%40crm.example`); compare and deliver the decoded one.
     if mailto && t.contains('%') {
-        return percent_decode(t).trim().to_lowercase();
+        return Cow::Owned(percent_decode(t).trim().to_lowercase());
     }
     // The same result for ASCII, without Unicode case tables.
-    if t.is_ascii() { t.to_ascii_lowercase() } else { t.to_lowercase() }
+    if t.is_ascii() {
+        if t.bytes().any(|b| b.is_ascii_uppercase()) { Cow::Owned(t.to_ascii_lowercase()) } else { Cow::Borrowed(t) }
+    } else {
+        let lower = t.to_lowercase();
+        if lower == t { Cow::Borrowed(t) } else { Cow::Owned(lower) }
+    }
 }
 
 /// `%XX` sequences decoded as UTF-8 (lossily); a `%` not followed by two

@@ -13,7 +13,14 @@ use std::borrow::Cow;
 /// `text` without raw line breaks or NULs: each CRLF, CR or LF becomes
 /// `line_break`, a NUL is dropped. Borrowed when there is nothing to change.
 fn without_breaks<'t>(text: &'t str, line_break: &str) -> Cow<'t, str> {
-    if memchr::memchr3(b'\r', b'\n', 0, text.as_bytes()).is_none() {
+    // Names and parameter values are short: a plain loop is cheaper there
+    // than setting up the vector search.
+    let clean = if text.len() < 32 {
+        !text.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0)
+    } else {
+        memchr::memchr3(b'\r', b'\n', 0, text.as_bytes()).is_none()
+    };
+    if clean {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);

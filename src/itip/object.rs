@@ -9,11 +9,12 @@
 use super::vocab::{CuType, Method, PartStat, Role, ScheduleAgent};
 use crate::error::{EngineError, ErrorCode, Result};
 use crate::ical::value::{
-    DateOrPeriod, DateTimeValue, email_of, parse_date_list_lenient, parse_date_time, unescape_text,
+    DateOrPeriod, DateTimeValue, email_cow, email_of, parse_date_list_lenient, parse_date_time, unescape_text,
 };
 use crate::ical::{Component, OwnedComponent, Property};
 use crate::tz::ZoneSet;
 use chrono::NaiveDateTime;
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
@@ -24,17 +25,17 @@ pub(crate) use time::{Frame, Moment, length_warnings, own_span, rid_moment};
 /// 3.8.4.1) with its parameters. The attendee's parameters read as their
 /// defaults on an `ORGANIZER` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CalAddress {
+pub struct CalAddress<'c> {
     /// The cal-address as written, trimmed (`mailto:Anna.Dahl@Example.com`).
-    pub address: String,
+    pub address: Cow<'c, str>,
     /// The e-mail address: scheme dropped, lower-cased.
-    pub email: String,
+    pub email: Cow<'c, str>,
     /// The `EMAIL` parameter (RFC 7986 6.2), as an e-mail address.
-    pub alt_email: Option<String>,
+    pub alt_email: Option<Cow<'c, str>>,
     /// `CN`.
-    pub name: Option<String>,
+    pub name: Option<Cow<'c, str>>,
     /// `SENT-BY`, as an e-mail address: who acts for this user.
-    pub sent_by: Option<String>,
+    pub sent_by: Option<Cow<'c, str>>,
     /// `PARTSTAT` (`NEEDS-ACTION` when absent).
     pub partstat: PartStat,
     /// `RSVP` (RFC 5545 3.2.17): `Some(true)` for `TRUE`, `Some(false)` for
@@ -47,19 +48,20 @@ pub struct CalAddress {
     /// `SCHEDULE-AGENT` (RFC 6638).
     pub schedule_agent: ScheduleAgent,
     /// `DELEGATED-TO`.
-    pub delegated_to: Vec<String>,
+    pub delegated_to: Vec<Cow<'c, str>>,
     /// `DELEGATED-FROM`.
-    pub delegated_from: Vec<String>,
+    pub delegated_from: Vec<Cow<'c, str>>,
 }
 
-impl CalAddress {
+impl<'c> CalAddress<'c> {
     /// Reads an `ORGANIZER` or `ATTENDEE` line, in one pass over its
     /// parameters (the first of a repeated single-valued parameter wins;
-    /// the values of repeated `DELEGATED-TO`/`-FROM` add up).
-    pub fn read(p: &Property<'_>) -> CalAddress {
+    /// the values of repeated `DELEGATED-TO`/`-FROM` add up). Its texts
+    /// borrow from the line wherever they are as the line writes them.
+    pub fn read(p: &'c Property<'_>) -> CalAddress<'c> {
         let mut a = CalAddress {
-            address: p.value.trim().to_owned(),
-            email: email_of(&p.value),
+            address: Cow::Borrowed(p.value.trim()),
+            email: email_cow(&p.value),
             alt_email: None,
             name: None,
             sent_by: None,
@@ -74,8 +76,8 @@ impl CalAddress {
         let mut seen = [false; 8];
         for param in &p.params {
             let name = param.name.as_ref();
-            let list = |values: &[std::borrow::Cow<'_, str>]| {
-                values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_owned).collect::<Vec<_>>()
+            let list = |values: &'c [Cow<'_, str>]| {
+                values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).map(Cow::Borrowed).collect::<Vec<_>>()
             };
             if name.eq_ignore_ascii_case("DELEGATED-TO") {
                 a.delegated_to.extend(list(&param.values));
@@ -92,9 +94,9 @@ impl CalAddress {
             }
             let Some(v) = param.values.first().map(|v| v.as_ref()) else { continue };
             match slot {
-                0 => a.alt_email = Some(email_of(v)).filter(|e| !e.is_empty()),
-                1 => a.name = Some(v.trim()).filter(|s| !s.is_empty()).map(str::to_owned),
-                2 => a.sent_by = Some(email_of(v)).filter(|e| !e.is_empty()),
+                0 => a.alt_email = Some(email_cow(v)).filter(|e| !e.is_empty()),
+                1 => a.name = Some(v.trim()).filter(|s| !s.is_empty()).map(Cow::Borrowed),
+                2 => a.sent_by = Some(email_cow(v)).filter(|e| !e.is_empty()),
                 3 => a.partstat = PartStat::parse(v),
                 4 => {
                     a.rsvp = match v.trim() {
@@ -154,9 +156,9 @@ pub struct Instance<'c, 'a> {
     /// `STATUS`, upper-cased.
     pub status: Option<String>,
     /// `ORGANIZER`.
-    pub organizer: Option<CalAddress>,
+    pub organizer: Option<CalAddress<'c>>,
     /// `ATTENDEE`s, in order.
-    pub attendees: Vec<CalAddress>,
+    pub attendees: Vec<CalAddress<'c>>,
 }
 
 impl Instance<'_, '_> {
@@ -203,10 +205,10 @@ pub struct SchedulingObject<'c, 'a> {
     pub dtstamp: Option<NaiveDateTime>,
     /// The organizer: the master's line, else the first component's that
     /// names one (the same in every component that names one).
-    pub organizer: Option<CalAddress>,
+    pub organizer: Option<CalAddress<'c>>,
     /// Every attendee of the object in order of first appearance, the
     /// master's lines first (its `PARTSTAT` is the answer for the series).
-    pub attendees: Vec<CalAddress>,
+    pub attendees: Vec<CalAddress<'c>>,
     /// `STATUS` of the master (else of the first component), upper-cased.
     pub status: Option<String>,
     /// Whether the event recurs: the master has an `RRULE` or `RDATE`.
@@ -274,12 +276,15 @@ impl<'c, 'a> SchedulingObject<'c, 'a> {
         // Prefer the main component's own organizer line (its CN and SENT-BY).
         let organizer = main.and_then(|m| m.organizer.as_ref()).or(organizer).cloned();
         let mut attendees: Vec<CalAddress> = Vec::new();
+        // The union by address, in order: a short list is searched (cheaper
+        // than hashing each address), a long one is hashed.
+        let lines = main.into_iter().chain(instances.iter()).flat_map(|i| i.attendees.iter());
+        let short = lines.clone().nth(32).is_none();
         let mut known: HashSet<&str> = HashSet::new();
-        for inst in main.into_iter().chain(instances.iter()) {
-            for a in &inst.attendees {
-                if known.insert(a.email.as_str()) {
-                    attendees.push(a.clone());
-                }
+        for a in lines {
+            let new = if short { !attendees.iter().any(|k| k.email == a.email) } else { known.insert(&*a.email) };
+            if new {
+                attendees.push(a.clone());
             }
         }
         let master = instances.iter().find(|i| i.recurrence_id.is_none());
@@ -329,7 +334,7 @@ impl<'c, 'a> SchedulingObject<'c, 'a> {
 
     /// The attendee with this address (a cal-address or an e-mail address;
     /// compared as [`CalAddress::is`] does).
-    pub fn attendee(&self, address: &str) -> Option<&CalAddress> {
+    pub fn attendee(&self, address: &str) -> Option<&CalAddress<'c>> {
         let email = email_of(address);
         self.attendees.iter().find(|a| a.is(&email))
     }
@@ -645,7 +650,7 @@ mod tests {
         assert_eq!(o.method, Some(Method::Request));
         assert_eq!(o.sequence, Some(3));
         let org = o.organizer.as_ref().unwrap();
-        assert_eq!((org.email.as_str(), org.name.as_deref()), ("bob@x.org", Some("Bob")));
+        assert_eq!((&*org.email, org.name.as_deref()), ("bob@x.org", Some("Bob")));
         assert_eq!(org.sent_by.as_deref(), Some("amy@x.org"));
         assert_eq!(o.attendees.len(), 3);
         assert_eq!(o.attendees[0].partstat, PartStat::Accepted);

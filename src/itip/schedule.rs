@@ -34,6 +34,7 @@ use crate::ical::value::{DateTimeValue, email_of, same_address};
 use crate::ical::{Component, OwnedComponent, Property};
 use chrono::NaiveDateTime;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 /// One message to send: to one recipient, with its iCalendar body.
@@ -251,7 +252,7 @@ struct Context<'x, 'c, 'a> {
     old: Option<&'x Side<'c, 'a>>,
     new: Option<&'x Side<'c, 'a>>,
     base: &'x Side<'c, 'a>,
-    organizer: &'x CalAddress,
+    organizer: &'x CalAddress<'c>,
     user: &'x [String],
     opts: &'x ScheduleOptions,
 }
@@ -315,7 +316,7 @@ fn organizer_messages(ctx: &Context<'_, '_, '_>) -> Result<Vec<OutgoingMessage>>
     for side in [ctx.old, ctx.new].into_iter().flatten() {
         for a in &side.object.attendees {
             if known.insert(a.email.clone()) {
-                addresses.push(a.address.clone());
+                addresses.push(a.address.to_string());
             }
         }
     }
@@ -336,12 +337,12 @@ fn organizer_messages(ctx: &Context<'_, '_, '_>) -> Result<Vec<OutgoingMessage>>
         }
         let email = email_of(&address);
         let line = [ctx.new, ctx.old].into_iter().flatten().find_map(|s| s.attendance.get(&email).map(|a| a.line));
-        let name = line.map(CalAddress::read).and_then(|a| a.name);
+        let name = line.map(CalAddress::read).and_then(|a| a.name.map(Cow::into_owned));
         let envelope = |method: &str, significant_change: bool, ics: String| OutgoingMessage {
             uid: ctx.base.object.uid.clone(),
             method: method.to_owned(),
             sender: normalize_address(&ctx.organizer.address),
-            sender_name: ctx.organizer.name.clone(),
+            sender_name: ctx.organizer.name.as_deref().map(str::to_owned),
             recipient: normalize_address(&address),
             recipient_name: name.clone(),
             significant_change,
@@ -613,7 +614,7 @@ fn attendee_reply(ctx: &Context<'_, '_, '_>, me: &str) -> Result<Vec<OutgoingMes
     }
     let model = base.instance_model()?;
     let summary = first_summary(base.calendar);
-    let name = base.object.attendee(me).and_then(|a| a.name.clone());
+    let name = base.object.attendee(me).and_then(|a| a.name.as_deref().map(str::to_owned));
     let delegation = Delegation::of(base, me);
     let object_seq = base.object.sequence.unwrap_or(0);
     let mut msg = message_calendar("REPLY");
@@ -675,10 +676,10 @@ fn attendee_reply(ctx: &Context<'_, '_, '_>, me: &str) -> Result<Vec<OutgoingMes
         significant_change: true,
         ics: ics.clone(),
     };
-    let mut out = vec![reply_to(&ctx.organizer.address, ctx.organizer.name.clone())];
+    let mut out = vec![reply_to(&ctx.organizer.address, ctx.organizer.name.as_deref().map(str::to_owned))];
     // A delegate's answer goes to the delegator too (RFC 5546 3.2.2.3).
     for d in delegation.from.iter().filter(|d| is_deliverable(d) && !same_address(d, &ctx.organizer.address)) {
-        out.push(reply_to(d, base.object.attendee(d).and_then(|a| a.name.clone())));
+        out.push(reply_to(d, base.object.attendee(d).and_then(|a| a.name.as_deref().map(str::to_owned))));
     }
     // The delegator forwards the invitation to each new delegate.
     if let Some(new) = ctx.new
@@ -692,7 +693,7 @@ fn attendee_reply(ctx: &Context<'_, '_, '_>, me: &str) -> Result<Vec<OutgoingMes
                 sender: normalize_address(me),
                 sender_name: name.clone(),
                 recipient: normalize_address(d),
-                recipient_name: new.object.attendee(d).and_then(|a| a.name.clone()),
+                recipient_name: new.object.attendee(d).and_then(|a| a.name.as_deref().map(str::to_owned)),
                 significant_change: true,
                 ics: delegated_request(ctx, new, me, d).to_ics(),
             });
@@ -712,7 +713,9 @@ struct Delegation {
 impl Delegation {
     fn of(side: &Side<'_, '_>, me: &str) -> Delegation {
         let mine = side.object.attendee(me);
-        let clean = |list: &[String]| list.iter().filter(|a| !same_address(a, me)).cloned().collect::<Vec<_>>();
+        let clean = |list: &[Cow<'_, str>]| {
+            list.iter().filter(|a| !same_address(a, me)).map(|a| a.to_string()).collect::<Vec<_>>()
+        };
         Delegation {
             to: mine.map(|a| clean(&a.delegated_to)).unwrap_or_default(),
             from: mine.map(|a| clean(&a.delegated_from)).unwrap_or_default(),

@@ -158,8 +158,8 @@ fn notify_organizer(case: &Case<'_, '_>, action: Action, partstat: &str, d: &mut
     let reply = itip::reply(case.calendar, &line.address, itip::PartStat::parse(partstat), case.now)?;
     d.effects.push(Effect::SendReply {
         partstat: partstat.to_owned(),
-        to: organizer.email.clone(),
-        from: line.email.clone(),
+        to: organizer.email.to_string(),
+        from: line.email.to_string(),
         ics: reply.to_ics(),
     });
     d.reasons.push(reasons::reply_sent(&organizer.email));

@@ -213,7 +213,7 @@ impl<'c, 'a> Case<'c, 'a> {
     }
 
     /// The organizer: the stored appointment's, else the message's.
-    pub fn organizer(&self) -> Option<&CalAddress> {
+    pub fn organizer(&self) -> Option<&CalAddress<'_>> {
         self.stored.as_ref().and_then(|s| s.organizer.as_ref()).or(self.message.organizer.as_ref())
     }
 }

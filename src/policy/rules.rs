@@ -176,7 +176,9 @@ pub fn organizer_link(case: &Case<'_, '_>) -> OrganizerLink {
         return OrganizerLink::Associate(case.directory.party(addr, name));
     }
     match (org, candidates.first()) {
-        (Some(o), _) => OrganizerLink::Unknown { email: o.email.clone(), name: o.name.clone() },
+        (Some(o), _) => {
+            OrganizerLink::Unknown { email: o.email.to_string(), name: o.name.as_deref().map(str::to_owned) }
+        }
         (None, Some(addr)) => OrganizerLink::Unknown { email: (*addr).to_owned(), name: None },
         (None, None) => OrganizerLink::Nobody,
     }
@@ -384,14 +386,15 @@ fn reply(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
             d.reasons.push(reasons::answer_recorded(&reasons::who(&party), att.partstat.as_str(), at.as_deref()));
             d.effects.push(Effect::SetAttendeeStatus {
                 uid: case.message.uid.clone(),
-                attendee: att.email.clone(),
+                attendee: att.email.to_string(),
                 partstat: att.partstat.as_str().to_owned(),
                 recurrence_id: at.clone(),
                 party,
                 ics: ics.clone(),
             });
             if att.partstat == itip::PartStat::Declined {
-                d.effects.push(Effect::Notify { what: Notice::InvitationDeclined, attendee: Some(att.email.clone()) });
+                d.effects
+                    .push(Effect::Notify { what: Notice::InvitationDeclined, attendee: Some(att.email.to_string()) });
             }
         }
     }
@@ -419,7 +422,7 @@ fn counter(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
         let who = reasons::who(&case.directory.party_of(att));
         d.reasons.push(reasons::counter(&who, start.as_deref(), end.as_deref()));
         d.effects.push(Effect::CounterProposal {
-            attendee: att.email.clone(),
+            attendee: att.email.to_string(),
             start,
             end,
             location,
@@ -457,7 +460,7 @@ fn refresh(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     }
     for att in case.message.instances.iter().flat_map(|i| i.attendees.first()).take(1) {
         let who = reasons::who(&case.directory.party_of(att));
-        d.effects.push(Effect::Notify { what: Notice::RefreshRequested, attendee: Some(att.email.clone()) });
+        d.effects.push(Effect::Notify { what: Notice::RefreshRequested, attendee: Some(att.email.to_string()) });
         d.reasons.push(reasons::refresh(&who));
     }
     d.notes.push(reasons::refresh_rsvp(case.ctx.preferences.request_reply));
@@ -555,7 +558,7 @@ fn not_from_organizer(case: &Case<'_, '_>) -> String {
         (Some(s), Some(m), _) if !s.is(&m.email) => reasons::other_organizer(&m.email, &s.email),
         (None, None, _) => reasons::no_organizer(),
         (s, m, from) => {
-            let org = s.or(m).map(|o| o.email.as_str()).unwrap_or_default();
+            let org = s.or(m).map(|o| &*o.email).unwrap_or_default();
             match from {
                 None => reasons::no_author(org),
                 Some(from) => reasons::not_from_organizer(from, org),
@@ -634,7 +637,8 @@ pub fn from_attendees(case: &Case<'_, '_>) -> Option<Refusal> {
 /// attendee, not as an answer.
 pub fn is_introduced_delegate(case: &Case<'_, '_>, inst: &itip::Instance<'_, '_>, att: &itip::CalAddress) -> bool {
     let Some(stored) = case.stored.as_ref() else { return false };
-    let names = |list: &[String], who: &str| list.iter().any(|v| crate::ical::value::email_of(v) == who);
+    let names =
+        |list: &[std::borrow::Cow<'_, str>], who: &str| list.iter().any(|v| crate::ical::value::email_of(v) == who);
     let line_of = |email: &str| inst.attendees.iter().find(|l| l.email == email);
     inst.attendees.iter().any(|d| {
         let Some(invited) = stored.attendee(&d.email) else { return false };
@@ -662,7 +666,7 @@ fn attendee_refusal(case: &Case<'_, '_>, code: Ignored) -> Refusal {
             None => reasons::reply_without_attendee(),
         },
         Ignored::SenderMismatch => {
-            let email = lines().find(|a| invited(&a.email)).or_else(|| lines().next()).map(|a| a.email.as_str());
+            let email = lines().find(|a| invited(&a.email)).or_else(|| lines().next()).map(|a| &*a.email);
             match case.from.as_deref() {
                 None => reasons::no_author(email.unwrap_or_default()),
                 Some(from) => reasons::not_from_attendee(from, email.unwrap_or_default()),

@@ -252,7 +252,7 @@ fn carry_local_state(new: &mut OwnedComponent, old: &Component<'_>, keep_partsta
         let mut answered: HashMap<String, PartStat> = HashMap::new();
         for o in old.props("ATTENDEE").map(CalAddress::read) {
             if o.partstat != PartStat::NeedsAction {
-                answered.entry(o.email).or_insert(o.partstat);
+                answered.entry(o.email.into_owned()).or_insert(o.partstat);
             }
         }
         for a in new.props_mut("ATTENDEE") {

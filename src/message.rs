@@ -66,25 +66,37 @@ pub fn read_message<'m>(bytes: &'m [u8], limits: &InputLimits) -> Result<Envelop
         return Err(too_large("e-mail", bytes.len(), limits.max_email_bytes));
     }
     let mail = Part::read(bytes);
+    let (calendar, content_method) = find_calendar(&mail, limits)?.ok_or_else(|| {
+        EngineError::new(ErrorCode::NoCalendarPart, "the e-mail has no `text/calendar` part and no `.ics` attachment")
+    })?;
+    Ok(Envelope { calendar: Cow::Owned(calendar), content_method, ..header_fields(&mail) })
+}
+
+/// The header fields of the e-mail `bytes` (`From`, `Sender`,
+/// `Message-ID`, `Subject`) as [`read_message`] reads them, for an e-mail
+/// that need not carry a calendar (the backend's archive): the calendar is
+/// empty. An e-mail is always readable (the reader is lenient), so this
+/// cannot fail.
+pub fn read_headers(bytes: &[u8]) -> Envelope<'static> {
+    header_fields(&Part::read(bytes))
+}
+
+fn header_fields(mail: &Part<'_>) -> Envelope<'static> {
     let address = |name: &str| match mail.mailbox(name) {
         Some((address, display)) => (Some(address.trim().to_lowercase()), display),
         None => (None, None),
     };
     let (from, from_name) = address("From");
     let (sender, _) = address("Sender");
-    let (calendar, content_method) = find_calendar(&mail, limits)?.ok_or_else(|| {
-        EngineError::new(ErrorCode::NoCalendarPart, "the e-mail has no `text/calendar` part and no `.ics` attachment")
-    })?;
-    Ok(Envelope {
-        calendar: Cow::Owned(calendar),
-        content_method,
+    Envelope {
         from,
         from_name,
         sender,
         message_id: mail.text("Message-ID"),
         subject: mail.text("Subject"),
         is_email: true,
-    })
+        ..Envelope::default()
+    }
 }
 
 /// The addresses of each `From` field of the e-mail `bytes` (lower-cased),

@@ -491,6 +491,13 @@ fn archive_with_suggestions() {
     assert!(acts.as_array().unwrap().iter().any(|a| a["type"] == "archived" && a["title"] == "Prices"));
     assert_eq!(ben.get("/api/archive").json.as_array().unwrap().len(), 1);
     assert_eq!(cara.get("/api/archive").json.as_array().unwrap().len(), 0, "Cara sees only her own archive");
+    // A mail without a meeting is read as the engine reads mail: encoded
+    // words in `Subject` and in the display name, the address lower-cased.
+    let encoded = "From: =?utf-8?Q?Bj=C3=B6rn_Berg?= <Bob@ACME.example>\r\nSubject: =?iso-8859-1?Q?Pr=E9stamo?= =?utf-8?B?w6Q=?=\r\n\r\nHi.";
+    let r = ben.post("/api/archive", &json!({"message": encoded}));
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json["subject"], "Préstamoä");
+    assert_eq!(r.json["from_email"], "bob@acme.example");
 
     // Bad links are refused.
     let r = ben.post("/api/archive", &json!({"message": mail, "links": [{"kind": "planet", "id": "x"}]}));

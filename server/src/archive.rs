@@ -16,7 +16,6 @@ use invitelink::ical::value::email_of;
 use invitelink::ical::{ParseOptions, parse_calendar};
 use invitelink::itip::SchedulingObject;
 use invitelink::message::{InputLimits, read_message};
-use mailparse::MailHeaderMap;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 use utoipa::{IntoParams, ToSchema};
@@ -171,16 +170,9 @@ pub async fn archive(
     let (mut subject, from_email, message_id) = match &envelope {
         Some(e) => (e.subject.clone().unwrap_or_default(), e.from.clone(), e.message_id.clone()),
         None => {
-            let mail = mailparse::parse_mail(&raw)
-                .map_err(|e| ApiError::invalid(format!("the e-mail cannot be read: {e}")))?;
-            let header = |n: &str| mail.headers.get_first_value(n).map(|v| v.trim().to_owned());
-            let from = header("From").and_then(|f| {
-                mailparse::addrparse(&f).ok().and_then(|l| match l.iter().next() {
-                    Some(mailparse::MailAddr::Single(s)) => Some(s.addr.to_lowercase()),
-                    _ => None,
-                })
-            });
-            (header("Subject").unwrap_or_default(), from, header("Message-ID"))
+            // No meeting in it: its header fields as the engine reads them.
+            let e = invitelink::message::read_headers(&raw);
+            (e.subject.unwrap_or_default(), e.from, e.message_id)
         }
     };
     let mut tx = state.store.write().await?;

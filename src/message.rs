@@ -83,7 +83,7 @@ pub fn read_headers(bytes: &[u8]) -> Envelope<'static> {
 
 fn header_fields(mail: &Part<'_>) -> Envelope<'static> {
     let address = |name: &str| match mail.mailbox(name) {
-        Some((address, display)) => (Some(address.trim().to_lowercase()), display),
+        Some((address, display)) => (Some(address.to_lowercase()), display),
         None => (None, None),
     };
     let (from, from_name) = address("From");
@@ -111,7 +111,7 @@ pub fn from_addresses(bytes: &[u8]) -> Vec<Vec<String>> {
     Part::read(bytes)
         .address_lists("From")
         .into_iter()
-        .map(|list| list.into_iter().map(|a| a.trim().to_lowercase()).collect())
+        .map(|list| list.into_iter().map(|a| a.to_lowercase()).collect())
         .collect()
 }
 

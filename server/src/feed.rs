@@ -23,7 +23,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use invitelink::ical::value::escape_text;
 use invitelink::ical::{Component, ParseOptions, Property, parse_calendar};
-use invitelink::itip::SeriesLines;
+use invitelink::itip::{SeriesLines, vtimezone_id};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
@@ -226,11 +226,8 @@ fn event(
         Some(SeriesLines { lines, zones: tz }) => {
             ev.properties.extend(lines);
             for z in tz {
-                let id = z.properties.iter().find(|p| p.name.eq_ignore_ascii_case("TZID")).map(|p| p.value.to_string());
-                let known = zones.iter().any(|k| {
-                    k.properties.iter().any(|p| p.name.eq_ignore_ascii_case("TZID") && Some(p.value.to_string()) == id)
-                });
-                if !known {
+                let id = vtimezone_id(&z);
+                if !zones.iter().any(|k| vtimezone_id(k) == id) {
                     zones.push(z);
                 }
             }

@@ -358,6 +358,12 @@ pub fn email_cow(cal_address: &str) -> Cow<'_, str> {
 /// `%XX` sequences decoded as UTF-8 (lossily); a `%` not followed by two
 /// hex digits is kept as written.
 fn percent_decode(text: &str) -> String {
+    String::from_utf8_lossy(&percent_decode_bytes(text)).into_owned()
+}
+
+/// `%XX` sequences decoded to bytes (RFC 3986 2.1; RFC 2231 parameter
+/// values); a `%` not followed by two hex digits is kept as written.
+pub(crate) fn percent_decode_bytes(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -374,7 +380,7 @@ fn percent_decode(text: &str) -> String {
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 /// Whether two cal-addresses name the same mailbox.

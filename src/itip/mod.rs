@@ -27,7 +27,7 @@ pub mod significant;
 pub mod trust;
 pub mod vocab;
 
-pub use object::{CalAddress, Instance, SchedulingObject, SeriesLines};
+pub use object::{CalAddress, Instance, SchedulingObject, SeriesLines, vtimezone_id};
 pub use process::{
     ProcessOutcome, answers_current_version, as_stored as stored_copy, process, process_as, process_read, stored_ics,
 };

@@ -619,7 +619,7 @@ pub(crate) fn in_form_of(zones: &ZoneSet, model: &DateTimeValue, utc: NaiveDateT
 }
 
 /// The `TZID` of a `VTIMEZONE` (its value is TEXT: escapes resolved).
-pub(crate) fn vtimezone_id(vtz: &Component<'_>) -> Option<String> {
+pub fn vtimezone_id(vtz: &Component<'_>) -> Option<String> {
     vtz.prop("TZID").map(|p| unescape_text(p.value.trim()))
 }
 

@@ -49,7 +49,7 @@ pub(crate) fn decode(label: &str, bytes: &[u8]) -> Option<String> {
     if is_utf8(label) {
         return Some(utf8_lossy(bytes));
     }
-    let name = host::canonical(label.trim_matches(is_label_space))?;
+    let (name, decoder) = host::lookup(label.trim_matches(is_label_space))?;
     if name == "utf-8" {
         return Some(utf8_lossy(bytes));
     }
@@ -71,7 +71,7 @@ pub(crate) fn decode(label: &str, bytes: &[u8]) -> Option<String> {
                 .collect(),
         );
     }
-    host::decode(label, bytes)
+    host::decode(&decoder?, bytes)
 }
 
 fn high_char(unit: u16) -> char {
@@ -80,13 +80,15 @@ fn high_char(unit: u16) -> char {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod host {
-    /// The lower-cased name of the encoding `label` names.
-    pub(super) fn canonical(label: &str) -> Option<String> {
-        Some(encoding_rs::Encoding::for_label_no_replacement(label.as_bytes())?.name().to_ascii_lowercase())
+    pub(super) type Decoder = &'static encoding_rs::Encoding;
+
+    /// The lower-cased name of the encoding `label` names, with its decoder.
+    pub(super) fn lookup(label: &str) -> Option<(String, Option<Decoder>)> {
+        let encoding = encoding_rs::Encoding::for_label_no_replacement(label.as_bytes())?;
+        Some((encoding.name().to_ascii_lowercase(), Some(encoding)))
     }
 
-    pub(super) fn decode(label: &str, bytes: &[u8]) -> Option<String> {
-        let encoding = encoding_rs::Encoding::for_label_no_replacement(label.as_bytes())?;
+    pub(super) fn decode(encoding: &Decoder, bytes: &[u8]) -> Option<String> {
         Some(encoding.decode_without_bom_handling(bytes).0.into_owned())
     }
 }
@@ -97,7 +99,7 @@ mod host {
 
     #[wasm_bindgen]
     extern "C" {
-        type TextDecoder;
+        pub(super) type TextDecoder;
 
         #[wasm_bindgen(constructor, catch)]
         fn new(label: &str, options: &js_sys::Object) -> Result<TextDecoder, JsValue>;
@@ -105,31 +107,29 @@ mod host {
         #[wasm_bindgen(method, getter)]
         fn encoding(this: &TextDecoder) -> String;
 
-        #[wasm_bindgen(method, catch)]
-        fn decode(this: &TextDecoder, bytes: &[u8]) -> Result<String, JsValue>;
+        #[wasm_bindgen(method, catch, js_name = decode)]
+        fn decode_bytes(this: &TextDecoder, bytes: &[u8]) -> Result<String, JsValue>;
     }
 
-    fn decoder(label: &str) -> Option<TextDecoder> {
+    pub(super) type Decoder = TextDecoder;
+
+    /// The lower-cased name of the encoding `label` names, with the host's
+    /// decoder for it. Node's `TextDecoder` refuses the two encodings whose
+    /// only label is their name; those are decoded from our own tables.
+    pub(super) fn lookup(label: &str) -> Option<(String, Option<Decoder>)> {
         let options = js_sys::Object::new();
         js_sys::Reflect::set(&options, &JsValue::from_str("ignoreBOM"), &JsValue::TRUE).ok()?;
-        TextDecoder::new(label, &options).ok()
-    }
-
-    /// The lower-cased name of the encoding `label` names. Node's
-    /// `TextDecoder` refuses the two encodings whose only label is their
-    /// name, which are decoded from our own tables anyway.
-    pub(super) fn canonical(label: &str) -> Option<String> {
-        match decoder(label) {
-            Some(d) => Some(d.encoding().to_ascii_lowercase()),
-            None => ["x-user-defined", "iso-8859-16"]
+        match TextDecoder::new(label, &options) {
+            Ok(d) => Some((d.encoding().to_ascii_lowercase(), Some(d))),
+            Err(_) => ["x-user-defined", "iso-8859-16"]
                 .into_iter()
                 .find(|name| name.eq_ignore_ascii_case(label))
-                .map(str::to_owned),
+                .map(|name| (name.to_owned(), None)),
         }
     }
 
-    pub(super) fn decode(label: &str, bytes: &[u8]) -> Option<String> {
-        decoder(label)?.decode(bytes).ok()
+    pub(super) fn decode(decoder: &Decoder, bytes: &[u8]) -> Option<String> {
+        decoder.decode_bytes(bytes).ok()
     }
 }
 

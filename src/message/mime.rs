@@ -319,26 +319,6 @@ fn unquote(text: &str) -> String {
     out
 }
 
-/// `%XX` escapes of an RFC 2231 extended value undone.
-fn percent_decode(text: &str) -> Vec<u8> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&c) = bytes.get(i) {
-        match (c, bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h << 4) | l);
-                i += 3;
-            }
-            _ => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
 /// Reads `value; name=value; ...`: RFC 2231 continuations (`name*0`,
 /// `name*1*`) joined and extended values (`name*=charset''text`) decoded;
 /// a plain value may hold encoded words, as Outlook writes file names.
@@ -382,7 +362,7 @@ fn parameterised(text: &str) -> Parameterised {
                     text = rest;
                 }
             }
-            bytes.extend(percent_decode(text));
+            bytes.extend(crate::ical::value::percent_decode_bytes(text));
         }
         let decoded =
             label.and_then(|label| charset::decode(&label, &bytes)).unwrap_or_else(|| charset::utf8_lossy(&bytes));

@@ -36,6 +36,7 @@
 use crate::error::{EngineError, Result};
 use crate::ical::Component;
 use crate::ical::value::{DateOrPeriod, DateTimeValue, PeriodEnd, parse_date_list_lenient};
+pub use crate::itip::object::Stamp;
 use crate::itip::object::{
     Frame, Moment, dtstart_of, has_rules, is_override, length_warnings, recurrence_id_of, rid_moment,
 };
@@ -44,6 +45,7 @@ use crate::tz::ZoneSet;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// Options of [`expand`]. Instants are UTC.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,21 +72,24 @@ impl Default for ExpandOptions {
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Occurrence {
     /// The event's `UID`; empty when it has none.
-    pub uid: String,
+    pub uid: Arc<str>,
     /// `null` for a non-recurring event (its `UID` has no `RRULE`, `RDATE` or
     /// `RECURRENCE-ID` anywhere in the calendar); otherwise the instance's
     /// original start, or an override's `RECURRENCE-ID`, in the format of `start`.
-    pub recurrence_id: Option<String>,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string | null"))]
+    pub recurrence_id: Option<Stamp>,
     /// `2026-12-03T09:00:00Z`, `2026-12-03` (all day) or `2026-12-03T09:00:00` (floating).
-    pub start: String,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string"))]
+    pub start: Stamp,
     /// The end, in the same format.
-    pub end: String,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string"))]
+    pub end: Stamp,
     /// Whether `start` is a date.
     pub all_day: bool,
     /// `SUMMARY`, as text.
-    pub summary: Option<String>,
+    pub summary: Option<Arc<str>>,
     /// `STATUS` (`CONFIRMED`, `TENTATIVE`, `CANCELLED`, ...).
-    pub status: Option<String>,
+    pub status: Option<Arc<str>>,
     /// Whether the times are floating wall times (omitted when false).
     #[serde(default, skip_serializing_if = "is_false")]
     pub floating: bool,
@@ -109,17 +114,6 @@ pub struct Expansion {
     pub warnings: Vec<EngineError>,
 }
 
-/// A sort key for a formatted start: dates, floating and UTC texts share
-/// one fixed-width form (`YYYY-MM-DDTHH:MM:SS`), so comparing keys compares
-/// instants (dates and floating times read as UTC) without parsing.
-fn start_key(s: &str) -> [u8; 19] {
-    let mut key = *b"0000-00-00T00:00:00";
-    for (k, b) in key.iter_mut().zip(s.trim_end_matches('Z').bytes()) {
-        *k = b;
-    }
-    key
-}
-
 /// One instance of a series before overrides: its original start.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
@@ -129,11 +123,12 @@ struct Slot {
 }
 
 /// A `RANGE=THISANDFUTURE` override in effect from an original start on.
-struct FutureChange<'c, 'a> {
+struct FutureChange {
     from: NaiveDateTime,
     offset: TimeDelta,
     frame: Frame,
-    event: &'c Component<'a>,
+    /// The override's texts, falling back to the master's.
+    texts: Texts,
 }
 
 struct Window {
@@ -148,8 +143,32 @@ impl Window {
     }
 }
 
-fn text_of(event: &Component<'_>, name: &str) -> Option<String> {
-    event.prop(name).map(|p| p.text())
+fn text_of(event: &Component<'_>, name: &str) -> Option<Arc<str>> {
+    event.prop(name).map(|p| Arc::from(p.text()))
+}
+
+/// The texts an event gives each of its occurrences, read once and shared.
+#[derive(Clone)]
+struct Texts {
+    uid: Arc<str>,
+    summary: Option<Arc<str>>,
+    status: Option<Arc<str>>,
+}
+
+impl Texts {
+    fn of(uid: Arc<str>, event: &Component<'_>) -> Texts {
+        Texts { uid, summary: text_of(event, "SUMMARY"), status: text_of(event, "STATUS") }
+    }
+
+    /// The texts of an override, falling back to its master's.
+    fn over(&self, event: &Component<'_>) -> Texts {
+        let own = Texts::of(self.uid.clone(), event);
+        Texts {
+            summary: own.summary.or_else(|| self.summary.clone()),
+            status: own.status.or_else(|| self.status.clone()),
+            ..own
+        }
+    }
 }
 
 /// Every occurrence of the `VEVENT`s of `calendar` that overlaps the window
@@ -204,7 +223,7 @@ pub fn expand(calendar: &Component<'_>, opts: &ExpandOptions) -> Result<Expansio
             if masters.contains(uid) {
                 continue;
             }
-            expand_override(event, uid, &zones, &window, &mut out.occurrences)
+            expand_override(event, &Arc::from(uid), &zones, &window, &mut out.occurrences)
         } else {
             let is_recurring = if uid.is_empty() { has_rules(event) } else { recurring.contains(uid) };
             let own: &[&Component<'_>] = if !uid.is_empty() && served.insert(uid) {
@@ -224,7 +243,7 @@ pub fn expand(calendar: &Component<'_>, opts: &ExpandOptions) -> Result<Expansio
             out.errors.push(e.with_line(event.line));
         }
     }
-    out.occurrences.sort_by(|a, b| (start_key(&a.start), &a.uid).cmp(&(start_key(&b.start), &b.uid)));
+    out.occurrences.sort_by(|a, b| a.start.cmp_instant(&b.start).then_with(|| a.uid.cmp(&b.uid)));
     Ok(out)
 }
 
@@ -264,7 +283,7 @@ fn earliest_start(events: &[&Component<'_>], zones: &ZoneSet) -> Option<NaiveDat
 /// An override, shown on its own terms.
 fn expand_override(
     event: &Component<'_>,
-    uid: &str,
+    uid: &Arc<str>,
     zones: &ZoneSet,
     window: &Window,
     out: &mut Vec<Occurrence>,
@@ -275,26 +294,28 @@ fn expand_override(
         return Ok(());
     }
     let rid = recurrence_id_of(event).ok().flatten().map(|(v, _)| rid_moment(&v, zones));
-    out.push(occurrence(uid, rid.map(Moment::text), start, end, frame.floating, event));
+    let texts = Texts::of(uid.clone(), event);
+    out.push(occurrence(&texts, rid.map(Moment::stamp), (start, start.stamp()), end, frame.floating));
     Ok(())
 }
 
+/// An occurrence; `start_text` is `start` as written (the caller may have
+/// written it already as the recurrence id).
 fn occurrence(
-    uid: &str,
-    recurrence_id: Option<String>,
-    start: Moment,
+    texts: &Texts,
+    recurrence_id: Option<Stamp>,
+    (start, start_text): (Moment, Stamp),
     end: Moment,
     floating: bool,
-    event: &Component<'_>,
 ) -> Occurrence {
     Occurrence {
-        uid: uid.to_owned(),
+        uid: texts.uid.clone(),
         recurrence_id,
-        start: start.text(),
-        end: end.text(),
+        start: start_text,
+        end: end.stamp(),
         all_day: matches!(start, Moment::Date(_)),
-        summary: text_of(event, "SUMMARY"),
-        status: text_of(event, "STATUS"),
+        summary: texts.summary.clone(),
+        status: texts.status.clone(),
         floating: floating && !matches!(start, Moment::Date(_)),
     }
 }
@@ -318,6 +339,10 @@ impl Names {
 
     fn names_at(&self, local: NaiveDateTime, frame: &Frame) -> bool {
         self.dates.contains(&local.date()) || (!frame.is_date() && self.instants.contains(&frame.at(local).0.instant()))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.dates.is_empty() && self.instants.is_empty()
     }
 
     fn names(&self, slot: &Slot, frame: &Frame) -> bool {
@@ -359,7 +384,8 @@ fn expand_series(
     let start_local = frame.start.local();
 
     // THISANDFUTURE overrides, by original start.
-    let mut changes: Vec<FutureChange<'_, '_>> = Vec::new();
+    let texts = Texts::of(Arc::from(uid), event);
+    let mut changes: Vec<FutureChange> = Vec::new();
     let mut replaced = Names::default();
     for o in overrides {
         let Ok(Some((rid, future))) = recurrence_id_of(o) else { continue };
@@ -368,7 +394,7 @@ fn expand_series(
             let rid_local = frame.local_of(&rid, zones);
             let original = frame.at(rid_local).0.instant();
             let moved = of.at(of.start.local()).0.instant();
-            changes.push(FutureChange { from: rid_local, offset: moved - original, frame: of, event: o });
+            changes.push(FutureChange { from: rid_local, offset: moved - original, frame: of, texts: texts.over(o) });
         }
     }
     changes.sort_by_key(|c| c.from);
@@ -473,26 +499,29 @@ fn expand_series(
         if rid.is_some_and(|v| excluded.names_at(frame.local_of(&v, zones), &frame)) {
             continue;
         }
-        if let Err(e) = expand_override(o, uid, zones, window, &mut out.occurrences) {
+        if let Err(e) = expand_override(o, &texts.uid, zones, window, &mut out.occurrences) {
             out.errors.push(e.with_line(o.line));
         }
     }
 
     let mut count = 0usize;
+    out.occurrences.reserve(slots.len().min(opts.max_instances));
+    let named = !excluded.is_empty() || !replaced.is_empty();
     for slot in slots {
-        if excluded.names(&slot, &frame) || replaced.names(&slot, &frame) {
+        if named && (excluded.names(&slot, &frame) || replaced.names(&slot, &frame)) {
             continue;
         }
-        let rid = is_recurring.then(|| slot.start.text());
+        let original = slot.start.stamp();
+        let rid = is_recurring.then_some(original);
         let change = changes.iter().rev().find(|c| c.from < slot.local);
         let (start, end, source, floating) = match change {
             Some(c) => {
                 let (s, e) = shifted(&slot, c);
-                (s, e, c.event, c.frame.floating)
+                ((s, s.stamp()), e, &c.texts, c.frame.floating)
             }
-            None => (slot.start, slot.end, event, frame.floating),
+            None => ((slot.start, original), slot.end, &texts, frame.floating),
         };
-        if !window.overlaps(start, end) {
+        if !window.overlaps(start.0, end) {
             continue;
         }
         if count >= opts.max_instances {
@@ -500,12 +529,7 @@ fn expand_series(
             break;
         }
         count += 1;
-        let mut o = occurrence(uid, rid, start, end, floating, event);
-        if !std::ptr::eq(source, event) {
-            o.summary = text_of(source, "SUMMARY").or(o.summary);
-            o.status = text_of(source, "STATUS").or(o.status);
-        }
-        out.occurrences.push(o);
+        out.occurrences.push(occurrence(source, rid, start, end, floating));
     }
     if limited || (cut_by_horizon && beyond) {
         out.limited = true;
@@ -515,7 +539,7 @@ fn expand_series(
 
 /// An instance moved by a `THISANDFUTURE` override: the same offset, the
 /// override's length.
-fn shifted(slot: &Slot, change: &FutureChange<'_, '_>) -> (Moment, Moment) {
+fn shifted(slot: &Slot, change: &FutureChange) -> (Moment, Moment) {
     let start = slot.start.instant() + change.offset;
     let of = &change.frame;
     if of.is_date() {

@@ -601,7 +601,7 @@ proptest! {
                 let cap = max_instances.unwrap_or(1000);
                 let mut per_uid = std::collections::HashMap::<&str, usize>::new();
                 for o in &expansion.occurrences {
-                    *per_uid.entry(o.uid.as_str()).or_default() += 1;
+                    *per_uid.entry(&*o.uid).or_default() += 1;
                 }
                 let events = read_message(&msg, &InputLimits::default())
                     .ok()

@@ -19,6 +19,7 @@ use std::cmp::Ordering;
 use std::collections::HashSet;
 
 mod time;
+pub use time::Stamp;
 pub(crate) use time::{Frame, Moment, length_warnings, own_span, rid_moment};
 
 /// A calendar user line (`ORGANIZER`, RFC 5545 3.8.4.3, or `ATTENDEE`,

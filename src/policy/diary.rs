@@ -124,11 +124,11 @@ fn occurrences(calendar: &Component<'_>) -> Result<(Vec<OccurrenceTime>, bool)> 
         .occurrences
         .into_iter()
         .map(|o| OccurrenceTime {
-            recurrence_id: o.recurrence_id.unwrap_or_else(|| o.start.clone()),
-            start: o.start,
-            end: o.end,
+            recurrence_id: o.recurrence_id.unwrap_or(o.start).into(),
+            start: o.start.into(),
+            end: o.end.into(),
             all_day: o.all_day,
-            status: o.status,
+            status: o.status.as_deref().map(str::to_owned),
         })
         .collect();
     Ok((list, expansion.limited))

@@ -49,6 +49,27 @@ impl Tz {
         self.spans().first
     }
 
+    /// The stretch of wall time around `local` in which every wall time
+    /// has the one offset of `local` (no fold, no gap): its bounds in local
+    /// seconds, begin inclusive, end exclusive, and the offset. `None` when
+    /// `local` is itself in a fold or a gap.
+    pub fn single_offset_span(self, local: NaiveDateTime) -> Option<(i64, i64, i32)> {
+        let t = local.and_utc().timestamp();
+        let spans = self.spans();
+        let i = binary_search(0, spans.len(), |i| spans.local_span(i).cmp(t)).ok()?;
+        let here = spans.local_span(i);
+        let mut begin = here.begin.unwrap_or(i64::MIN);
+        let mut end = here.end.unwrap_or(i64::MAX);
+        // Where a neighbour's wall times overlap this span's, they are a fold.
+        if let Some(previous_end) = i.checked_sub(1).and_then(|p| spans.local_span(p).end) {
+            begin = begin.max(previous_end);
+        }
+        if let Some(next_begin) = (i + 1 < spans.len()).then(|| spans.local_span(i + 1).begin).flatten() {
+            end = end.min(next_begin);
+        }
+        (begin <= t && t < end).then_some((begin, end, spans.offset(i)))
+    }
+
     fn spans(self) -> &'static Spans {
         static EMPTY: Spans = Spans { first: 0, rest: Vec::new() };
         let record = ZONES.get(usize::from(self.0)).map_or(usize::MAX, |z| usize::from(z.1));

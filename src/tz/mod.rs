@@ -60,6 +60,22 @@ impl Zone {
         }
     }
 
+    /// The stretch of wall time around `local` in which every wall time
+    /// has one offset (see [`iana::Tz::single_offset_span`]), for callers
+    /// that convert many nearby wall times; `None` where it is not known
+    /// (a `VTIMEZONE`'s zone, a fold, a gap), and they convert each one.
+    pub fn single_offset_span(&self, local: NaiveDateTime) -> Option<(i64, i64, i32)> {
+        match self {
+            #[cfg(not(target_arch = "wasm32"))]
+            // chrono-tz does not show its transitions; the compact table
+            // holds the same ones (`tests/tz.rs` compares every zone).
+            Zone::Iana(tz) => tz.name().parse::<iana::Tz>().ok()?.single_offset_span(local),
+            #[cfg(target_arch = "wasm32")]
+            Zone::Iana(tz) => tz.single_offset_span(local),
+            _ => None,
+        }
+    }
+
     /// The wall time in this zone of a UTC instant.
     pub fn from_utc(&self, utc: NaiveDateTime) -> NaiveDateTime {
         match self {

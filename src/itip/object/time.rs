@@ -10,6 +10,7 @@ use crate::ical::Component;
 use crate::ical::value::{DateTimeValue, parse_date_time, parse_duration};
 use crate::tz::{Zone, ZoneSet};
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
+use std::cell::Cell;
 
 /// A start or end: an all-day date, a floating wall time or a UTC instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -28,49 +29,160 @@ impl Moment {
         }
     }
 
-    /// The moment as the output writes it; by hand, as this runs once per
-    /// occurrence and chrono's formatter dominated expansion time.
+    /// The moment as the output writes it.
     pub(crate) fn text(self) -> String {
-        let mut out = String::with_capacity(20);
-        match self {
-            Moment::Date(d) => push_date(&mut out, d),
-            Moment::Floating(t) => push_date_time(&mut out, t),
-            Moment::Utc(t) => {
-                push_date_time(&mut out, t);
-                out.push('Z');
-            }
+        self.stamp().as_str().to_owned()
+    }
+
+    /// The moment as the output writes it, held inline: written by hand, as
+    /// this runs up to three times per occurrence of an expansion (chrono's
+    /// formatter and one allocation per text once dominated its time).
+    pub(crate) fn stamp(self) -> Stamp {
+        let mut buf = [0u8; STAMP_BYTES];
+        let (date, time) = match self {
+            Moment::Date(d) => (d, None),
+            Moment::Floating(t) | Moment::Utc(t) => (t.date(), Some(t.time())),
+        };
+        let Some(year) = u32::try_from(date.year()).ok().filter(|y| *y <= 9999) else {
+            // Beyond four digits (chrono's range reaches six): its formatter.
+            let text = match self {
+                Moment::Date(d) => d.format("%Y-%m-%d").to_string(),
+                Moment::Floating(t) => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
+                Moment::Utc(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            };
+            return Stamp::new(&text).unwrap_or_default();
+        };
+        if let Some(head) = buf.get_mut(..20) {
+            head.copy_from_slice(b"0000-00-00T00:00:00Z");
         }
-        out
+        put_two(&mut buf, 0, year / 100);
+        put_two(&mut buf, 2, year % 100);
+        put_two(&mut buf, 5, date.month());
+        put_two(&mut buf, 8, date.day());
+        let len = match (self, time) {
+            (Moment::Utc(_) | Moment::Floating(_), Some(t)) => {
+                put_two(&mut buf, 11, t.hour());
+                put_two(&mut buf, 14, t.minute());
+                put_two(&mut buf, 17, t.second());
+                if matches!(self, Moment::Utc(_)) { 20 } else { 19 }
+            }
+            _ => 10,
+        };
+        Stamp { len, bytes: buf }
     }
 }
 
-fn push_digits(out: &mut String, value: u32, width: u32) {
-    let mut div = 10u32.pow(width.saturating_sub(1));
-    while div > 0 {
-        out.push(char::from(b'0' + ((value / div) % 10) as u8));
-        div /= 10;
+/// The longest text of a [`Stamp`]: a six-digit signed year, the limit of
+/// chrono's dates (`+262143-12-31T23:59:59Z`).
+const STAMP_BYTES: usize = 23;
+
+/// A date, floating wall time or UTC instant as the expansion writes it
+/// (`2026-12-03`, `2026-12-03T09:00:00`, `2026-12-03T09:00:00Z`), held
+/// inline rather than allocated: an expansion writes up to three per
+/// occurrence. Reads as a `str`; serialized as a string.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Stamp {
+    len: u8,
+    bytes: [u8; STAMP_BYTES],
+}
+
+impl Stamp {
+    /// A stamp holding `text`; `None` when it is longer than a stamp holds.
+    pub fn new(text: &str) -> Option<Stamp> {
+        let mut bytes = [0u8; STAMP_BYTES];
+        bytes.get_mut(..text.len())?.copy_from_slice(text.as_bytes());
+        Some(Stamp { len: u8::try_from(text.len()).ok()?, bytes })
+    }
+
+    /// Orders stamps by the instant they name, dates and floating times
+    /// read as UTC: stamps of one form compare as text (their digits are
+    /// fixed-width), stamps of different forms through one fixed-width key
+    /// (`YYYY-MM-DDTHH:MM:SS`).
+    pub(crate) fn cmp_instant(&self, other: &Stamp) -> std::cmp::Ordering {
+        if self.len == other.len {
+            // The first sixteen bytes (to the minute) decide almost always.
+            let head = |s: &Stamp| s.bytes.first_chunk::<16>().map(|h| u128::from_be_bytes(*h));
+            return head(self).cmp(&head(other)).then_with(|| self.bytes.cmp(&other.bytes));
+        }
+        self.instant_key().cmp(&other.instant_key())
+    }
+
+    fn instant_key(&self) -> [u8; 19] {
+        let mut key = *b"0000-00-00T00:00:00";
+        let text = self.bytes.get(..usize::from(self.len)).unwrap_or_default();
+        let text = text.strip_suffix(b"Z").unwrap_or(text);
+        let n = text.len().min(key.len());
+        if let (Some(k), Some(t)) = (key.get_mut(..n), text.get(..n)) {
+            k.copy_from_slice(t);
+        }
+        key
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        // Built from a `str` or from ASCII digits and separators only.
+        self.bytes.get(..usize::from(self.len)).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default()
     }
 }
 
-fn push_date(out: &mut String, d: NaiveDate) {
-    match u32::try_from(d.year()) {
-        Ok(y) if y <= 9999 => push_digits(out, y, 4),
-        _ => out.push_str(&d.format("%Y").to_string()),
+impl std::ops::Deref for Stamp {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
     }
-    out.push('-');
-    push_digits(out, d.month(), 2);
-    out.push('-');
-    push_digits(out, d.day(), 2);
 }
 
-fn push_date_time(out: &mut String, t: NaiveDateTime) {
-    push_date(out, t.date());
-    out.push('T');
-    push_digits(out, t.hour(), 2);
-    out.push(':');
-    push_digits(out, t.minute(), 2);
-    out.push(':');
-    push_digits(out, t.second(), 2);
+impl std::fmt::Debug for Stamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Stamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for Stamp {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Stamp {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl From<Stamp> for String {
+    fn from(s: Stamp) -> String {
+        s.as_str().to_owned()
+    }
+}
+
+impl serde::Serialize for Stamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Stamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Stamp, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Stamp::new(&text).ok_or_else(|| serde::de::Error::custom("a date or time longer than 23 bytes"))
+    }
+}
+
+/// Two decimal digits of `value` (below 100) at `at`.
+fn put_two(buf: &mut [u8; STAMP_BYTES], at: usize, value: u32) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849\
+                                5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+    let i = (value % 100) as usize * 2;
+    if let (Some(to), Some(from)) = (buf.get_mut(at..at + 2), PAIRS.get(i..i + 2)) {
+        to.copy_from_slice(from);
+    }
 }
 
 /// How long each instance lasts.
@@ -106,6 +218,10 @@ pub(crate) struct Frame {
     pub(crate) floating: bool,
     /// How long each instance lasts.
     pub(crate) length: Length,
+    /// The last stretch of wall time found to have one offset (local
+    /// seconds, begin and end, and the offset): the instances of a series
+    /// mostly fall in the same one, so most need no look-up in the zone.
+    single: Cell<Option<(i64, i64, i32)>>,
 }
 
 impl Frame {
@@ -122,11 +238,28 @@ impl Frame {
             (None, Some(d)) => duration_length(&start, &d.value).unwrap_or_else(|| default_length(&start)),
             (None, None) => default_length(&start),
         };
-        Ok(Some(Frame { start, zone, floating, length }))
+        Ok(Some(Frame { start, zone, floating, length, single: Cell::new(None) }))
     }
 
     pub(crate) fn is_date(&self) -> bool {
         self.start.is_date()
+    }
+
+    /// The UTC instant of a wall time in the zone: the zone's answer, taken
+    /// from the remembered stretch of one offset when `local` is in it.
+    fn to_utc(&self, local: NaiveDateTime) -> NaiveDateTime {
+        if matches!(self.zone, Zone::Utc | Zone::Floating) {
+            return local;
+        }
+        let seconds = local.and_utc().timestamp();
+        if let Some((begin, end, offset)) = self.single.get() {
+            let utc = local.checked_sub_signed(TimeDelta::seconds(i64::from(offset)));
+            if let Some(utc) = utc.filter(|_| begin <= seconds && seconds < end) {
+                return utc;
+            }
+        }
+        self.single.set(self.zone.single_offset_span(local));
+        self.zone.to_utc(local)
     }
 
     /// The start and end of an instance starting at the wall time `local`.
@@ -148,11 +281,11 @@ impl Frame {
             };
             return (Moment::Floating(local), Moment::Floating(end.max(local)));
         }
-        let start = self.zone.to_utc(local);
+        let start = self.to_utc(local);
         let end = match self.length {
             Length::Exact(t) => start + t,
-            Length::Days(d) => self.zone.to_utc(local + TimeDelta::days(d)),
-            Length::Nominal(d, t) => self.zone.to_utc(local + TimeDelta::days(d)) + t,
+            Length::Days(d) => self.to_utc(local + TimeDelta::days(d)),
+            Length::Nominal(d, t) => self.to_utc(local + TimeDelta::days(d)) + t,
         };
         (Moment::Utc(start), Moment::Utc(end.max(start)))
     }
@@ -241,7 +374,12 @@ fn duration_length(start: &DateTimeValue, text: &str) -> Option<Length> {
     };
     let days = if date_part.len() > 1 { parse_duration(date_part)?.num_days() } else { 0 };
     let time = if time_part.is_empty() { TimeDelta::zero() } else { parse_duration(&format!("P{time_part}"))? };
-    Some(if start.is_date() { Length::Days(days + time.num_days()) } else { Length::Nominal(days, time) })
+    Some(match (start.is_date(), days) {
+        (true, _) => Length::Days(days + time.num_days()),
+        // No day part: every instance lasts the same exact time.
+        (false, 0) => Length::Exact(time),
+        (false, _) => Length::Nominal(days, time),
+    })
 }
 
 /// The start and end of an event's own instance (its `DTSTART`), by the same
@@ -271,5 +409,57 @@ pub(crate) fn rid_moment(v: &DateTimeValue, zones: &ZoneSet) -> Moment {
             Zone::Floating => Moment::Floating(*t),
             zone => Moment::Utc(zone.to_utc(*t)),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+    use crate::ical::{ParseOptions, parse_calendar};
+
+    /// The remembered stretch of one offset gives the zone's own answer for
+    /// every wall time: walked forward and backward in steps that land in
+    /// gaps and folds, over zones with half-hour changes, a skipped day and
+    /// a change at midnight.
+    #[test]
+    fn remembered_offsets_give_the_zones_answers() {
+        for tzid in ["Europe/Oslo", "America/New_York", "Australia/Lord_Howe", "Pacific/Apia", "America/Santiago"] {
+            let text = format!(
+                "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART;TZID={tzid}:20100101T000000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+            );
+            let cal = parse_calendar(&text, &ParseOptions::default()).unwrap();
+            let zones = ZoneSet::from_calendar(&cal);
+            let event = cal.children("VEVENT").next().unwrap();
+            let frame = Frame::read(event, &zones).unwrap().unwrap();
+            let first = frame.start.local();
+            let step = TimeDelta::minutes(17);
+            let mut hits = 0;
+            for i in (0..60_000).chain((0..60_000).rev()) {
+                let local = first + step * i;
+                let remembered =
+                    frame.single.get().is_some_and(|(b, e, _)| (b..e).contains(&local.and_utc().timestamp()));
+                hits += usize::from(remembered);
+                assert_eq!(frame.to_utc(local), frame.zone.to_utc(local), "{tzid} {local}");
+            }
+            assert!(hits > 100_000, "{tzid}: the stretch was used {hits} times");
+        }
+    }
+
+    #[test]
+    fn stamps_read_as_text_and_order_by_instant() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        let nine = day.and_hms_opt(9, 5, 7).unwrap();
+        assert_eq!(Moment::Date(day).stamp(), "2026-12-03");
+        assert_eq!(Moment::Floating(nine).stamp(), "2026-12-03T09:05:07");
+        assert_eq!(Moment::Utc(nine).stamp(), "2026-12-03T09:05:07Z");
+        let far = NaiveDate::from_ymd_opt(12026, 1, 2).unwrap();
+        assert_eq!(Moment::Date(far).stamp(), "+12026-01-02");
+        assert_eq!(Moment::Date(day).stamp().cmp_instant(&Moment::Utc(nine).stamp()), std::cmp::Ordering::Less);
+        assert_eq!(Moment::Floating(nine).stamp().cmp_instant(&Moment::Utc(nine).stamp()), std::cmp::Ordering::Equal);
+        let json = serde_json::to_string(&Moment::Utc(nine).stamp()).unwrap();
+        assert_eq!(json, "\"2026-12-03T09:05:07Z\"");
+        assert_eq!(serde_json::from_str::<Stamp>(&json).unwrap(), Moment::Utc(nine).stamp());
+        assert!(serde_json::from_str::<Stamp>("\"a text far longer than any stamp\"").is_err());
     }
 }

@@ -8,6 +8,9 @@
 //!    crates, on `../shared/corpus` and the generated corpus.
 //! 3. Runs `invitelink check` on the generated files and reports the MB/s it
 //!    prints, and the MB/s of the whole process.
+//! 4. Runs ical.js (pinned in `bench/icaljs`, installed with `npm ci`) on
+//!    the same files in Node, interleaved with `check`, and reports both
+//!    whole processes and their ratio.
 //!
 //! `--quick` takes fewer samples (under two minutes once built); the full
 //! run takes more samples of at least 100 ms each.
@@ -75,6 +78,35 @@ fn check_once(bin: &Path, files: &Path) -> Result<CheckSummary, String> {
     })
 }
 
+/// What `bench/icaljs/parse.mjs` prints.
+struct IcaljsSummary {
+    refused: u64,
+    seconds_parse: f64,
+    seconds_process: f64,
+}
+
+fn icaljs_once(root: &Path, files: &Path) -> Result<IcaljsSummary, String> {
+    let started = Instant::now();
+    let out = Command::new("node")
+        .arg(root.join("bench/icaljs/parse.mjs"))
+        .arg(files)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot start `node bench/icaljs/parse.mjs`: {e}"))?;
+    let seconds_process = started.elapsed().as_secs_f64();
+    if !out.status.success() {
+        return Err(format!("`node bench/icaljs/parse.mjs` failed: {}", out.status));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value =
+        serde_json::from_str(text.trim()).map_err(|e| format!("cannot read what parse.mjs printed: {e}"))?;
+    Ok(IcaljsSummary {
+        refused: v["refused"].as_u64().unwrap_or(0),
+        seconds_parse: v["seconds_parse"].as_f64().unwrap_or(f64::NAN),
+        seconds_process,
+    })
+}
+
 fn median(mut v: Vec<f64>) -> (f64, f64, f64) {
     v.sort_by(f64::total_cmp);
     let n = v.len();
@@ -124,16 +156,31 @@ pub fn run(root: &Path, quick: bool) -> Result<(), String> {
     }
     run_status(Command::new(&bench).args(&args).current_dir(root), "invitelink-bench")?;
 
+    let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
+    run_status(
+        Command::new(npm).args(["ci", "--silent", "--no-audit", "--no-fund"]).current_dir(root.join("bench/icaljs")),
+        "npm ci (bench/icaljs: ical.js)",
+    )?;
+
     let cli = root.join("target/release/invitelink");
     let files = corpus.join("files");
-    let runs = if quick { 1 } else { 5 };
+    let runs = if quick { 3 } else { 7 };
     let mut reported = Vec::new();
     let mut process = Vec::new();
     let mut last = None;
+    let (mut icaljs_process, mut icaljs_parse, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let mut refused = 0;
+    // Interleaved, so both see the same moments of a shared machine.
     for _ in 0..runs {
         let s = check_once(&cli, &files)?;
+        let other = icaljs_once(root, &files)?;
+        let mb = s.bytes as f64 / 1e6;
         reported.push(s.mb_per_s);
-        process.push(s.bytes as f64 / 1e6 / s.seconds_process);
+        process.push(mb / s.seconds_process);
+        icaljs_process.push(mb / other.seconds_process);
+        icaljs_parse.push(mb / other.seconds_parse);
+        ratios.push(other.seconds_process / s.seconds_process);
+        refused = other.refused;
         last = Some(s);
     }
     let (m, lo, hi) = median(reported);
@@ -145,6 +192,14 @@ pub fn run(root: &Path, quick: bool) -> Result<(), String> {
     println!("| --- | ---: | ---: |");
     println!("| `mb_per_s` it prints (decide time only) | {m:.1} | {lo:.1}–{hi:.1} |");
     println!("| whole process (read files, decide, print JSON lines) | {pm:.1} | {plo:.1}–{phi:.1} |");
+    let (im, ilo, ihi) = median(icaljs_process);
+    let (jm, jlo, jhi) = median(icaljs_parse);
+    let (rm, rlo, rhi) = median(ratios);
+    println!("| ical.js 2.2.1 in Node, whole process (read files, parse) | {im:.1} | {ilo:.1}–{ihi:.1} |");
+    println!(
+        "| ical.js 2.2.1, parsing alone (its own timing; {refused} files refused) | {jm:.1} | {jlo:.1}–{jhi:.1} |"
+    );
+    println!("| **whole process: `invitelink check` / ical.js (time ratio)** | **{rm:.2}x** | {rlo:.2}x–{rhi:.2}x |");
     if let Some(s) = last {
         println!("| files, bytes | {} | {} |", s.files, s.bytes);
     }

@@ -43,12 +43,17 @@ fn without_breaks<'t>(text: &'t str, line_break: &str) -> Cow<'t, str> {
 
 /// Appends `comp` and its sub-components to `out`.
 pub fn write_component(comp: &Component<'_>, out: &mut String) {
+    write_component_with(comp, out, &mut String::new());
+}
+
+/// [`write_component`] with a buffer for the lines to fold, reused.
+fn write_component_with(comp: &Component<'_>, out: &mut String, line: &mut String) {
     // Iterative walk: (component, next child index); no recursion on input depth.
     out.push_str("BEGIN:");
     out.push_str(&comp.name);
     out.push_str("\r\n");
     for p in &comp.properties {
-        write_property(p, out);
+        write_property_with(p, out, line);
     }
     let mut stack: Vec<(&Component<'_>, usize)> = vec![(comp, 0)];
     while let Some((c, i)) = stack.pop() {
@@ -58,7 +63,7 @@ pub fn write_component(comp: &Component<'_>, out: &mut String) {
             out.push_str(&child.name);
             out.push_str("\r\n");
             for p in &child.properties {
-                write_property(p, out);
+                write_property_with(p, out, line);
             }
             stack.push((child, 0));
         } else {
@@ -77,32 +82,34 @@ pub fn write_filtered(
     mut keep_child: impl FnMut(&Component<'_>) -> bool,
     out: &mut String,
 ) {
+    let mut line = String::new();
     out.push_str("BEGIN:");
     out.push_str(&comp.name);
     out.push_str("\r\n");
     for p in comp.properties.iter().filter(|p| keep_prop(p)) {
-        write_property(p, out);
+        write_property_with(p, out, &mut line);
     }
     for child in comp.components.iter().filter(|c| keep_child(c)) {
-        write_component(child, out);
+        write_component_with(child, out, &mut line);
     }
     out.push_str("END:");
     out.push_str(&comp.name);
     out.push_str("\r\n");
 }
 
-/// Appends one property as a folded content line.
-pub fn write_property(p: &Property<'_>, out: &mut String) {
-    // Written in place; only a line longer than 75 octets is moved to be folded.
-    let start = out.len();
-    out.push_str(&without_breaks(&p.name, ""));
+/// Appends one property as a folded content line. The unfolded line is
+/// written first into `line`, a buffer the caller reuses, so that a line
+/// to fold costs no allocation.
+fn write_property_with(p: &Property<'_>, out: &mut String, line: &mut String) {
+    line.clear();
+    line.push_str(&without_breaks(&p.name, ""));
     for param in &p.params {
-        out.push(';');
-        out.push_str(&without_breaks(&param.name, ""));
-        out.push('=');
+        line.push(';');
+        line.push_str(&without_breaks(&param.name, ""));
+        line.push('=');
         for (i, v) in param.values.iter().enumerate() {
             if i > 0 {
-                out.push(',');
+                line.push(',');
             }
             // A parameter value cannot hold a DQUOTE (RFC 5545 3.1), quoted
             // or not: unquoted at the start it would open a quoted value.
@@ -111,21 +118,21 @@ pub fn write_property(p: &Property<'_>, out: &mut String) {
                 v = Cow::Owned(v.replace('"', "'"));
             }
             if v.contains([':', ';', ',']) {
-                out.push('"');
-                out.push_str(&v);
-                out.push('"');
+                line.push('"');
+                line.push_str(&v);
+                line.push('"');
             } else {
-                out.push_str(&v);
+                line.push_str(&v);
             }
         }
     }
-    out.push(':');
-    out.push_str(&without_breaks(&p.value, "\\n"));
-    if out.len() - start <= 75 {
+    line.push(':');
+    line.push_str(&without_breaks(&p.value, "\\n"));
+    if line.len() <= 75 {
+        out.push_str(line);
         out.push_str("\r\n");
     } else {
-        let line = out.split_off(start);
-        fold_line_into(&line, out);
+        fold_line_into(line, out);
     }
 }
 

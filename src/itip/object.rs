@@ -80,15 +80,29 @@ impl<'c> CalAddress<'c> {
             let list = |values: &'c [Cow<'_, str>]| {
                 values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).map(Cow::Borrowed).collect::<Vec<_>>()
             };
-            if name.eq_ignore_ascii_case("DELEGATED-TO") {
+            // The reader writes parameter names in upper case: matched as
+            // such first, in any case otherwise.
+            let slot = match name {
+                "EMAIL" => Some(0),
+                "CN" => Some(1),
+                "SENT-BY" => Some(2),
+                "PARTSTAT" => Some(3),
+                "RSVP" => Some(4),
+                "ROLE" => Some(5),
+                "CUTYPE" => Some(6),
+                "SCHEDULE-AGENT" => Some(7),
+                "DELEGATED-TO" | "DELEGATED-FROM" => None,
+                _ => SINGLE.iter().position(|n| name.eq_ignore_ascii_case(n)),
+            };
+            if slot.is_none() && name.eq_ignore_ascii_case("DELEGATED-TO") {
                 a.delegated_to.extend(list(&param.values));
                 continue;
             }
-            if name.eq_ignore_ascii_case("DELEGATED-FROM") {
+            if slot.is_none() && name.eq_ignore_ascii_case("DELEGATED-FROM") {
                 a.delegated_from.extend(list(&param.values));
                 continue;
             }
-            let Some(slot) = SINGLE.iter().position(|n| name.eq_ignore_ascii_case(n)) else { continue };
+            let Some(slot) = slot else { continue };
             match seen.get_mut(slot) {
                 Some(done) if !*done => *done = true,
                 _ => continue,
@@ -279,9 +293,11 @@ impl<'c, 'a> SchedulingObject<'c, 'a> {
         let mut attendees: Vec<CalAddress> = Vec::new();
         // The union by address, in order: a short list is searched (cheaper
         // than hashing each address), a long one is hashed.
-        let lines = main.into_iter().chain(instances.iter()).flat_map(|i| i.attendees.iter());
+        // The main component comes first, then the others (main once only).
+        let others = instances.iter().filter(|i| !main.is_some_and(|m| std::ptr::eq(*i, m)));
+        let lines = main.into_iter().chain(others).flat_map(|i| i.attendees.iter());
         let short = lines.clone().nth(32).is_none();
-        let mut known: HashSet<&str> = HashSet::new();
+        let mut known: HashSet<&str> = HashSet::with_capacity(if short { 0 } else { lines.clone().count() });
         for a in lines {
             let new = if short { !attendees.iter().any(|k| k.email == a.email) } else { known.insert(&*a.email) };
             if new {

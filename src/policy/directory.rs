@@ -6,7 +6,7 @@
 
 use super::context::{Associate, Contact};
 use super::decision::{Attendee, Party};
-use crate::ical::value::email_of;
+use crate::ical::value::email_cow;
 use crate::itip::CalAddress as Address;
 
 /// How an address matches the registered contacts.
@@ -38,7 +38,7 @@ impl<'x> Directory<'x> {
         if addr.is_empty() {
             return ContactMatch::None;
         }
-        let mut found = self.contacts.iter().filter(|c| email_of(&c.email) == addr);
+        let mut found = self.contacts.iter().filter(|c| email_cow(&c.email) == addr);
         match (found.next(), found.count()) {
             (None, _) => ContactMatch::None,
             (Some(c), 0) => ContactMatch::One(c),
@@ -51,7 +51,7 @@ impl<'x> Directory<'x> {
         if addr.is_empty() {
             return None;
         }
-        self.associates.iter().find(|a| email_of(&a.email) == addr)
+        self.associates.iter().find(|a| email_cow(&a.email) == addr)
     }
 
     /// A party for `addr` with the name the message gives.

@@ -50,13 +50,24 @@ pub fn parse_components<'a>(text: &'a str, opts: &ParseOptions) -> Result<Vec<Co
                 }
                 split_borrowed(first, line_no).ok_or(Cow::Borrowed(first))
             }
-            Some(segments) => {
-                let whole = unfold(first, segments, &mut spans);
-                if is_blank(&whole) {
-                    continue;
+            Some(segments) => match memchr::memchr(b':', first.as_bytes()).and_then(|_| split_borrowed(first, line_no))
+            {
+                // The name and parameters end on the first physical line (a
+                // long text or address folded in its value): they are read
+                // from it as they stand, only the value is joined. Reading
+                // is left to right, so the unfolded line reads the same.
+                Some(mut prop) => {
+                    prop.value = Cow::Owned(join_folded(&prop.value, segments));
+                    Ok(prop)
                 }
-                split_folded(whole, &spans, line_no).map_err(Cow::Owned)
-            }
+                None => {
+                    let whole = unfold(first, segments, &mut spans);
+                    if is_blank(&whole) {
+                        continue;
+                    }
+                    split_folded(whole, &spans, line_no).map_err(Cow::Owned)
+                }
+            },
         };
         let prop = match read {
             Ok(prop) => prop,
@@ -242,6 +253,21 @@ fn unfold<'a>(first: &'a str, segments: &'a str, spans: &mut Vec<(usize, &'a str
         rest = after;
     }
     owned
+}
+
+/// `head` followed by the continuation lines `segments` (each without its
+/// fold marker and line break), in one allocation.
+fn join_folded(head: &str, segments: &str) -> String {
+    let mut out = String::with_capacity(head.len() + segments.len());
+    out.push_str(head);
+    let mut rest = segments;
+    // Bounded: each turn consumes at least one byte of `segments`.
+    while !rest.is_empty() {
+        let (next, after) = split_physical(rest);
+        out.push_str(next.get(1..).unwrap_or(""));
+        rest = after;
+    }
+    out
 }
 
 fn upper(s: Cow<'_, str>) -> Cow<'_, str> {
@@ -467,6 +493,26 @@ mod tests {
         assert_eq!(s.params[0].name, "X-FOO");
         assert_eq!(&s.params[0].values[..], ["a;b", "c"]);
         assert_eq!(ev.value("X-MICROSOFT-CDO-BUSYSTATUS"), Some("TENTATIVE"));
+    }
+
+    /// Every fold position of a few lines (in the name, a parameter, a
+    /// quoted value holding `:`, the value) reads as the unfolded line.
+    #[test]
+    fn a_line_reads_the_same_wherever_it_is_folded() {
+        let lines = [
+            "ATTENDEE;CN=\"Berg: Bob\";ROLE=CHAIR;PARTSTAT=ACCEPTED:mailto:bob@acme.example",
+            "DESCRIPTION;LANGUAGE=en:Agenda: one\\, two: three",
+            "X-A;P=a,\"b:c\",d:v:w",
+        ];
+        for line in lines {
+            let plain = format!("BEGIN:VCALENDAR\r\n{line}\r\nEND:VCALENDAR\r\n");
+            let want = parse_calendar(&plain, &ParseOptions::default()).unwrap();
+            for cut in 1..line.len() {
+                let folded = format!("BEGIN:VCALENDAR\r\n{}\r\n {}\r\nEND:VCALENDAR\r\n", &line[..cut], &line[cut..]);
+                let got = parse_calendar(&folded, &ParseOptions::default()).unwrap();
+                assert_eq!(got.properties, want.properties, "cut at {cut}: {line}");
+            }
+        }
     }
 
     #[test]

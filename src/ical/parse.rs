@@ -2,10 +2,11 @@
 //!
 //! Unfolding, CRLF or LF, an optional BOM, lower-case names, quoted parameter
 //! values. The text is borrowed from the input wherever it lies within one
-//! physical line: a line that needs no unfolding is borrowed whole, and in a
-//! folded line only a piece that spans a fold is copied (the value then keeps
-//! the unfolded line's own allocation). A content line is split in one pass
-//! straight into its [`Param`]s. The reader is iterative (no recursion) and
+//! physical line: a line that needs no unfolding is borrowed whole; a folded
+//! line whose name and parameters end on its first physical line is read
+//! from that line, its value joined; in any other folded line only a piece
+//! that spans a fold is copied (from one unfolded buffer reused for every
+//! line). A content line is split in one pass straight into its [`Param`]s. The reader is iterative (no recursion) and
 //! bounded by [`ParseOptions`].
 
 use super::{Component, Param, Property};
@@ -42,6 +43,8 @@ pub fn parse_components<'a>(text: &'a str, opts: &ParseOptions) -> Result<Vec<Co
     // Where each physical piece of the current folded line starts in its
     // unfolded text, and that piece in the input (reused across lines).
     let mut spans: Vec<(usize, &'a str)> = Vec::new();
+    // The unfolded text of the current folded line (reused across lines).
+    let mut unfolded = String::new();
     while let Some((line_no, first, folded)) = lines.next_line() {
         let read = match folded {
             None => {
@@ -61,11 +64,11 @@ pub fn parse_components<'a>(text: &'a str, opts: &ParseOptions) -> Result<Vec<Co
                     Ok(prop)
                 }
                 None => {
-                    let whole = unfold(first, segments, &mut spans);
-                    if is_blank(&whole) {
+                    unfold(first, segments, &mut spans, &mut unfolded);
+                    if is_blank(&unfolded) {
                         continue;
                     }
-                    split_folded(whole, &spans, line_no).map_err(Cow::Owned)
+                    split_folded(&unfolded, &spans, line_no).ok_or_else(|| Cow::Owned(unfolded.clone()))
                 }
             },
         };
@@ -236,11 +239,11 @@ fn split_physical(s: &str) -> (&str, &str) {
 }
 
 /// Unfolds `first` and its continuation lines `segments` (each without its
-/// fold marker). `spans` receives, for each physical piece, where it starts
-/// in the result and its text in the input.
-fn unfold<'a>(first: &'a str, segments: &'a str, spans: &mut Vec<(usize, &'a str)>) -> String {
+/// fold marker) into `owned`. `spans` receives, for each physical piece,
+/// where it starts in the result and its text in the input.
+fn unfold<'a>(first: &'a str, segments: &'a str, spans: &mut Vec<(usize, &'a str)>, owned: &mut String) {
     spans.clear();
-    let mut owned = String::with_capacity(first.len() + segments.len());
+    owned.clear();
     spans.push((0, first));
     owned.push_str(first);
     let mut rest = segments;
@@ -252,7 +255,6 @@ fn unfold<'a>(first: &'a str, segments: &'a str, spans: &mut Vec<(usize, &'a str
         owned.push_str(piece);
         rest = after;
     }
-    owned
 }
 
 /// `head` followed by the continuation lines `segments` (each without its
@@ -438,13 +440,9 @@ fn split_borrowed(s: &str, line_no: u32) -> Option<Property<'_>> {
 
 /// Splits an unfolded line whose physical pieces are `spans`: a piece of
 /// the content line within one physical line is borrowed from the input, a
-/// piece across a fold is copied, and a value across a fold keeps `whole`'s
-/// allocation. Gives `whole` back when it is not a content line.
-fn split_folded<'a>(
-    mut whole: String,
-    spans: &[(usize, &'a str)],
-    line_no: u32,
-) -> std::result::Result<Property<'a>, String> {
+/// piece across a fold is copied from `whole`. `None` when it is not a
+/// content line.
+fn split_folded<'a>(whole: &str, spans: &[(usize, &'a str)], line_no: u32) -> Option<Property<'a>> {
     let piece = |a: usize, z: usize| -> Cow<'a, str> {
         let at = spans.partition_point(|(start, _)| *start <= a).saturating_sub(1);
         if let Some((start, text)) = spans.get(at)
@@ -454,28 +452,18 @@ fn split_folded<'a>(
         }
         Cow::Owned(whole.get(a..z).unwrap_or("").to_owned())
     };
-    let mut params: Vec<Param<'a>> = Vec::with_capacity(params_hint(&whole));
-    let scanned = scan(&whole, |p| match p {
+    let mut params: Vec<Param<'a>> = Vec::with_capacity(params_hint(whole));
+    let (name_end, value_at) = scan(whole, |p| match p {
         Piece::ParamName(a, z) => params.push(Param { name: upper(piece(a, z)), values: super::ParamValues::new() }),
         Piece::ParamValue(a, z) => {
             if let Some(p) = params.last_mut() {
                 p.values.push(piece(a, z));
             }
         }
-    });
-    let Some((name_end, value_at)) = scanned else {
-        return Err(whole);
-    };
+    })?;
     let name = upper(piece(0, name_end));
-    let value = match piece(value_at, whole.len()) {
-        Cow::Borrowed(v) => Cow::Borrowed(v),
-        Cow::Owned(_) => {
-            // `value_at` follows the ASCII `:`, a character boundary.
-            whole.drain(..value_at);
-            Cow::Owned(whole)
-        }
-    };
-    Ok(Property { name, params, value, line: line_no })
+    let value = piece(value_at, whole.len());
+    Some(Property { name, params, value, line: line_no })
 }
 
 #[cfg(test)]

@@ -277,7 +277,8 @@ fn upper(s: Cow<'_, str>) -> Cow<'_, str> {
     // already upper-case.
     let b = s.as_bytes();
     let plain_ends = b.first().is_some_and(u8::is_ascii_graphic) && b.last().is_some_and(u8::is_ascii_graphic);
-    if plain_ends && !b.iter().any(u8::is_ascii_lowercase) {
+    // Without an early exit the check runs over many bytes at a time.
+    if plain_ends && !b.iter().fold(false, |lower, c| lower | c.is_ascii_lowercase()) {
         return s;
     }
     let t = s.trim();

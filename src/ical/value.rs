@@ -332,15 +332,24 @@ pub fn email_of(cal_address: &str) -> String {
     email_cow(cal_address).into_owned()
 }
 
+/// `s.trim()`, answered without Unicode's white-space look-up for the usual
+/// text, which neither starts nor ends with white space.
+pub fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 /// [`email_of`], borrowed from `cal_address` when that is already the
 /// address (lower case, no scheme to drop but `mailto:`, nothing encoded).
 pub fn email_cow(cal_address: &str) -> Cow<'_, str> {
-    let t = cal_address.trim();
+    let t = trim(cal_address);
     let (t, mailto) = match t.get(..7) {
         Some(p) if p.eq_ignore_ascii_case("mailto:") => (t.get(7..).unwrap_or(""), true),
         _ => (t, false),
     };
-    let t = t.trim();
+    let t = trim(t);
     // RFC 6068: a mailto URI may percent-encode its address
     // (`mailto:anna%40crm.example`); compare and deliver the decoded one.
     if mailto && t.contains('%') {
@@ -392,6 +401,14 @@ pub fn same_address(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_quick_trim_is_the_standard_one() {
+        for s in ["", " ", "a", " a", "a ", "\u{a0}a", "a\u{2003}", "\u{1}a\u{1}", "a b", "\tmailto:x\r", "é", " é "]
+        {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+    }
 
     #[test]
     fn addresses_compare_lower_cased_without_their_scheme() {

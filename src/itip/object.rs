@@ -9,7 +9,7 @@
 use super::vocab::{CuType, Method, PartStat, Role, ScheduleAgent};
 use crate::error::{EngineError, ErrorCode, Result};
 use crate::ical::value::{
-    DateOrPeriod, DateTimeValue, email_cow, email_of, parse_date_list_lenient, parse_date_time, unescape_text,
+    DateOrPeriod, DateTimeValue, email_cow, email_of, parse_date_list_lenient, parse_date_time, trim, unescape_text,
 };
 use crate::ical::{Component, OwnedComponent, Property};
 use crate::tz::ZoneSet;
@@ -61,7 +61,7 @@ impl<'c> CalAddress<'c> {
     /// borrow from the line wherever they are as the line writes them.
     pub fn read(p: &'c Property<'_>) -> CalAddress<'c> {
         let mut a = CalAddress {
-            address: Cow::Borrowed(p.value.trim()),
+            address: Cow::Borrowed(trim(&p.value)),
             email: email_cow(&p.value),
             alt_email: None,
             name: None,
@@ -78,7 +78,7 @@ impl<'c> CalAddress<'c> {
         for param in &p.params {
             let name = param.name.as_ref();
             let list = |values: &'c [Cow<'_, str>]| {
-                values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).map(Cow::Borrowed).collect::<Vec<_>>()
+                values.iter().map(|v| trim(v)).filter(|v| !v.is_empty()).map(Cow::Borrowed).collect::<Vec<_>>()
             };
             // The reader writes parameter names in upper case: matched as
             // such first, in any case otherwise.
@@ -110,11 +110,11 @@ impl<'c> CalAddress<'c> {
             let Some(v) = param.values.first().map(|v| v.as_ref()) else { continue };
             match slot {
                 0 => a.alt_email = Some(email_cow(v)).filter(|e| !e.is_empty()),
-                1 => a.name = Some(v.trim()).filter(|s| !s.is_empty()).map(Cow::Borrowed),
+                1 => a.name = Some(trim(v)).filter(|s| !s.is_empty()).map(Cow::Borrowed),
                 2 => a.sent_by = Some(email_cow(v)).filter(|e| !e.is_empty()),
                 3 => a.partstat = PartStat::parse(v),
                 4 => {
-                    a.rsvp = match v.trim() {
+                    a.rsvp = match trim(v) {
                         t if t.eq_ignore_ascii_case("TRUE") => Some(true),
                         t if t.eq_ignore_ascii_case("FALSE") => Some(false),
                         _ => None,

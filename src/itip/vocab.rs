@@ -26,7 +26,7 @@ macro_rules! vocabulary {
         impl $name {
             /// Reads a value; unknown names become `Other` (upper-cased).
             pub fn parse(text: &str) -> $name {
-                let t = text.trim();
+                let t = crate::ical::value::trim(text);
                 $( if t.eq_ignore_ascii_case($text) { return $name::$variant; } )+
                 $name::Other(t.to_ascii_uppercase())
             }

@@ -6,8 +6,9 @@
 //! line whose name and parameters end on its first physical line is read
 //! from that line, its value joined; in any other folded line only a piece
 //! that spans a fold is copied (from one unfolded buffer reused for every
-//! line). A content line is split in one pass straight into its [`Param`]s. The reader is iterative (no recursion) and
-//! bounded by [`ParseOptions`].
+//! line). A content line is split in one pass straight into its
+//! [`Param`]s. The reader is iterative (no recursion) and bounded by
+//! [`ParseOptions`].
 
 use super::{Component, Param, Property};
 use crate::error::{EngineError, ErrorCode, Result};

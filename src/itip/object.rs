@@ -80,29 +80,20 @@ impl<'c> CalAddress<'c> {
             let list = |values: &'c [Cow<'_, str>]| {
                 values.iter().map(|v| trim(v)).filter(|v| !v.is_empty()).map(Cow::Borrowed).collect::<Vec<_>>()
             };
-            // The reader writes parameter names in upper case: matched as
-            // such first, in any case otherwise.
-            let slot = match name {
-                "EMAIL" => Some(0),
-                "CN" => Some(1),
-                "SENT-BY" => Some(2),
-                "PARTSTAT" => Some(3),
-                "RSVP" => Some(4),
-                "ROLE" => Some(5),
-                "CUTYPE" => Some(6),
-                "SCHEDULE-AGENT" => Some(7),
-                "DELEGATED-TO" | "DELEGATED-FROM" => None,
-                _ => SINGLE.iter().position(|n| name.eq_ignore_ascii_case(n)),
-            };
-            if slot.is_none() && name.eq_ignore_ascii_case("DELEGATED-TO") {
+            if name.eq_ignore_ascii_case("DELEGATED-TO") {
                 a.delegated_to.extend(list(&param.values));
                 continue;
             }
-            if slot.is_none() && name.eq_ignore_ascii_case("DELEGATED-FROM") {
+            if name.eq_ignore_ascii_case("DELEGATED-FROM") {
                 a.delegated_from.extend(list(&param.values));
                 continue;
             }
-            let Some(slot) = slot else { continue };
+            // The reader writes parameter names in upper case: matched as
+            // written first, in any case otherwise.
+            let slot = SINGLE.iter().position(|n| *n == name);
+            let Some(slot) = slot.or_else(|| SINGLE.iter().position(|n| name.eq_ignore_ascii_case(n))) else {
+                continue;
+            };
             match seen.get_mut(slot) {
                 Some(done) if !*done => *done = true,
                 _ => continue,

@@ -23,6 +23,7 @@ pub mod windows;
 use crate::ical::Component;
 use crate::ical::value::{DateTimeValue, unescape_text};
 use chrono::{NaiveDateTime, Offset, TimeDelta, TimeZone};
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -52,27 +53,12 @@ pub enum Zone {
 
 impl Zone {
     /// The UTC instant of a wall time in this zone.
+    #[inline]
     pub fn to_utc(&self, local: NaiveDateTime) -> NaiveDateTime {
         match self {
             Zone::Utc | Zone::Floating => local,
             Zone::Iana(tz) => iana_to_utc(tz, local),
             Zone::Custom(z) => z.to_utc(local),
-        }
-    }
-
-    /// The stretch of wall time around `local` in which every wall time
-    /// has one offset (see [`iana::Tz::single_offset_span`]), for callers
-    /// that convert many nearby wall times; `None` where it is not known
-    /// (a `VTIMEZONE`'s zone, a fold, a gap), and they convert each one.
-    pub fn single_offset_span(&self, local: NaiveDateTime) -> Option<(i64, i64, i32)> {
-        match self {
-            #[cfg(not(target_arch = "wasm32"))]
-            // chrono-tz does not show its transitions; the compact table
-            // holds the same ones (`tests/tz.rs` compares every zone).
-            Zone::Iana(tz) => tz.name().parse::<iana::Tz>().ok()?.single_offset_span(local),
-            #[cfg(target_arch = "wasm32")]
-            Zone::Iana(tz) => tz.single_offset_span(local),
-            _ => None,
         }
     }
 
@@ -92,6 +78,55 @@ impl Zone {
             Zone::Utc => Some("UTC"),
             _ => None,
         }
+    }
+}
+
+/// Converts the wall times of one zone to UTC one after another (the
+/// instances of a series), remembering the last stretch of wall time that
+/// has one offset: most wall times fall in the stretch of the one before
+/// and need no look-up in the zone. The answers are [`Zone::to_utc`]'s:
+/// wall times in a fold or a gap, and zones of a calendar's `VTIMEZONE`,
+/// are looked up each time.
+#[derive(Debug, Clone)]
+pub struct Stretch {
+    /// The zone's transitions, when they are known (an IANA zone).
+    table: Option<iana::Tz>,
+    /// The last stretch: local seconds, begin and end, and its offset.
+    last: Cell<Option<(i64, i64, i32)>>,
+}
+
+impl Stretch {
+    /// A converter for `zone`; its transitions are found once, here.
+    pub fn new(zone: &Zone) -> Stretch {
+        let table = match zone {
+            // chrono-tz does not show its transitions; the compact table
+            // holds the same ones (`tests/tz.rs` compares every zone).
+            #[cfg(not(target_arch = "wasm32"))]
+            Zone::Iana(tz) => tz.name().parse::<iana::Tz>().ok(),
+            #[cfg(target_arch = "wasm32")]
+            Zone::Iana(tz) => Some(*tz),
+            _ => None,
+        };
+        Stretch { table, last: Cell::new(None) }
+    }
+
+    /// The UTC instant of `local` in `zone`, the zone this was made for.
+    pub fn to_utc(&self, zone: &Zone, local: NaiveDateTime) -> NaiveDateTime {
+        let Some(table) = self.table else { return zone.to_utc(local) };
+        let seconds = local.and_utc().timestamp();
+        if let Some((begin, end, offset)) = self.last.get() {
+            let utc = local.checked_sub_signed(TimeDelta::seconds(i64::from(offset)));
+            if let Some(utc) = utc.filter(|_| begin <= seconds && seconds < end) {
+                return utc;
+            }
+        }
+        self.last.set(table.single_offset_span(local));
+        zone.to_utc(local)
+    }
+
+    /// The stretch remembered last (local seconds, begin and end, offset).
+    pub fn last(&self) -> Option<(i64, i64, i32)> {
+        self.last.get()
     }
 }
 

@@ -8,9 +8,8 @@
 use crate::error::{EngineError, Result};
 use crate::ical::Component;
 use crate::ical::value::{DateTimeValue, parse_date_time, parse_duration};
-use crate::tz::{Zone, ZoneSet};
+use crate::tz::{Stretch, Zone, ZoneSet};
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
-use std::cell::Cell;
 
 /// A start or end: an all-day date, a floating wall time or a UTC instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -218,10 +217,8 @@ pub(crate) struct Frame {
     pub(crate) floating: bool,
     /// How long each instance lasts.
     pub(crate) length: Length,
-    /// The last stretch of wall time found to have one offset (local
-    /// seconds, begin and end, and the offset): the instances of a series
-    /// mostly fall in the same one, so most need no look-up in the zone.
-    single: Cell<Option<(i64, i64, i32)>>,
+    /// The conversion of the series' wall times to UTC.
+    stretch: Stretch,
 }
 
 impl Frame {
@@ -238,28 +235,17 @@ impl Frame {
             (None, Some(d)) => duration_length(&start, &d.value).unwrap_or_else(|| default_length(&start)),
             (None, None) => default_length(&start),
         };
-        Ok(Some(Frame { start, zone, floating, length, single: Cell::new(None) }))
+        let stretch = Stretch::new(&zone);
+        Ok(Some(Frame { start, zone, floating, length, stretch }))
     }
 
     pub(crate) fn is_date(&self) -> bool {
         self.start.is_date()
     }
 
-    /// The UTC instant of a wall time in the zone: the zone's answer, taken
-    /// from the remembered stretch of one offset when `local` is in it.
+    /// The UTC instant of a wall time in the zone.
     fn to_utc(&self, local: NaiveDateTime) -> NaiveDateTime {
-        if matches!(self.zone, Zone::Utc | Zone::Floating) {
-            return local;
-        }
-        let seconds = local.and_utc().timestamp();
-        if let Some((begin, end, offset)) = self.single.get() {
-            let utc = local.checked_sub_signed(TimeDelta::seconds(i64::from(offset)));
-            if let Some(utc) = utc.filter(|_| begin <= seconds && seconds < end) {
-                return utc;
-            }
-        }
-        self.single.set(self.zone.single_offset_span(local));
-        self.zone.to_utc(local)
+        self.stretch.to_utc(&self.zone, local)
     }
 
     /// The start and end of an instance starting at the wall time `local`.
@@ -438,7 +424,7 @@ mod tests {
             for i in (0..60_000).chain((0..60_000).rev()) {
                 let local = first + step * i;
                 let remembered =
-                    frame.single.get().is_some_and(|(b, e, _)| (b..e).contains(&local.and_utc().timestamp()));
+                    frame.stretch.last().is_some_and(|(b, e, _)| (b..e).contains(&local.and_utc().timestamp()));
                 hits += usize::from(remembered);
                 assert_eq!(frame.to_utc(local), frame.zone.to_utc(local), "{tzid} {local}");
             }

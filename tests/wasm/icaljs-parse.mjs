@@ -1,8 +1,9 @@
-// Parses every `.ics` file of a directory with ical.js, as `invitelink
+// Parses every `.ics` file of a directory with ical.js (the version
+// pinned for bench.mjs, in package.json), as `invitelink
 // check` reads the same files: each read as UTF-8 text and parsed whole.
 // `cargo xtask bench` times this whole process beside `invitelink check`.
 //
-//   node bench/icaljs/parse.mjs <dir>
+//   node tests/wasm/icaljs-parse.mjs <dir>
 //
 // Prints one JSON line: files, bytes, how many ical.js refused, and the
 // seconds spent parsing (reading excluded).
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 
 const dir = process.argv[2];
 if (!dir) {
-  console.error('usage: node parse.mjs <dir>');
+  console.error('usage: node icaljs-parse.mjs <dir>');
   process.exit(2);
 }
 const names = readdirSync(dir).filter((n) => n.endsWith('.ics')).sort();

@@ -8,9 +8,9 @@
 //!    crates, on `../shared/corpus` and the generated corpus.
 //! 3. Runs `invitelink check` on the generated files and reports the MB/s it
 //!    prints, and the MB/s of the whole process.
-//! 4. Runs ical.js (pinned in `bench/icaljs`, installed with `npm ci`) on
-//!    the same files in Node, interleaved with `check`, and reports both
-//!    whole processes and their ratio.
+//! 4. Runs ical.js (the version `tests/wasm` pins for its own comparison)
+//!    on the same files in Node (`tests/wasm/icaljs-parse.mjs`), interleaved
+//!    with `check`, and reports both whole processes and their ratio.
 //!
 //! `--quick` takes fewer samples (under two minutes once built); the full
 //! run takes more samples of at least 100 ms each.
@@ -78,7 +78,7 @@ fn check_once(bin: &Path, files: &Path) -> Result<CheckSummary, String> {
     })
 }
 
-/// What `bench/icaljs/parse.mjs` prints.
+/// What `tests/wasm/icaljs-parse.mjs` prints.
 struct IcaljsSummary {
     refused: u64,
     seconds_parse: f64,
@@ -88,18 +88,18 @@ struct IcaljsSummary {
 fn icaljs_once(root: &Path, files: &Path) -> Result<IcaljsSummary, String> {
     let started = Instant::now();
     let out = Command::new("node")
-        .arg(root.join("bench/icaljs/parse.mjs"))
+        .arg(root.join("tests/wasm/icaljs-parse.mjs"))
         .arg(files)
         .stderr(Stdio::inherit())
         .output()
-        .map_err(|e| format!("cannot start `node bench/icaljs/parse.mjs`: {e}"))?;
+        .map_err(|e| format!("cannot start `node tests/wasm/icaljs-parse.mjs`: {e}"))?;
     let seconds_process = started.elapsed().as_secs_f64();
     if !out.status.success() {
-        return Err(format!("`node bench/icaljs/parse.mjs` failed: {}", out.status));
+        return Err(format!("`node tests/wasm/icaljs-parse.mjs` failed: {}", out.status));
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let v: serde_json::Value =
-        serde_json::from_str(text.trim()).map_err(|e| format!("cannot read what parse.mjs printed: {e}"))?;
+        serde_json::from_str(text.trim()).map_err(|e| format!("cannot read what icaljs-parse.mjs printed: {e}"))?;
     Ok(IcaljsSummary {
         refused: v["refused"].as_u64().unwrap_or(0),
         seconds_parse: v["seconds_parse"].as_f64().unwrap_or(f64::NAN),
@@ -156,11 +156,7 @@ pub fn run(root: &Path, quick: bool) -> Result<(), String> {
     }
     run_status(Command::new(&bench).args(&args).current_dir(root), "invitelink-bench")?;
 
-    let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
-    run_status(
-        Command::new(npm).args(["ci", "--silent", "--no-audit", "--no-fund"]).current_dir(root.join("bench/icaljs")),
-        "npm ci (bench/icaljs: ical.js)",
-    )?;
+    crate::npm::install(&root.join("tests/wasm"))?;
 
     let cli = root.join("target/release/invitelink");
     let files = corpus.join("files");

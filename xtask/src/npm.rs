@@ -1,5 +1,6 @@
-//! Fetching one pinned npm package's files for the data generators
-//! (`gen-windows-zones`, `gen-zone-display-names`, `gen-trust-data`).
+//! npm for the tasks: fetching one pinned npm package's files for the data
+//! generators (`gen-windows-zones`, `gen-zone-display-names`,
+//! `gen-trust-data`), and installing a folder's packages.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -39,4 +40,10 @@ pub fn unpack(work: &Path, name: &str, version: &str, members: &[&str]) -> Resul
 pub fn read(work: &Path, member: &str) -> Result<String, String> {
     let path = work.join(member);
     std::fs::read_to_string(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+}
+
+/// `npm ci` in `dir` when its lock file is there (as in CI), else `npm install`.
+pub fn install(dir: &Path) -> Result<(), String> {
+    let verb = if dir.join("package-lock.json").is_file() { "ci" } else { "install" };
+    crate::pkg::run_command(Command::new("npm").args([verb, "--no-audit", "--no-fund"]).current_dir(dir))
 }

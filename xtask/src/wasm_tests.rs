@@ -22,7 +22,7 @@ pub fn run(root: &Path) -> Result<(), String> {
             .current_dir(root),
     )?;
     let dir = root.join("tests/wasm");
-    npm_install(&dir)?;
+    crate::npm::install(&dir)?;
     let bin = crate::pkg::target_dir(root)?.join("debug").join("invitelink");
     let chromium = crate::browser::chromium()?;
     run_command(
@@ -34,10 +34,4 @@ pub fn run(root: &Path) -> Result<(), String> {
             .env("INVITELINK_BIN", &bin)
             .env("INVITELINK_PKG", root.join("pkg")),
     )
-}
-
-/// `npm ci` when the lock file is there (as in CI), else `npm install`.
-fn npm_install(dir: &Path) -> Result<(), String> {
-    let verb = if dir.join("package-lock.json").is_file() { "ci" } else { "install" };
-    run_command(Command::new("npm").args([verb, "--no-audit", "--no-fund"]).current_dir(dir))
 }

@@ -18,16 +18,11 @@ const VENDOR: &[(&str, &str)] = &[
     ("@fullcalendar/core/LICENSE.md", "fullcalendar/LICENSE.md"),
 ];
 
-fn npm_install(dir: &Path) -> Result<(), String> {
-    let verb = if dir.join("package-lock.json").is_file() { "ci" } else { "install" };
-    run_command(Command::new("npm").args([verb, "--no-audit", "--no-fund"]).current_dir(dir))
-}
-
 /// Installs the client's npm packages (`web/package.json`) and copies the
 /// files it loads into `web/vendor/`.
 pub fn place_packages(root: &Path) -> Result<(), String> {
     let web = root.join("web");
-    npm_install(&web)?;
+    crate::npm::install(&web)?;
     for (from, to) in VENDOR {
         let from = web.join("node_modules").join(from);
         let to = web.join("vendor").join(to);
@@ -44,7 +39,7 @@ pub fn run(root: &Path) -> Result<(), String> {
     crate::pkg::build(root)?;
     crate::pkg::build_program(root)?;
     place_packages(root)?;
-    npm_install(&root.join("web/tests"))?;
+    crate::npm::install(&root.join("web/tests"))?;
     run_browser_tests(root, None)
 }
 

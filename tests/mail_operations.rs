@@ -75,14 +75,13 @@ fn polled_messages_are_logged_once_and_counted_by_inbox_and_outcome() {
     rt.block_on(prepare(&url));
     rt.block_on(fill(&folder, &tag));
 
-    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let ca = state_dir().join("tls/ca.pem");
     let config = dir.join("invitelink.toml");
     std::fs::write(
         &config,
         format!(
             "listen = \"127.0.0.1:0\"\ndatabase = \"{url}\"\ndemo = true\nlog_format = \"json\"\n\
-             metrics_listen = \"127.0.0.1:{metrics_port}\"\n\n[mail]\npoll_interval_secs = 1\n\n[mail.smtp]\n\
+             metrics_listen = \"127.0.0.1:0\"\n\n[mail]\npoll_interval_secs = 1\n\n[mail.smtp]\n\
              host = \"127.0.0.1\"\nport = {SMTP_PORT}\ntls = \"starttls\"\nuser = \"crm@crm.example\"\n\
              password = \"crm-secret\"\nca_file = \"{ca}\"\n\n[[mail.inbox]]\nname = \"ann\"\naddress = \"{ann}\"\n\
              host = \"127.0.0.1\"\nport = {IMAP_PORT}\ntls = \"starttls\"\nuser = \"{ann}\"\npassword = \"{pw}\"\n\
@@ -101,10 +100,22 @@ fn polled_messages_are_logged_once_and_counted_by_inbox_and_outcome() {
         .env("RUST_LOG", "info,invitelink=debug")
         .env_remove("INVITELINK_SMTP_HOST")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // The metrics listener's port, chosen by the system, from the banner.
+    let mut banner = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
+    let metrics_addr = banner
+        .by_ref()
+        .find_map(|l| {
+            l.trim_start()
+                .strip_prefix("metrics: http://")?
+                .strip_suffix("/metrics (Prometheus text format)")
+                .map(str::to_owned)
+        })
+        .expect("the banner names the metrics address");
+    std::thread::spawn(move || banner.for_each(drop));
     let log = Arc::new(Mutex::new(String::new()));
     let sink = log.clone();
     let stderr = child.stderr.take().unwrap();
@@ -115,7 +126,7 @@ fn polled_messages_are_logged_once_and_counted_by_inbox_and_outcome() {
             l.push('\n');
         }
     });
-    let metrics = Client { addr: format!("127.0.0.1:{metrics_port}").parse().unwrap(), token: None };
+    let metrics = Client { addr: metrics_addr.parse().unwrap(), token: None };
     let counted = |text: &str, outcome: &str| {
         sample(text, "invitelink_inbox_messages_total", &[("via", "imap"), ("mailbox", ANN.0), ("outcome", outcome)])
     };

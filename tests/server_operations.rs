@@ -17,10 +17,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::*;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// `invitelink serve` in a child process; its stderr (the log) collected.
 struct Service {
     child: Child,
@@ -65,7 +61,8 @@ impl Service {
             }
         }
         std::thread::spawn(move || for _ in lines.by_ref() {});
-        let Some(addr) = listen else {
+        let complete = banner.last().is_some_and(|l| l.trim_start().starts_with("logs:"));
+        let (Some(addr), true) = (listen, complete) else {
             let _ = child.kill();
             panic!("the server did not start: {banner:#?}\n{}", log.lock().unwrap());
         };
@@ -266,11 +263,19 @@ fn rust_log_chooses_the_targets_and_text_is_the_default_format() {
 fn metrics_are_served_on_their_own_address_and_move_with_traffic() {
     let dir = temp_dir("ops-metrics");
     let db = TestDb::new("ops-metrics");
-    let port = free_port();
     let config = config(&dir, &db, "");
-    let listen = format!("127.0.0.1:{port}");
-    let service = Service::start(&config, &[("INVITELINK_METRICS_LISTEN", &listen)]);
-    assert!(service.banner.iter().any(|l| l.contains(&format!("metrics: http://{listen}/metrics"))));
+    // The system chooses the port; a port chosen by the test and freed
+    // again could be the one the API's own `:0` gets.
+    let service = Service::start(&config, &[("INVITELINK_METRICS_LISTEN", "127.0.0.1:0")]);
+    let listen = service
+        .banner
+        .iter()
+        .find_map(|l| {
+            l.trim_start().strip_prefix("metrics: http://")?.strip_suffix("/metrics (Prometheus text format)")
+        })
+        .unwrap_or_else(|| panic!("no metrics address in {:#?}", service.banner))
+        .to_owned();
+    assert!(listen.starts_with("127.0.0.1:") && !listen.ends_with(":0"), "{listen}");
     let metrics = Client { addr: listen.parse().unwrap(), token: None };
     let before = metrics.get("/metrics");
     assert_eq!(before.status, 200);

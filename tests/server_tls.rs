@@ -7,7 +7,7 @@
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -21,10 +21,6 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// The program serving on a port, and what it printed at start.
 struct Running {
     child: Child,
@@ -34,14 +30,14 @@ struct Running {
 }
 
 impl Running {
-    /// Starts `invitelink serve` with `args` on a free port and waits for the
-    /// end of its announcement (the certificate lines).
+    /// Starts `invitelink serve` with `args` on a port the system chooses
+    /// (read from the announcement, so no other program can take it
+    /// between choosing and binding) and waits for the end of its
+    /// announcement (the certificate lines).
     fn start(args: &[&str]) -> Running {
-        let port = free_port();
-        let listen = format!("127.0.0.1:{port}");
         let mut child = Command::new(env!("CARGO_BIN_EXE_invitelink"))
             .arg("serve")
-            .args(["--listen", &listen, "--static-root", concat!(env!("CARGO_MANIFEST_DIR"), "/..")])
+            .args(["--listen", "127.0.0.1:0", "--static-root", concat!(env!("CARGO_MANIFEST_DIR"), "/..")])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -75,6 +71,12 @@ impl Running {
                 }
             }
         }
+        let port = banner
+            .iter()
+            .find_map(|l| l.strip_prefix("invitelink CRM listening on https://localhost:"))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("no listening address in {banner:#?}"));
         Running { child, port, banner, _lines: rx }
     }
 

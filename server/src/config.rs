@@ -384,7 +384,8 @@ impl Settings {
             ),
             None => None,
         };
-        if metrics_listen.is_some() && metrics_listen == Some(listen) {
+        // Port 0 lets the system choose, a different port each time.
+        if metrics_listen.is_some_and(|m: std::net::SocketAddr| m == listen && m.port() != 0) {
             return Err(error("`metrics_listen` must differ from `listen`: metrics are not served with the API"));
         }
         let shutdown_timeout = match pick(&|l| l.shutdown_timeout.clone(), "shutdown_timeout") {
@@ -589,6 +590,17 @@ mod tests {
         // What is printed is a configuration file that reads back the same.
         let again = Settings::resolve(Some(&shown.replace("***", "x")), &[], &Layer::default(), Path::new("."));
         assert!(again.is_ok(), "{again:?}");
+    }
+
+    #[test]
+    fn metrics_share_no_fixed_address_with_the_api() {
+        let same = "listen = \"127.0.0.1:4000\"\nmetrics_listen = \"127.0.0.1:4000\"\n";
+        let e = Settings::resolve(Some(same), &[], &Layer::default(), Path::new(".")).unwrap_err();
+        assert!(e.message.contains("must differ from `listen`"), "{e}");
+        // Port 0 on both: the system gives each its own port.
+        let chosen = "listen = \"127.0.0.1:0\"\nmetrics_listen = \"127.0.0.1:0\"\n";
+        let s = Settings::resolve(Some(chosen), &[], &Layer::default(), Path::new(".")).unwrap();
+        assert_eq!(s.metrics_listen.map(|a| a.to_string()).as_deref(), Some("127.0.0.1:0"));
     }
 
     #[test]

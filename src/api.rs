@@ -209,22 +209,24 @@ fn parse_instant_or_epoch(s: Option<&str>) -> Result<NaiveDateTime> {
 /// organizer is a registered contact and its first attendee is the mailbox.
 pub fn decide_with_default_context(message: &[u8]) -> Result<Decision> {
     with_calendar(message, |envelope, calendar| {
-        let context = default_context(envelope, calendar)?;
-        policy::decide(envelope, calendar, &context)
+        // Read once, for the context and the decision: a calendar that is no
+        // scheduling object gets the error `decide` would give.
+        let object = crate::itip::SchedulingObject::read_message(calendar, envelope.content_method.as_deref())?;
+        let context = default_context(envelope, &object)?;
+        policy::decide_object(envelope, &object, &context)
     })
 }
 
-fn default_context(envelope: &Envelope, calendar: &Component<'_>) -> Result<Context> {
-    // A calendar that is no scheduling object gets the defaults here and
-    // its error from `decide`.
-    let object = crate::itip::SchedulingObject::read(calendar).ok();
-    let organizer = object.as_ref().and_then(|o| o.organizer.as_ref());
+fn default_context(envelope: &Envelope, object: &crate::itip::SchedulingObject<'_, '_>) -> Result<Context> {
+    let organizer = object.organizer.as_ref();
     let organizer_email = organizer.map(|o| o.email.to_string()).or_else(|| envelope.from.clone()).unwrap_or_default();
     let organizer_name =
         organizer.and_then(|o| o.name.as_deref().map(str::to_owned)).unwrap_or_else(|| organizer_email.clone());
     let mailbox = object
-        .as_ref()
-        .and_then(|o| o.attendees.iter().map(|a| a.email.to_string()).find(|a| *a != organizer_email))
+        .attendees
+        .iter()
+        .map(|a| a.email.to_string())
+        .find(|a| *a != organizer_email)
         .unwrap_or_else(|| "mailbox@invalid".to_owned());
     let json = serde_json::json!({
         "mailbox": mailbox,

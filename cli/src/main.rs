@@ -381,11 +381,6 @@ fn write_stderr(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
-/// Prints one JSON line to stdout (used by `check`).
-fn json_line(value: &serde_json::Value) {
-    write_stdout(&format!("{value}\n"));
-}
-
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     match run(&argv) {

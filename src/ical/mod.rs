@@ -220,7 +220,7 @@ impl<'a> Component<'a> {
 
     /// The text of this component and its children as iCalendar (CRLF, folded).
     pub fn to_ics(&self) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(write::written_len(self));
         write_component(self, &mut out);
         out
     }

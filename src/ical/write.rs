@@ -48,30 +48,69 @@ pub fn write_component(comp: &Component<'_>, out: &mut String) {
 
 /// [`write_component`] with a buffer for the lines to fold, reused.
 fn write_component_with(comp: &Component<'_>, out: &mut String, line: &mut String) {
-    // Iterative walk: (component, next child index); no recursion on input depth.
-    out.push_str("BEGIN:");
-    out.push_str(&comp.name);
-    out.push_str("\r\n");
-    for p in &comp.properties {
-        write_property_with(p, out, line);
-    }
-    let mut stack: Vec<(&Component<'_>, usize)> = vec![(comp, 0)];
-    while let Some((c, i)) = stack.pop() {
-        if let Some(child) = c.components.get(i) {
-            stack.push((c, i + 1));
+    walk(comp, |step| match step {
+        Step::Begin(c) => {
             out.push_str("BEGIN:");
-            out.push_str(&child.name);
+            out.push_str(&c.name);
             out.push_str("\r\n");
-            for p in &child.properties {
+            for p in &c.properties {
                 write_property_with(p, out, line);
             }
-            stack.push((child, 0));
-        } else {
+        }
+        Step::End(c) => {
             out.push_str("END:");
             out.push_str(&c.name);
             out.push_str("\r\n");
         }
+    });
+}
+
+/// A step of [`walk`].
+enum Step<'c, 'a> {
+    /// A component starts (its properties come here).
+    Begin(&'c Component<'a>),
+    /// A component ends, after its sub-components.
+    End(&'c Component<'a>),
+}
+
+/// Visits `comp` and its sub-components in writing order, iteratively: no
+/// recursion on the input's depth.
+fn walk<'c, 'a>(comp: &'c Component<'a>, mut visit: impl FnMut(Step<'c, 'a>)) {
+    visit(Step::Begin(comp));
+    let mut stack: Vec<(&Component<'_>, usize)> = vec![(comp, 0)];
+    while let Some((c, i)) = stack.pop() {
+        if let Some(child) = c.components.get(i) {
+            stack.push((c, i + 1));
+            visit(Step::Begin(child));
+            stack.push((child, 0));
+        } else {
+            visit(Step::End(c));
+        }
     }
+}
+
+/// About the length `comp` takes written (a little more when lines fold
+/// often), so that the text is written into one allocation instead of
+/// growing, and copied, several times.
+pub fn written_len(comp: &Component<'_>) -> usize {
+    let mut len = 0;
+    walk(comp, |step| match step {
+        Step::Begin(c) => {
+            len += c.name.len() + 8;
+            for p in &c.properties {
+                let params: usize = p
+                    .params
+                    .iter()
+                    .map(|q| q.name.len() + 4 + q.values.iter().map(|v| v.len() + 1).sum::<usize>())
+                    .sum();
+                let line = p.name.len() + 1 + p.value.len() + params;
+                // A fold adds three octets every 74 or so.
+                len += line + line / 72 * 3 + 2;
+            }
+        }
+        Step::End(c) => len += c.name.len() + 6,
+    });
+    len
 }
 
 /// Appends `comp` with only the top-level properties and sub-components
@@ -111,13 +150,24 @@ fn write_property_with(p: &Property<'_>, out: &mut String, line: &mut String) {
             if i > 0 {
                 line.push(',');
             }
+            // One look at the octets says whether the value needs anything
+            // done: nearly every value is written as it is.
+            let (mut breaks, mut dquote, mut special) = (false, false, false);
+            for b in v.bytes() {
+                match b {
+                    b'\r' | b'\n' | 0 => breaks = true,
+                    b'"' => dquote = true,
+                    b':' | b';' | b',' => special = true,
+                    _ => {}
+                }
+            }
+            let mut v = if breaks { without_breaks(v, "^n") } else { Cow::Borrowed(&**v) };
             // A parameter value cannot hold a DQUOTE (RFC 5545 3.1), quoted
             // or not: unquoted at the start it would open a quoted value.
-            let mut v = without_breaks(v, "^n");
-            if v.contains('"') {
+            if dquote {
                 v = Cow::Owned(v.replace('"', "'"));
             }
-            if v.contains([':', ';', ',']) {
+            if special {
                 line.push('"');
                 line.push_str(&v);
                 line.push('"');

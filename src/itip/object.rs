@@ -281,7 +281,7 @@ impl<'c, 'a> SchedulingObject<'c, 'a> {
         };
         // Prefer the main component's own organizer line (its CN and SENT-BY).
         let organizer = main.and_then(|m| m.organizer.as_ref()).or(organizer).cloned();
-        let mut attendees: Vec<CalAddress> = Vec::new();
+        let mut attendees: Vec<CalAddress> = Vec::with_capacity(main.map_or(0, |m| m.attendees.len()));
         // The union by address, in order: a short list is searched (cheaper
         // than hashing each address), a long one is hashed.
         // The main component comes first, then the others (main once only).
@@ -492,7 +492,12 @@ fn read_instance<'c, 'a>(ev: &'c Component<'a>) -> Result<Instance<'c, 'a>> {
         dtstart: dtstart_of(ev)?,
         status: ev.value("STATUS").map(|s| s.trim().to_ascii_uppercase()),
         organizer: ev.prop("ORGANIZER").map(CalAddress::read),
-        attendees: ev.props("ATTENDEE").map(CalAddress::read).collect(),
+        attendees: {
+            // Counted first: a long list grows (and moves) several times.
+            let mut list = Vec::with_capacity(ev.props("ATTENDEE").count());
+            list.extend(ev.props("ATTENDEE").map(CalAddress::read));
+            list
+        },
     })
 }
 

@@ -8,6 +8,7 @@ use super::context::{Associate, Contact};
 use super::decision::{Attendee, Party};
 use crate::ical::value::email_cow;
 use crate::itip::CalAddress as Address;
+use std::borrow::Cow;
 
 /// How an address matches the registered contacts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,17 +21,21 @@ pub enum ContactMatch<'x> {
     Several(usize),
 }
 
-/// The contacts and associates of the context.
-#[derive(Debug, Clone, Copy)]
+/// The contacts and associates of the context, each with its address
+/// normalized once (a decision looks up every attendee).
+#[derive(Debug, Clone)]
 pub struct Directory<'x> {
-    contacts: &'x [Contact],
-    associates: &'x [Associate],
+    contacts: Vec<(Cow<'x, str>, &'x Contact)>,
+    associates: Vec<(Cow<'x, str>, &'x Associate)>,
 }
 
 impl<'x> Directory<'x> {
     /// The lookups over the context's lists.
     pub fn new(contacts: &'x [Contact], associates: &'x [Associate]) -> Directory<'x> {
-        Directory { contacts, associates }
+        Directory {
+            contacts: contacts.iter().map(|c| (email_cow(&c.email), c)).collect(),
+            associates: associates.iter().map(|a| (email_cow(&a.email), a)).collect(),
+        }
     }
 
     /// The contacts registered with `addr` (normalized).
@@ -38,7 +43,7 @@ impl<'x> Directory<'x> {
         if addr.is_empty() {
             return ContactMatch::None;
         }
-        let mut found = self.contacts.iter().filter(|c| email_cow(&c.email) == addr);
+        let mut found = self.contacts.iter().filter(|(email, _)| email == addr).map(|&(_, c)| c);
         match (found.next(), found.count()) {
             (None, _) => ContactMatch::None,
             (Some(c), 0) => ContactMatch::One(c),
@@ -51,7 +56,7 @@ impl<'x> Directory<'x> {
         if addr.is_empty() {
             return None;
         }
-        self.associates.iter().find(|a| email_cow(&a.email) == addr)
+        self.associates.iter().find(|(email, _)| email == addr).map(|&(_, a)| a)
     }
 
     /// A party for `addr` with the name the message gives.

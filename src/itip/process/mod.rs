@@ -313,7 +313,7 @@ fn dedupe_timezones(cal: &mut OwnedComponent) {
 /// straight from the message, without an owned copy of its tree.
 pub fn stored_ics(message: &Component<'_>) -> String {
     let mut shape = StoredShape::default();
-    let mut out = String::with_capacity(1024);
+    let mut out = String::with_capacity(crate::ical::write::written_len(message));
     crate::ical::write::write_filtered(message, StoredShape::keeps_prop, |c| shape.keeps_child(c), &mut out);
     out
 }

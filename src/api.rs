@@ -21,15 +21,23 @@ pub fn version() -> &'static str {
 }
 
 fn parse_options(limits: &InputLimits) -> ParseOptions {
-    ParseOptions { max_bytes: limits.max_calendar_bytes, ..ParseOptions::default() }
+    // The calendars read here are only lent, never changed, so the lines
+    // kept as read stay true to their properties.
+    ParseOptions { max_bytes: limits.max_calendar_bytes, keep_raw: true, ..ParseOptions::default() }
 }
 
 /// Reads a message and its calendar; the calendar borrows from the envelope.
 fn with_calendar<T>(bytes: &[u8], f: impl FnOnce(&Envelope, &Component<'_>) -> Result<T>) -> Result<T> {
-    let limits = InputLimits::default();
-    let envelope = read_message(bytes, &limits)?;
-    let calendar = parse_calendar(&envelope.calendar, &parse_options(&limits))?;
+    let envelope = read_message(bytes, &InputLimits::default())?;
+    let calendar = read_calendar(&envelope)?;
     f(&envelope, &calendar)
+}
+
+/// The calendar part of a message read as the engine reads it for a
+/// decision (its limits; lines kept as read for the stored copy, so the
+/// calendar must only be lent, not changed).
+pub fn read_calendar<'e>(envelope: &'e Envelope<'_>) -> Result<Component<'e>> {
+    parse_calendar(&envelope.calendar, &parse_options(&InputLimits::default()))
 }
 
 fn read_ics(text: &str) -> Result<Component<'_>> {

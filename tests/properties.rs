@@ -10,7 +10,11 @@
 //!   addresses and windows;
 //! - (c) any recurrence rule of the RFC 5545 grammar expands within the
 //!   limits of SPEC 7, in bounded time;
-//! - the inputs that fuzzing found (`tests/fixtures/fuzz/`) stay fixed.
+//! - the inputs that fuzzing found (`tests/fixtures/fuzz/`) stay fixed;
+//! - the stored copy spliced from the lines kept as read
+//!   (`ParseOptions::keep_raw`) is, octet for octet, the copy written from
+//!   the tree, on real, mutated and generated input; and the writer's own
+//!   text is kept whole.
 //!
 //! Case counts are modest so that the whole file runs in well under a minute
 //! in a debug build; `PROPTEST_CASES` raises them for a longer run.
@@ -19,7 +23,7 @@
 
 use invitelink::api::{self, ExpandRequest, ProcessRequest, ReplyRequest, ScheduleRequest};
 use invitelink::ical::{Component, Param, ParseOptions, Property, parse_calendar};
-use invitelink::itip::PartStat;
+use invitelink::itip::{PartStat, stored_ics};
 use invitelink::message::{InputLimits, read_message};
 use invitelink::policy::{Context, parse_context};
 use invitelink::recur::{Limits, RRule};
@@ -95,6 +99,7 @@ fn property() -> impl Strategy<Value = Property<'static>> {
         params,
         value: Cow::Owned(v),
         line: 0,
+        raw: None,
     })
 }
 
@@ -155,6 +160,24 @@ proptest! {
     }
 
     #[test]
+    fn the_writers_own_text_is_kept_whole(tree in calendar()) {
+        // What the writer wrote is written again as it stands: every line kept.
+        let text = tree.to_ics();
+        let (raw, all) = spliced_as_written(&text);
+        prop_assert_eq!(raw, all, "{}", text);
+    }
+
+    #[test]
+    fn a_mutated_message_is_spliced_as_written(msg in message()) {
+        if let Ok(envelope) = read_message(&msg, &InputLimits::default()) {
+            spliced_as_written(&envelope.calendar);
+            // The same with every line ending in LF alone: nothing is kept.
+            let lf = envelope.calendar.replace("\r\n", "\n");
+            prop_assert_eq!(spliced_as_written(&lf).0, 0);
+        }
+    }
+
+    #[test]
     fn names_are_read_in_upper_case_whatever_their_case(tree in calendar(), seed in any::<u64>()) {
         // The same text with every name in mixed case reads to the same tree.
         let mut lower = tree.clone();
@@ -178,6 +201,39 @@ proptest! {
         let read = parse_calendar(&text, &ParseOptions { max_bytes: usize::MAX, ..ParseOptions::default() }).unwrap();
         prop_assert_eq!(without_lines(&read), tree);
     }
+}
+
+/// `text` read twice, with and without the lines kept: the stored copy
+/// spliced from the kept lines is the one written from the tree. Returns how
+/// many of its properties were kept, and how many there are.
+fn spliced_as_written(text: &str) -> (usize, usize) {
+    let plain = ParseOptions { max_bytes: usize::MAX, ..ParseOptions::default() };
+    let keep = ParseOptions { keep_raw: true, ..plain };
+    let (Ok(written), Ok(kept)) = (parse_calendar(text, &plain), parse_calendar(text, &keep)) else { return (0, 0) };
+    assert_eq!(stored_ics(&kept), stored_ics(&written), "{text}");
+    let (mut raw, mut all) = (0, 0);
+    let mut stack = vec![&kept];
+    while let Some(c) = stack.pop() {
+        raw += c.properties.iter().filter(|p| p.raw.is_some()).count();
+        all += c.properties.len();
+        stack.extend(c.components.iter());
+    }
+    (raw, all)
+}
+
+/// The real files: spliced and written stored copies are the same, and
+/// most lines of real invitations are kept as read.
+#[test]
+fn real_files_spliced_as_written() {
+    let (mut raw, mut all) = (0, 0);
+    for file in real_files() {
+        let bytes = std::fs::read(file).unwrap();
+        let Ok(envelope) = read_message(&bytes, &InputLimits::default()) else { continue };
+        let (r, a) = spliced_as_written(&envelope.calendar);
+        raw += r;
+        all += a;
+    }
+    assert!(raw * 2 > all, "{raw} of {all} lines kept as read");
 }
 
 /// Every real file of the project and of the shared corpus: what is read is

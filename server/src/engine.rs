@@ -29,9 +29,9 @@ pub fn read_envelope(raw: &[u8]) -> Result<Envelope<'_>> {
     read_message(raw, &InputLimits::default())
 }
 
-/// Parses the calendar part of `envelope`.
+/// Parses the calendar part of `envelope` as the engine does for a decision.
 pub fn parse<'e>(envelope: &'e Envelope<'_>) -> Result<Component<'e>> {
-    parse_calendar(&envelope.calendar, &ParseOptions::default())
+    invitelink::api::read_calendar(envelope)
 }
 
 /// A message read once: its envelope, and its meeting as the engine reads

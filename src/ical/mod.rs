@@ -28,7 +28,7 @@ pub struct Component<'a> {
 }
 
 /// One property (content line).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Property<'a> {
     /// Upper-case name.
     pub name: Cow<'a, str>,
@@ -38,7 +38,24 @@ pub struct Property<'a> {
     pub value: Cow<'a, str>,
     /// 1-based line where the content line starts, 0 when built in memory.
     pub line: u32,
+    /// The content line exactly as read, folds and CRLF included, when the
+    /// reader was asked to keep it ([`ParseOptions::keep_raw`]) and writing
+    /// the property gives back these very octets (but for a CR or NUL in
+    /// the value, which the writer checks). Only the stored copy's
+    /// writer uses it ([`write::write_filtered`] with splicing), copying
+    /// the line instead of writing it again. The changing methods
+    /// (`set_param`, `prop_mut`, ...) drop it; code that changes a field
+    /// directly must set it to `None`. Not part of equality.
+    pub raw: Option<&'a str>,
 }
+
+impl PartialEq for Property<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.params == other.params && self.value == other.value && self.line == other.line
+    }
+}
+
+impl Eq for Property<'_> {}
 
 /// One parameter; `values` are unquoted, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -180,7 +197,9 @@ impl<'a> Component<'a> {
 
     /// The first property named `name`, mutable.
     pub fn prop_mut(&mut self, name: &str) -> Option<&mut Property<'a>> {
-        self.properties.iter_mut().find(|p| p.name.eq_ignore_ascii_case(name))
+        let p = self.properties.iter_mut().find(|p| p.name.eq_ignore_ascii_case(name))?;
+        p.raw = None;
+        Some(p)
     }
 
     /// The value of the first property named `name`.
@@ -195,7 +214,13 @@ impl<'a> Component<'a> {
 
     /// Every property named `name`, mutable.
     pub fn props_mut<'s>(&'s mut self, name: &'s str) -> impl Iterator<Item = &'s mut Property<'a>> + 's {
-        self.properties.iter_mut().filter(move |p| p.name.eq_ignore_ascii_case(name))
+        self.properties.iter_mut().filter_map(move |p| {
+            if !p.name.eq_ignore_ascii_case(name) {
+                return None;
+            }
+            p.raw = None;
+            Some(p)
+        })
     }
 
     /// Removes every property named `name`.
@@ -234,6 +259,7 @@ impl<'a> Property<'a> {
             params: Vec::new(),
             value: Cow::Owned(value.into()),
             line: 0,
+            raw: None,
         }
     }
 
@@ -244,6 +270,7 @@ impl<'a> Property<'a> {
             params: self.params.into_iter().map(Param::into_owned).collect(),
             value: Cow::Owned(self.value.into_owned()),
             line: self.line,
+            raw: None,
         }
     }
 
@@ -254,6 +281,7 @@ impl<'a> Property<'a> {
             params: self.params.iter().map(Param::to_static).collect(),
             value: Cow::Owned(self.value.as_ref().to_owned()),
             line: self.line,
+            raw: None,
         }
     }
 
@@ -274,6 +302,7 @@ impl<'a> Property<'a> {
     /// Sets the parameter `name` to the single value `value`, keeping its
     /// place when present, appending it otherwise.
     pub fn set_param(&mut self, name: &str, value: impl Into<String>) {
+        self.raw = None;
         let value = Cow::Owned(value.into());
         match self.params.iter_mut().find(|p| p.name.eq_ignore_ascii_case(name)) {
             Some(p) => p.values = ParamValues::one(value),
@@ -285,6 +314,7 @@ impl<'a> Property<'a> {
 
     /// Removes the parameter `name`.
     pub fn remove_param(&mut self, name: &str) {
+        self.raw = None;
         self.params.retain(|p| !p.name.eq_ignore_ascii_case(name));
     }
 

@@ -14,18 +14,22 @@ use super::{Component, Param, Property};
 use crate::error::{EngineError, ErrorCode, Result};
 use std::borrow::Cow;
 
-/// Limits of the reader.
+/// Limits of the reader, and what it keeps.
 #[derive(Debug, Clone, Copy)]
 pub struct ParseOptions {
     /// Largest input accepted, in bytes.
     pub max_bytes: usize,
     /// Deepest nesting of components accepted.
     pub max_depth: usize,
+    /// Keep each content line that writing gives back octet for octet in
+    /// [`Property::raw`], for the stored copy to copy (a little more work
+    /// while reading, much less while writing the copy).
+    pub keep_raw: bool,
 }
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        ParseOptions { max_bytes: 1024 * 1024, max_depth: 16 }
+        ParseOptions { max_bytes: 1024 * 1024, max_depth: 16, keep_raw: false }
     }
 }
 
@@ -46,13 +50,20 @@ pub fn parse_components<'a>(text: &'a str, opts: &ParseOptions) -> Result<Vec<Co
     let mut spans: Vec<(usize, &'a str)> = Vec::new();
     // The unfolded text of the current folded line (reused across lines).
     let mut unfolded = String::new();
-    while let Some((line_no, first, folded)) = lines.next_line() {
+    while let Some(LogicalLine { line_no, first, folded, raw, folds }) = lines.next_line() {
+        // The line as read is kept when writing the property gives it back.
+        let keep = |(mut prop, plain): (Property<'a>, bool)| {
+            if opts.keep_raw && writes_back(&prop, plain, folds) {
+                prop.raw = Some(raw);
+            }
+            prop
+        };
         let read = match folded {
             None => {
                 if is_blank(first) {
                     continue;
                 }
-                split_borrowed(first, line_no).ok_or(Cow::Borrowed(first))
+                split_borrowed(first, line_no).map(keep).ok_or(Cow::Borrowed(first))
             }
             Some(segments) => match memchr::memchr(b':', first.as_bytes()).and_then(|_| split_borrowed(first, line_no))
             {
@@ -60,16 +71,16 @@ pub fn parse_components<'a>(text: &'a str, opts: &ParseOptions) -> Result<Vec<Co
                 // long text or address folded in its value): they are read
                 // from it as they stand, only the value is joined. Reading
                 // is left to right, so the unfolded line reads the same.
-                Some(mut prop) => {
+                Some((mut prop, plain)) => {
                     prop.value = Cow::Owned(join_folded(&prop.value, segments));
-                    Ok(prop)
+                    Ok(keep((prop, plain)))
                 }
                 None => {
                     unfold(first, segments, &mut spans, &mut unfolded);
                     if is_blank(&unfolded) {
                         continue;
                     }
-                    split_folded(&unfolded, &spans, line_no).ok_or_else(|| Cow::Owned(unfolded.clone()))
+                    split_folded(&unfolded, &spans, line_no).map(keep).ok_or_else(|| Cow::Owned(unfolded.clone()))
                 }
             },
         };
@@ -96,6 +107,7 @@ pub fn parse_components<'a>(text: &'a str, opts: &ParseOptions) -> Result<Vec<Co
                 value.push_str("\\n");
                 value.push_str(&text);
                 last.value = Cow::Owned(value);
+                last.raw = None;
                 continue;
             }
         };
@@ -190,6 +202,15 @@ fn is_blank(s: &str) -> bool {
     s.chars().next().is_none_or(char::is_whitespace) && s.trim().is_empty()
 }
 
+/// Whether writing `prop` may give back its line as read: `plain` when its
+/// name and parameters are written as they stand ([`scan`]), `folds` when
+/// its physical lines are those the writer makes ([`LogicalLines`]). (Its
+/// value is looked at when it is written, the one step left: a CR or NUL
+/// in it is changed by the writer.)
+fn writes_back(prop: &Property<'_>, plain: bool, folds: bool) -> bool {
+    plain && folds && prop.name != "BEGIN" && prop.name != "END"
+}
+
 /// The physical lines of a text, grouped into logical (folded) lines.
 struct LogicalLines<'a> {
     rest: &'a str,
@@ -198,29 +219,72 @@ struct LogicalLines<'a> {
 }
 
 impl<'a> LogicalLines<'a> {
-    /// The next logical line: the number of its first physical line, that
-    /// line (without its line break), and when folded its continuation lines
-    /// as one slice of the input (fold markers and line breaks included).
-    fn next_line(&mut self) -> Option<(u32, &'a str, Option<&'a str>)> {
+    /// The next logical line.
+    fn next_line(&mut self) -> Option<LogicalLine<'a>> {
         if self.rest.is_empty() {
             return None;
         }
+        let begin = self.rest;
         let (first, after) = split_physical(self.rest);
         self.line += 1;
-        let start = self.line;
+        let line_no = self.line;
+        let mut folds = ends_with_crlf(self.rest, first, after);
         self.rest = after;
+        let whole = |rest: &str| begin.get(..begin.len() - rest.len()).unwrap_or("");
         if !starts_folded(self.rest) {
-            return Some((start, first, None));
+            folds &= first.len() <= 75;
+            return Some(LogicalLine { line_no, first, folded: None, raw: whole(self.rest), folds });
         }
         let from = self.rest;
+        // The writer folds a line only past its budget (75 octets on the
+        // first physical line, 74 after the space on the others), at the
+        // last character that fits.
+        let (mut budget, mut last) = (75, first.len());
         // Bounded: each turn consumes at least the fold marker.
         while starts_folded(self.rest) {
-            let (_, after) = split_physical(self.rest);
+            let (next, after) = split_physical(self.rest);
+            let piece = next.as_bytes().get(1..).unwrap_or_default();
+            let width = match piece.first() {
+                Some(&b) if b >= 0xF0 => 4,
+                Some(&b) if b >= 0xE0 => 3,
+                Some(&b) if b >= 0xC0 => 2,
+                _ => 1,
+            };
+            folds &= next.starts_with(' ')
+                && !piece.is_empty()
+                && ends_with_crlf(self.rest, next, after)
+                && last <= budget
+                && last + width > budget;
+            (budget, last) = (74, piece.len());
             self.line += 1;
             self.rest = after;
         }
-        Some((start, first, from.get(..from.len() - self.rest.len())))
+        folds &= last <= budget;
+        let folded = from.get(..from.len() - self.rest.len());
+        Some(LogicalLine { line_no, first, folded, raw: whole(self.rest), folds })
     }
+}
+
+/// One logical line of [`LogicalLines`].
+struct LogicalLine<'a> {
+    /// The number of its first physical line.
+    line_no: u32,
+    /// Its first physical line, without its line break.
+    first: &'a str,
+    /// When folded, its continuation lines as one slice of the input (fold
+    /// markers and line breaks included).
+    folded: Option<&'a str>,
+    /// The whole logical line as it stands in the input, breaks included.
+    raw: &'a str,
+    /// Whether its physical lines end with CRLF and are folded where and
+    /// as the writer folds.
+    folds: bool,
+}
+
+/// Whether the physical line `line` split off `from` (leaving `after`)
+/// ended with CRLF.
+fn ends_with_crlf(from: &str, line: &str, after: &str) -> bool {
+    from.len() - after.len() == line.len() + 2
 }
 
 fn starts_folded(s: &str) -> bool {
@@ -345,9 +409,12 @@ fn is_text_valued(name: &str) -> bool {
 
 /// Walks a content line `NAME *(";" param) ":" value`, calling `each` for
 /// every named parameter and each of its values. Returns the end of the
-/// property name and the start of the value; `None` when the line has no `:`
+/// property name, the start of the value, and whether the parameters are
+/// written back as they stand but for their names' case (every parameter
+/// named and with `=`, a value quoted exactly when it holds `:`, `;` or `,`,
+/// and none holding a DQUOTE, CR or NUL); `None` when the line has no `:`
 /// or an empty name.
-fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize)> {
+fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize, bool)> {
     let b = s.as_bytes();
     let mut i = 0;
     while b.get(i).is_some_and(|c| *c != b';' && *c != b':') {
@@ -362,6 +429,7 @@ fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize)> {
         return None;
     }
     let name = i;
+    let mut plain = true;
     while b.get(i) == Some(&b';') {
         i += 1;
         let pstart = i;
@@ -374,6 +442,7 @@ fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize)> {
         let named = s
             .get(pstart..i)
             .is_some_and(|n| !n.chars().all(char::is_whitespace) && !n.bytes().any(|c| c.is_ascii_control()));
+        plain &= named;
         if named {
             each(Piece::ParamName(pstart, i));
         }
@@ -382,6 +451,7 @@ fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize)> {
             if named {
                 each(Piece::ParamValue(i, i));
             }
+            plain = false;
             continue;
         }
         i += 1;
@@ -390,13 +460,20 @@ fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize)> {
                 // A quoted value may hold `,`, `:` and `;`.
                 let vstart = i + 1;
                 let close = memchr::memchr(b'"', b.get(vstart..)?)?;
+                let shape = super::write::ParamShape::of(s.get(vstart..vstart + close).unwrap_or_default());
+                plain &= shape.special && !shape.breaks;
                 if named {
                     each(Piece::ParamValue(vstart, vstart + close));
                 }
                 i = vstart + close + 1;
             } else {
                 let vstart = i;
-                while b.get(i).is_some_and(|c| *c != b',' && *c != b':' && *c != b';') {
+                while let Some(&c) = b.get(i) {
+                    match c {
+                        b',' | b':' | b';' => break,
+                        b'"' | b'\r' | 0 => plain = false,
+                        _ => {}
+                    }
                     i += 1;
                 }
                 if named {
@@ -413,7 +490,16 @@ fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize)> {
     if b.get(i) != Some(&b':') {
         return None;
     }
-    Some((name, i + 1))
+    Some((name, i + 1, plain))
+}
+
+/// [`upper`], and whether it left the name as it was (then the name is
+/// written back as it stands).
+fn upper_kept(s: Cow<'_, str>) -> (Cow<'_, str>, bool) {
+    let before = s.as_ptr();
+    let name = upper(s);
+    let kept = name.as_ptr() == before;
+    (name, kept)
 }
 
 /// Room for the parameters of a content line: an address line
@@ -425,26 +511,34 @@ fn params_hint(s: &str) -> usize {
     if is(b"ATTENDEE;") || is(b"ORGANIZER;") { 8 } else { 0 }
 }
 
-/// Splits a line that needed no unfolding: every piece is borrowed.
-fn split_borrowed(s: &str, line_no: u32) -> Option<Property<'_>> {
+/// Splits a line that needed no unfolding: every piece is borrowed. With
+/// the property, whether its name and parameters are written as read.
+fn split_borrowed(s: &str, line_no: u32) -> Option<(Property<'_>, bool)> {
     let slice = |a: usize, z: usize| Cow::Borrowed(s.get(a..z).unwrap_or(""));
     let mut params: Vec<Param<'_>> = Vec::with_capacity(params_hint(s));
-    let (name, value) = scan(s, |piece| match piece {
-        Piece::ParamName(a, z) => params.push(Param { name: upper(slice(a, z)), values: super::ParamValues::new() }),
+    let mut names_kept = true;
+    let (name, value, plain) = scan(s, |piece| match piece {
+        Piece::ParamName(a, z) => {
+            let (name, kept) = upper_kept(slice(a, z));
+            names_kept &= kept;
+            params.push(Param { name, values: super::ParamValues::new() });
+        }
         Piece::ParamValue(a, z) => {
             if let Some(p) = params.last_mut() {
                 p.values.push(slice(a, z));
             }
         }
     })?;
-    Some(Property { name: upper(slice(0, name)), params, value: slice(value, s.len()), line: line_no })
+    let (name, kept) = upper_kept(slice(0, name));
+    let prop = Property { name, params, value: slice(value, s.len()), line: line_no, raw: None };
+    Some((prop, plain && names_kept && kept))
 }
 
 /// Splits an unfolded line whose physical pieces are `spans`: a piece of
 /// the content line within one physical line is borrowed from the input, a
 /// piece across a fold is copied from `whole`. `None` when it is not a
-/// content line.
-fn split_folded<'a>(whole: &str, spans: &[(usize, &'a str)], line_no: u32) -> Option<Property<'a>> {
+/// content line. With the property, as [`split_borrowed`].
+fn split_folded<'a>(whole: &str, spans: &[(usize, &'a str)], line_no: u32) -> Option<(Property<'a>, bool)> {
     let piece = |a: usize, z: usize| -> Cow<'a, str> {
         let at = spans.partition_point(|(start, _)| *start <= a).saturating_sub(1);
         if let Some((start, text)) = spans.get(at)
@@ -455,17 +549,22 @@ fn split_folded<'a>(whole: &str, spans: &[(usize, &'a str)], line_no: u32) -> Op
         Cow::Owned(whole.get(a..z).unwrap_or("").to_owned())
     };
     let mut params: Vec<Param<'a>> = Vec::with_capacity(params_hint(whole));
-    let (name_end, value_at) = scan(whole, |p| match p {
-        Piece::ParamName(a, z) => params.push(Param { name: upper(piece(a, z)), values: super::ParamValues::new() }),
+    let mut names_kept = true;
+    let (name_end, value_at, plain) = scan(whole, |p| match p {
+        Piece::ParamName(a, z) => {
+            let (name, kept) = upper_kept(piece(a, z));
+            names_kept &= kept;
+            params.push(Param { name, values: super::ParamValues::new() });
+        }
         Piece::ParamValue(a, z) => {
             if let Some(p) = params.last_mut() {
                 p.values.push(piece(a, z));
             }
         }
     })?;
-    let name = upper(piece(0, name_end));
+    let (name, kept) = upper_kept(piece(0, name_end));
     let value = piece(value_at, whole.len());
-    Some(Property { name, params, value, line: line_no })
+    Some((Property { name, params, value, line: line_no, raw: None }, plain && names_kept && kept))
 }
 
 #[cfg(test)]

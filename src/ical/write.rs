@@ -43,18 +43,19 @@ fn without_breaks<'t>(text: &'t str, line_break: &str) -> Cow<'t, str> {
 
 /// Appends `comp` and its sub-components to `out`.
 pub fn write_component(comp: &Component<'_>, out: &mut String) {
-    write_component_with(comp, out, &mut String::new());
+    write_component_with(comp, out, &mut String::new(), false);
 }
 
-/// [`write_component`] with a buffer for the lines to fold, reused.
-fn write_component_with(comp: &Component<'_>, out: &mut String, line: &mut String) {
+/// [`write_component`] with a buffer for the lines to fold, reused;
+/// `splice`: see [`write_property_with`].
+fn write_component_with(comp: &Component<'_>, out: &mut String, line: &mut String, splice: bool) {
     walk(comp, |step| match step {
         Step::Begin(c) => {
             out.push_str("BEGIN:");
             out.push_str(&c.name);
             out.push_str("\r\n");
             for p in &c.properties {
-                write_property_with(p, out, line);
+                write_property_with(p, out, line, splice);
             }
         }
         Step::End(c) => {
@@ -98,14 +99,19 @@ pub fn written_len(comp: &Component<'_>) -> usize {
         Step::Begin(c) => {
             len += c.name.len() + 8;
             for p in &c.properties {
-                let params: usize = p
-                    .params
-                    .iter()
-                    .map(|q| q.name.len() + 4 + q.values.iter().map(|v| v.len() + 1).sum::<usize>())
-                    .sum();
-                let line = p.name.len() + 1 + p.value.len() + params;
-                // A fold adds three octets every 74 or so.
-                len += line + line / 72 * 3 + 2;
+                len += match p.raw {
+                    Some(raw) => raw.len(),
+                    None => {
+                        let params: usize = p
+                            .params
+                            .iter()
+                            .map(|q| q.name.len() + 4 + q.values.iter().map(|v| v.len() + 1).sum::<usize>())
+                            .sum();
+                        let line = p.name.len() + 1 + p.value.len() + params;
+                        // A fold adds three octets every 74 or so.
+                        line + line / 72 * 3 + 2
+                    }
+                };
             }
         }
         Step::End(c) => len += c.name.len() + 6,
@@ -114,7 +120,10 @@ pub fn written_len(comp: &Component<'_>) -> usize {
 }
 
 /// Appends `comp` with only the top-level properties and sub-components
-/// that `keep_prop` and `keep_child` keep (each kept one whole).
+/// that `keep_prop` and `keep_child` keep (each kept one whole). Lines the
+/// reader kept ([`Property::raw`]) are copied as read: the stored copy of a
+/// message is, line for line, what was received wherever that is what
+/// writing would give.
 pub fn write_filtered(
     comp: &Component<'_>,
     keep_prop: impl Fn(&Property<'_>) -> bool,
@@ -126,20 +135,62 @@ pub fn write_filtered(
     out.push_str(&comp.name);
     out.push_str("\r\n");
     for p in comp.properties.iter().filter(|p| keep_prop(p)) {
-        write_property_with(p, out, &mut line);
+        write_property_with(p, out, &mut line, true);
     }
     for child in comp.components.iter().filter(|c| keep_child(c)) {
-        write_component_with(child, out, &mut line);
+        write_component_with(child, out, &mut line, true);
     }
     out.push_str("END:");
     out.push_str(&comp.name);
     out.push_str("\r\n");
 }
 
+/// What a parameter value needs written: seen in one look at its octets,
+/// since nearly every value is written as it is.
+pub(crate) struct ParamShape {
+    /// A CR, LF or NUL (written as `^n`, or dropped).
+    pub breaks: bool,
+    /// A DQUOTE (written as `'`).
+    pub dquote: bool,
+    /// A `:`, `;` or `,` (the value is quoted).
+    pub special: bool,
+}
+
+impl ParamShape {
+    pub fn of(v: &str) -> ParamShape {
+        let mut shape = ParamShape { breaks: false, dquote: false, special: false };
+        for b in v.bytes() {
+            match b {
+                b'\r' | b'\n' | 0 => shape.breaks = true,
+                b'"' => shape.dquote = true,
+                b':' | b';' | b',' => shape.special = true,
+                _ => {}
+            }
+        }
+        shape
+    }
+}
+
 /// Appends one property as a folded content line. The unfolded line is
 /// written first into `line`, a buffer the caller reuses, so that a line
-/// to fold costs no allocation.
-fn write_property_with(p: &Property<'_>, out: &mut String, line: &mut String) {
+/// to fold costs no allocation. With `splice`, a property read with its
+/// line kept ([`Property::raw`]) is copied as read: the reader kept it only
+/// when these steps give back the same octets (checked again here in debug
+/// builds).
+fn write_property_with(p: &Property<'_>, out: &mut String, line: &mut String, splice: bool) {
+    // The reader checked all but the value: one with a CR or NUL is changed.
+    if splice
+        && let Some(raw) = p.raw
+        && memchr::memchr2(b'\r', 0, p.value.as_bytes()).is_none()
+    {
+        out.push_str(raw);
+        if cfg!(debug_assertions) {
+            let mut again = String::new();
+            write_property_with(p, &mut again, line, false);
+            debug_assert_eq!(again, raw, "a kept line differs from its writing (changed after reading?)");
+        }
+        return;
+    }
     line.clear();
     line.push_str(&without_breaks(&p.name, ""));
     for param in &p.params {
@@ -150,24 +201,14 @@ fn write_property_with(p: &Property<'_>, out: &mut String, line: &mut String) {
             if i > 0 {
                 line.push(',');
             }
-            // One look at the octets says whether the value needs anything
-            // done: nearly every value is written as it is.
-            let (mut breaks, mut dquote, mut special) = (false, false, false);
-            for b in v.bytes() {
-                match b {
-                    b'\r' | b'\n' | 0 => breaks = true,
-                    b'"' => dquote = true,
-                    b':' | b';' | b',' => special = true,
-                    _ => {}
-                }
-            }
-            let mut v = if breaks { without_breaks(v, "^n") } else { Cow::Borrowed(&**v) };
+            let shape = ParamShape::of(v);
+            let mut v = if shape.breaks { without_breaks(v, "^n") } else { Cow::Borrowed(&**v) };
             // A parameter value cannot hold a DQUOTE (RFC 5545 3.1), quoted
             // or not: unquoted at the start it would open a quoted value.
-            if dquote {
+            if shape.dquote {
                 v = Cow::Owned(v.replace('"', "'"));
             }
-            if special {
+            if shape.special {
                 line.push('"');
                 line.push_str(&v);
                 line.push('"');

@@ -514,24 +514,7 @@ fn params_hint(s: &str) -> usize {
 /// Splits a line that needed no unfolding: every piece is borrowed. With
 /// the property, whether its name and parameters are written as read.
 fn split_borrowed(s: &str, line_no: u32) -> Option<(Property<'_>, bool)> {
-    let slice = |a: usize, z: usize| Cow::Borrowed(s.get(a..z).unwrap_or(""));
-    let mut params: Vec<Param<'_>> = Vec::with_capacity(params_hint(s));
-    let mut names_kept = true;
-    let (name, value, plain) = scan(s, |piece| match piece {
-        Piece::ParamName(a, z) => {
-            let (name, kept) = upper_kept(slice(a, z));
-            names_kept &= kept;
-            params.push(Param { name, values: super::ParamValues::new() });
-        }
-        Piece::ParamValue(a, z) => {
-            if let Some(p) = params.last_mut() {
-                p.values.push(slice(a, z));
-            }
-        }
-    })?;
-    let (name, kept) = upper_kept(slice(0, name));
-    let prop = Property { name, params, value: slice(value, s.len()), line: line_no, raw: None };
-    Some((prop, plain && names_kept && kept))
+    split_into(s, line_no, |a, z| Cow::Borrowed(s.get(a..z).unwrap_or("")))
 }
 
 /// Splits an unfolded line whose physical pieces are `spans`: a piece of
@@ -539,7 +522,7 @@ fn split_borrowed(s: &str, line_no: u32) -> Option<(Property<'_>, bool)> {
 /// piece across a fold is copied from `whole`. `None` when it is not a
 /// content line. With the property, as [`split_borrowed`].
 fn split_folded<'a>(whole: &str, spans: &[(usize, &'a str)], line_no: u32) -> Option<(Property<'a>, bool)> {
-    let piece = |a: usize, z: usize| -> Cow<'a, str> {
+    split_into(whole, line_no, |a, z| {
         let at = spans.partition_point(|(start, _)| *start <= a).saturating_sub(1);
         if let Some((start, text)) = spans.get(at)
             && z.saturating_sub(*start) <= text.len()
@@ -547,10 +530,20 @@ fn split_folded<'a>(whole: &str, spans: &[(usize, &'a str)], line_no: u32) -> Op
             return Cow::Borrowed(text.get(a.saturating_sub(*start)..z.saturating_sub(*start)).unwrap_or(""));
         }
         Cow::Owned(whole.get(a..z).unwrap_or("").to_owned())
-    };
-    let mut params: Vec<Param<'a>> = Vec::with_capacity(params_hint(whole));
+    })
+}
+
+/// Splits the content line `line` into a property, taking the text of each
+/// byte range from `piece`; with whether its name and parameters are
+/// written as read ([`scan`], and names [`upper`] left as they were).
+fn split_into<'a>(
+    line: &str,
+    line_no: u32,
+    piece: impl Fn(usize, usize) -> Cow<'a, str>,
+) -> Option<(Property<'a>, bool)> {
+    let mut params: Vec<Param<'a>> = Vec::with_capacity(params_hint(line));
     let mut names_kept = true;
-    let (name_end, value_at, plain) = scan(whole, |p| match p {
+    let (name_end, value_at, plain) = scan(line, |p| match p {
         Piece::ParamName(a, z) => {
             let (name, kept) = upper_kept(piece(a, z));
             names_kept &= kept;
@@ -563,7 +556,7 @@ fn split_folded<'a>(whole: &str, spans: &[(usize, &'a str)], line_no: u32) -> Op
         }
     })?;
     let (name, kept) = upper_kept(piece(0, name_end));
-    let value = piece(value_at, whole.len());
+    let value = piece(value_at, line.len());
     Some((Property { name, params, value, line: line_no, raw: None }, plain && names_kept && kept))
 }
 

@@ -4,11 +4,11 @@
 //! One camelCase export per boundary function of [`invitelink::api`]: `decide`,
 //! `itipProcess`, `itipSchedule`, `itipReply`, `expand`, `version`. Each takes
 //! the message (a string or a `Uint8Array`) and a plain object with the fields
-//! of the CLI's JSON, read with serde-wasm-bindgen, and returns a plain object:
+//! of the CLI's JSON, read as that JSON (`JSON.stringify`, then the CLI's
+//! reader), and returns a plain object:
 //! `{type: "success", ...}` with what the CLI prints, or
-//! `{type: "failure", errors: [{code, message, line}]}`. The objects are made
-//! with serde-wasm-bindgen's JSON-compatible serializer, so they equal the
-//! CLI's JSON. The `.d.ts` is generated from the Rust types (tsify).
+//! `{type: "failure", errors: [{code, message, line}]}`. The objects are the
+//! CLI's JSON, written by the same serializer and parsed by `JSON.parse`. The `.d.ts` is generated from the Rust types (tsify).
 //!
 //! Architecture Invariant: no rule lives here. An export converts its
 //! arguments, calls one api function and converts the answer. It never
@@ -90,15 +90,24 @@ struct Expanded {
 }
 
 /// Turns a result into the JS answer object. Never throws.
+///
+/// The answer is written as the CLI's JSON (the same serializer) and parsed
+/// by the host's `JSON.parse`: one serializer in the module for every type,
+/// and one crossing of the boundary per answer.
 fn answer<T: Serialize>(result: Result<T>) -> JsValue {
     let answer = match result {
         Ok(value) => Answer::Success(value),
         Err(error) => Answer::Failure { errors: vec![error] },
     };
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    answer.serialize(&serializer).unwrap_or_else(|e| {
-        let error = EngineError::new(ErrorCode::InvalidValue, format!("cannot return the result: {e}"));
-        Answer::<()>::Failure { errors: vec![error] }.serialize(&serializer).unwrap_or(JsValue::NULL)
+    let parsed = serde_json::to_string(&answer)
+        .map_err(|e| format!("cannot return the result: {e}"))
+        .and_then(|text| js_sys::JSON::parse(&text).map_err(|_| "cannot return the result".to_owned()));
+    parsed.unwrap_or_else(|message| {
+        let error = EngineError::new(ErrorCode::InvalidValue, message);
+        serde_json::to_string(&Answer::<()>::Failure { errors: vec![error] })
+            .ok()
+            .and_then(|text| js_sys::JSON::parse(&text).ok())
+            .unwrap_or(JsValue::NULL)
     })
 }
 
@@ -145,16 +154,27 @@ fn message_bytes(value: &JsValue, name: &str) -> Result<Vec<u8>> {
     }
 }
 
-/// Reads a request object with the shape of the CLI's JSON.
-fn read_request<T: DeserializeOwned>(value: JsValue, name: &str) -> Result<T> {
+/// A request object as the JSON text the CLI reads (`JSON.stringify`).
+fn request_json(value: &JsValue, name: &str) -> Result<String> {
     if !value.is_object() || value.is_array() || value.is_function() {
         return Err(EngineError::new(
             ErrorCode::InvalidContext,
-            format!("`{name}` must be an object, not {}", js_type(&value)),
+            format!("`{name}` must be an object, not {}", js_type(value)),
         ));
     }
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|e| EngineError::new(ErrorCode::InvalidContext, format!("`{name}` is not valid: {e}")))
+    js_sys::JSON::stringify(value).ok().and_then(|text| text.as_string()).ok_or_else(|| {
+        EngineError::new(ErrorCode::InvalidContext, format!("`{name}` is not valid: it cannot be written as JSON"))
+    })
+}
+
+/// Reads a request object with the shape of the CLI's JSON, with the CLI's reader.
+fn read_request<T: DeserializeOwned>(value: &JsValue, name: &str) -> Result<T> {
+    serde_json::from_str(&request_json(value, name)?).map_err(|e| {
+        // A JS object has no lines to point at.
+        let shown = e.to_string();
+        let reason = shown.rsplit_once(" at line ").map_or(shown.as_str(), |(reason, _)| reason);
+        EngineError::new(ErrorCode::InvalidContext, format!("`{name}` is not valid: {reason}"))
+    })
 }
 
 /// What the diary does with a message (SPEC 3.3).
@@ -167,8 +187,8 @@ pub fn decide(
         let message = message_bytes(&message, "message")?;
         // The CLI's own reader of the context JSON checks it, so both accept
         // exactly the same contexts; a JS object has no lines to point at.
-        let context: serde_json::Value = read_request(context, "context")?;
-        let decision = api::decide_json(&message, &context.to_string()).map_err(|e| match e.code {
+        let context = request_json(&context, "context")?;
+        let decision = api::decide_json(&message, &context).map_err(|e| match e.code {
             ErrorCode::InvalidContext => EngineError { line: None, ..e },
             _ => e,
         })?;
@@ -184,7 +204,7 @@ pub fn itip_process(
 ) -> JsValue {
     answer((|| {
         let message = message_bytes(&message, "message")?;
-        let request: api::ProcessRequest = read_request(request, "request")?;
+        let request: api::ProcessRequest = read_request(&request, "request")?;
         api::itip_process(&message, &request)
     })())
 }
@@ -193,7 +213,7 @@ pub fn itip_process(
 #[wasm_bindgen(js_name = itipSchedule, unchecked_return_type = "ScheduleAnswer")]
 pub fn itip_schedule(#[wasm_bindgen(unchecked_param_type = "ScheduleRequest")] request: JsValue) -> JsValue {
     answer((|| {
-        let request: api::ScheduleRequest = read_request(request, "request")?;
+        let request: api::ScheduleRequest = read_request(&request, "request")?;
         Ok(Scheduled { messages: api::itip_schedule(&request)? })
     })())
 }
@@ -206,7 +226,7 @@ pub fn itip_reply(
 ) -> JsValue {
     answer((|| {
         let invitation = message_bytes(&invitation, "invitation")?;
-        let request: api::ReplyRequest = read_request(request, "request")?;
+        let request: api::ReplyRequest = read_request(&request, "request")?;
         Ok(Replied { ics: api::itip_reply(&invitation, &request)? })
     })())
 }
@@ -219,7 +239,7 @@ pub fn expand(
 ) -> JsValue {
     answer((|| {
         let message = message_bytes(&message, "message")?;
-        let request: api::ExpandRequest = read_request(request, "request")?;
+        let request: api::ExpandRequest = read_request(&request, "request")?;
         let expansion = api::expand(&message, &request)?;
         Ok(Expanded { occurrences: expansion.occurrences, limited: expansion.limited })
     })())
@@ -235,7 +255,7 @@ struct Rebuilt {
 #[wasm_bindgen(js_name = rebuildCalendar, unchecked_return_type = "RebuildAnswer")]
 pub fn rebuild_calendar(#[wasm_bindgen(unchecked_param_type = "RebuildRequest")] request: JsValue) -> JsValue {
     answer((|| {
-        let request: invitelink::rebuild::RebuildRequest = read_request(request, "request")?;
+        let request: invitelink::rebuild::RebuildRequest = read_request(&request, "request")?;
         Ok(Rebuilt { text: invitelink::rebuild::calendar_from_item(&request)? })
     })())
 }
@@ -245,7 +265,7 @@ pub fn rebuild_calendar(#[wasm_bindgen(unchecked_param_type = "RebuildRequest")]
 #[wasm_bindgen(js_name = rebuildEmail, unchecked_return_type = "RebuildAnswer")]
 pub fn rebuild_email(#[wasm_bindgen(unchecked_param_type = "RebuildRequest")] request: JsValue) -> JsValue {
     answer((|| {
-        let request: invitelink::rebuild::RebuildRequest = read_request(request, "request")?;
+        let request: invitelink::rebuild::RebuildRequest = read_request(&request, "request")?;
         Ok(Rebuilt { text: invitelink::rebuild::email_from_item(&request)? })
     })())
 }

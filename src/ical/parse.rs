@@ -50,7 +50,10 @@ pub fn parse_components<'a>(text: &'a str, opts: &ParseOptions) -> Result<Vec<Co
     let mut spans: Vec<(usize, &'a str)> = Vec::new();
     // The unfolded text of the current folded line (reused across lines).
     let mut unfolded = String::new();
-    while let Some(LogicalLine { line_no, first, folded, raw, folds }) = lines.next_line() {
+    // The continuation lines of the current folded line, each without its
+    // fold marker and line break (reused across lines).
+    let mut pieces: Vec<&'a str> = Vec::new();
+    while let Some(LogicalLine { line_no, first, folded, raw, folds }) = lines.next_line(&mut pieces) {
         // The line as read is kept when writing the property gives it back.
         let keep = |(mut prop, plain): (Property<'a>, bool)| {
             if opts.keep_raw && writes_back(&prop, plain, folds) {
@@ -58,25 +61,24 @@ pub fn parse_components<'a>(text: &'a str, opts: &ParseOptions) -> Result<Vec<Co
             }
             prop
         };
-        let read = match folded {
+        let read = match folded.then_some(pieces.as_slice()) {
             None => {
                 if is_blank(first) {
                     continue;
                 }
                 split_borrowed(first, line_no).map(keep).ok_or(Cow::Borrowed(first))
             }
-            Some(segments) => match memchr::memchr(b':', first.as_bytes()).and_then(|_| split_borrowed(first, line_no))
-            {
+            Some(pieces) => match memchr::memchr(b':', first.as_bytes()).and_then(|_| split_borrowed(first, line_no)) {
                 // The name and parameters end on the first physical line (a
                 // long text or address folded in its value): they are read
                 // from it as they stand, only the value is joined. Reading
                 // is left to right, so the unfolded line reads the same.
                 Some((mut prop, plain)) => {
-                    prop.value = Cow::Owned(join_folded(&prop.value, segments));
+                    prop.value = Cow::Owned(join_folded(&prop.value, pieces));
                     Ok(keep((prop, plain)))
                 }
                 None => {
-                    unfold(first, segments, &mut spans, &mut unfolded);
+                    unfold(first, pieces, &mut spans, &mut unfolded);
                     if is_blank(&unfolded) {
                         continue;
                     }
@@ -219,8 +221,10 @@ struct LogicalLines<'a> {
 }
 
 impl<'a> LogicalLines<'a> {
-    /// The next logical line.
-    fn next_line(&mut self) -> Option<LogicalLine<'a>> {
+    /// The next logical line; `pieces` receives its continuation lines,
+    /// each without its fold marker and line break.
+    fn next_line(&mut self, pieces: &mut Vec<&'a str>) -> Option<LogicalLine<'a>> {
+        pieces.clear();
         if self.rest.is_empty() {
             return None;
         }
@@ -233,9 +237,8 @@ impl<'a> LogicalLines<'a> {
         let whole = |rest: &str| begin.get(..begin.len() - rest.len()).unwrap_or("");
         if !starts_folded(self.rest) {
             folds &= first.len() <= 75;
-            return Some(LogicalLine { line_no, first, folded: None, raw: whole(self.rest), folds });
+            return Some(LogicalLine { line_no, first, folded: false, raw: whole(self.rest), folds });
         }
-        let from = self.rest;
         // The writer folds a line only past its budget (75 octets on the
         // first physical line, 74 after the space on the others), at the
         // last character that fits.
@@ -243,8 +246,8 @@ impl<'a> LogicalLines<'a> {
         // Bounded: each turn consumes at least the fold marker.
         while starts_folded(self.rest) {
             let (next, after) = split_physical(self.rest);
-            let piece = next.as_bytes().get(1..).unwrap_or_default();
-            let width = match piece.first() {
+            let piece = next.get(1..).unwrap_or_default();
+            let width = match piece.as_bytes().first() {
                 Some(&b) if b >= 0xF0 => 4,
                 Some(&b) if b >= 0xE0 => 3,
                 Some(&b) if b >= 0xC0 => 2,
@@ -256,12 +259,12 @@ impl<'a> LogicalLines<'a> {
                 && last <= budget
                 && last + width > budget;
             (budget, last) = (74, piece.len());
+            pieces.push(piece);
             self.line += 1;
             self.rest = after;
         }
         folds &= last <= budget;
-        let folded = from.get(..from.len() - self.rest.len());
-        Some(LogicalLine { line_no, first, folded, raw: whole(self.rest), folds })
+        Some(LogicalLine { line_no, first, folded: true, raw: whole(self.rest), folds })
     }
 }
 
@@ -271,9 +274,9 @@ struct LogicalLine<'a> {
     line_no: u32,
     /// Its first physical line, without its line break.
     first: &'a str,
-    /// When folded, its continuation lines as one slice of the input (fold
-    /// markers and line breaks included).
-    folded: Option<&'a str>,
+    /// Whether it is folded (its continuation lines are in the `pieces` of
+    /// [`LogicalLines::next_line`]).
+    folded: bool,
     /// The whole logical line as it stands in the input, breaks included.
     raw: &'a str,
     /// Whether its physical lines end with CRLF and are folded where and
@@ -303,36 +306,26 @@ fn split_physical(s: &str) -> (&str, &str) {
     }
 }
 
-/// Unfolds `first` and its continuation lines `segments` (each without its
-/// fold marker) into `owned`. `spans` receives, for each physical piece,
-/// where it starts in the result and its text in the input.
-fn unfold<'a>(first: &'a str, segments: &'a str, spans: &mut Vec<(usize, &'a str)>, owned: &mut String) {
+/// Unfolds `first` and its continuation lines `pieces` into `owned`.
+/// `spans` receives, for each physical piece, where it starts in the result
+/// and its text in the input.
+fn unfold<'a>(first: &'a str, pieces: &[&'a str], spans: &mut Vec<(usize, &'a str)>, owned: &mut String) {
     spans.clear();
     owned.clear();
     spans.push((0, first));
     owned.push_str(first);
-    let mut rest = segments;
-    // Bounded: each turn consumes at least one byte of `segments`.
-    while !rest.is_empty() {
-        let (next, after) = split_physical(rest);
-        let piece = next.get(1..).unwrap_or("");
+    for &piece in pieces {
         spans.push((owned.len(), piece));
         owned.push_str(piece);
-        rest = after;
     }
 }
 
-/// `head` followed by the continuation lines `segments` (each without its
-/// fold marker and line break), in one allocation.
-fn join_folded(head: &str, segments: &str) -> String {
-    let mut out = String::with_capacity(head.len() + segments.len());
+/// `head` followed by the continuation lines `pieces`, in one allocation.
+fn join_folded(head: &str, pieces: &[&str]) -> String {
+    let mut out = String::with_capacity(head.len() + pieces.iter().map(|p| p.len()).sum::<usize>());
     out.push_str(head);
-    let mut rest = segments;
-    // Bounded: each turn consumes at least one byte of `segments`.
-    while !rest.is_empty() {
-        let (next, after) = split_physical(rest);
-        out.push_str(next.get(1..).unwrap_or(""));
-        rest = after;
+    for piece in pieces {
+        out.push_str(piece);
     }
     out
 }

@@ -334,6 +334,14 @@ test('a wrong JS type for any argument is a failure object, never an exception',
   }
   assert.equal(il.itipSchedule({ user: [1] }).errors?.[0].code, 'invalid_context');
   assert.equal(il.expand(EVENT, { from: 20260101 }).errors?.[0].code, 'invalid_context');
+  // Objects JSON cannot write: a cycle, a BigInt field.
+  const cyclic = { ...CONTEXTS.arrival };
+  cyclic.self = cyclic;
+  for (const context of [cyclic, { ...CONTEXTS.arrival, now: 10n }]) {
+    const answer = il.decide(EVENT, context);
+    assert.equal(answer.errors?.[0].code, 'invalid_context', JSON.stringify(answer));
+    assert.match(answer.errors[0].message, /cannot be written as JSON/);
+  }
 });
 
 test('the module keeps working after many failures and large inputs', () => {

@@ -5,6 +5,7 @@
 //! store, so applying it is a plain write.
 
 use super::context::{ActionType, RecordId};
+use crate::itip::{PartStat, Role};
 use crate::outcome::Ignored;
 use serde::Serialize;
 
@@ -167,10 +168,12 @@ pub struct Attendee {
     /// Who it is.
     #[serde(flatten)]
     pub party: Party,
-    /// `PARTSTAT` (RFC 5545 3.2.12), upper-case; `NEEDS-ACTION` when absent.
-    pub partstat: String,
-    /// `ROLE` (RFC 5545 3.2.16), upper-case; `REQ-PARTICIPANT` when absent.
-    pub role: String,
+    /// `PARTSTAT` (RFC 5545 3.2.12), written upper-case; `NEEDS-ACTION` when absent.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string"))]
+    pub partstat: PartStat,
+    /// `ROLE` (RFC 5545 3.2.16), written upper-case; `REQ-PARTICIPANT` when absent.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string"))]
+    pub role: Role,
     /// Whether this attendee is the receiving user.
     pub is_user: bool,
 }

@@ -99,8 +99,8 @@ impl<'x> Directory<'x> {
     pub fn attendee(&self, addr: &Address, mailbox: &str) -> Attendee {
         Attendee {
             party: self.party_of(addr),
-            partstat: addr.partstat.as_str().to_owned(),
-            role: addr.role.as_str().to_owned(),
+            partstat: addr.partstat.clone(),
+            role: addr.role.clone(),
             is_user: addr.is(mailbox),
         }
     }

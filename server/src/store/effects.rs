@@ -120,7 +120,7 @@ async fn write_attendees(
         // Associates of a received meeting are recorded by address: their
         // own diaries get the meeting from their own mailboxes.
         let kind = if kind == "associate_contact" { "email" } else { kind };
-        let mut p = blank_participant(&a.id, kind, partstat_status(&at.partstat));
+        let mut p = blank_participant(&a.id, kind, partstat_status(at.partstat.as_str()));
         p.person_id = record_id(&party.person_id);
         p.email = Some(party.email.clone());
         p.name = party.name.clone().or_else(|| party.person_name.clone()).or_else(|| party.associate_name.clone());

@@ -125,7 +125,10 @@ pub fn parse_components<'a>(text: &'a str, opts: &ParseOptions) -> Result<Vec<Co
             if name.is_empty() {
                 return Err(EngineError::at(ErrorCode::ParseError, line_no, "`BEGIN` without a component name"));
             }
-            stack.push(Component { name, properties: Vec::new(), components: Vec::new(), line: line_no });
+            // Room for the usual number of lines: an event with its
+            // attendees has dozens, the other components a handful.
+            let room = if name == "VEVENT" { 32 } else { 8 };
+            stack.push(Component { name, properties: Vec::with_capacity(room), components: Vec::new(), line: line_no });
         } else if prop.name == "END" {
             let Some(done) = stack.pop() else {
                 return Err(EngineError::at(

@@ -231,7 +231,7 @@ fn default_context(envelope: &Envelope, object: &crate::itip::SchedulingObject<'
     let organizer_name =
         organizer.and_then(|o| o.name.as_deref().map(str::to_owned)).unwrap_or_else(|| organizer_email.clone());
     let mailbox = object
-        .attendees
+        .attendees()
         .iter()
         .map(|a| a.email.to_string())
         .find(|a| *a != organizer_email)

@@ -212,9 +212,10 @@ pub struct SchedulingObject<'c, 'a> {
     /// The organizer: the master's line, else the first component's that
     /// names one (the same in every component that names one).
     pub organizer: Option<CalAddress<'c>>,
-    /// Every attendee of the object in order of first appearance, the
-    /// master's lines first (its `PARTSTAT` is the answer for the series).
-    pub attendees: Vec<CalAddress<'c>>,
+    /// Every attendee of the object ([`Self::attendees`]) when that is not
+    /// simply the one component's lines: `None` for an object of one
+    /// component naming no address twice, most invitations.
+    union: Option<Vec<CalAddress<'c>>>,
     /// `STATUS` of the master (else of the first component), upper-cased.
     pub status: Option<String>,
     /// Whether the event recurs: the master has an `RRULE` or `RDATE`.
@@ -281,7 +282,7 @@ impl<'c, 'a> SchedulingObject<'c, 'a> {
         };
         // Prefer the main component's own organizer line (its CN and SENT-BY).
         let organizer = main.and_then(|m| m.organizer.as_ref()).or(organizer).cloned();
-        let mut attendees: Vec<CalAddress> = Vec::with_capacity(main.map_or(0, |m| m.attendees.len()));
+        let mut attendees: Vec<&CalAddress> = Vec::with_capacity(main.map_or(0, |m| m.attendees.len()));
         // The union by address, in order: a short list is searched (cheaper
         // than hashing each address), a long one is hashed.
         // The main component comes first, then the others (main once only).
@@ -292,9 +293,12 @@ impl<'c, 'a> SchedulingObject<'c, 'a> {
         for a in lines {
             let new = if short { !attendees.iter().any(|k| k.email == a.email) } else { known.insert(&*a.email) };
             if new {
-                attendees.push(a.clone());
+                attendees.push(a);
             }
         }
+        // One component whose lines are the union already: no copy.
+        let own = instances.len() == 1 && main.is_some_and(|m| m.attendees.len() == attendees.len());
+        let union = (!own).then(|| attendees.into_iter().cloned().collect());
         let master = instances.iter().find(|i| i.recurrence_id.is_none());
         let recurring = master.is_some_and(|m| has_rules(m.event));
         let overrides = instances.iter().filter_map(|i| i.recurrence_id.clone()).collect();
@@ -311,13 +315,23 @@ impl<'c, 'a> SchedulingObject<'c, 'a> {
             sequence,
             dtstamp,
             organizer,
-            attendees,
+            union,
             status,
             recurring,
             overrides,
             instances,
             zones: ZoneSet::from_calendar(calendar),
         })
+    }
+
+    /// Every attendee of the object in order of first appearance, the
+    /// master's lines first (its `PARTSTAT` is the answer for the series);
+    /// an address named twice is the first line naming it.
+    pub fn attendees(&self) -> &[CalAddress<'c>] {
+        match &self.union {
+            Some(union) => union,
+            None => self.instances.first().map_or(&[], |i| &i.attendees),
+        }
     }
 
     /// The master component, when there is one.
@@ -344,7 +358,7 @@ impl<'c, 'a> SchedulingObject<'c, 'a> {
     /// compared as [`CalAddress::is`] does).
     pub fn attendee(&self, address: &str) -> Option<&CalAddress<'c>> {
         let email = email_of(address);
-        self.attendees.iter().find(|a| a.is(&email))
+        self.attendees().iter().find(|a| a.is(&email))
     }
 
     /// Whether `address` is the organizer.
@@ -665,10 +679,10 @@ mod tests {
         let org = o.organizer.as_ref().unwrap();
         assert_eq!((&*org.email, org.name.as_deref()), ("bob@x.org", Some("Bob")));
         assert_eq!(org.sent_by.as_deref(), Some("amy@x.org"));
-        assert_eq!(o.attendees.len(), 3);
-        assert_eq!(o.attendees[0].partstat, PartStat::Accepted);
-        assert_eq!(o.attendees[0].rsvp, Some(true));
-        assert_eq!(o.attendees[0].cutype, CuType::Room);
+        assert_eq!(o.attendees().len(), 3);
+        assert_eq!(o.attendees()[0].partstat, PartStat::Accepted);
+        assert_eq!(o.attendees()[0].rsvp, Some(true));
+        assert_eq!(o.attendees()[0].cutype, CuType::Room);
         assert!(o.recurring && !o.instances_only());
         assert_eq!(o.overrides.len(), 1);
         assert!(o.is_organizer("mailto:BOB@x.org"));

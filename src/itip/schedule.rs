@@ -107,7 +107,7 @@ pub fn schedule(
         ));
     }
     let Some(base) = new.as_ref().or(old.as_ref()) else { return Ok(Vec::new()) };
-    let no_attendees = |s: &Option<Side<'_, '_>>| s.as_ref().is_none_or(|s| s.object.attendees.is_empty());
+    let no_attendees = |s: &Option<Side<'_, '_>>| s.as_ref().is_none_or(|s| s.object.attendees().is_empty());
     if no_attendees(&old) && no_attendees(&new) {
         return Ok(Vec::new());
     }
@@ -125,7 +125,7 @@ pub fn schedule(
     if is_user(&organizer.address) {
         return organizer_messages(&ctx);
     }
-    let me = base.object.attendees.iter().find(|a| is_user(&a.address));
+    let me = base.object.attendees().iter().find(|a| is_user(&a.address));
     match me {
         Some(me) => attendee_reply(&ctx, &me.address),
         None => Ok(Vec::new()),
@@ -314,7 +314,7 @@ fn organizer_messages(ctx: &Context<'_, '_, '_>) -> Result<Vec<OutgoingMessage>>
     let mut addresses: Vec<String> = Vec::new();
     let mut known = HashSet::new();
     for side in [ctx.old, ctx.new].into_iter().flatten() {
-        for a in &side.object.attendees {
+        for a in side.object.attendees() {
             if known.insert(a.email.clone()) {
                 addresses.push(a.address.to_string());
             }

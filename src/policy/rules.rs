@@ -355,7 +355,7 @@ fn reply(case: &Case<'_, '_>, d: &mut Decision) -> Result<()> {
     if let Some(r) = addressed_to_organizer(case) {
         return refuse(d, r);
     }
-    if case.message.attendees.is_empty() {
+    if case.message.attendees().is_empty() {
         return refuse(d, Refusal::new(Ignored::UnknownAttendee, reasons::reply_without_attendee()));
     }
     // Rules 5 and 6 (sender, version): iTIP processing's verdict.
@@ -475,9 +475,9 @@ pub fn addressed_to_attendee(case: &Case<'_, '_>) -> Option<Refusal> {
         return None;
     }
     let lenient = matches!(case.kind, Kind::Cancel | Kind::Add | Kind::Declinecounter);
-    if lenient && case.message.attendees.is_empty() {
+    if lenient && case.message.attendees().is_empty() {
         let in_stored =
-            case.stored.as_ref().is_none_or(|s| s.attendee(&case.mailbox).is_some() || s.attendees.is_empty());
+            case.stored.as_ref().is_none_or(|s| s.attendee(&case.mailbox).is_some() || s.attendees().is_empty());
         if in_stored {
             return None;
         }

@@ -99,16 +99,16 @@ fn answer<T: Serialize>(result: Result<T>) -> JsValue {
         Ok(value) => Answer::Success(value),
         Err(error) => Answer::Failure { errors: vec![error] },
     };
-    let parsed = serde_json::to_string(&answer)
-        .map_err(|e| format!("cannot return the result: {e}"))
-        .and_then(|text| js_sys::JSON::parse(&text).map_err(|_| "cannot return the result".to_owned()));
-    parsed.unwrap_or_else(|message| {
+    as_js(&answer).unwrap_or_else(|message| {
         let error = EngineError::new(ErrorCode::InvalidValue, message);
-        serde_json::to_string(&Answer::<()>::Failure { errors: vec![error] })
-            .ok()
-            .and_then(|text| js_sys::JSON::parse(&text).ok())
-            .unwrap_or(JsValue::NULL)
+        as_js(&Answer::<()>::Failure { errors: vec![error] }).unwrap_or(JsValue::NULL)
     })
+}
+
+/// `value` as the CLI's JSON, parsed by the host; why not, when it cannot be.
+fn as_js(value: &impl Serialize) -> std::result::Result<JsValue, String> {
+    let text = serde_json::to_string(value).map_err(|e| format!("cannot return the result: {e}"))?;
+    js_sys::JSON::parse(&text).map_err(|_| "cannot return the result".to_owned())
 }
 
 /// A short name of a JS value's type, for error messages.

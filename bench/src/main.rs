@@ -8,6 +8,11 @@
 //! invitelink-bench --loop PARSER --generated <dir> [--seconds S | --passes N]   (for a profiler)
 //! ```
 
+/// The allocator the program `invitelink` uses (cli/src/main.rs), so that
+/// the engine's figures here are the program's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod corpus;
 mod measure;
 mod parsers;

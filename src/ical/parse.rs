@@ -338,8 +338,7 @@ fn upper(s: Cow<'_, str>) -> Cow<'_, str> {
     // already upper-case.
     let b = s.as_bytes();
     let plain_ends = b.first().is_some_and(u8::is_ascii_graphic) && b.last().is_some_and(u8::is_ascii_graphic);
-    // Without an early exit the check runs over many bytes at a time.
-    if plain_ends && !b.iter().fold(false, |lower, c| lower | c.is_ascii_lowercase()) {
+    if plain_ends && !has_ascii_lowercase(b) {
         return s;
     }
     let t = s.trim();
@@ -347,6 +346,26 @@ fn upper(s: Cow<'_, str>) -> Cow<'_, str> {
         return s;
     }
     Cow::Owned(t.to_ascii_uppercase())
+}
+
+/// Whether `b` holds an ASCII lower-case letter, looked for eight bytes at
+/// a time: names are short, and a loop over their bytes cost more than the
+/// rest of reading a name.
+fn has_ascii_lowercase(b: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = 0x80 * ONES;
+    let mut words = b.chunks_exact(8);
+    let any_word = words.by_ref().any(|w| {
+        let x = u64::from_ne_bytes(w.try_into().unwrap_or_default());
+        if x & HIGH != 0 {
+            // Not all ASCII: byte by byte (a sum below could carry over).
+            return w.iter().any(u8::is_ascii_lowercase);
+        }
+        // Each byte below 0x80: adding 0x1F sets its top bit from `a` on,
+        // adding 0x05 from `{` on; neither carries into the next byte.
+        (x.wrapping_add(0x1F * ONES) & !x.wrapping_add(0x05 * ONES) & HIGH) != 0
+    });
+    any_word || words.remainder().iter().any(u8::is_ascii_lowercase)
 }
 
 /// A piece of a content line met by [`scan`], as a byte range.
@@ -403,6 +422,64 @@ fn is_text_valued(name: &str) -> bool {
     !STRUCTURED.iter().any(|s| s.eq_ignore_ascii_case(name))
 }
 
+/// What a byte of a parameter is to [`scan`], looked up in one step
+/// (a chain of comparisons per byte was most of the walk).
+const NAME_END: u8 = 1; // `=`, `:`, `;`
+const VALUE_END: u8 = 2; // `,`, `:`, `;`
+const LOWER: u8 = 4; // `a` to `z`
+const CONTROL: u8 = 8; // an ASCII control character
+const UNQUOTABLE: u8 = 16; // DQUOTE, CR, NUL: not written back as read unquoted
+const SPECIAL: u8 = 32; // `:`, `;`, `,`: a value holding one is quoted
+const BREAK: u8 = 64; // CR, LF, NUL: a quoted value holding one is changed
+
+static BYTE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let mut k = 0;
+        if matches!(b, b'=' | b':' | b';') {
+            k |= NAME_END;
+        }
+        if matches!(b, b',' | b':' | b';') {
+            k |= VALUE_END | SPECIAL;
+        }
+        if b.is_ascii_lowercase() {
+            k |= LOWER;
+        }
+        if b.is_ascii_control() {
+            k |= CONTROL;
+        }
+        if matches!(b, b'"' | b'\r' | 0) {
+            k |= UNQUOTABLE;
+        }
+        if matches!(b, b'\r' | b'\n' | 0) {
+            k |= BREAK;
+        }
+        table[c] = k;
+        c += 1;
+    }
+    table
+};
+
+/// The bytes of `b` before the first whose class has a bit of `end`, and
+/// the classes of those bytes together.
+fn run_until(b: &[u8], end: u8) -> (usize, u8) {
+    let mut seen = 0;
+    let len = b
+        .iter()
+        .position(|&c| {
+            let k = BYTE_CLASS[usize::from(c)];
+            if k & end != 0 {
+                return true;
+            }
+            seen |= k;
+            false
+        })
+        .unwrap_or(b.len());
+    (len, seen)
+}
+
 /// Walks a content line `NAME *(";" param) ":" value`, calling `each` for
 /// every named parameter and each of its values. Returns the end of the
 /// property name, the start of the value, and whether the parameters are
@@ -429,15 +506,12 @@ fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize, bool)> {
     while b.get(i) == Some(&b';') {
         i += 1;
         let pstart = i;
-        while b.get(i).is_some_and(|c| *c != b'=' && *c != b':' && *c != b';') {
-            i += 1;
-        }
+        let (len, seen) = run_until(b.get(i..).unwrap_or_default(), NAME_END);
+        i += len;
         // A parameter without a name (or only white space) is dropped, with its
         // values; so is one whose name holds a control character, as for a
         // property's name: read back, such a name would not be the same name.
-        let named = s
-            .get(pstart..i)
-            .is_some_and(|n| !n.chars().all(char::is_whitespace) && !n.bytes().any(|c| c.is_ascii_control()));
+        let named = seen & CONTROL == 0 && s.get(pstart..i).is_some_and(|n| !n.chars().all(char::is_whitespace));
         plain &= named;
         if named {
             each(Piece::ParamName(pstart, i));
@@ -456,22 +530,17 @@ fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize, bool)> {
                 // A quoted value may hold `,`, `:` and `;`.
                 let vstart = i + 1;
                 let close = memchr::memchr(b'"', b.get(vstart..)?)?;
-                let shape = super::write::ParamShape::of(s.get(vstart..vstart + close).unwrap_or_default());
-                plain &= shape.special && !shape.breaks;
+                let (_, seen) = run_until(b.get(vstart..vstart + close).unwrap_or_default(), 0);
+                plain &= seen & SPECIAL != 0 && seen & BREAK == 0;
                 if named {
                     each(Piece::ParamValue(vstart, vstart + close));
                 }
                 i = vstart + close + 1;
             } else {
                 let vstart = i;
-                while let Some(&c) = b.get(i) {
-                    match c {
-                        b',' | b':' | b';' => break,
-                        b'"' | b'\r' | 0 => plain = false,
-                        _ => {}
-                    }
-                    i += 1;
-                }
+                let (len, seen) = run_until(b.get(i..).unwrap_or_default(), VALUE_END);
+                i += len;
+                plain &= seen & UNQUOTABLE == 0;
                 if named {
                     each(Piece::ParamValue(vstart, i));
                 }
@@ -650,6 +719,25 @@ mod tests {
         assert_eq!(names, ["ROLE"]);
         let written = cal.to_ics();
         assert_eq!(parse_calendar(&written, &ParseOptions::default()).unwrap().to_ics(), written);
+    }
+
+    #[test]
+    fn lower_case_is_found_at_every_byte_value_and_place() {
+        for len in 1..=19 {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut b = vec![b'X'; len];
+                    if let Some(c) = b.get_mut(at) {
+                        *c = byte;
+                    }
+                    assert_eq!(has_ascii_lowercase(&b), byte.is_ascii_lowercase(), "{b:?}");
+                    // Beside a byte of a multi-byte character.
+                    b.push(0xC3);
+                    assert_eq!(has_ascii_lowercase(&b), byte.is_ascii_lowercase(), "{b:?}");
+                }
+            }
+        }
+        assert!(!has_ascii_lowercase(b""));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! [`Param`]s. The reader is iterative (no recursion) and bounded by
 //! [`ParseOptions`].
 
+use super::value::has_ascii_between;
 use super::{Component, Param, Property};
 use crate::error::{EngineError, ErrorCode, Result};
 use std::borrow::Cow;
@@ -338,7 +339,7 @@ fn upper(s: Cow<'_, str>) -> Cow<'_, str> {
     // already upper-case.
     let b = s.as_bytes();
     let plain_ends = b.first().is_some_and(u8::is_ascii_graphic) && b.last().is_some_and(u8::is_ascii_graphic);
-    if plain_ends && !has_ascii_lowercase(b) {
+    if plain_ends && !has_ascii_between(b, b'a', b'z') {
         return s;
     }
     let t = s.trim();
@@ -346,26 +347,6 @@ fn upper(s: Cow<'_, str>) -> Cow<'_, str> {
         return s;
     }
     Cow::Owned(t.to_ascii_uppercase())
-}
-
-/// Whether `b` holds an ASCII lower-case letter, looked for eight bytes at
-/// a time: names are short, and a loop over their bytes cost more than the
-/// rest of reading a name.
-fn has_ascii_lowercase(b: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH: u64 = 0x80 * ONES;
-    let mut words = b.chunks_exact(8);
-    let any_word = words.by_ref().any(|w| {
-        let x = u64::from_ne_bytes(w.try_into().unwrap_or_default());
-        if x & HIGH != 0 {
-            // Not all ASCII: byte by byte (a sum below could carry over).
-            return w.iter().any(u8::is_ascii_lowercase);
-        }
-        // Each byte below 0x80: adding 0x1F sets its top bit from `a` on,
-        // adding 0x05 from `{` on; neither carries into the next byte.
-        (x.wrapping_add(0x1F * ONES) & !x.wrapping_add(0x05 * ONES) & HIGH) != 0
-    });
-    any_word || words.remainder().iter().any(u8::is_ascii_lowercase)
 }
 
 /// A piece of a content line met by [`scan`], as a byte range.
@@ -723,25 +704,6 @@ mod tests {
         assert_eq!(names, ["ROLE"]);
         let written = cal.to_ics();
         assert_eq!(parse_calendar(&written, &ParseOptions::default()).unwrap().to_ics(), written);
-    }
-
-    #[test]
-    fn lower_case_is_found_at_every_byte_value_and_place() {
-        for len in 1..=19 {
-            for at in 0..len {
-                for byte in 0..=255u8 {
-                    let mut b = vec![b'X'; len];
-                    if let Some(c) = b.get_mut(at) {
-                        *c = byte;
-                    }
-                    assert_eq!(has_ascii_lowercase(&b), byte.is_ascii_lowercase(), "{b:?}");
-                    // Beside a byte of a multi-byte character.
-                    b.push(0xC3);
-                    assert_eq!(has_ascii_lowercase(&b), byte.is_ascii_lowercase(), "{b:?}");
-                }
-            }
-        }
-        assert!(!has_ascii_lowercase(b""));
     }
 
     #[test]

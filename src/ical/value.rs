@@ -341,6 +341,31 @@ pub fn trim(s: &str) -> &str {
     }
 }
 
+/// Whether `b` holds an ASCII character from `lo` to `hi` (letters of one
+/// case, in practice), looked for eight bytes at a time: names and
+/// addresses are short, and a loop over their bytes cost more than the
+/// rest of reading them.
+#[inline]
+pub(crate) fn has_ascii_between(b: &[u8], lo: u8, hi: u8) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = 0x80 * ONES;
+    let (from, past) = (0x80u8.wrapping_sub(lo), 0x80u8.wrapping_sub(hi).wrapping_sub(1));
+    let within = |c: &u8| (lo..=hi).contains(c);
+    let mut words = b.chunks_exact(8);
+    let any_word = words.by_ref().any(|w| {
+        let x = u64::from_ne_bytes(w.try_into().unwrap_or_default());
+        if x & HIGH != 0 {
+            // Not all ASCII: byte by byte (a sum below could carry over).
+            return w.iter().any(within);
+        }
+        // Each byte below 0x80: adding `from` sets its top bit from `lo`
+        // on, adding `past` from past `hi` on; neither carries into the
+        // next byte.
+        (x.wrapping_add(u64::from(from) * ONES) & !x.wrapping_add(u64::from(past) * ONES) & HIGH) != 0
+    });
+    any_word || words.remainder().iter().any(within)
+}
+
 /// [`email_of`], borrowed from `cal_address` when that is already the
 /// address (lower case, no scheme to drop but `mailto:`, nothing encoded).
 pub fn email_cow(cal_address: &str) -> Cow<'_, str> {
@@ -352,12 +377,12 @@ pub fn email_cow(cal_address: &str) -> Cow<'_, str> {
     let t = trim(t);
     // RFC 6068: a mailto URI may percent-encode its address
     // (`mailto:anna%40crm.example`); compare and deliver the decoded one.
-    if mailto && t.contains('%') {
+    if mailto && has_ascii_between(t.as_bytes(), b'%', b'%') {
         return Cow::Owned(percent_decode(t).trim().to_lowercase());
     }
     // The same result for ASCII, without Unicode case tables.
     if t.is_ascii() {
-        if t.bytes().any(|b| b.is_ascii_uppercase()) { Cow::Owned(t.to_ascii_lowercase()) } else { Cow::Borrowed(t) }
+        if has_ascii_between(t.as_bytes(), b'A', b'Z') { Cow::Owned(t.to_ascii_lowercase()) } else { Cow::Borrowed(t) }
     } else {
         let lower = t.to_lowercase();
         if lower == t { Cow::Borrowed(t) } else { Cow::Owned(lower) }
@@ -401,6 +426,28 @@ pub fn same_address(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn letters_of_a_case_are_found_at_every_byte_value_and_place() {
+        for (lo, hi) in [(b'a', b'z'), (b'A', b'Z')] {
+            for len in 1..=19 {
+                for at in 0..len {
+                    for byte in 0..=255u8 {
+                        let mut b = vec![b'-'; len];
+                        if let Some(c) = b.get_mut(at) {
+                            *c = byte;
+                        }
+                        let want = (lo..=hi).contains(&byte);
+                        assert_eq!(has_ascii_between(&b, lo, hi), want, "{b:?}");
+                        // Beside a byte of a multi-byte character.
+                        b.push(0xC3);
+                        assert_eq!(has_ascii_between(&b, lo, hi), want, "{b:?}");
+                    }
+                }
+            }
+            assert!(!has_ascii_between(b"", lo, hi));
+        }
+    }
 
     #[test]
     fn the_quick_trim_is_the_standard_one() {

@@ -27,6 +27,8 @@ macro_rules! vocabulary {
             /// Reads a value; unknown names become `Other` (upper-cased).
             pub fn parse(text: &str) -> $name {
                 let t = crate::ical::value::trim(text);
+                // As written (upper-case) nearly always: compared whole first.
+                $( if t == $text { return $name::$variant; } )+
                 $( if t.eq_ignore_ascii_case($text) { return $name::$variant; } )+
                 $name::Other(t.to_ascii_uppercase())
             }

@@ -32,11 +32,12 @@ pub(crate) fn utf8_lossy(bytes: &[u8]) -> String {
     utf8_borrowed(bytes).into_owned()
 }
 
-/// `bytes` as UTF-8, borrowed when valid (checked by the standard
-/// library's fast validator, many times faster than the lossy decoder's
-/// walk), else with U+FFFD for each invalid sequence.
+/// `bytes` as UTF-8, borrowed when valid (checked with SIMD, about four
+/// times fewer instructions than the standard library's validator, itself
+/// many times faster than the lossy decoder's walk), else with U+FFFD for
+/// each invalid sequence.
 pub(crate) fn utf8_borrowed(bytes: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(bytes) {
+    match simdutf8::basic::from_utf8(bytes) {
         Ok(text) => Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(bytes),
     }

@@ -20,7 +20,7 @@ macro_rules! vocabulary {
         pub enum $name {
             $( $(#[$vmeta])* $variant, )+
             /// An extension value (`x-name` or `iana-token`), upper-cased.
-            Other(String),
+            Other(Box<str>),
         }
 
         impl $name {
@@ -30,7 +30,7 @@ macro_rules! vocabulary {
                 // As written (upper-case) nearly always: compared whole first.
                 $( if t == $text { return $name::$variant; } )+
                 $( if t.eq_ignore_ascii_case($text) { return $name::$variant; } )+
-                $name::Other(t.to_ascii_uppercase())
+                $name::Other(t.to_ascii_uppercase().into())
             }
 
             /// The value as written in iCalendar.

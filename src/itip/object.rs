@@ -284,12 +284,14 @@ impl<'c, 'a> SchedulingObject<'c, 'a> {
         let organizer = main.and_then(|m| m.organizer.as_ref()).or(organizer).cloned();
         let mut attendees: Vec<&CalAddress> = Vec::with_capacity(main.map_or(0, |m| m.attendees.len()));
         // The union by address, in order: a short list is searched (cheaper
-        // than hashing each address), a long one is hashed.
+        // than hashing each address), a long one is hashed (with foldhash,
+        // seeded per process: a third of SipHash's steps here).
         // The main component comes first, then the others (main once only).
         let others = instances.iter().filter(|i| !main.is_some_and(|m| std::ptr::eq(*i, m)));
         let lines = main.into_iter().chain(others).flat_map(|i| i.attendees.iter());
         let short = lines.clone().nth(32).is_none();
-        let mut known: HashSet<&str> = HashSet::with_capacity(if short { 0 } else { lines.clone().count() });
+        let mut known: HashSet<&str, foldhash::fast::RandomState> =
+            HashSet::with_capacity_and_hasher(if short { 0 } else { lines.clone().count() }, Default::default());
         for a in lines {
             let new = if short { !attendees.iter().any(|k| k.email == a.email) } else { known.insert(&*a.email) };
             if new {

@@ -572,7 +572,12 @@ fn split_borrowed(s: &str, line_no: u32) -> Option<(Property<'_>, bool)> {
 /// piece across a fold is copied from `whole`. `None` when it is not a
 /// content line. With the property, as [`split_borrowed`].
 fn split_folded<'a>(whole: &str, spans: &[(usize, &'a str)], line_no: u32) -> Option<(Property<'a>, bool)> {
+    let first = spans.first().map_or("", |&(_, text)| text);
     split_into(whole, line_no, |a, z| {
+        // Most pieces lie on the first physical line: no search for those.
+        if z <= first.len() {
+            return Cow::Borrowed(first.get(a..z).unwrap_or(""));
+        }
         let at = spans.partition_point(|(start, _)| *start <= a).saturating_sub(1);
         if let Some((start, text)) = spans.get(at)
             && z.saturating_sub(*start) <= text.len()

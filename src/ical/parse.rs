@@ -405,16 +405,18 @@ fn is_text_valued(name: &str) -> bool {
 
 /// What a byte of a parameter is to [`scan`], looked up in one step
 /// (a chain of comparisons per byte was most of the walk).
-const NAME_END: u8 = 1; // `=`, `:`, `;`
-const VALUE_END: u8 = 2; // `,`, `:`, `;`
-const LOWER: u8 = 4; // `a` to `z`
-const CONTROL: u8 = 8; // an ASCII control character
-const UNQUOTABLE: u8 = 16; // DQUOTE, CR, NUL: not written back as read unquoted
-const SPECIAL: u8 = 32; // `:`, `;`, `,`: a value holding one is quoted
-const BREAK: u8 = 64; // CR, LF, NUL: a quoted value holding one is changed
+const NAME_END: u16 = 1; // `=`, `:`, `;`
+const VALUE_END: u16 = 2; // `,`, `:`, `;`
+const LOWER: u16 = 4; // `a` to `z`
+const CONTROL: u16 = 8; // an ASCII control character
+const UNQUOTABLE: u16 = 16; // DQUOTE, CR, NUL: not written back as read unquoted
+const SPECIAL: u16 = 32; // `:`, `;`, `,`: a value holding one is quoted
+const BREAK: u16 = 64; // CR, LF, NUL: a quoted value holding one is changed
+const QUOTE: u16 = 128; // DQUOTE: the end of a quoted value
+const PROPERTY_END: u16 = 256; // `:`, `;`: the end of a property's name
 
-static BYTE_CLASS: [u8; 256] = {
-    let mut table = [0u8; 256];
+static BYTE_CLASS: [u16; 256] = {
+    let mut table = [0u16; 256];
     let mut c = 0;
     while c < 256 {
         let b = c as u8;
@@ -437,6 +439,12 @@ static BYTE_CLASS: [u8; 256] = {
         if matches!(b, b'\r' | b'\n' | 0) {
             k |= BREAK;
         }
+        if b == b'"' {
+            k |= QUOTE;
+        }
+        if matches!(b, b':' | b';') {
+            k |= PROPERTY_END;
+        }
         // Evaluated while compiling: an index out of bounds fails the build.
         #[allow(clippy::indexing_slicing)]
         {
@@ -449,7 +457,7 @@ static BYTE_CLASS: [u8; 256] = {
 
 /// The bytes of `b` before the first whose class has a bit of `end`, and
 /// the classes of those bytes together.
-fn run_until(b: &[u8], end: u8) -> (usize, u8) {
+fn run_until(b: &[u8], end: u16) -> (usize, u16) {
     let mut seen = 0;
     let len = b
         .iter()
@@ -474,16 +482,11 @@ fn run_until(b: &[u8], end: u8) -> (usize, u8) {
 /// or an empty name.
 fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize, bool)> {
     let b = s.as_bytes();
-    let mut i = 0;
-    while b.get(i).is_some_and(|c| *c != b';' && *c != b':') {
-        i += 1;
-    }
+    let (mut i, seen) = run_until(b, PROPERTY_END);
     // A name that is only white space is no name, and a name holding a
     // control character (NUL, a lone CR) is none either: written back without
     // it, `\0END` would become a structural `END`. Neither is a content line.
-    if i >= b.len()
-        || s.get(..i).is_none_or(|n| n.chars().all(char::is_whitespace) || n.bytes().any(|c| c.is_ascii_control()))
-    {
+    if i >= b.len() || seen & CONTROL != 0 || s.get(..i).is_none_or(|n| n.chars().all(char::is_whitespace)) {
         return None;
     }
     let name = i;
@@ -514,8 +517,10 @@ fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize, bool)> {
             if b.get(i) == Some(&b'"') {
                 // A quoted value may hold `,`, `:` and `;`.
                 let vstart = i + 1;
-                let close = memchr::memchr(b'"', b.get(vstart..)?)?;
-                let (_, seen) = run_until(b.get(vstart..vstart + close).unwrap_or_default(), 0);
+                let (close, seen) = run_until(b.get(vstart..)?, QUOTE);
+                if vstart + close >= b.len() {
+                    return None;
+                }
                 plain &= seen & SPECIAL != 0 && seen & BREAK == 0;
                 if named {
                     each(Piece::ParamValue(vstart, vstart + close));

@@ -6,6 +6,7 @@ use super::Property;
 use crate::error::{EngineError, ErrorCode, Result};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 use std::borrow::Cow;
+use wide::u8x16;
 
 /// A `DATE` or `DATE-TIME` value with its time-zone form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -341,29 +342,45 @@ pub fn trim(s: &str) -> &str {
     }
 }
 
-/// Whether `b` holds an ASCII character from `lo` to `hi` (letters of one
-/// case, in practice), looked for eight bytes at a time: names and
-/// addresses are short, and a loop over their bytes cost more than the
+/// Shows `look` the octets of `b` sixteen at a time, with a mask of the
+/// lanes that hold octets of `b` (bit `i` for lane `i`): the last sixteen
+/// again where fewer are left, a text shorter than sixteen padded. Names
+/// and addresses are short, and a loop over their octets cost more than the
 /// rest of reading them.
 #[inline]
-pub(crate) fn has_ascii_between(b: &[u8], lo: u8, hi: u8) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH: u64 = 0x80 * ONES;
-    let (from, past) = (0x80u8.wrapping_sub(lo), 0x80u8.wrapping_sub(hi).wrapping_sub(1));
-    let within = |c: &u8| (lo..=hi).contains(c);
-    let mut words = b.chunks_exact(8);
-    let any_word = words.by_ref().any(|w| {
-        let x = u64::from_ne_bytes(w.try_into().unwrap_or_default());
-        if x & HIGH != 0 {
-            // Not all ASCII: byte by byte (a sum below could carry over).
-            return w.iter().any(within);
+fn each_sixteen(b: &[u8], mut look: impl FnMut(u8x16, u32)) {
+    if b.len() < 16 {
+        let mut padded = [0u8; 16];
+        if let Some(head) = padded.get_mut(..b.len()) {
+            head.copy_from_slice(b);
         }
-        // Each byte below 0x80: adding `from` sets its top bit from `lo`
-        // on, adding `past` from past `hi` on; neither carries into the
-        // next byte.
-        (x.wrapping_add(u64::from(from) * ONES) & !x.wrapping_add(u64::from(past) * ONES) & HIGH) != 0
-    });
-    any_word || words.remainder().iter().any(within)
+        look(u8x16::new(padded), (1u32 << b.len()) - 1);
+        return;
+    }
+    let mut chunks = b.chunks_exact(16);
+    for chunk in chunks.by_ref() {
+        look(u8x16::new(chunk.try_into().unwrap_or_default()), 0xFFFF);
+    }
+    if !chunks.remainder().is_empty()
+        && let Some(last) = b.last_chunk::<16>()
+    {
+        look(u8x16::new(*last), 0xFFFF);
+    }
+}
+
+/// The lanes of `x` holding an octet from `lo` to `hi`, as a mask.
+#[inline]
+fn lanes_between(x: u8x16, lo: u8, hi: u8) -> u32 {
+    (x.max(u8x16::splat(lo)).simd_eq(x) & x.min(u8x16::splat(hi)).simd_eq(x)).to_bitmask()
+}
+
+/// Whether `b` holds an octet from `lo` to `hi` (letters of one case, in
+/// practice).
+#[inline]
+pub(crate) fn has_ascii_between(b: &[u8], lo: u8, hi: u8) -> bool {
+    let mut found = 0;
+    each_sixteen(b, |x, lanes| found |= lanes_between(x, lo, hi) & lanes);
+    found != 0
 }
 
 /// [`email_of`], borrowed from `cal_address` when that is already the
@@ -375,14 +392,21 @@ pub fn email_cow(cal_address: &str) -> Cow<'_, str> {
         _ => (t, false),
     };
     let t = trim(t);
+    // Its upper-case letters, `%` signs and octets beyond ASCII, in one look.
+    let (mut upper, mut percent, mut beyond) = (0, 0, 0);
+    each_sixteen(t.as_bytes(), |x, lanes| {
+        upper |= lanes_between(x, b'A', b'Z') & lanes;
+        percent |= x.simd_eq(u8x16::splat(b'%')).to_bitmask() & lanes;
+        beyond |= x.to_bitmask() & lanes;
+    });
     // RFC 6068: a mailto URI may percent-encode its address
     // (`mailto:anna%40crm.example`); compare and deliver the decoded one.
-    if mailto && has_ascii_between(t.as_bytes(), b'%', b'%') {
+    if mailto && percent != 0 {
         return Cow::Owned(percent_decode(t).trim().to_lowercase());
     }
     // The same result for ASCII, without Unicode case tables.
-    if t.is_ascii() {
-        if has_ascii_between(t.as_bytes(), b'A', b'Z') { Cow::Owned(t.to_ascii_lowercase()) } else { Cow::Borrowed(t) }
+    if beyond == 0 {
+        if upper != 0 { Cow::Owned(t.to_ascii_lowercase()) } else { Cow::Borrowed(t) }
     } else {
         let lower = t.to_lowercase();
         if lower == t { Cow::Borrowed(t) } else { Cow::Owned(lower) }
@@ -446,6 +470,29 @@ mod tests {
                 }
             }
             assert!(!has_ascii_between(b"", lo, hi));
+        }
+    }
+
+    #[test]
+    fn an_address_is_read_as_the_plain_steps_read_it_whatever_its_length() {
+        let plain = |a: &str| {
+            let t = a.trim();
+            let (t, mailto) = match t.get(..7) {
+                Some(p) if p.eq_ignore_ascii_case("mailto:") => (t.get(7..).unwrap_or(""), true),
+                _ => (t, false),
+            };
+            let t = t.trim();
+            if mailto && t.contains('%') { percent_decode(t).trim().to_lowercase() } else { t.to_lowercase() }
+        };
+        for len in 0..40 {
+            for at in 0..len {
+                for c in ['A', 'Z', 'a', '%', '@', 'é', 'Ä', '\u{7f}', '@'] {
+                    let local: String = (0..len).map(|i| if i == at { c } else { 'x' }).collect();
+                    for a in [local.clone(), format!("mailto:{local}"), format!("MAILTO:{local}%41")] {
+                        assert_eq!(email_cow(&a), plain(&a), "{a:?}");
+                    }
+                }
+            }
         }
     }
 

@@ -386,8 +386,8 @@ fn upper(s: Cow<'_, str>) -> Cow<'_, str> {
 
 /// A piece of a content line met by [`scan`], as a byte range.
 enum Piece {
-    /// A parameter name.
-    ParamName(usize, usize),
+    /// A parameter name, and whether it holds a lower-case letter.
+    ParamName(usize, usize, bool),
     /// A value (unquoted) of the parameter named last.
     ParamValue(usize, usize),
 }
@@ -509,15 +509,16 @@ fn run_until(b: &[u8], end: u16) -> (usize, u16) {
 }
 
 /// Walks a content line `NAME *(";" param) ":" value`, calling `each` for
-/// every named parameter and each of its values. Returns the end of the
-/// property name, the start of the value, and whether the parameters are
-/// written back as they stand but for their names' case (every parameter
-/// named and with `=`, a value quoted exactly when it holds `:`, `;` or `,`,
-/// and none holding a DQUOTE, CR or NUL); `None` when the line has no `:`
-/// or an empty name.
-fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize, bool)> {
+/// every named parameter and each of its values. Returns where the name
+/// ends and the value starts, and whether the parameters are written back
+/// as they stand but for their names' case (every parameter named and with
+/// `=`, a value quoted exactly when it holds `:`, `;` or `,`, and none
+/// holding a DQUOTE, CR or NUL); `None` when the line has no `:` or an
+/// empty name.
+fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<Scanned> {
     let b = s.as_bytes();
     let (mut i, seen) = run_until(b, PROPERTY_END);
+    let name_lower = seen & LOWER != 0;
     // A name that is only white space is no name, and a name holding a
     // control character (NUL, a lone CR) is none either: written back without
     // it, `\0END` would become a structural `END`. Neither is a content line.
@@ -537,7 +538,7 @@ fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize, bool)> {
         let named = seen & CONTROL == 0 && s.get(pstart..i).is_some_and(|n| !n.chars().all(char::is_whitespace));
         plain &= named;
         if named {
-            each(Piece::ParamName(pstart, i));
+            each(Piece::ParamName(pstart, i, seen & LOWER != 0));
         }
         if b.get(i) != Some(&b'=') {
             // `P` without `=` reads as `P=` (one empty value), as it is written back.
@@ -580,12 +581,31 @@ fn scan(s: &str, mut each: impl FnMut(Piece)) -> Option<(usize, usize, bool)> {
     if b.get(i) != Some(&b':') {
         return None;
     }
-    Some((name, i + 1, plain))
+    Some(Scanned { name_end: name, value_at: i + 1, plain, name_lower })
+}
+
+/// What [`scan`] found of a content line.
+struct Scanned {
+    /// The end of the property's name.
+    name_end: usize,
+    /// The start of the value.
+    value_at: usize,
+    /// Whether the parameters are written back as they stand.
+    plain: bool,
+    /// Whether the property's name holds a lower-case letter.
+    name_lower: bool,
 }
 
 /// [`upper`], and whether it left the name as it was (then the name is
 /// written back as it stands).
-fn upper_kept(s: Cow<'_, str>) -> (Cow<'_, str>, bool) {
+/// A name upper-cased ([`upper`]), and whether it was kept as it stood;
+/// `lower` is whether [`scan`] saw a lower-case letter in it: a name
+/// without one needs only its ends looked at.
+fn upper_name(s: Cow<'_, str>, lower: bool) -> (Cow<'_, str>, bool) {
+    let b = s.as_bytes();
+    if !lower && b.first().is_some_and(u8::is_ascii_graphic) && b.last().is_some_and(u8::is_ascii_graphic) {
+        return (s, true);
+    }
     let before = s.as_ptr();
     let name = upper(s);
     let kept = name.as_ptr() == before;
@@ -638,9 +658,9 @@ fn split_into<'a>(
 ) -> Option<(Property<'a>, bool)> {
     let mut params: Vec<Param<'a>> = Vec::with_capacity(params_hint(line));
     let mut names_kept = true;
-    let (name_end, value_at, plain) = scan(line, |p| match p {
-        Piece::ParamName(a, z) => {
-            let (name, kept) = upper_kept(piece(a, z));
+    let Scanned { name_end, value_at, plain, name_lower } = scan(line, |p| match p {
+        Piece::ParamName(a, z, lower) => {
+            let (name, kept) = upper_name(piece(a, z), lower);
             names_kept &= kept;
             params.push(Param { name, values: super::ParamValues::new() });
         }
@@ -650,7 +670,7 @@ fn split_into<'a>(
             }
         }
     })?;
-    let (name, kept) = upper_kept(piece(0, name_end));
+    let (name, kept) = upper_name(piece(0, name_end), name_lower);
     let value = piece(value_at, line.len());
     Some((Property { name, params, value, line: line_no, raw: None }, plain && names_kept && kept))
 }

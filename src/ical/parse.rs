@@ -438,8 +438,8 @@ fn is_text_valued(name: &str) -> bool {
     !STRUCTURED.iter().any(|s| s.eq_ignore_ascii_case(name))
 }
 
-/// What a byte of a parameter is to [`scan`], looked up in one step
-/// (a chain of comparisons per byte was most of the walk).
+/// What a byte of a property's name or parameters is to [`scan`], looked
+/// up in one step (a chain of comparisons per byte was most of the walk).
 const NAME_END: u16 = 1; // `=`, `:`, `;`
 const VALUE_END: u16 = 2; // `,`, `:`, `;`
 const LOWER: u16 = 4; // `a` to `z`
@@ -596,11 +596,10 @@ struct Scanned {
     name_lower: bool,
 }
 
-/// [`upper`], and whether it left the name as it was (then the name is
-/// written back as it stands).
-/// A name upper-cased ([`upper`]), and whether it was kept as it stood;
-/// `lower` is whether [`scan`] saw a lower-case letter in it: a name
-/// without one needs only its ends looked at.
+/// A name upper-cased ([`upper`]), and whether it was left as it stood
+/// (then it is written back as it stands); `lower` is whether [`scan`] saw
+/// a lower-case letter in it: a name without one needs only its ends
+/// looked at.
 fn upper_name(s: Cow<'_, str>, lower: bool) -> (Cow<'_, str>, bool) {
     let b = s.as_bytes();
     if !lower && b.first().is_some_and(u8::is_ascii_graphic) && b.last().is_some_and(u8::is_ascii_graphic) {

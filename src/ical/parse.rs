@@ -11,6 +11,8 @@
 //! [`ParseOptions`].
 
 use super::value::has_ascii_between;
+#[cfg(target_feature = "sse2")]
+use super::value::lanes_equal;
 use super::{Component, Param, Property};
 use crate::error::{EngineError, ErrorCode, Result};
 use std::borrow::Cow;
@@ -320,11 +322,10 @@ fn find_line_feed(b: &[u8]) -> Option<usize> {
     let Some(head) = b.first_chunk::<80>() else {
         return memchr::memchr(b'\n', b);
     };
-    let feed = wide::u8x16::splat(b'\n');
     let mut sixteens = head.chunks_exact(16);
     let mask = |sixteen: &[u8]| {
         let octets: [u8; 16] = sixteen.try_into().unwrap_or_default();
-        u64::from(wide::u8x16::new(octets).simd_eq(feed).to_bitmask())
+        u64::from(lanes_equal(wide::u8x16::new(octets), b'\n'))
     };
     let first = sixteens.by_ref().take(4).enumerate().fold(0, |m, (k, sixteen)| m | (mask(sixteen) << (16 * k)));
     if first != 0 {

@@ -368,6 +368,12 @@ fn each_sixteen(b: &[u8], mut look: impl FnMut(u8x16, u32)) {
     }
 }
 
+/// The lanes of `x` holding the octet `b`, as a mask (bit `i` for lane `i`).
+#[inline]
+pub(crate) fn lanes_equal(x: u8x16, b: u8) -> u32 {
+    x.simd_eq(u8x16::splat(b)).to_bitmask()
+}
+
 /// The lanes of `x` holding an octet from `lo` to `hi`, as a mask.
 #[inline]
 fn lanes_between(x: u8x16, lo: u8, hi: u8) -> u32 {
@@ -396,7 +402,7 @@ pub fn email_cow(cal_address: &str) -> Cow<'_, str> {
     let (mut upper, mut percent, mut beyond) = (0, 0, 0);
     each_sixteen(t.as_bytes(), |x, lanes| {
         upper |= lanes_between(x, b'A', b'Z') & lanes;
-        percent |= x.simd_eq(u8x16::splat(b'%')).to_bitmask() & lanes;
+        percent |= lanes_equal(x, b'%') & lanes;
         beyond |= x.to_bitmask() & lanes;
     });
     // RFC 6068: a mailto URI may percent-encode its address
@@ -486,7 +492,7 @@ mod tests {
         };
         for len in 0..40 {
             for at in 0..len {
-                for c in ['A', 'Z', 'a', '%', '@', 'é', 'Ä', '\u{7f}', '@'] {
+                for c in ['A', 'Z', 'a', '%', '@', 'é', 'Ä', '\u{7f}'] {
                     let local: String = (0..len).map(|i| if i == at { c } else { 'x' }).collect();
                     for a in [local.clone(), format!("mailto:{local}"), format!("MAILTO:{local}%41")] {
                         assert_eq!(email_cow(&a), plain(&a), "{a:?}");
